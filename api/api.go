@@ -1,0 +1,125 @@
+// Package api is Herald's HTTP interface: every route is registered in
+// Server.routes, handlers decode and validate the request, call the store,
+// and answer through the helpers of respond.go.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/metrics"
+)
+
+// DefaultMaxBodyBytes is the largest request body accepted: 1 MiB.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Config holds what handlers need besides the store.
+type Config struct {
+	Store   herald.Store
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger // default slog.Default()
+	Clock   herald.Clock // default the system clock
+	// URLPolicy decides which webhook URLs are accepted.
+	URLPolicy herald.URLPolicy
+	// MaxBodyBytes bounds request bodies; larger ones get 413. Default
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// TestWait bounds how long POST /v1/webhooks/{id}/test waits for the
+	// first attempt beyond the webhook's timeout. Default 15s.
+	TestWait time.Duration
+	// WorkerOnly serves only /healthz, /readyz and /metrics.
+	WorkerOnly bool
+}
+
+// Server serves the API.
+type Server struct {
+	cfg  Config
+	mux  *http.ServeMux
+	keys *keyCache
+}
+
+// New returns the API server for cfg.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = herald.SystemClock{}
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.TestWait <= 0 {
+		cfg.TestWait = 15 * time.Second
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), keys: newKeyCache(5 * time.Second)}
+	s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+// routes registers every route of the API, in one place.
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{}))
+	if s.cfg.WorkerOnly {
+		s.mux.HandleFunc("/", s.notFound)
+		return
+	}
+
+	admin := func(h http.HandlerFunc) http.Handler { return s.authenticate(herald.ScopeAdmin, h) }
+
+	s.mux.Handle("POST /v1/webhooks", admin(s.createWebhook))
+	s.mux.Handle("POST /v1/webhooks/{$}", admin(s.createWebhook))
+	s.mux.Handle("GET /v1/webhooks", admin(s.listWebhooks))
+	s.mux.Handle("GET /v1/webhooks/{$}", admin(s.listWebhooks))
+	s.mux.Handle("GET /v1/webhooks/{id}", admin(s.getWebhook))
+	s.mux.Handle("PATCH /v1/webhooks/{id}", admin(s.updateWebhook))
+	s.mux.Handle("DELETE /v1/webhooks/{id}", admin(s.deleteWebhook))
+	s.mux.Handle("POST /v1/webhooks/{id}/test", admin(s.testWebhook))
+	s.mux.Handle("GET /v1/webhooks/{id}/deliveries", admin(s.listDeliveries))
+	s.mux.Handle("GET /v1/webhooks/{id}/deliveries/{delivery_id}", admin(s.getDelivery))
+	s.mux.Handle("POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry", admin(s.retryDelivery))
+
+	s.mux.Handle("POST /v1/events", admin(s.publishEvent))
+	s.mux.Handle("GET /v1/events", admin(s.listEvents))
+	s.mux.Handle("GET /v1/events/{id}", admin(s.getEvent))
+
+	s.mux.Handle("GET /v1/keys", admin(s.listKeys))
+	s.mux.Handle("POST /v1/keys", admin(s.createKey))
+	s.mux.Handle("DELETE /v1/keys/{id}", admin(s.revokeKey))
+
+	s.mux.Handle("/v1/", admin(s.notFound))
+	s.mux.HandleFunc("/", s.notFound)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if err := s.cfg.Store.Ready(ctx); err != nil {
+		s.error(w, r, herald.Errorf(herald.EUNAVAILABLE, "not ready: %s", herald.ErrorMessage(err)))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.error(w, r, herald.Errorf(herald.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
+}

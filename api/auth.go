@@ -1,0 +1,110 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/heraldhq/herald"
+)
+
+type ctxKey int
+
+const keyCtx ctxKey = 0
+
+// KeyFromContext returns the API key that authenticated the request.
+func KeyFromContext(ctx context.Context) *herald.APIKey {
+	k, _ := ctx.Value(keyCtx).(*herald.APIKey)
+	return k
+}
+
+// authenticate wraps h so that it runs only for requests carrying a valid
+// key (Authorization: Bearer <key> or X-API-Key: <key>) of the given scope
+// or admin.
+func (s *Server) authenticate(scope string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw := r.Header.Get("X-API-Key")
+		if raw == "" {
+			auth := r.Header.Get("Authorization")
+			if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
+				raw = strings.TrimSpace(auth[7:])
+			}
+		}
+		if raw == "" {
+			s.error(w, r, herald.Errorf(herald.EUNAUTHORIZED, "an API key is required: send Authorization: Bearer <key> or X-API-Key: <key>"))
+			return
+		}
+		key, err := s.lookupKey(r.Context(), raw)
+		if herald.ErrorCode(err) == herald.ENOTFOUND {
+			s.error(w, r, herald.Errorf(herald.EUNAUTHORIZED, "the API key is invalid or revoked"))
+			return
+		} else if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		if key.Scope != herald.ScopeAdmin && key.Scope != scope {
+			s.error(w, r, herald.Errorf(herald.EFORBIDDEN, "this key has scope %q; the route needs %q", key.Scope, scope))
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), keyCtx, key)))
+	})
+}
+
+func (s *Server) lookupKey(ctx context.Context, raw string) (*herald.APIKey, error) {
+	hash := herald.HashAPIKey(raw)
+	if k := s.keys.get(hash); k != nil {
+		return k, nil
+	}
+	k, err := s.cfg.Store.APIKeyByHash(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	s.keys.put(hash, k)
+	return k, nil
+}
+
+// keyCache keeps looked-up keys briefly so that a burst of requests does
+// not read the database for each; a revocation on another node takes
+// effect within the TTL, on this node at once.
+type keyCache struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[string]cachedKey
+}
+
+type cachedKey struct {
+	key     *herald.APIKey
+	expires time.Time
+}
+
+func newKeyCache(ttl time.Duration) *keyCache {
+	return &keyCache{ttl: ttl, m: map[string]cachedKey{}}
+}
+
+func (c *keyCache) get(hash string) *herald.APIKey {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[hash]
+	if !ok || time.Now().After(e.expires) {
+		delete(c.m, hash)
+		return nil
+	}
+	return e.key
+}
+
+func (c *keyCache) put(hash string, k *herald.APIKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) > 10000 {
+		clear(c.m)
+	}
+	c.m[hash] = cachedKey{k, time.Now().Add(c.ttl)}
+}
+
+func (c *keyCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.m)
+}

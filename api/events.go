@@ -1,0 +1,90 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/jsjson"
+)
+
+// publishInput is the body of POST /v1/events.
+type publishInput struct {
+	ID   string          `json:"id"`
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
+	var in publishInput
+	if err := s.decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if err := herald.ValidateEventType(in.Type); err != nil {
+		s.error(w, r, herald.EventTypeError("type", err))
+		return
+	}
+	if in.ID != "" {
+		if err := herald.ValidateEventID(in.ID); err != nil {
+			s.error(w, r, err)
+			return
+		}
+	}
+	data := []byte("{}")
+	if len(in.Data) > 0 && !bytes.Equal(bytes.TrimSpace(in.Data), []byte("null")) {
+		canon, err := jsjson.Canonicalize(in.Data)
+		if err != nil {
+			s.error(w, r, herald.Errorf(herald.EINVALID, "data: %s", err))
+			return
+		} else if len(canon) == 0 || canon[0] != '{' {
+			s.error(w, r, herald.Errorf(herald.EINVALID, "data: must be a JSON object"))
+			return
+		}
+		data = canon
+	}
+	res, err := s.cfg.Store.PublishEvent(r.Context(), herald.PublishParams{
+		ID: in.ID, Type: in.Type, Data: data, Now: s.cfg.Clock.Now(),
+	})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if res.Created {
+		status = http.StatusAccepted
+		s.cfg.Metrics.EventsAccepted.Inc()
+	}
+	ev := res.Event
+	writeJSON(w, status, herald.PublishAnswer{
+		ID: ev.ID, Type: ev.Type, Created: ev.Created.Unix(),
+		Timestamp: ev.Created.UTC().Format(herald.TimestampFormat), Deliveries: len(res.Deliveries),
+	})
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
+	skip, limit, err := page(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	evs, total, err := s.cfg.Store.ListEvents(r.Context(), herald.EventFilter{Type: r.URL.Query().Get("type"), Skip: skip, Limit: limit})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list[*herald.Event]{Items: evs, Total: total, Skip: skip, Limit: limit})
+}
+
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
+	ev, err := s.cfg.Store.Event(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if ev.Deliveries == nil {
+		ev.Deliveries = []*herald.Delivery{}
+	}
+	writeJSON(w, http.StatusOK, ev)
+}

@@ -1,0 +1,51 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/heraldhq/herald"
+)
+
+func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {
+	keys, err := s.cfg.Store.ListAPIKeys(r.Context())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list[*herald.APIKey]{Items: keys, Total: len(keys), Limit: len(keys)})
+}
+
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name  string `json:"name"`
+		Scope string `json:"scope"`
+	}
+	if err := s.decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Scope == "" {
+		in.Scope = herald.ScopeIngest // least privilege unless asked
+	}
+	if err := herald.ValidateAPIKeyInput(in.Name, in.Scope); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	k := herald.NewAPIKey(in.Name, in.Scope, s.cfg.Clock.Now())
+	if err := s.cfg.Store.CreateAPIKey(r.Context(), k); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, k)
+}
+
+func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Store.RevokeAPIKey(r.Context(), r.PathValue("id")); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.keys.clear()
+	w.WriteHeader(http.StatusNoContent)
+}

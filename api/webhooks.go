@@ -1,0 +1,210 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/heraldhq/herald"
+)
+
+func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
+	var in herald.WebhookInput
+	if err := s.decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	wh := herald.NewWebhookDefaults()
+	in.Apply(wh)
+	if in.Secret == nil || *in.Secret == "" {
+		wh.Secret = herald.GenerateSecret()
+	}
+	if err := wh.Validate(s.cfg.URLPolicy); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if err := s.cfg.Store.CreateWebhook(r.Context(), wh); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	// The create answer is the only one that shows the secret.
+	writeJSON(w, http.StatusCreated, wh)
+}
+
+func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) {
+	skip, limit, err := page(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	hooks, total, err := s.cfg.Store.ListWebhooks(r.Context(), herald.WebhookFilter{Skip: skip, Limit: limit})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	for _, h := range hooks {
+		h.Secret = ""
+	}
+	writeJSON(w, http.StatusOK, list[*herald.Webhook]{Items: hooks, Total: total, Skip: skip, Limit: limit})
+}
+
+func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
+	wh, err := s.cfg.Store.Webhook(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	wh.Secret = ""
+	writeJSON(w, http.StatusOK, wh)
+}
+
+func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
+	var in herald.WebhookInput
+	if err := s.decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	wh, err := s.cfg.Store.Webhook(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if in.Secret != nil && *in.Secret == "" {
+		s.error(w, r, herald.Errorf(herald.EINVALID, "secret: cannot be empty; omit it to keep the current one"))
+		return
+	}
+	in.Apply(wh)
+	if err := wh.Validate(s.cfg.URLPolicy); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if err := s.cfg.Store.UpdateWebhook(r.Context(), wh); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	wh.Secret = ""
+	writeJSON(w, http.StatusOK, wh)
+}
+
+func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Store.DeleteWebhook(r.Context(), r.PathValue("id")); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// testWebhook sends a webhook.test event to one webhook and waits for its
+// first attempt, which stays in the history like any other.
+func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) {
+	wh, err := s.cfg.Store.Webhook(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	now := s.cfg.Clock.Now()
+	data, _ := json.Marshal(map[string]any{
+		"webhook_id": wh.ID,
+		"message":    "This is a test event from Herald.",
+	})
+	res, err := s.cfg.Store.PublishEvent(r.Context(), herald.PublishParams{
+		Type: "webhook.test", Data: data, WebhookID: wh.ID, Now: now,
+	})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.cfg.Metrics.EventsAccepted.Inc()
+	did := res.Deliveries[0].ID
+	wait := time.Duration(wh.TimeoutSeconds)*time.Second + s.cfg.TestWait
+	d, err := s.waitFirstAttempt(r.Context(), did, wait)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	out := herald.WebhookTestResult{DeliveryID: did}
+	if len(d.AttemptList) == 0 {
+		out.Error = "no attempt was made in time; the delivery stays queued"
+		writeJSON(w, http.StatusAccepted, out)
+		return
+	}
+	a := d.AttemptList[0]
+	out.Success, out.StatusCode, out.DurationMS, out.Error = a.Success, a.StatusCode, a.DurationMS, a.Error
+	writeJSON(w, http.StatusOK, out)
+}
+
+// waitFirstAttempt polls the delivery until it has an attempt or wait ends.
+// Polling works whichever node of a cluster makes the attempt.
+func (s *Server) waitFirstAttempt(ctx context.Context, id string, wait time.Duration) (*herald.Delivery, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		d, err := s.cfg.Store.Delivery(ctx, id)
+		if err != nil && ctx.Err() == nil {
+			return nil, err
+		}
+		if err == nil && len(d.AttemptList) > 0 {
+			return d, nil
+		}
+		select {
+		case <-ctx.Done():
+			if d == nil {
+				d = &herald.Delivery{ID: id}
+			}
+			return d, nil
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	skip, limit, err := page(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	success, err := queryBool(r, "success")
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if _, err := s.cfg.Store.Webhook(r.Context(), id); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	ds, total, err := s.cfg.Store.ListDeliveries(r.Context(), herald.DeliveryFilter{
+		WebhookID: id, Event: r.URL.Query().Get("event"), Success: success, Skip: skip, Limit: limit,
+	})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list[*herald.Delivery]{Items: ds, Total: total, Skip: skip, Limit: limit})
+}
+
+func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {
+	d, err := s.cfg.Store.Delivery(r.Context(), r.PathValue("delivery_id"))
+	if err == nil && d.WebhookID != r.PathValue("id") {
+		err = herald.Errorf(herald.ENOTFOUND, "delivery %q of webhook %q not found", r.PathValue("delivery_id"), r.PathValue("id"))
+	}
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) {
+	d, err := s.cfg.Store.RetryDelivery(r.Context(), herald.RetryParams{
+		WebhookID: r.PathValue("id"), DeliveryID: r.PathValue("delivery_id"), Now: s.cfg.Clock.Now(),
+	})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, d)
+}

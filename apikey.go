@@ -1,0 +1,71 @@
+package herald
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// API key scopes.
+const (
+	ScopeAdmin  = "admin"  // every route
+	ScopeIngest = "ingest" // the ingestion routes only
+)
+
+// APIKeyPrefix starts every API key.
+const APIKeyPrefix = "hk_"
+
+// APIKey is a credential for the API. Only the SHA-256 of the key is kept;
+// the key itself is shown once, when it is created.
+type APIKey struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Scope      string     `json:"scope"`
+	Prefix     string     `json:"prefix"`
+	Hash       string     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	// Key is the plain key, set only in the create response.
+	Key string `json:"key,omitempty"`
+}
+
+// NewAPIKey makes a key "hk_" + base64url of 32 random bytes and returns the
+// APIKey record (with Key set) ready to be stored.
+func NewAPIKey(name, scope string, now time.Time) *APIKey {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("herald: crypto/rand failed: " + err.Error())
+	}
+	key := APIKeyPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	return &APIKey{
+		ID:        NewID(PrefixAPIKey, now),
+		Name:      name,
+		Scope:     scope,
+		Prefix:    key[:len(APIKeyPrefix)+6],
+		Hash:      HashAPIKey(key),
+		CreatedAt: now.UTC(),
+		Key:       key,
+	}
+}
+
+// HashAPIKey returns the hex SHA-256 of a key, the form in which keys are
+// stored and looked up. Keys carry 256 random bits, so a fast hash is safe.
+func HashAPIKey(key string) string {
+	sum := sha256.Sum256([]byte(strings.TrimSpace(key)))
+	return hex.EncodeToString(sum[:])
+}
+
+// ValidateAPIKeyInput checks a key's name and scope.
+func ValidateAPIKeyInput(name, scope string) error {
+	if strings.TrimSpace(name) == "" || len(name) > 200 {
+		return Errorf(EINVALID, "name: is required, at most 200 characters")
+	}
+	if scope != ScopeAdmin && scope != ScopeIngest {
+		return Errorf(EINVALID, "scope: must be %q or %q, got %q", ScopeAdmin, ScopeIngest, scope)
+	}
+	return nil
+}

@@ -1,0 +1,218 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/heraldhq/herald"
+)
+
+// WebhookList is a page of webhooks. Their secrets are never included.
+type WebhookList = List[*herald.Webhook]
+
+// DeliveryList is a page of deliveries, newest first, without attempts.
+type DeliveryList = List[*herald.Delivery]
+
+// WebhooksService manages webhooks and their delivery history: the
+// /v1/webhooks routes. Use it as Client.Webhooks.
+type WebhooksService struct{ c *Client }
+
+// TestResult is the outcome of Webhooks.Test: the first attempt of a
+// "webhook.test" event sent to the webhook alone. StatusCode is nil when no
+// HTTP answer came (see Error).
+type TestResult struct {
+	herald.WebhookTestResult
+	// Pending is true when the server answered 202: no attempt was made in
+	// its wait, and the delivery stays queued like any other.
+	Pending bool `json:"pending"`
+}
+
+// DeliveryFilter selects deliveries in Webhooks.Deliveries. Event keeps one
+// event type; Success, when set, keeps successful (true) or not yet
+// successful (false, pending included) ones. Zero values filter nothing,
+// and Skip and Limit default as in ListOptions.
+type DeliveryFilter struct {
+	Event   string
+	Success *bool
+	Skip    int
+	Limit   int
+}
+
+// webhookBody encodes in with only its set fields, so that a PATCH changes
+// those alone and a create leaves the rest to the server's defaults.
+func webhookBody(in herald.WebhookInput) (json.RawMessage, error) {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return nil, fmt.Errorf("encode webhook: %w", err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, fmt.Errorf("encode webhook: %w", err)
+	}
+	for k, v := range fields {
+		if string(v) == "null" {
+			delete(fields, k)
+		}
+	}
+	b, err = json.Marshal(fields)
+	if err != nil {
+		return nil, fmt.Errorf("encode webhook: %w", err)
+	}
+	return b, nil
+}
+
+// Create makes a webhook (POST /v1/webhooks). URL and Events are required;
+// unset fields take the server's defaults (active, 30s timeout, 3 retries,
+// SSL verified, X-Webhook-Signature in sha256=hex, a generated secret). The
+// answer is the only one that carries Secret.
+func (s *WebhooksService) Create(ctx context.Context, in herald.WebhookInput) (*herald.Webhook, error) {
+	body, err := webhookBody(in)
+	if err != nil {
+		return nil, err
+	}
+	var wh herald.Webhook
+	if _, err := s.c.do(ctx, request{method: http.MethodPost, path: "/v1/webhooks", body: body, out: &wh}); err != nil {
+		return nil, fmt.Errorf("create webhook: %w", err)
+	}
+	return &wh, nil
+}
+
+// List returns a page of webhooks, newest first (GET /v1/webhooks).
+func (s *WebhooksService) List(ctx context.Context, opts ListOptions) (*WebhookList, error) {
+	var out WebhookList
+	if _, err := s.c.do(ctx, request{method: http.MethodGet, path: "/v1/webhooks", query: opts.values(nil), out: &out}); err != nil {
+		return nil, fmt.Errorf("list webhooks: %w", err)
+	}
+	return &out, nil
+}
+
+// Get returns one webhook, without its secret (GET /v1/webhooks/{id}).
+func (s *WebhooksService) Get(ctx context.Context, id string) (*herald.Webhook, error) {
+	p, err := segment("webhook id", id)
+	if err != nil {
+		return nil, fmt.Errorf("get webhook: %w", err)
+	}
+	var wh herald.Webhook
+	if _, err := s.c.do(ctx, request{method: http.MethodGet, path: "/v1/webhooks/" + p, out: &wh}); err != nil {
+		return nil, fmt.Errorf("get webhook: %w", err)
+	}
+	return &wh, nil
+}
+
+// Update changes the fields set in in and keeps the others (PATCH
+// /v1/webhooks/{id}). Headers, Events and RetrySchedule, when set, replace
+// the whole list; an empty RetrySchedule goes back to the server's.
+func (s *WebhooksService) Update(ctx context.Context, id string, in herald.WebhookInput) (*herald.Webhook, error) {
+	p, err := segment("webhook id", id)
+	if err != nil {
+		return nil, fmt.Errorf("update webhook: %w", err)
+	}
+	body, err := webhookBody(in)
+	if err != nil {
+		return nil, fmt.Errorf("update webhook: %w", err)
+	}
+	var wh herald.Webhook
+	if _, err := s.c.do(ctx, request{method: http.MethodPatch, path: "/v1/webhooks/" + p, body: body, out: &wh}); err != nil {
+		return nil, fmt.Errorf("update webhook: %w", err)
+	}
+	return &wh, nil
+}
+
+// Delete removes a webhook and its delivery history (DELETE
+// /v1/webhooks/{id}).
+func (s *WebhooksService) Delete(ctx context.Context, id string) error {
+	p, err := segment("webhook id", id)
+	if err != nil {
+		return fmt.Errorf("delete webhook: %w", err)
+	}
+	if _, err := s.c.do(ctx, request{method: http.MethodDelete, path: "/v1/webhooks/" + p}); err != nil {
+		return fmt.Errorf("delete webhook: %w", err)
+	}
+	return nil
+}
+
+// Test sends a "webhook.test" event to this webhook alone and waits for its
+// first attempt (POST /v1/webhooks/{id}/test). The server may wait up to
+// the webhook's timeout plus 15s, so the call is allowed at least
+// WebhookTestTimeout whatever WithTimeout says; bound it with ctx if needed.
+func (s *WebhooksService) Test(ctx context.Context, id string) (*TestResult, error) {
+	p, err := segment("webhook id", id)
+	if err != nil {
+		return nil, fmt.Errorf("test webhook: %w", err)
+	}
+	var out TestResult
+	status, err := s.c.do(ctx, request{method: http.MethodPost, path: "/v1/webhooks/" + p + "/test", out: &out, minTimeout: WebhookTestTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("test webhook: %w", err)
+	}
+	out.Pending = status == http.StatusAccepted
+	return &out, nil
+}
+
+// Deliveries returns a page of a webhook's deliveries, newest first (GET
+// /v1/webhooks/{id}/deliveries).
+func (s *WebhooksService) Deliveries(ctx context.Context, id string, f DeliveryFilter) (*DeliveryList, error) {
+	p, err := segment("webhook id", id)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	q := url.Values{}
+	if f.Event != "" {
+		q.Set("event", f.Event)
+	}
+	if f.Success != nil {
+		q.Set("success", strconv.FormatBool(*f.Success))
+	}
+	q = ListOptions{Skip: f.Skip, Limit: f.Limit}.values(q)
+	var out DeliveryList
+	if _, err := s.c.do(ctx, request{method: http.MethodGet, path: "/v1/webhooks/" + p + "/deliveries", query: q, out: &out}); err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	return &out, nil
+}
+
+// Delivery returns one delivery of a webhook with every attempt in
+// AttemptList (GET /v1/webhooks/{id}/deliveries/{delivery_id}).
+func (s *WebhooksService) Delivery(ctx context.Context, webhookID, deliveryID string) (*herald.Delivery, error) {
+	path, err := deliveryPath(webhookID, deliveryID)
+	if err != nil {
+		return nil, fmt.Errorf("get delivery: %w", err)
+	}
+	var d herald.Delivery
+	if _, err := s.c.do(ctx, request{method: http.MethodGet, path: path, out: &d}); err != nil {
+		return nil, fmt.Errorf("get delivery: %w", err)
+	}
+	return &d, nil
+}
+
+// RetryDelivery makes a delivery pending again and queues an attempt now
+// (POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry), and returns the
+// delivery as queued.
+func (s *WebhooksService) RetryDelivery(ctx context.Context, webhookID, deliveryID string) (*herald.Delivery, error) {
+	path, err := deliveryPath(webhookID, deliveryID)
+	if err != nil {
+		return nil, fmt.Errorf("retry delivery: %w", err)
+	}
+	var d herald.Delivery
+	if _, err := s.c.do(ctx, request{method: http.MethodPost, path: path + "/retry", out: &d}); err != nil {
+		return nil, fmt.Errorf("retry delivery: %w", err)
+	}
+	return &d, nil
+}
+
+// deliveryPath is /v1/webhooks/{id}/deliveries/{delivery_id}, escaped.
+func deliveryPath(webhookID, deliveryID string) (string, error) {
+	w, err := segment("webhook id", webhookID)
+	if err != nil {
+		return "", err
+	}
+	d, err := segment("delivery id", deliveryID)
+	if err != nil {
+		return "", err
+	}
+	return "/v1/webhooks/" + w + "/deliveries/" + d, nil
+}

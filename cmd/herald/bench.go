@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// benchOptions are the flags of "herald bench".
+type benchOptions struct {
+	events      int
+	concurrency int
+	rate        int
+	cases       string
+	slowDelay   time.Duration
+	keep        bool
+}
+
+func newBenchCmd() *cobra.Command {
+	o := benchOptions{}
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Benchmark Herald end to end on this machine",
+		Long: `Start Herald (this binary, "herald serve") on a temporary SQLite file and a
+receiver on 127.0.0.1, publish events, and report events accepted per second,
+deliveries per second end to end, publish-to-arrival latency percentiles and
+the server's peak RSS. Each case runs on a fresh server:
+
+  single   one webhook
+  fanout   ten webhooks, every event to each
+  slow     ten webhooks, one of whose endpoints sleeps (--slow-delay); the
+           latency reported is the healthy nine's
+  paced    one webhook at a steady --rate (default 500 events/s)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBench(cmd.Context(), cmd.OutOrStdout(), o)
+		},
+	}
+	cmd.Flags().IntVar(&o.events, "events", 5000, "events to publish per case")
+	cmd.Flags().IntVar(&o.concurrency, "concurrency", 16, "concurrent publishers")
+	cmd.Flags().IntVar(&o.rate, "rate", 500, "events per second for the paced case")
+	cmd.Flags().StringVar(&o.cases, "cases", "single,fanout,slow,paced", "cases to run, comma-separated")
+	cmd.Flags().DurationVar(&o.slowDelay, "slow-delay", 5*time.Second, "how long the slow endpoint sleeps")
+	cmd.Flags().BoolVar(&o.keep, "keep", false, "keep the temporary data directories")
+	return cmd
+}
+
+// benchResult is one case's figures.
+type benchResult struct {
+	name          string
+	events        int
+	deliveries    int
+	acceptedPerS  float64
+	deliveredPerS float64
+	p50, p95, p99 time.Duration
+	peakRSSKiB    int64
+}
+
+func runBench(ctx context.Context, out io.Writer, o benchOptions) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find herald binary: %w", err)
+	}
+	fmt.Fprintf(out, "herald bench: %d events per case, %d publishers, SQLite\n\n", o.events, o.concurrency)
+	fmt.Fprintf(out, "%-8s %8s %11s %12s %13s %9s %9s %9s %10s\n",
+		"case", "events", "deliveries", "accepted/s", "delivered/s", "p50", "p95", "p99", "peak RSS")
+	for _, name := range strings.Split(o.cases, ",") {
+		name = strings.TrimSpace(name)
+		var hooks, slow, rate int
+		switch name {
+		case "single":
+			hooks = 1
+		case "fanout":
+			hooks = 10
+		case "slow":
+			hooks, slow = 10, 1
+		case "paced":
+			hooks, rate = 1, o.rate
+		default:
+			return fmt.Errorf("cases: unknown case %q", name)
+		}
+		r, err := benchCase(ctx, exe, o, name, hooks, slow, rate)
+		if err != nil {
+			return fmt.Errorf("case %s: %w", name, err)
+		}
+		fmt.Fprintf(out, "%-8s %8d %11d %12.0f %13.0f %9s %9s %9s %7d MiB\n", r.name, r.events, r.deliveries,
+			r.acceptedPerS, r.deliveredPerS, ms(r.p50), ms(r.p95), ms(r.p99), r.peakRSSKiB/1024)
+	}
+	return nil
+}
+
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + "ms"
+}
+
+// benchReceiver records when each event first arrives at a healthy endpoint.
+type benchReceiver struct {
+	mu       sync.Mutex
+	arrived  map[string]time.Time
+	count    atomic.Int64
+	done     chan struct{}
+	expected int64
+}
+
+func benchCase(ctx context.Context, exe string, o benchOptions, name string, hooks, slow, rate int) (*benchResult, error) {
+	dir, err := os.MkdirTemp("", "herald-bench-")
+	if err != nil {
+		return nil, err
+	}
+	if !o.keep {
+		defer os.RemoveAll(dir)
+	}
+	healthy := hooks - slow
+	rc := &benchReceiver{arrived: map[string]time.Time{}, done: make(chan struct{}), expected: int64(o.events * healthy)}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		id := r.Header.Get("webhook-id")
+		now := time.Now()
+		rc.mu.Lock()
+		if _, ok := rc.arrived[id]; !ok {
+			rc.arrived[id] = now
+		}
+		rc.mu.Unlock()
+		if rc.count.Add(1) == rc.expected {
+			close(rc.done)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(o.slowDelay):
+		case <-r.Context().Done():
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(l)
+	defer srv.Close()
+
+	addr, err := pickAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe, "serve", "--addr", addr, "--data-dir", dir, "--allow-http",
+		"--allow-private-targets", "--log-level", "error", "--retry-schedule", "1s")
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start herald: %w", err)
+	}
+	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+	base := "http://" + addr
+	if err := waitReady(ctx, base); err != nil {
+		return nil, err
+	}
+	keyBytes, err := os.ReadFile(filepath.Join(dir, "admin.key"))
+	if err != nil {
+		return nil, err
+	}
+	key := strings.TrimSpace(string(keyBytes))
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency * 2}}
+	for i := 0; i < hooks; i++ {
+		path := "/ok"
+		if i < slow {
+			path = "/slow"
+		}
+		body := map[string]any{"url": "http://" + l.Addr().String() + path, "events": []string{"bench.*"}, "timeout_seconds": 30}
+		if _, err := post(client, base+"/v1/webhooks", key, body); err != nil {
+			return nil, err
+		}
+	}
+
+	sent := make([]time.Time, o.events)
+	var next atomic.Int64
+	var tick <-chan time.Time
+	if rate > 0 {
+		t := time.NewTicker(time.Second / time.Duration(rate))
+		defer t.Stop()
+		tick = t.C
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, o.concurrency)
+	for w := 0; w < o.concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				if tick != nil {
+					<-tick
+				}
+				i := int(next.Add(1)) - 1
+				if i >= o.events {
+					return
+				}
+				sent[i] = time.Now()
+				body := map[string]any{"id": fmt.Sprintf("bench-%s-%d", name, i), "type": "bench.event", "data": map[string]any{"i": i, "agent_id": "bench"}}
+				if _, err := post(client, base+"/v1/events", key, body); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	published := time.Since(start)
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
+	}
+	select {
+	case <-rc.done:
+	case <-time.After(5*time.Minute + o.slowDelay):
+		return nil, fmt.Errorf("only %d of %d deliveries arrived", rc.count.Load(), rc.expected)
+	}
+	elapsed := time.Since(start)
+	rss := peakRSS(cmd.Process.Pid)
+
+	lat := make([]time.Duration, 0, o.events)
+	rc.mu.Lock()
+	for i := 0; i < o.events; i++ {
+		if at, ok := rc.arrived[fmt.Sprintf("bench-%s-%d", name, i)]; ok {
+			lat = append(lat, at.Sub(sent[i]))
+		}
+	}
+	rc.mu.Unlock()
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	return &benchResult{
+		name: name, events: o.events, deliveries: int(rc.expected),
+		acceptedPerS:  float64(o.events) / published.Seconds(),
+		deliveredPerS: float64(rc.expected) / elapsed.Seconds(),
+		p50:           pct(0.50), p95: pct(0.95), p99: pct(0.99), peakRSSKiB: rss,
+	}, nil
+}
+
+func pickAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func waitReady(ctx context.Context, base string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("herald at %s did not become ready", base)
+}
+
+func post(c *http.Client, url, key string, body any) ([]byte, error) {
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		return nil, fmt.Errorf("POST %s: %d %s", url, resp.StatusCode, out)
+	}
+	return out, nil
+}
+
+// peakRSS reads the peak resident set (VmHWM) of a process, in KiB.
+func peakRSS(pid int) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}

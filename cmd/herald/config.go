@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/sqlite"
+)
+
+// Config is the server's configuration. Each field is read, in rising
+// priority, from its default, the config file (--config, JSON with the flag
+// names as keys), a HERALD_* environment variable (the flag name in upper
+// case with dashes as underscores; --database is HERALD_DATABASE_URL), and
+// its command-line flag.
+type Config struct {
+	// Addr is where the API listens. Default 127.0.0.1:8420.
+	Addr string
+	// DataDir holds the SQLite file and admin.key. Default ./herald-data.
+	DataDir string
+	// Database is a sqlite:// URL (default sqlite://<DataDir>/herald.db) or
+	// a postgres:// URL, which several nodes can share.
+	Database string
+	// Role is all (the default), api (accepts requests and queues work) or
+	// worker (delivers; serves only /healthz, /readyz and /metrics).
+	Role string
+	// LogFormat is text (the default) or json; LogLevel is debug, info
+	// (the default), warn or error.
+	LogFormat string
+	LogLevel  string
+	// AllowHTTP accepts plain http:// webhook URLs. Default false.
+	AllowHTTP bool
+	// AllowPrivateTargets lets deliveries reach loopback, private,
+	// link-local and metadata addresses. Default false.
+	AllowPrivateTargets bool
+	// RetrySchedule overrides the default retry schedule (1m, 5m, 15m, 1h,
+	// 6h) server-wide, as "1s,2s,5s". A webhook's own schedule wins.
+	RetrySchedule string
+	// MaxInFlightPerWebhook caps requests in flight per webhook on a node.
+	// Default 8.
+	MaxInFlightPerWebhook int
+	// Workers is the global delivery worker pool of a node. Default 100.
+	Workers int
+	// MaxBodyBytes bounds request bodies. Default 1 MiB.
+	MaxBodyBytes int64
+	// PollInterval is how often idle workers look for due jobs. Default 50ms.
+	PollInterval time.Duration
+	// RescueAfter is when a job left running by a crash is run again. A
+	// run is cut off at nine tenths of it, so it must exceed the longest
+	// webhook timeout in use (at most 300s). Default 6m.
+	RescueAfter time.Duration
+	// ShutdownTimeout bounds a graceful stop; jobs still running then go
+	// back to the queue. Default 30s.
+	ShutdownTimeout time.Duration
+	// SQLiteSynchronous is normal (the default; a process crash loses
+	// nothing committed) or full (a power failure neither).
+	SQLiteSynchronous string
+}
+
+// DefaultConfig returns the defaults documented on Config.
+func DefaultConfig() Config {
+	return Config{
+		Addr:                  "127.0.0.1:8420",
+		DataDir:               "./herald-data",
+		Role:                  "all",
+		LogFormat:             "text",
+		LogLevel:              "info",
+		MaxInFlightPerWebhook: 8,
+		Workers:               100,
+		MaxBodyBytes:          1 << 20,
+		PollInterval:          50 * time.Millisecond,
+		RescueAfter:           6 * time.Minute,
+		ShutdownTimeout:       30 * time.Second,
+		SQLiteSynchronous:     "normal",
+	}
+}
+
+// Validate checks every field and names the first bad one.
+func (c *Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr: %q is not host:port", c.Addr)
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("data-dir: must not be empty")
+	}
+	if err := checkDatabaseURL(c.Database); err != nil {
+		return err
+	}
+	switch c.Role {
+	case "all", "api", "worker":
+	default:
+		return fmt.Errorf("role: must be all, api or worker, got %q", c.Role)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log-format: must be text or json, got %q", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log-level: must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	if _, err := c.Schedule(); err != nil {
+		return fmt.Errorf("retry-schedule: %w", err)
+	}
+	if c.MaxInFlightPerWebhook < 1 {
+		return fmt.Errorf("max-in-flight-per-webhook: must be at least 1, got %d", c.MaxInFlightPerWebhook)
+	}
+	if c.Workers < 1 {
+		return fmt.Errorf("workers: must be at least 1, got %d", c.Workers)
+	}
+	if c.MaxBodyBytes < 1024 {
+		return fmt.Errorf("max-body-bytes: must be at least 1024, got %d", c.MaxBodyBytes)
+	}
+	if c.PollInterval < time.Millisecond {
+		return fmt.Errorf("poll-interval: must be at least 1ms, got %s", c.PollInterval)
+	}
+	if c.RescueAfter < time.Second {
+		return fmt.Errorf("rescue-after: must be at least 1s, got %s", c.RescueAfter)
+	}
+	if c.ShutdownTimeout < 0 {
+		return fmt.Errorf("shutdown-timeout: must not be negative")
+	}
+	switch c.SQLiteSynchronous {
+	case "normal", "full":
+	default:
+		return fmt.Errorf("sqlite-synchronous: must be normal or full, got %q", c.SQLiteSynchronous)
+	}
+	return nil
+}
+
+// Schedule parses RetrySchedule; nil means the default schedule.
+func (c *Config) Schedule() (herald.Durations, error) {
+	if strings.TrimSpace(c.RetrySchedule) == "" {
+		return nil, nil
+	}
+	return herald.ParseDurations(c.RetrySchedule)
+}
+
+// DatabasePath returns the SQLite file: from Database, or DataDir/herald.db.
+func (c *Config) DatabasePath() string {
+	if c.Database == "" {
+		return filepath.Join(c.DataDir, "herald.db")
+	}
+	p, err := sqlite.ParseURL(c.Database)
+	if err != nil {
+		return c.Database
+	}
+	return p
+}
+
+// bindFlags registers the server flags on fs, bound to c's fields.
+func (c *Config) bindFlags(fs *pflag.FlagSet) {
+	fs.String("config", "", "config file (JSON, keys are flag names)")
+	fs.StringVar(&c.Addr, "addr", c.Addr, "address the API listens on")
+	fs.StringVar(&c.Database, "database", c.Database, "database URL: sqlite://… or postgres://… (default sqlite://<data-dir>/herald.db)")
+	fs.StringVar(&c.Role, "role", c.Role, "node role: all, api or worker")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
+	fs.BoolVar(&c.AllowHTTP, "allow-http", c.AllowHTTP, "accept plain http:// webhook URLs (development)")
+	fs.BoolVar(&c.AllowPrivateTargets, "allow-private-targets", c.AllowPrivateTargets, "let deliveries reach loopback and private addresses (development)")
+	fs.StringVar(&c.RetrySchedule, "retry-schedule", c.RetrySchedule, "server-wide retry schedule, e.g. 1s,2s,5s (default 1m,5m,15m,1h,6h)")
+	fs.IntVar(&c.MaxInFlightPerWebhook, "max-in-flight-per-webhook", c.MaxInFlightPerWebhook, "requests in flight per webhook per node")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "delivery workers per node")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted")
+	fs.DurationVar(&c.PollInterval, "poll-interval", c.PollInterval, "how often idle workers look for due deliveries")
+	fs.DurationVar(&c.RescueAfter, "rescue-after", c.RescueAfter, "when a delivery left running by a crash is run again")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful stop waits for running deliveries")
+	fs.StringVar(&c.SQLiteSynchronous, "sqlite-synchronous", c.SQLiteSynchronous, "SQLite durability: normal or full")
+}
+
+// envName is the environment variable of a flag.
+func envName(flag string) string {
+	if flag == "database" {
+		return "HERALD_DATABASE_URL"
+	}
+	return "HERALD_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// loadConfig fills c from the config file and the environment for every
+// flag of cmd not set on the command line, then validates it.
+func (c *Config) load(cmd *cobra.Command) error {
+	fs := cmd.Flags()
+	file := map[string]any{}
+	path, _ := fs.GetString("config")
+	if path == "" {
+		path = os.Getenv("HERALD_CONFIG")
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber() // keep 1048576 from becoming 1.048576e+06
+		if err := dec.Decode(&file); err != nil {
+			return fmt.Errorf("config: %s is not a JSON object: %w", path, err)
+		}
+		for k := range file {
+			if fs.Lookup(k) == nil {
+				return fmt.Errorf("config: %s: unknown setting %q", path, k)
+			}
+		}
+	}
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed || f.Name == "config" {
+			return
+		}
+		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s: %w", envName(f.Name), e)
+			}
+			return
+		}
+		if v, ok := file[f.Name]; ok {
+			s := fmt.Sprint(v)
+			if list, isList := v.([]any); isList {
+				parts := make([]string, len(list))
+				for i, p := range list {
+					parts[i] = fmt.Sprint(p)
+				}
+				s = strings.Join(parts, ",")
+			}
+			if e := fs.Set(f.Name, s); e != nil {
+				err = fmt.Errorf("config: %s: %w", f.Name, e)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if f := fs.Lookup("data-dir"); f != nil {
+		c.DataDir = f.Value.String()
+	}
+	return c.Validate()
+}

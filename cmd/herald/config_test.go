@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// loadServeConfig parses args for "herald serve" and loads its config
+// without running the server.
+func loadServeConfig(t *testing.T, args ...string) (Config, error) {
+	t.Helper()
+	cfg := DefaultConfig()
+	root := &cobra.Command{Use: "herald"}
+	(&cliOptions{}).register(root)
+	var loaded error
+	cmd := &cobra.Command{Use: "serve", RunE: func(cmd *cobra.Command, _ []string) error {
+		loaded = cfg.load(cmd)
+		return nil
+	}}
+	cfg.bindFlags(cmd.Flags())
+	root.AddCommand(cmd)
+	root.SetArgs(append([]string{"serve"}, args...))
+	root.SetOut(&bytes.Buffer{})
+	if err := root.Execute(); err != nil {
+		return cfg, err
+	}
+	return cfg, loaded
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "herald.json")
+	os.WriteFile(file, []byte(`{"addr": "127.0.0.1:9001", "workers": 7, "max-body-bytes": 2097152, "retry-schedule": ["1s", "2s"], "log-format": "json"}`), 0o600)
+	t.Setenv("HERALD_WORKERS", "9")
+	t.Setenv("HERALD_DATA_DIR", "/tmp/from-env")
+	cfg, err := loadServeConfig(t, "--config", file, "--log-format", "text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:9001" || cfg.Workers != 9 || cfg.MaxBodyBytes != 2097152 ||
+		cfg.RetrySchedule != "1s,2s" || cfg.LogFormat != "text" || cfg.DataDir != "/tmp/from-env" {
+		t.Fatalf("config: %+v", cfg)
+	}
+	if cfg.DatabasePath() != "/tmp/from-env/herald.db" {
+		t.Fatalf("database path %q", cfg.DatabasePath())
+	}
+}
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	cases := map[string][]string{
+		"role":                             {"--role", "boss"},
+		"retry-schedule":                   {"--retry-schedule", "1s,soon"},
+		"workers":                          {"--workers", "0"},
+		"addr":                             {"--addr", "nope"},
+		"database":                         {"--database", "mysql://x"},
+		"log-format":                       {"--log-format", "xml"},
+		"HERALD_MAX_IN_FLIGHT_PER_WEBHOOK": nil,
+	}
+	for field, args := range cases {
+		t.Run(field, func(t *testing.T) {
+			if args == nil {
+				t.Setenv(field, "many")
+			}
+			_, err := loadServeConfig(t, args...)
+			if err == nil || !strings.Contains(err.Error(), field) {
+				t.Errorf("got %v, want an error naming %s", err, field)
+			}
+		})
+	}
+}
+
+func TestMigrateCommand(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	cmd := newRootCmd()
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"migrate", "--data-dir", dir})
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "herald.db")); err != nil || !strings.Contains(out.String(), "migrated") {
+		t.Fatalf("migrate: %v %q", err, out.String())
+	}
+	// A server on the migrated file starts and is ready at once.
+	ts := startServer(t, func(c *Config) { c.DataDir = dir; c.ShutdownTimeout = time.Second })
+	if err := ts.Store.Ready(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

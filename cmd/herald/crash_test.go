@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// heraldBinary builds the herald binary once per test run.
+func heraldBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "herald-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "herald")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// freeAddr returns a loopback address with a port that was free just now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// process is "herald serve" running as a child process.
+type process struct {
+	cmd    *exec.Cmd
+	addr   string
+	stderr *bytes.Buffer
+	done   chan error
+}
+
+func startProcess(t *testing.T, dataDir, addr string, extra ...string) *process {
+	t.Helper()
+	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir, "--allow-http", "--allow-private-targets",
+		"--poll-interval", "20ms", "--log-level", "warn"}, extra...)
+	p := &process{cmd: exec.Command(heraldBinary(t), args...), addr: addr, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	p.cmd.Stderr = p.stderr
+	p.cmd.Stdout = io.Discard
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return p
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("herald did not become ready: %s", p.stderr)
+		}
+		select {
+		case err := <-p.done:
+			t.Fatalf("herald exited: %v\n%s", err, p.stderr)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func apiCall(t *testing.T, key, method, url string, body any) (int, []byte) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, url, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// TestCrashLosesNothing publishes 500 events while the receiver is down,
+// kills the server with SIGKILL, restarts it, brings the receiver up, and
+// expects every event to arrive.
+func TestCrashLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test skipped in -short mode")
+	}
+	dataDir := t.TempDir()
+	addr := freeAddr(t)
+	receiverAddr := freeAddr(t) // nothing listens there yet: connections are refused
+	flags := []string{"--retry-schedule", "300ms,1s,2s", "--rescue-after", "5s"}
+	p := startProcess(t, dataDir, addr, flags...)
+	keyBytes, err := os.ReadFile(filepath.Join(dataDir, "admin.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.TrimSpace(string(keyBytes))
+	base := "http://" + addr
+	status, body := apiCall(t, key, "POST", base+"/v1/webhooks", map[string]any{
+		"url": "http://" + receiverAddr + "/hook", "events": []string{"*"}, "max_retries": 10, "timeout_seconds": 2,
+	})
+	if status != 201 {
+		t.Fatalf("create webhook: %d %s", status, body)
+	}
+	var hook struct{ ID string }
+	json.Unmarshal(body, &hook)
+	hookID := hook.ID
+	const n = 500
+	for i := 0; i < n; i++ {
+		if status, body := apiCall(t, key, "POST", base+"/v1/events", map[string]any{
+			"type": "agent.status", "data": map[string]any{"i": i},
+		}); status != 202 {
+			t.Fatalf("publish %d: %d %s", i, status, body)
+		}
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.done <- <-p.done // wait for the exit, and leave it for the cleanup
+
+	var mu sync.Mutex
+	seen := map[string]int{}
+	all := make(chan struct{})
+	l, err := net.Listen("tcp", receiverAddr)
+	if err != nil {
+		t.Fatalf("receiver port taken: %v", err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Header.Get("webhook-id")]++
+		if len(seen) == n {
+			select {
+			case <-all:
+			default:
+				close(all)
+			}
+		}
+		mu.Unlock()
+		w.WriteHeader(200)
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+
+	startProcess(t, dataDir, addr, flags...)
+	select {
+	case <-all:
+	case <-time.After(90 * time.Second):
+		mu.Lock()
+		defer mu.Unlock()
+		_, body := apiCall(t, key, "GET", base+"/v1/webhooks/"+hookID+"/deliveries?success=false&limit=3", nil)
+		t.Fatalf("only %d of %d events arrived after the restart; undelivered: %s", len(seen), n, body)
+	}
+	mu.Lock()
+	dups := 0
+	for _, c := range seen {
+		dups += c - 1
+	}
+	mu.Unlock()
+	t.Logf("%d distinct events arrived, %d duplicate requests", n, dups)
+}
+
+// TestGracefulShutdownFinishesInFlight sends SIGTERM while a delivery is
+// in flight: the process waits for it, records it, and exits cleanly.
+func TestGracefulShutdownFinishesInFlight(t *testing.T) {
+	dataDir := t.TempDir()
+	addr := freeAddr(t)
+	started := make(chan struct{}, 1)
+	rc := newReceiver(t, func(n int64, w http.ResponseWriter) {
+		started <- struct{}{}
+		time.Sleep(time.Second)
+		w.WriteHeader(200)
+	})
+	p := startProcess(t, dataDir, addr)
+	keyBytes, _ := os.ReadFile(filepath.Join(dataDir, "admin.key"))
+	key := strings.TrimSpace(string(keyBytes))
+	base := "http://" + addr
+	apiCall(t, key, "POST", base+"/v1/webhooks", map[string]any{"url": rc.URL, "events": []string{"*"}})
+	status, body := apiCall(t, key, "POST", base+"/v1/events", map[string]any{"type": "agent.stopped", "data": map[string]any{}})
+	if status != 202 {
+		t.Fatalf("publish: %d %s", status, body)
+	}
+	var ev struct{ ID string }
+	json.Unmarshal(body, &ev)
+	<-started
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.stderr)
+		}
+		p.done <- nil // for the cleanup
+	case <-time.After(20 * time.Second):
+		t.Fatal("herald did not stop after SIGTERM")
+	}
+	p2 := startProcess(t, dataDir, addr)
+	_ = p2
+	status, body = apiCall(t, key, "GET", base+"/v1/events/"+ev.ID, nil)
+	var got struct {
+		Deliveries []struct {
+			Status   string `json:"status"`
+			Attempts int    `json:"attempts"`
+		} `json:"deliveries"`
+	}
+	json.Unmarshal(body, &got)
+	if status != 200 || len(got.Deliveries) != 1 || got.Deliveries[0].Status != "success" || got.Deliveries[0].Attempts != 1 {
+		t.Fatalf("after graceful stop: %d %s", status, body)
+	}
+	if rc.n.Load() != 1 {
+		t.Fatalf("receiver got %d requests, want 1", rc.n.Load())
+	}
+}

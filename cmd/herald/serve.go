@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/spf13/cobra"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/api"
+	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/metrics"
+)
+
+func newServeCmd() *cobra.Command {
+	cfg := DefaultConfig()
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Herald server",
+		Long: `Run the Herald server: the REST API and the delivery workers, on an embedded
+SQLite file that needs no setup. Every flag can also be set with a HERALD_*
+environment variable (--allow-http is HERALD_ALLOW_HTTP) or a JSON config file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cfg.load(cmd); err != nil {
+				return err
+			}
+			m := NewMain(cfg)
+			if err := m.Run(cmd.Context()); err != nil {
+				m.Close()
+				return err
+			}
+			<-cmd.Context().Done()
+			m.Logger.Info("shutting down")
+			return m.Close()
+		},
+	}
+	cfg.bindFlags(cmd.Flags())
+	return cmd
+}
+
+// Main is a running Herald server. Tests build one with NewMain, call Run
+// (with Addr "127.0.0.1:0" for a free port) and Close.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	// Stdout receives the admin key printed on first start. Default os.Stdout.
+	Stdout io.Writer
+	// Attempted, when set before Run, is called after every recorded
+	// delivery attempt on this node.
+	Attempted func(*herald.Delivery)
+
+	// AdminKey is the key created at first start ("" on later starts).
+	AdminKey string
+	Store    database
+	Metrics  *metrics.Metrics
+	HTTP     *http.Server
+	listener net.Listener
+	served   chan error
+}
+
+// NewMain returns a server for cfg, not yet running.
+func NewMain(cfg Config) *Main {
+	return &Main{Config: cfg, Logger: newLogger(cfg, os.Stderr), Stdout: os.Stdout}
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Addr returns the address the API listens on, once Run has returned.
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// URL returns the API's base URL, once Run has returned.
+func (m *Main) URL() string { return "http://" + m.Addr() }
+
+// Run opens and migrates the database, creates the first admin key when
+// there is none, starts the workers and the HTTP server, and returns. Stop
+// it with Close.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := m.Config
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	schedule, _ := cfg.Schedule()
+	if cfg.AllowHTTP {
+		m.Logger.Warn("--allow-http is set: plain http:// webhook URLs are accepted; use it for development only")
+	}
+	if cfg.AllowPrivateTargets {
+		m.Logger.Warn("--allow-private-targets is set: deliveries may reach loopback and private addresses; use it for development only")
+	}
+	m.Metrics = metrics.New()
+	workers := river.NewWorkers()
+	var err error
+	m.Store, err = openDatabase(ctx, cfg, delivery.QueueConfig{
+		Workers:      workersFor(cfg.Role, workers),
+		MaxWorkers:   cfg.Workers,
+		PollInterval: cfg.PollInterval,
+		RescueAfter:  cfg.RescueAfter,
+		Logger:       m.Logger.With("component", "queue"),
+	})
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	river.AddWorker(workers, &delivery.Worker{
+		Store:       m.Store,
+		Sender:      delivery.NewSender("Herald/"+Version, cfg.AllowPrivateTargets),
+		Metrics:     m.Metrics,
+		Logger:      m.Logger.With("component", "delivery"),
+		Schedule:    schedule,
+		MaxInFlight: cfg.MaxInFlightPerWebhook,
+		JobTimeout:  cfg.RescueAfter * 9 / 10,
+		Attempted:   m.Attempted,
+	})
+	m.Metrics.RegisterQueueDepth(m.Store.QueueDepth)
+	if err := m.ensureAdminKey(ctx); err != nil {
+		return err
+	}
+	if cfg.Role != "api" {
+		// The queue outlives ctx: Close stops it gracefully. (River treats
+		// the end of its start context as a hard stop.)
+		if err := m.Store.Start(context.WithoutCancel(ctx)); err != nil {
+			return err
+		}
+	}
+
+	handler := api.New(api.Config{
+		Store:        m.Store,
+		Metrics:      m.Metrics,
+		Logger:       m.Logger.With("component", "api"),
+		URLPolicy:    herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		WorkerOnly:   cfg.Role == "worker",
+	})
+	m.listener, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	m.HTTP = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.HTTP.Serve(m.listener) }()
+	m.Logger.Info("herald is running", "addr", m.URL(), "role", cfg.Role, "database", databaseName(cfg), "version", Version)
+	return nil
+}
+
+func workersFor(role string, w *river.Workers) *river.Workers {
+	if role == "api" {
+		return nil
+	}
+	return w
+}
+
+// ensureAdminKey creates the first admin key when the database has none,
+// prints it once and writes it to <data-dir>/admin.key (mode 0600) so the
+// CLI on this machine works with no setup.
+func (m *Main) ensureAdminKey(ctx context.Context) error {
+	key := herald.NewAPIKey("admin", herald.ScopeAdmin, time.Now())
+	created, err := m.Store.CreateFirstAPIKey(ctx, key)
+	if err != nil || !created {
+		return err
+	}
+	m.AdminKey = key.Key
+	path := filepath.Join(m.Config.DataDir, "admin.key")
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(key.Key+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write admin key: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "Created the first admin API key (shown once; also saved to %s):\n\n    %s\n\n", path, key.Key)
+	return nil
+}
+
+// Close stops gracefully: the HTTP server stops taking requests and
+// finishes those in flight, then the workers take no new deliveries and
+// wait for running ones up to ShutdownTimeout; any still running then go
+// back to the queue.
+func (m *Main) Close() error {
+	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), max(m.Config.ShutdownTimeout, time.Second))
+	defer cancel()
+	if m.HTTP != nil {
+		if err := m.HTTP.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop http: %w", err))
+		}
+		if err := <-m.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("serve http: %w", err))
+		}
+		m.HTTP = nil
+	}
+	if m.Store != nil {
+		if m.Config.Role != "api" {
+			errs = append(errs, m.Store.Stop(ctx))
+		}
+		errs = append(errs, m.Store.Close())
+		m.Store = nil
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,89 @@
+// Package delivery sends events to webhooks: it builds and signs each
+// request, makes one attempt per queued job, records the outcome, and
+// schedules retries. Jobs live in River, the database-backed queue, so an
+// accepted delivery survives crashes and restarts.
+package delivery
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// QueueName is the River queue that holds delivery jobs.
+const QueueName = "deliveries"
+
+// Args is the River job of one delivery attempt.
+type Args struct {
+	DeliveryID string `json:"delivery_id"`
+}
+
+// Kind names the job in River.
+func (Args) Kind() string { return "herald.deliver" }
+
+// InsertOpts puts delivery jobs on QueueName. MaxAttempts bounds retries of
+// infrastructure failures only (a database error); failed HTTP attempts are
+// counted by Herald and snooze the job, which River does not count.
+func (Args) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueName, MaxAttempts: 25}
+}
+
+// JobParams returns the River insert params of a delivery, due at runAt
+// (the zero time for now).
+func JobParams(deliveryID string, runAt time.Time) river.InsertManyParams {
+	p := river.InsertManyParams{Args: Args{DeliveryID: deliveryID}}
+	if !runAt.IsZero() {
+		p.InsertOpts = &river.InsertOpts{ScheduledAt: runAt}
+	}
+	return p
+}
+
+// QueueConfig tunes the River client that runs deliveries.
+type QueueConfig struct {
+	// Workers holds the job workers; nil makes an insert-only client (the
+	// api role).
+	Workers *river.Workers
+	// MaxWorkers is the global worker pool: deliveries run at once on this
+	// node. Default 100.
+	MaxWorkers int
+	// PollInterval is how often the queue looks for due jobs when nothing
+	// woke it. Default 50ms.
+	PollInterval time.Duration
+	// RescueAfter is how long a job may stay running before it is taken to
+	// be stuck by a crash and run again. It must exceed the longest webhook
+	// timeout. Default 6m.
+	RescueAfter time.Duration
+	// Logger receives River's logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// RiverConfig returns the River configuration for qc, with defaults filled.
+func RiverConfig(qc QueueConfig) *river.Config {
+	if qc.MaxWorkers <= 0 {
+		qc.MaxWorkers = 100
+	}
+	if qc.PollInterval <= 0 {
+		qc.PollInterval = 50 * time.Millisecond
+	}
+	if qc.RescueAfter <= 0 {
+		qc.RescueAfter = 6 * time.Minute
+	}
+	if qc.Logger == nil {
+		qc.Logger = slog.Default()
+	}
+	cfg := &river.Config{
+		Logger:               qc.Logger,
+		FetchCooldown:        min(qc.PollInterval, 10*time.Millisecond),
+		FetchPollInterval:    qc.PollInterval,
+		RescueStuckJobsAfter: qc.RescueAfter,
+		// Each job bounds itself by its webhook's timeout.
+		JobTimeout:                  -1,
+		CompletedJobRetentionPeriod: time.Hour,
+		Workers:                     qc.Workers,
+	}
+	if qc.Workers != nil {
+		cfg.Queues = map[string]river.QueueConfig{QueueName: {MaxWorkers: qc.MaxWorkers}}
+	}
+	return cfg
+}

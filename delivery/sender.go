@@ -1,0 +1,243 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/jsjson"
+	"github.com/heraldhq/herald/signature"
+)
+
+// Sender makes delivery requests: it builds the body, signs it, POSTs it
+// with the webhook's timeout and never follows redirects. Unless
+// AllowPrivate is set, its dialer refuses loopback, private, link-local,
+// CGNAT and cloud-metadata addresses at connect time, after DNS, so a
+// rebinding name cannot get past it.
+type Sender struct {
+	// UserAgent is sent on every request. Default "Herald/dev".
+	UserAgent string
+
+	verified   *http.Client
+	unverified *http.Client
+}
+
+// NewSender returns a Sender; allowPrivate lifts the address checks (local
+// development and tests).
+func NewSender(userAgent string, allowPrivate bool) *Sender {
+	if userAgent == "" {
+		userAgent = "Herald/dev"
+	}
+	s := &Sender{UserAgent: userAgent}
+	s.verified = newHTTPClient(allowPrivate, false)
+	s.unverified = newHTTPClient(allowPrivate, true)
+	return s
+}
+
+func newHTTPClient(allowPrivate, skipVerify bool) *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		dialer.Control = refusePrivate
+	}
+	transport := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
+		TLSClientConfig:       &tls.Config{InsecureSkipVerify: skipVerify, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:   10 * time.Second,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: 0, // the request context carries the webhook's timeout
+		ForceAttemptHTTP2:     true,
+	}
+	return &http.Client{
+		Transport: transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// errBlockedAddress is returned by the dialer for refused addresses.
+var errBlockedAddress = errors.New("address is not allowed")
+
+// refusePrivate is the dialer's Control: it runs on the resolved address.
+func refusePrivate(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", address, errBlockedAddress)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", address, errBlockedAddress)
+	}
+	if Blocked(ip) {
+		return fmt.Errorf("dial %s: %w: it is loopback, private, link-local or reserved (start the server with --allow-private-targets to allow it)", address, errBlockedAddress)
+	}
+	return nil
+}
+
+var blockedPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"), // CGNAT
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("64:ff9b::/96"), // NAT64 can reach IPv4 private space
+	netip.MustParsePrefix("fd00:ec2::254/128"),
+}
+
+// Blocked reports whether ip is an address webhooks may not reach by
+// default: loopback, private, link-local (which holds the 169.254.169.254
+// cloud metadata service), CGNAT, multicast, unspecified or reserved.
+func Blocked(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() || !ip.IsValid() {
+		return true
+	}
+	for _, p := range blockedPrefixes {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// Body returns the delivery body of an event for a webhook: compact JSON
+// that JSON.stringify(JSON.parse(body)) gives back unchanged, as
+//
+//	{"id":…,"event":…,"type":…,"created":…,"timestamp":…,"webhook":{"id":…,"name":…},"data":…}
+//
+// ev.Data must already be canonical (events are canonicalized when
+// published). The same inputs give the same bytes, so retries resend them.
+func Body(ev *herald.Event, webhookID, webhookName string) []byte {
+	data := ev.Data
+	if len(data) == 0 {
+		data = []byte("{}")
+	}
+	b := make([]byte, 0, 160+len(ev.ID)+2*len(ev.Type)+len(webhookID)+len(webhookName)+len(data))
+	b = append(b, `{"id":`...)
+	b = jsjson.AppendString(b, ev.ID)
+	b = append(b, `,"event":`...)
+	b = jsjson.AppendString(b, ev.Type)
+	b = append(b, `,"type":`...)
+	b = jsjson.AppendString(b, ev.Type)
+	b = append(b, `,"created":`...)
+	b = strconv.AppendInt(b, ev.Created.Unix(), 10)
+	b = append(b, `,"timestamp":"`...)
+	b = ev.Created.UTC().AppendFormat(b, herald.TimestampFormat)
+	b = append(b, `","webhook":{"id":`...)
+	b = jsjson.AppendString(b, webhookID)
+	b = append(b, `,"name":`...)
+	b = jsjson.AppendString(b, webhookName)
+	b = append(b, `},"data":`...)
+	b = append(b, data...)
+	return append(b, '}')
+}
+
+// Result is what one attempt got.
+type Result struct {
+	StatusCode int // 0 when no response came
+	Header     http.Header
+	Body       string // the first herald.MaxResponseBodyBytes
+	Duration   time.Duration
+	Err        error
+	// RetryAfter is the wait a 429 or 503 asked for with Retry-After.
+	RetryAfter time.Duration
+}
+
+// Success reports whether the attempt got a 2xx.
+func (r *Result) Success() bool { return r.Err == nil && r.StatusCode >= 200 && r.StatusCode < 300 }
+
+// Send makes one attempt of task at time now.
+func (s *Sender) Send(ctx context.Context, task *herald.DeliveryTask, now time.Time) *Result {
+	wh := task.Webhook
+	body := Body(task.Event, wh.ID, task.WebhookName)
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(wh.TimeoutSeconds)*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, wh.URL, bytes.NewReader(body))
+	if err != nil {
+		return &Result{Err: fmt.Errorf("build request: %w", err)}
+	}
+	for k, v := range wh.Headers {
+		req.Header.Set(k, v)
+	}
+	ts := now.Unix()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", s.UserAgent)
+	req.Header.Set("X-Webhook-Event", task.Event.Type)
+	req.Header.Set("X-Webhook-Delivery", task.Delivery.ID)
+	req.Header.Set(wh.SignatureHeader, signature.Sign(wh.SignatureFormat, wh.Secret, body))
+	req.Header["webhook-id"] = []string{task.Event.ID}
+	req.Header["webhook-timestamp"] = []string{strconv.FormatInt(ts, 10)}
+	req.Header["webhook-signature"] = []string{signature.StandardSign(wh.Secret, task.Event.ID, ts, body)}
+
+	client := s.verified
+	if !wh.VerifySSL {
+		client = s.unverified
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	res := &Result{}
+	if err != nil {
+		res.Duration = time.Since(start)
+		res.Err = describe(err, wh.TimeoutSeconds)
+		return res
+	}
+	defer resp.Body.Close()
+	head, err := io.ReadAll(io.LimitReader(resp.Body, herald.MaxResponseBodyBytes))
+	// Drain a little more so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	res.Duration = time.Since(start)
+	res.StatusCode, res.Header, res.Body = resp.StatusCode, resp.Header, strings.ToValidUTF8(string(head), "\uFFFD")
+	if err != nil && ctx.Err() != nil {
+		res.Err = describe(err, wh.TimeoutSeconds)
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		res.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	}
+	if res.Err == nil && !res.Success() {
+		res.Err = fmt.Errorf("endpoint answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	}
+	return res
+}
+
+// describe turns transport errors into messages a user can act on.
+func describe(err error, timeoutSeconds int) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("timed out after %ds", timeoutSeconds)
+	case errors.Is(err, errBlockedAddress):
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			return op.Err
+		}
+	}
+	return err
+}
+
+// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs > 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}

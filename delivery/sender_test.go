@@ -1,0 +1,82 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald"
+)
+
+func TestBlocked(t *testing.T) {
+	blocked := []string{"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
+		"0.0.0.0", "::1", "fe80::1", "fc00::1", "fd00:ec2::254", "::ffff:127.0.0.1", "224.0.0.1", "::"}
+	for _, s := range blocked {
+		if !Blocked(netip.MustParseAddr(s)) {
+			t.Errorf("%s is not blocked", s)
+		}
+	}
+	for _, s := range []string{"93.184.216.34", "8.8.8.8", "2606:4700::1111"} {
+		if Blocked(netip.MustParseAddr(s)) {
+			t.Errorf("%s is blocked", s)
+		}
+	}
+}
+
+func task(url string) *herald.DeliveryTask {
+	wh := herald.NewWebhookDefaults()
+	wh.ID, wh.URL, wh.Secret, wh.TimeoutSeconds = "wh_1", url, "secret-123", 2
+	return &herald.DeliveryTask{
+		Delivery:    &herald.Delivery{ID: "dlv_1"},
+		Webhook:     wh,
+		Event:       &herald.Event{ID: "evt_1", Type: "agent.status", Data: json.RawMessage(`{"a":1}`), Created: time.Unix(1709884800, 0)},
+		WebhookName: `my "hook"`,
+	}
+}
+
+func TestBody(t *testing.T) {
+	got := string(Body(task("").Event, "wh_1", `my "hook" <&>`))
+	want := `{"id":"evt_1","event":"agent.status","type":"agent.status","created":1709884800,` +
+		`"timestamp":"2024-03-08T08:00:00.000000Z","webhook":{"id":"wh_1","name":"my \"hook\" <&>"},"data":{"a":1}}`
+	if got != want {
+		t.Fatalf("body\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestSenderRefusesPrivateAddresses(t *testing.T) {
+	hit := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hit = true }))
+	defer srv.Close()
+	// "localhost" resolves at dial time; the check runs on the address.
+	url := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	res := NewSender("test", false).Send(context.Background(), task(url), time.Now())
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "not allowed") || hit {
+		t.Fatalf("private target: err %v, hit %v", res.Err, hit)
+	}
+	res = NewSender("test", true).Send(context.Background(), task(url), time.Now())
+	if !res.Success() || !hit {
+		t.Fatalf("with allowPrivate: %+v", res)
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cases := map[string]time.Duration{
+		"":                              0,
+		"30":                            30 * time.Second,
+		"-5":                            0,
+		"soon":                          0,
+		"Thu, 01 Jan 2026 00:02:00 GMT": 2 * time.Minute,
+		"Wed, 31 Dec 2025 00:00:00 GMT": 0,
+	}
+	for in, want := range cases {
+		if got := parseRetryAfter(in, now); got != want {
+			t.Errorf("parseRetryAfter(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,151 @@
+package herald
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+)
+
+// Pagination defaults for every list.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 1000
+)
+
+// MaxEventIDLen is the longest client-given event id (idempotency key).
+const MaxEventIDLen = 128
+
+// Event is something that happened, published once and delivered to every
+// matching webhook. Data is a JSON object kept in the JavaScript-compatible
+// canonical form the deliveries carry (see package jsjson).
+type Event struct {
+	ID      string          `json:"id"`
+	Type    string          `json:"type"`
+	Data    json.RawMessage `json:"data"`
+	Created time.Time       `json:"-"`
+	// Deliveries is filled by the single-event read.
+	Deliveries []*Delivery `json:"-"`
+}
+
+// TimestampFormat is how event and delivery timestamps are written in
+// payloads: RFC 3339 in UTC with microseconds, "2024-01-15T11:45:00.000000Z".
+const TimestampFormat = "2006-01-02T15:04:05.000000Z"
+
+// eventJSON is the wire form of an Event: created in unix seconds (seed
+// SwiftClaw) and timestamp in TimestampFormat (seed 004).
+type eventJSON struct {
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	Created    int64           `json:"created"`
+	Timestamp  string          `json:"timestamp"`
+	Data       json.RawMessage `json:"data"`
+	Deliveries []*Delivery     `json:"deliveries,omitempty"`
+}
+
+// MarshalJSON writes {id, type, created, timestamp, data, deliveries},
+// leaving data's bytes as they are (no HTML escaping).
+func (e *Event) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(eventJSON{e.ID, e.Type, e.Created.Unix(), e.Created.UTC().Format(TimestampFormat), e.Data, e.Deliveries})
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	var v eventJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	created := time.Unix(v.Created, 0).UTC()
+	if t, err := time.Parse(TimestampFormat, v.Timestamp); err == nil {
+		created = t
+	}
+	*e = Event{ID: v.ID, Type: v.Type, Data: v.Data, Created: created, Deliveries: v.Deliveries}
+	return nil
+}
+
+// AgentID returns data.agent_id when it is a string, for per-agent webhooks.
+func (e *Event) AgentID() string {
+	var v struct {
+		AgentID any `json:"agent_id"`
+	}
+	if json.Unmarshal(e.Data, &v) != nil {
+		return ""
+	}
+	s, _ := v.AgentID.(string)
+	return s
+}
+
+// PublishParams is an event to publish. ID is an optional idempotency key: a
+// second publish with the same ID returns the first event and fans out
+// nothing. WebhookID, when set, sends the event to that webhook alone and
+// regardless of its patterns (test events).
+type PublishParams struct {
+	ID        string
+	Type      string
+	Data      json.RawMessage
+	WebhookID string
+	Now       time.Time
+}
+
+// PublishResult is what a publish did: the stored event, its deliveries,
+// and whether it was new (false when the ID had been published before).
+type PublishResult struct {
+	Event      *Event
+	Deliveries []*Delivery
+	Created    bool
+}
+
+// ValidateEventID checks a client-given event id: 1 to MaxEventIDLen
+// characters of [A-Za-z0-9_.:-].
+func ValidateEventID(id string) error {
+	if len(id) == 0 || len(id) > MaxEventIDLen {
+		return Errorf(EINVALID, "id: must be from 1 to %d characters", MaxEventIDLen)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == ':') {
+			return Errorf(EINVALID, "id: must hold only letters, digits and _ - . :")
+		}
+	}
+	return nil
+}
+
+// EventFilter selects events in a list: by exact type when Type is set.
+type EventFilter struct {
+	Type  string
+	Skip  int
+	Limit int
+}
+
+// Page clamps skip and limit to their defaults and bounds.
+func Page(skip, limit int) (int, int) {
+	if skip < 0 {
+		skip = 0
+	}
+	if limit <= 0 {
+		limit = DefaultLimit
+	} else if limit > MaxLimit {
+		limit = MaxLimit
+	}
+	return skip, limit
+}
+
+// EventTypeError wraps an event type validation error as EINVALID naming
+// the field.
+func EventTypeError(field string, err error) error {
+	return Errorf(EINVALID, "%s: %s", field, err)
+}
+
+// PublishAnswer is the answer of POST /v1/events: the event's ID and Type,
+// Created in unix seconds, Timestamp in TimestampFormat, and how many
+// deliveries it started (202 for a new event, 200 for an ID seen before).
+type PublishAnswer struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	Created    int64  `json:"created"`
+	Timestamp  string `json:"timestamp"`
+	Deliveries int    `json:"deliveries"`
+}

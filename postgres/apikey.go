@@ -1,0 +1,111 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/heraldhq/herald"
+)
+
+const apiKeyColumns = `id, name, scope, prefix, hash, created_at, last_used_at, revoked_at`
+
+// CreateAPIKey stores a key by its hash.
+func (s *DB) CreateAPIKey(ctx context.Context, k *herald.APIKey) error {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		k.ID, k.Name, k.Scope, k.Prefix, k.Hash, k.CreatedAt, k.LastUsedAt, k.RevokedAt); err != nil {
+		return fmt.Errorf("insert api key: %w", err)
+	}
+	return nil
+}
+
+// CreateFirstAPIKey stores k only when no key exists yet, and reports
+// whether it did. When several nodes start at once, one key is made.
+//
+// "No key yet, so insert one" cannot be made safe by the INSERT alone: under
+// READ COMMITTED two transactions both see an empty table and both insert.
+// So the transaction first takes LOCK TABLE api_keys IN SHARE ROW EXCLUSIVE
+// MODE, a mode that conflicts with itself and with the ROW EXCLUSIVE lock
+// every INSERT takes, but not with reads: the second node waits until the
+// first commits, and its INSERT ... WHERE NOT EXISTS, whose snapshot is taken
+// after the lock is granted, sees the first key and inserts nothing. The lock
+// names the table in this search_path, so unlike a fixed advisory key it
+// does not reach Heralds in other schemas, and unlike SERIALIZABLE it needs
+// no retry loop. It lasts this one short transaction, on first start only.
+func (s *DB) CreateFirstAPIKey(ctx context.Context, k *herald.APIKey) (bool, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("begin first key: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(ctx, `LOCK TABLE api_keys IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		return false, fmt.Errorf("lock api keys: %w", err)
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
+		SELECT $1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz, $8::timestamptz
+		WHERE NOT EXISTS (SELECT 1 FROM api_keys)`,
+		k.ID, k.Name, k.Scope, k.Prefix, k.Hash, k.CreatedAt, k.LastUsedAt, k.RevokedAt)
+	if err != nil {
+		return false, fmt.Errorf("insert api key: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("commit first key: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// APIKeyByHash returns the unrevoked key with that hash.
+func (s *DB) APIKeyByHash(ctx context.Context, hash string) (*herald.APIKey, error) {
+	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE hash = $1 AND revoked_at IS NULL`, hash))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "api key not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("select api key: %w", err)
+	}
+	return k, nil
+}
+
+// ListAPIKeys returns every key, revoked ones too, oldest first (by ID).
+func (s *DB) ListAPIKeys(ctx context.Context) ([]*herald.APIKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("select api keys: %w", err)
+	}
+	defer rows.Close()
+	out := []*herald.APIKey{}
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan api key: %w", err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select api keys: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeAPIKey marks a key revoked; revoking it again keeps the first time.
+func (s *DB) RevokeAPIKey(ctx context.Context, id string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`,
+		s.now(), id)
+	if err != nil {
+		return fmt.Errorf("revoke api key: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return herald.Errorf(herald.ENOTFOUND, "api key %q not found", id)
+	}
+	return nil
+}
+
+func scanAPIKey(row scanner) (*herald.APIKey, error) {
+	var k herald.APIKey
+	if err := row.Scan(&k.ID, &k.Name, &k.Scope, &k.Prefix, &k.Hash, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt); err != nil {
+		return nil, err
+	}
+	return &k, nil
+}

@@ -1,0 +1,241 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/delivery"
+)
+
+const deliveryColumns = `id, webhook_id, event_id, event_type, status, attempts, response_status_code,
+	error_message, created_at, last_attempt_at, next_attempt_at, delivered_at`
+
+func queryDeliveries(ctx context.Context, q querier, tail string, args ...any) ([]*herald.Delivery, error) {
+	rows, err := q.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries `+tail, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select deliveries: %w", err)
+	}
+	defer rows.Close()
+	out := []*herald.Delivery{}
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan delivery: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// scanDelivery scans a row holding deliveryColumns, then those of after.
+func scanDelivery(row scanner, after ...any) (*herald.Delivery, error) {
+	var d herald.Delivery
+	if err := row.Scan(append([]any{&d.ID, &d.WebhookID, &d.EventID, &d.Event, &d.Status, &d.Attempts,
+		&d.ResponseStatusCode, &d.ErrorMessage, &d.CreatedAt, &d.LastAttemptAt, &d.NextAttemptAt, &d.DeliveredAt},
+		after...)...); err != nil {
+		return nil, err
+	}
+	d.Success = d.Status == herald.DeliverySuccess
+	return &d, nil
+}
+
+// Delivery returns one delivery with its attempts, in order.
+func (s *DB) Delivery(ctx context.Context, id string) (*herald.Delivery, error) {
+	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("select delivery: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, delivery_id, number, started_at, duration_ms, status_code,
+		response_headers, response_body, error, success FROM attempts WHERE delivery_id = $1 ORDER BY number`, id)
+	if err != nil {
+		return nil, fmt.Errorf("select attempts: %w", err)
+	}
+	defer rows.Close()
+	d.AttemptList = []*herald.Attempt{}
+	for rows.Next() {
+		var a herald.Attempt
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &a.StartedAt, &a.DurationMS, &a.StatusCode,
+			&a.ResponseHeaders, &a.ResponseBody, &a.Error, &a.Success); err != nil {
+			return nil, fmt.Errorf("scan attempt: %w", err)
+		}
+		d.AttemptList = append(d.AttemptList, &a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select attempts: %w", err)
+	}
+	return d, nil
+}
+
+// ListDeliveries returns a page of deliveries, newest first, and the total
+// (see pageTotal).
+func (s *DB) ListDeliveries(ctx context.Context, f herald.DeliveryFilter) ([]*herald.Delivery, int, error) {
+	skip, limit := herald.Page(f.Skip, f.Limit)
+	where, args := "WHERE true", []any{}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where += fmt.Sprintf(" AND %s = $%d", cond, len(args))
+	}
+	if f.WebhookID != "" {
+		add("webhook_id", f.WebhookID)
+	}
+	if f.EventID != "" {
+		add("event_id", f.EventID)
+	}
+	if f.Event != "" {
+		add("event_type", f.Event)
+	}
+	if f.Success != nil {
+		if *f.Success {
+			where += " AND status = 'success'"
+		} else {
+			where += " AND status <> 'success'" // as in the partial index deliveries_webhook_unsuccessful
+		}
+	}
+	n := len(args)
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+deliveryColumns+`, count(*) OVER () FROM deliveries %s
+		ORDER BY seq DESC LIMIT $%d OFFSET $%d`, where, n+1, n+2), append(args, limit, skip)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("select deliveries: %w", err)
+	}
+	defer rows.Close()
+	out := []*herald.Delivery{}
+	total := 0
+	for rows.Next() {
+		d, err := scanDelivery(rows, &total)
+		if err != nil {
+			return nil, 0, fmt.Errorf("scan delivery: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("select deliveries: %w", err)
+	}
+	total, err = s.pageTotal(ctx, len(out), skip, total, `SELECT count(*) FROM deliveries `+where, args...)
+	return out, total, err
+}
+
+// DeliveryTask loads a delivery with its webhook and event, in one query.
+func (s *DB) DeliveryTask(ctx context.Context, deliveryID string) (*herald.DeliveryTask, error) {
+	row := s.pool.QueryRow(ctx, `SELECT w.id, w.name, w.description, w.url, w.events, w.agent_id, w.is_active,
+		w.secret, w.headers, w.timeout_seconds, w.max_retries, w.retry_schedule, w.verify_ssl, w.signature_header,
+		w.signature_format, w.created_at, w.updated_at, w.last_triggered_at, w.last_success_at, w.last_failure_at,
+		d.webhook_name, d.status, d.attempts, e.id, e.type, e.data, e.created_at
+		FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
+		WHERE d.id = $1`, deliveryID)
+	t := herald.DeliveryTask{Delivery: &herald.Delivery{ID: deliveryID}, Event: &herald.Event{}}
+	var data string
+	w, err := scanWebhook(row, &t.WebhookName, &t.Delivery.Status, &t.Delivery.Attempts,
+		&t.Event.ID, &t.Event.Type, &data, &t.Event.Created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", deliveryID)
+	} else if err != nil {
+		return nil, fmt.Errorf("select delivery task: %w", err)
+	}
+	t.Webhook = w
+	t.Delivery.WebhookID, t.Delivery.EventID, t.Delivery.Event = w.ID, t.Event.ID, t.Event.Type
+	t.Event.Data = []byte(data)
+	return &t, nil
+}
+
+// RecordAttempt stores an attempt, the delivery's new status and the
+// webhook's last_* timestamps in one transaction. The attempt's Number is
+// the delivery's attempt count after this one.
+//
+// The UPDATE ... RETURNING increments attempts under the delivery's row
+// lock, so concurrent records of one delivery number their attempts apart.
+// The webhook's timestamps only move forward (GREATEST, which ignores
+// NULL), so attempts recorded out of order by several nodes keep the latest.
+func (s *DB) RecordAttempt(ctx context.Context, r herald.AttemptResult) (*herald.Delivery, error) {
+	a := r.Attempt
+	at := a.StartedAt.UTC().Truncate(time.Microsecond)
+	var delivered, next *time.Time
+	if r.Status == herald.DeliverySuccess {
+		delivered = &at
+	}
+	if r.NextAttemptAt != nil && r.Status == herald.DeliveryPending {
+		next = r.NextAttemptAt
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin record attempt: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+
+	d, err := scanDelivery(tx.QueryRow(ctx, `UPDATE deliveries SET attempts = attempts + 1, status = $1,
+		response_status_code = $2, error_message = $3, last_attempt_at = $4, next_attempt_at = $5,
+		delivered_at = coalesce($6, delivered_at)
+		WHERE id = $7 RETURNING `+deliveryColumns,
+		r.Status, a.StatusCode, a.Error, at, next, delivered, r.DeliveryID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", r.DeliveryID)
+	} else if err != nil {
+		return nil, fmt.Errorf("update delivery: %w", err)
+	}
+	if a.ID == "" {
+		a.ID = herald.NewID(herald.PrefixAttempt, at)
+	}
+	a.DeliveryID, a.Number = r.DeliveryID, d.Attempts
+	headers := a.ResponseHeaders
+	if headers == nil {
+		headers = http.Header{}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO attempts (id, delivery_id, number, started_at, duration_ms,
+		status_code, response_headers, response_body, error, success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		a.ID, a.DeliveryID, a.Number, at, a.DurationMS, a.StatusCode, headers, a.ResponseBody, a.Error, a.Success); err != nil {
+		return nil, fmt.Errorf("insert attempt: %w", err)
+	}
+	column := "last_failure_at"
+	if a.Success {
+		column = "last_success_at"
+	}
+	if _, err := tx.Exec(ctx, `UPDATE webhooks SET last_triggered_at = GREATEST(last_triggered_at, $1), `+
+		column+` = GREATEST(`+column+`, $1) WHERE id = $2`, at, d.WebhookID); err != nil {
+		return nil, fmt.Errorf("update webhook: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("commit attempt: %w", err)
+	}
+	return d, nil
+}
+
+// RetryDelivery makes a delivery of webhook p.WebhookID pending again and
+// queues an attempt now, in one transaction.
+func (s *DB) RetryDelivery(ctx context.Context, p herald.RetryParams) (*herald.Delivery, error) {
+	now := p.Now
+	if now.IsZero() {
+		now = s.clock.Now()
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin retry: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+	d, err := scanDelivery(tx.QueryRow(ctx, `UPDATE deliveries SET status = $1, next_attempt_at = $2
+		WHERE id = $3 AND webhook_id = $4 RETURNING `+deliveryColumns,
+		herald.DeliveryPending, now, p.DeliveryID, p.WebhookID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q of webhook %q not found", p.DeliveryID, p.WebhookID)
+	} else if err != nil {
+		return nil, fmt.Errorf("update delivery: %w", err)
+	}
+	if _, err := s.river.InsertManyTx(ctx, tx, []river.InsertManyParams{delivery.JobParams(p.DeliveryID, time.Time{})}); err != nil {
+		return nil, fmt.Errorf("queue delivery: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("commit retry: %w", err)
+	}
+	return d, nil
+}

@@ -1,0 +1,232 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/delivery"
+)
+
+const eventColumns = `id, type, data, created_at`
+
+// PublishEvent stores the event, its deliveries and their River jobs in one
+// transaction. Empty Data is stored as {}. A repeated ID returns the first
+// event and its deliveries with Created false, and fans out nothing.
+//
+// The event is inserted with ON CONFLICT (id) DO NOTHING: when another
+// transaction is inserting the same ID, PostgreSQL waits for it, so two
+// concurrent publishes of one ID make one event, and the loser reads the
+// winner's event and deliveries, which committed together.
+func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.PublishResult, error) {
+	now := p.Now
+	if now.IsZero() {
+		now = s.clock.Now()
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	ev := &herald.Event{ID: p.ID, Type: p.Type, Data: p.Data, Created: now}
+	if len(ev.Data) == 0 {
+		ev.Data = json.RawMessage(`{}`)
+	}
+	if ev.ID == "" {
+		ev.ID = herald.NewID(herald.PrefixEvent, now)
+	}
+
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin publish: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+
+	var inserted bool
+	err = tx.QueryRow(ctx, `INSERT INTO events (`+eventColumns+`) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (id) DO NOTHING RETURNING true`, ev.ID, ev.Type, ev.Data, ev.Created).Scan(&inserted)
+	if errors.Is(err, pgx.ErrNoRows) {
+		first, err := scanEvent(tx.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE id = $1`, ev.ID))
+		if err != nil {
+			return nil, fmt.Errorf("select event: %w", err)
+		}
+		ds, err := queryDeliveries(ctx, tx, `WHERE event_id = $1 ORDER BY seq`, ev.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &herald.PublishResult{Event: first, Deliveries: ds}, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("insert event: %w", err)
+	}
+
+	hooks := []string{p.WebhookID}
+	if p.WebhookID == "" {
+		if hooks, err = matchingWebhooks(ctx, tx, ev); err != nil {
+			return nil, err
+		}
+	}
+	res := &herald.PublishResult{Event: ev, Created: true, Deliveries: []*herald.Delivery{}}
+	if len(hooks) > 0 {
+		if res.Deliveries, err = insertDeliveries(ctx, tx, ev, hooks); err != nil {
+			return nil, err
+		}
+	}
+	if p.WebhookID != "" && len(res.Deliveries) == 0 {
+		return nil, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", p.WebhookID)
+	}
+	if len(res.Deliveries) > 0 {
+		jobs := make([]river.InsertManyParams, len(res.Deliveries))
+		for i, d := range res.Deliveries {
+			jobs[i] = delivery.JobParams(d.ID, time.Time{})
+		}
+		if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
+			return nil, fmt.Errorf("queue deliveries: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("commit publish: %w", err)
+	}
+	return res, nil
+}
+
+// matchingWebhooks returns the IDs of the active webhooks ev goes to. The
+// patterns are matched in Go by herald.Webhook.Matches, the one definition
+// of matching.
+func matchingWebhooks(ctx context.Context, tx pgx.Tx, ev *herald.Event) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT id, events, agent_id FROM webhooks WHERE is_active`)
+	if err != nil {
+		return nil, fmt.Errorf("select webhooks: %w", err)
+	}
+	defer rows.Close()
+	var (
+		out         []string
+		agentID     string
+		agentParsed bool
+	)
+	for rows.Next() {
+		w := herald.Webhook{IsActive: true}
+		if err := rows.Scan(&w.ID, &w.Events, &w.AgentID); err != nil {
+			return nil, fmt.Errorf("scan webhook: %w", err)
+		}
+		if w.AgentID != "" && !agentParsed {
+			agentID, agentParsed = ev.AgentID(), true
+		}
+		if w.Matches(ev.Type, agentID) {
+			out = append(out, w.ID)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select webhooks: %w", err)
+	}
+	return out, nil
+}
+
+// insertDeliveries inserts one pending delivery of ev per webhook in hooks,
+// in one statement, and returns them in the order of hooks.
+//
+// Reading the webhooks and then inserting rows that reference them is a
+// read-then-write: a webhook deleted in between would fail the foreign key
+// and with it the publish. So the statement first locks the webhooks FOR KEY
+// SHARE (which blocks their deletion, not their updates or other
+// publishes); a webhook deleted meanwhile is no longer found and simply gets
+// no delivery. The webhook's name is copied under the same lock.
+func insertDeliveries(ctx context.Context, tx pgx.Tx, ev *herald.Event, hooks []string) ([]*herald.Delivery, error) {
+	ids := make([]string, len(hooks))
+	for i := range hooks {
+		ids[i] = herald.NewID(herald.PrefixDelivery, ev.Created)
+	}
+	rows, err := tx.Query(ctx, `WITH w AS (
+			SELECT id, name FROM webhooks WHERE id = ANY($2) FOR KEY SHARE
+		)
+		INSERT INTO deliveries (id, webhook_id, event_id, event_type, webhook_name, status, created_at, next_attempt_at)
+		SELECT t.id, w.id, $3, $4, w.name, 'pending', $5, $5
+		FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t (id, webhook_id, n)
+		JOIN w ON w.id = t.webhook_id
+		ORDER BY t.n
+		RETURNING id`, ids, hooks, ev.ID, ev.Type, ev.Created)
+	if err != nil {
+		return nil, fmt.Errorf("insert deliveries: %w", err)
+	}
+	made, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("insert deliveries: %w", err)
+	}
+	done := make(map[string]bool, len(made))
+	for _, id := range made {
+		done[id] = true
+	}
+	out := make([]*herald.Delivery, 0, len(made))
+	for i, id := range ids {
+		if !done[id] {
+			continue
+		}
+		next := ev.Created
+		out = append(out, &herald.Delivery{
+			ID: id, WebhookID: hooks[i], EventID: ev.ID, Event: ev.Type, Status: herald.DeliveryPending,
+			CreatedAt: ev.Created, NextAttemptAt: &next,
+		})
+	}
+	return out, nil
+}
+
+// Event returns one event with its deliveries.
+func (s *DB) Event(ctx context.Context, id string) (*herald.Event, error) {
+	ev, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "event %q not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("select event: %w", err)
+	}
+	ev.Deliveries, err = queryDeliveries(ctx, s.pool, `WHERE event_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// ListEvents returns a page of events, newest first, and the total (see
+// pageTotal).
+func (s *DB) ListEvents(ctx context.Context, f herald.EventFilter) ([]*herald.Event, int, error) {
+	skip, limit := herald.Page(f.Skip, f.Limit)
+	where, args := "", []any{}
+	if f.Type != "" {
+		where, args = "WHERE type = $1", append(args, f.Type)
+	}
+	n := len(args)
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+eventColumns+`, count(*) OVER () FROM events %s
+		ORDER BY seq DESC LIMIT $%d OFFSET $%d`, where, n+1, n+2), append(args, limit, skip)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("select events: %w", err)
+	}
+	defer rows.Close()
+	out := []*herald.Event{}
+	total := 0
+	for rows.Next() {
+		ev, err := scanEvent(rows, &total)
+		if err != nil {
+			return nil, 0, fmt.Errorf("scan event: %w", err)
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("select events: %w", err)
+	}
+	total, err = s.pageTotal(ctx, len(out), skip, total, `SELECT count(*) FROM events `+where, args...)
+	return out, total, err
+}
+
+// scanEvent scans a row holding eventColumns, then those of after. The json
+// column is read as text, byte for byte what was published.
+func scanEvent(row scanner, after ...any) (*herald.Event, error) {
+	var (
+		ev   herald.Event
+		data string
+	)
+	if err := row.Scan(append([]any{&ev.ID, &ev.Type, &data, &ev.Created}, after...)...); err != nil {
+		return nil, err
+	}
+	ev.Data = json.RawMessage(data)
+	return &ev, nil
+}

@@ -1,0 +1,188 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/heraldhq/herald"
+)
+
+const webhookColumns = `id, name, description, url, events, agent_id, is_active, secret, headers,
+	timeout_seconds, max_retries, retry_schedule, verify_ssl, signature_header, signature_format,
+	created_at, updated_at, last_triggered_at, last_success_at, last_failure_at`
+
+// querier is what *pgxpool.Pool and pgx.Tx share.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// scanner is what pgx.Row and pgx.Rows share.
+type scanner interface{ Scan(dest ...any) error }
+
+// CreateWebhook stores w, setting its ID and timestamps when empty.
+func (s *DB) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
+	now := s.now()
+	if w.ID == "" {
+		w.ID = herald.NewID(herald.PrefixWebhook, now)
+	}
+	if w.CreatedAt.IsZero() {
+		w.CreatedAt = now
+	}
+	if w.UpdatedAt.IsZero() {
+		w.UpdatedAt = w.CreatedAt
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+		w.ID, w.Name, w.Description, w.URL, nonNil(w.Events), w.AgentID, w.IsActive, w.Secret, headersOf(w),
+		w.TimeoutSeconds, w.MaxRetries, nanos(w.RetrySchedule), w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
+		w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt, w.LastSuccessAt, w.LastFailureAt)
+	if err != nil {
+		return fmt.Errorf("insert webhook: %w", err)
+	}
+	return nil
+}
+
+// Webhook returns one webhook, with its secret.
+func (s *DB) Webhook(ctx context.Context, id string) (*herald.Webhook, error) {
+	w, err := scanWebhook(s.pool.QueryRow(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("select webhook: %w", err)
+	}
+	return w, nil
+}
+
+// ListWebhooks returns a page of webhooks, newest first (by ID), and the
+// total. The total comes with the page from count(*) OVER (); see pageTotal.
+func (s *DB) ListWebhooks(ctx context.Context, f herald.WebhookFilter) ([]*herald.Webhook, int, error) {
+	skip, limit := herald.Page(f.Skip, f.Limit)
+	rows, err := s.pool.Query(ctx, `SELECT `+webhookColumns+`, count(*) OVER ()
+		FROM webhooks ORDER BY id DESC LIMIT $1 OFFSET $2`, limit, skip)
+	if err != nil {
+		return nil, 0, fmt.Errorf("select webhooks: %w", err)
+	}
+	defer rows.Close()
+	out := []*herald.Webhook{}
+	total := 0
+	for rows.Next() {
+		w, err := scanWebhook(rows, &total)
+		if err != nil {
+			return nil, 0, fmt.Errorf("scan webhook: %w", err)
+		}
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("select webhooks: %w", err)
+	}
+	total, err = s.pageTotal(ctx, len(out), skip, total, `SELECT count(*) FROM webhooks`)
+	return out, total, err
+}
+
+// pageTotal returns the total of a list. Page queries select
+// count(*) OVER () beside each row, which counts every row the filter keeps
+// in the same scan and snapshot as the page, so one round trip answers both.
+// A page past the end has no row to carry that count: then, and only when
+// rows were skipped, countSQL counts separately.
+func (s *DB) pageTotal(ctx context.Context, n, skip, windowTotal int, countSQL string, args ...any) (int, error) {
+	if n > 0 || skip == 0 {
+		return windowTotal, nil
+	}
+	var total int
+	if err := s.pool.QueryRow(ctx, countSQL, args...).Scan(&total); err != nil {
+		return 0, fmt.Errorf("count rows: %w", err)
+	}
+	return total, nil
+}
+
+// UpdateWebhook replaces the stored fields of w.ID with w's and sets its
+// UpdatedAt.
+func (s *DB) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
+	w.UpdatedAt = s.now()
+	tag, err := s.pool.Exec(ctx, `UPDATE webhooks SET name = $1, description = $2, url = $3, events = $4,
+		agent_id = $5, is_active = $6, secret = $7, headers = $8, timeout_seconds = $9, max_retries = $10,
+		retry_schedule = $11, verify_ssl = $12, signature_header = $13, signature_format = $14, updated_at = $15
+		WHERE id = $16`,
+		w.Name, w.Description, w.URL, nonNil(w.Events), w.AgentID, w.IsActive, w.Secret, headersOf(w),
+		w.TimeoutSeconds, w.MaxRetries, nanos(w.RetrySchedule), w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
+		w.UpdatedAt, w.ID)
+	if err != nil {
+		return fmt.Errorf("update webhook: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return herald.Errorf(herald.ENOTFOUND, "webhook %q not found", w.ID)
+	}
+	return nil
+}
+
+// DeleteWebhook removes a webhook; the foreign keys cascade to its
+// deliveries and their attempts.
+func (s *DB) DeleteWebhook(ctx context.Context, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM webhooks WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("delete webhook: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return herald.Errorf(herald.ENOTFOUND, "webhook %q not found", id)
+	}
+	return nil
+}
+
+// scanWebhook scans a row holding the webhook's columns, then those of after.
+func scanWebhook(row scanner, after ...any) (*herald.Webhook, error) {
+	var (
+		w     herald.Webhook
+		sched []int64
+	)
+	err := row.Scan(append([]any{&w.ID, &w.Name, &w.Description, &w.URL, &w.Events, &w.AgentID, &w.IsActive,
+		&w.Secret, &w.Headers, &w.TimeoutSeconds, &w.MaxRetries, &sched, &w.VerifySSL, &w.SignatureHeader,
+		&w.SignatureFormat, &w.CreatedAt, &w.UpdatedAt, &w.LastTriggeredAt, &w.LastSuccessAt, &w.LastFailureAt},
+		after...)...)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range sched {
+		w.RetrySchedule = append(w.RetrySchedule, time.Duration(n))
+	}
+	if w.Headers == nil {
+		w.Headers = map[string]string{}
+	}
+	return &w, nil
+}
+
+// headersOf returns w's custom headers, never nil, for the jsonb column.
+func headersOf(w *herald.Webhook) map[string]string {
+	if w.Headers == nil {
+		return map[string]string{}
+	}
+	return w.Headers
+}
+
+// nanos returns a retry schedule as nanoseconds, for the bigint[] column.
+func nanos(d herald.Durations) []int64 {
+	out := make([]int64, len(d))
+	for i, v := range d {
+		out[i] = int64(v)
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// now returns the clock's time in UTC at the microsecond, the precision of
+// timestamptz, so what a method returns equals what a later read gives.
+func (s *DB) now() time.Time {
+	return s.clock.Now().UTC().Truncate(time.Microsecond)
+}

@@ -1,0 +1,108 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/heraldhq/herald"
+)
+
+const apiKeyColumns = `id, name, scope, prefix, hash, created_at, last_used_at, revoked_at`
+
+// CreateAPIKey stores a key by its hash.
+func (s *DB) CreateAPIKey(ctx context.Context, k *herald.APIKey) error {
+	return insertAPIKey(ctx, s.db, k)
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func insertAPIKey(ctx context.Context, e execer, k *herald.APIKey) error {
+	if _, err := e.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Name, k.Scope, k.Prefix, k.Hash, micros(k.CreatedAt), microsPtr(k.LastUsedAt), microsPtr(k.RevokedAt)); err != nil {
+		return fmt.Errorf("insert api key: %w", err)
+	}
+	return nil
+}
+
+// CreateFirstAPIKey stores k only when no key exists yet.
+func (s *DB) CreateFirstAPIKey(ctx context.Context, k *herald.APIKey) (bool, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("begin first key: %w", err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_keys`).Scan(&n); err != nil {
+		return false, fmt.Errorf("count api keys: %w", err)
+	} else if n > 0 {
+		return false, nil
+	}
+	if err := insertAPIKey(ctx, tx, k); err != nil {
+		return false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("commit first key: %w", err)
+	}
+	return true, nil
+}
+
+// APIKeyByHash returns the unrevoked key with that hash.
+func (s *DB) APIKeyByHash(ctx context.Context, hash string) (*herald.APIKey, error) {
+	k, err := scanAPIKey(s.rdb.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ? AND revoked_at IS NULL`, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "api key not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("select api key: %w", err)
+	}
+	return k, nil
+}
+
+// ListAPIKeys returns every key, oldest first.
+func (s *DB) ListAPIKeys(ctx context.Context) ([]*herald.APIKey, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("select api keys: %w", err)
+	}
+	defer rows.Close()
+	out := []*herald.APIKey{}
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan api key: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// RevokeAPIKey marks a key revoked.
+func (s *DB) RevokeAPIKey(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`,
+		micros(s.clock.Now()), id)
+	if err != nil {
+		return fmt.Errorf("revoke api key: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return herald.Errorf(herald.ENOTFOUND, "api key %q not found", id)
+	}
+	return nil
+}
+
+func scanAPIKey(row scanner) (*herald.APIKey, error) {
+	var (
+		k             herald.APIKey
+		created       int64
+		used, revoked sql.NullInt64
+	)
+	if err := row.Scan(&k.ID, &k.Name, &k.Scope, &k.Prefix, &k.Hash, &created, &used, &revoked); err != nil {
+		return nil, err
+	}
+	k.CreatedAt, k.LastUsedAt, k.RevokedAt = fromMicros(created), fromNull(used), fromNull(revoked)
+	return &k, nil
+}
+
+var _ herald.Store = (*DB)(nil)

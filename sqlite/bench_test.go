@@ -1,0 +1,34 @@
+package sqlite_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/sqlite"
+)
+
+// BenchmarkPublishEvent measures storing an event with one delivery and
+// its queued job, the transaction behind every POST /v1/events.
+func BenchmarkPublishEvent(b *testing.B) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "herald.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	w := herald.NewWebhookDefaults()
+	w.URL, w.Events, w.Secret = "https://example.com", []string{"*"}, herald.GenerateSecret()
+	if err := db.CreateWebhook(ctx, w); err != nil {
+		b.Fatal(err)
+	}
+	data := json.RawMessage(`{"agent_id":"a1","new_status":"running"}`)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := db.PublishEvent(ctx, herald.PublishParams{Type: "agent.status", Data: data}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

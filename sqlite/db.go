@@ -1,0 +1,241 @@
+// Package sqlite is Herald's embedded store: one SQLite file in WAL mode
+// holding webhooks, events, deliveries and keys, and River's job tables, so
+// that "herald serve" needs no other process.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/delivery"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is the SQLite store. It implements herald.Store.
+//
+// SQLite takes one writer at a time, so every write (Herald's and River's)
+// goes through a pool of one connection; reads use a pool of their own so
+// the API never waits behind the queue.
+type DB struct {
+	path  string
+	db    *sql.DB // the one writer, shared with River
+	rdb   *sql.DB // readers
+	river *river.Client[*sql.Tx]
+	clock herald.Clock
+	// writer runs publishes and recorded attempts in group transactions.
+	writer *groupWriter
+}
+
+// Options configures Open.
+type Options struct {
+	// Queue configures River. Its Workers may be nil for an insert-only
+	// node.
+	Queue delivery.QueueConfig
+	// Clock defaults to the system clock.
+	Clock herald.Clock
+	// Synchronous is SQLite's synchronous pragma: "normal" (the default:
+	// in WAL mode nothing committed is lost when the process crashes) or
+	// "full" (nothing is lost on power failure either, at a cost in speed).
+	Synchronous string
+}
+
+// ParseURL turns a database URL (sqlite:///abs/path, sqlite://rel/path,
+// sqlite:path or a bare path) into a file path.
+func ParseURL(u string) (string, error) {
+	rest, ok := strings.CutPrefix(u, "sqlite:")
+	if !ok {
+		if strings.Contains(u, "://") {
+			return "", fmt.Errorf("parse database URL: %q is not a sqlite URL", u)
+		}
+		return u, nil
+	}
+	rest = strings.TrimPrefix(rest, "//")
+	if p, err := url.PathUnescape(rest); err == nil {
+		rest = p
+	}
+	if rest == "" {
+		return "", fmt.Errorf("parse database URL: %q names no file", u)
+	}
+	return rest, nil
+}
+
+// Open opens (creating it when missing) the SQLite file at path, applies
+// Herald's and River's migrations, and prepares the River client. Call
+// Start to begin working jobs and Close when done.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if opts.Clock == nil {
+		opts.Clock = herald.SystemClock{}
+	}
+	sync := "NORMAL"
+	switch strings.ToLower(opts.Synchronous) {
+	case "", "normal":
+	case "full":
+		sync = "FULL"
+	default:
+		return nil, fmt.Errorf("open sqlite: synchronous must be normal or full, got %q", opts.Synchronous)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+	}
+	dsn := func(extra string) string {
+		return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+			"&_pragma=synchronous(" + sync + ")&_txlock=immediate" + extra
+	}
+	db := openDB(dsn(""))
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	rdb := openDB(dsn("&_pragma=query_only(1)"))
+	rdb.SetMaxOpenConns(4)
+	rdb.SetMaxIdleConns(4) // keep connections, and their cached statements
+	s := &DB{path: path, db: db, rdb: rdb, clock: opts.Clock}
+	var err error
+	if err = s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	cfg := delivery.RiverConfig(opts.Queue)
+	cfg.PollOnly = true
+	s.river, err = river.NewClient(riversqlite.New(db), cfg)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("create queue client: %w", err)
+	}
+	s.writer = newGroupWriter(db, s.river)
+	return s, nil
+}
+
+// Migrate applies every pending migration to the file at path and closes it:
+// "herald migrate".
+func Migrate(ctx context.Context, path string) error {
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		return err
+	}
+	return s.Close()
+}
+
+func (s *DB) migrate(ctx context.Context) error {
+	p, err := s.goose()
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate herald schema: %w", err)
+	}
+	m, err := rivermigrate.New(riversqlite.New(s.db), nil)
+	if err != nil {
+		return fmt.Errorf("migrate queue schema: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrate queue schema: %w", err)
+	}
+	return nil
+}
+
+func (s *DB) goose() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.db, sub)
+	if err != nil {
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Start begins working queued jobs, when Options.Queue had workers.
+func (s *DB) Start(ctx context.Context) error {
+	if err := s.river.Start(ctx); err != nil {
+		return fmt.Errorf("start queue: %w", err)
+	}
+	return nil
+}
+
+// Stop stops taking jobs and waits for running ones until ctx ends; then
+// it cancels them, and River puts them back in the queue.
+func (s *DB) Stop(ctx context.Context) error {
+	err := s.river.Stop(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err = s.river.StopAndCancel(stopCtx)
+	}
+	if err != nil && !strings.Contains(err.Error(), "not started") {
+		return fmt.Errorf("stop queue: %w", err)
+	}
+	return nil
+}
+
+// Close closes both pools, once the writes already queued are done. Stop
+// the queue first.
+func (s *DB) Close() error {
+	if s.writer != nil {
+		s.writer.close()
+	}
+	return errors.Join(s.rdb.Close(), s.db.Close())
+}
+
+// Ready returns nil when the file answers and no migration is pending. It
+// reads through the reader pool, so probes never wait behind the writer.
+func (s *DB) Ready(ctx context.Context) error {
+	want, err := latestMigration()
+	if err != nil {
+		return err
+	}
+	var have sql.NullInt64
+	if err := s.rdb.QueryRowContext(ctx, `SELECT max(version_id) FROM goose_db_version`).Scan(&have); err != nil {
+		return herald.Errorf(herald.EUNAVAILABLE, "database: %s", err)
+	}
+	if have.Int64 < want {
+		return herald.Errorf(herald.EUNAVAILABLE, "database: at migration %d of %d; run herald migrate", have.Int64, want)
+	}
+	return nil
+}
+
+// latestMigration returns the number of the newest embedded migration.
+func latestMigration() (int64, error) {
+	entries, err := fs.ReadDir(migrations, "migrations")
+	if err != nil {
+		return 0, fmt.Errorf("read migrations: %w", err)
+	}
+	var latest int64
+	for _, e := range entries {
+		n, err := strconv.ParseInt(strings.SplitN(e.Name(), "_", 2)[0], 10, 64)
+		if err == nil && n > latest {
+			latest = n
+		}
+	}
+	return latest, nil
+}
+
+// QueueDepth counts jobs waiting to run.
+func (s *DB) QueueDepth(ctx context.Context) (int, error) {
+	var n int
+	err := s.rdb.QueryRowContext(ctx,
+		`SELECT count(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count queued jobs: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,254 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/delivery"
+)
+
+const deliveryColumns = `id, webhook_id, event_id, event_type, status, attempts, response_status_code,
+	error_message, created_at, last_attempt_at, next_attempt_at, delivered_at`
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func queryDeliveries(ctx context.Context, q querier, tail string, args ...any) ([]*herald.Delivery, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries `+tail, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select deliveries: %w", err)
+	}
+	defer rows.Close()
+	out := []*herald.Delivery{}
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan delivery: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+func scanDelivery(row scanner) (*herald.Delivery, error) {
+	var (
+		d                 herald.Delivery
+		code              sql.NullInt64
+		created           int64
+		last, next, deliv sql.NullInt64
+	)
+	if err := row.Scan(&d.ID, &d.WebhookID, &d.EventID, &d.Event, &d.Status, &d.Attempts, &code,
+		&d.ErrorMessage, &created, &last, &next, &deliv); err != nil {
+		return nil, err
+	}
+	if code.Valid {
+		c := int(code.Int64)
+		d.ResponseStatusCode = &c
+	}
+	d.Success = d.Status == herald.DeliverySuccess
+	d.CreatedAt = fromMicros(created)
+	d.LastAttemptAt, d.NextAttemptAt, d.DeliveredAt = fromNull(last), fromNull(next), fromNull(deliv)
+	return &d, nil
+}
+
+// Delivery returns one delivery with its attempts.
+func (s *DB) Delivery(ctx context.Context, id string) (*herald.Delivery, error) {
+	d, err := scanDelivery(s.rdb.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("select delivery: %w", err)
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT id, delivery_id, number, started_at, duration_ms, status_code,
+		response_headers, response_body, error, success FROM attempts WHERE delivery_id = ? ORDER BY number`, id)
+	if err != nil {
+		return nil, fmt.Errorf("select attempts: %w", err)
+	}
+	defer rows.Close()
+	d.AttemptList = []*herald.Attempt{}
+	for rows.Next() {
+		var (
+			a       herald.Attempt
+			started int64
+			code    sql.NullInt64
+			headers string
+		)
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &started, &a.DurationMS, &code, &headers,
+			&a.ResponseBody, &a.Error, &a.Success); err != nil {
+			return nil, fmt.Errorf("scan attempt: %w", err)
+		}
+		a.StartedAt = fromMicros(started)
+		if code.Valid {
+			c := int(code.Int64)
+			a.StatusCode = &c
+		}
+		if err := json.Unmarshal([]byte(headers), &a.ResponseHeaders); err != nil {
+			return nil, fmt.Errorf("decode response headers: %w", err)
+		}
+		d.AttemptList = append(d.AttemptList, &a)
+	}
+	return d, rows.Err()
+}
+
+// ListDeliveries returns a page of deliveries, newest first, and the total.
+func (s *DB) ListDeliveries(ctx context.Context, f herald.DeliveryFilter) ([]*herald.Delivery, int, error) {
+	skip, limit := herald.Page(f.Skip, f.Limit)
+	where, args := "WHERE 1 = 1", []any{}
+	if f.WebhookID != "" {
+		where, args = where+" AND webhook_id = ?", append(args, f.WebhookID)
+	}
+	if f.EventID != "" {
+		where, args = where+" AND event_id = ?", append(args, f.EventID)
+	}
+	if f.Event != "" {
+		where, args = where+" AND event_type = ?", append(args, f.Event)
+	}
+	if f.Success != nil {
+		if *f.Success {
+			where += " AND status = 'success'"
+		} else {
+			where += " AND status <> 'success'"
+		}
+	}
+	var total int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM deliveries `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count deliveries: %w", err)
+	}
+	out, err := queryDeliveries(ctx, s.rdb, where+` ORDER BY seq DESC LIMIT ? OFFSET ?`, append(args, limit, skip)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+// DeliveryTask loads a delivery with its webhook and event, in one query.
+func (s *DB) DeliveryTask(ctx context.Context, deliveryID string) (*herald.DeliveryTask, error) {
+	row := s.rdb.QueryRowContext(ctx, `SELECT d.webhook_name, d.status, d.attempts, e.id, e.type, e.data, e.created_at,
+		w.id, w.name, w.description, w.url, w.events, w.agent_id, w.is_active, w.secret, w.headers,
+		w.timeout_seconds, w.max_retries, w.retry_schedule, w.verify_ssl, w.signature_header, w.signature_format,
+		w.created_at, w.updated_at, w.last_triggered_at, w.last_success_at, w.last_failure_at
+		FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
+		WHERE d.id = ?`, deliveryID)
+	t := herald.DeliveryTask{Delivery: &herald.Delivery{ID: deliveryID}, Event: &herald.Event{}}
+	var (
+		data    string
+		created int64
+	)
+	w, err := scanWebhookAfter(row, &t.WebhookName, &t.Delivery.Status, &t.Delivery.Attempts,
+		&t.Event.ID, &t.Event.Type, &data, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", deliveryID)
+	} else if err != nil {
+		return nil, fmt.Errorf("select delivery task: %w", err)
+	}
+	t.Webhook = w
+	t.Delivery.WebhookID, t.Delivery.EventID, t.Delivery.Event = w.ID, t.Event.ID, t.Event.Type
+	t.Event.Data, t.Event.Created = json.RawMessage(data), fromMicros(created)
+	return &t, nil
+}
+
+// RecordAttempt stores an attempt and its outcome in one transaction,
+// shared with concurrent writes (see groupWriter).
+func (s *DB) RecordAttempt(ctx context.Context, r herald.AttemptResult) (*herald.Delivery, error) {
+	var d *herald.Delivery
+	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		var (
+			t   touch
+			err error
+		)
+		d, t, err = recordAttempt(ctx, tx, r)
+		return effects{touches: []touch{t}}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// recordAttempt updates the delivery and inserts the attempt in tx, and
+// returns how the webhook's last_* timestamps move (the group applies that
+// before it commits).
+func recordAttempt(ctx context.Context, tx *sql.Tx, r herald.AttemptResult) (*herald.Delivery, touch, error) {
+	a := r.Attempt
+	at := micros(a.StartedAt)
+	var delivered any
+	if r.Status == herald.DeliverySuccess {
+		delivered = at
+	}
+	var next any
+	if r.NextAttemptAt != nil && r.Status == herald.DeliveryPending {
+		next = micros(*r.NextAttemptAt)
+	}
+	d, err := scanDelivery(tx.QueryRowContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, status = ?,
+		response_status_code = ?, error_message = ?, last_attempt_at = ?, next_attempt_at = ?,
+		delivered_at = coalesce(?, delivered_at)
+		WHERE id = ? RETURNING `+deliveryColumns,
+		r.Status, a.StatusCode, a.Error, at, next, delivered, r.DeliveryID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, touch{}, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", r.DeliveryID)
+	} else if err != nil {
+		return nil, touch{}, fmt.Errorf("update delivery: %w", err)
+	}
+	a.Number = d.Attempts
+	if a.ID == "" {
+		a.ID = herald.NewID(herald.PrefixAttempt, a.StartedAt)
+	}
+	a.DeliveryID = r.DeliveryID
+	headers, _ := json.Marshal(nonNilHeader(a.ResponseHeaders))
+	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (id, delivery_id, number, started_at, duration_ms,
+		status_code, response_headers, response_body, error, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.DeliveryID, a.Number, at, a.DurationMS, a.StatusCode, string(headers), a.ResponseBody, a.Error, a.Success); err != nil {
+		return nil, touch{}, fmt.Errorf("insert attempt: %w", err)
+	}
+	return d, touch{webhookID: d.WebhookID, at: at, success: a.Success}, nil
+}
+
+func nonNilHeader(h http.Header) http.Header {
+	if h == nil {
+		return http.Header{}
+	}
+	return h
+}
+
+// RetryDelivery makes a delivery pending again and queues an attempt now.
+func (s *DB) RetryDelivery(ctx context.Context, p herald.RetryParams) (*herald.Delivery, error) {
+	now := p.Now
+	if now.IsZero() {
+		now = s.clock.Now()
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin retry: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, next_attempt_at = ? WHERE id = ? AND webhook_id = ?`,
+		herald.DeliveryPending, micros(now), p.DeliveryID, p.WebhookID)
+	if err != nil {
+		return nil, fmt.Errorf("update delivery: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q of webhook %q not found", p.DeliveryID, p.WebhookID)
+	}
+	if _, err := s.river.InsertManyTx(ctx, tx, []river.InsertManyParams{delivery.JobParams(p.DeliveryID, time.Time{})}); err != nil {
+		return nil, fmt.Errorf("queue delivery: %w", err)
+	}
+	d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ?`, p.DeliveryID))
+	if err != nil {
+		return nil, fmt.Errorf("select delivery: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit retry: %w", err)
+	}
+	return d, nil
+}

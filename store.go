@@ -57,6 +57,58 @@ type Store interface {
 	// RevokeAPIKey marks a key revoked.
 	RevokeAPIKey(ctx context.Context, id string) error
 
+	// ReportAgentStatus applies one agent-status report in one transaction:
+	// it registers or updates the agent (ApplyReport), appends its logs, and
+	// publishes AgentEvents as PublishEvent does. Reports for one agent are
+	// applied one at a time, so each sees the state the last one left.
+	ReportAgentStatus(ctx context.Context, r *AgentReport) (*ReportResult, error)
+	// ReportDeployment applies one deployment report in one transaction:
+	// the deployment's state and history (ApplyDeployment), its
+	// DeploymentEvent, and its agent's report (DeploymentReport.AgentReport)
+	// with the agent events.
+	ReportDeployment(ctx context.Context, r *DeploymentReport) (*ReportResult, error)
+	// ReportMetrics stores the points of one report, updates the agent's
+	// last metrics (registering an unknown agent with status "unknown"),
+	// and publishes MetricsEvent, in one transaction.
+	ReportMetrics(ctx context.Context, r *MetricsReport) (*ReportResult, error)
+	// MarkUnresponsive marks every running agent last seen before p.Before
+	// unresponsive and publishes its agent.status event, each agent in one
+	// transaction, and returns what it did.
+	MarkUnresponsive(ctx context.Context, p UnresponsiveParams) ([]*ReportResult, error)
+	// Agent returns one agent.
+	Agent(ctx context.Context, id string) (*Agent, error)
+	// ListAgents returns a page of agents, most recently seen first, and
+	// the total.
+	ListAgents(ctx context.Context, f AgentFilter) ([]*Agent, int, error)
+	// AgentLogs returns an agent's log lines, oldest first (ENOTFOUND for
+	// an unknown agent).
+	AgentLogs(ctx context.Context, f LogFilter) ([]*LogEntry, error)
+	// AgentMetrics returns an agent's metric points, oldest first
+	// (ENOTFOUND for an unknown agent).
+	AgentMetrics(ctx context.Context, f MetricFilter) ([]MetricPoint, error)
+	// Deployment returns one deployment with its history.
+	Deployment(ctx context.Context, id string) (*Deployment, error)
+	// ListDeployments returns a page of deployments, most recently updated
+	// first, and the total.
+	ListDeployments(ctx context.Context, f DeploymentFilter) ([]*Deployment, int, error)
+
+	// CreateAlert stores a validated alert rule, setting ID and timestamps
+	// when empty.
+	CreateAlert(ctx context.Context, r *AlertRule) error
+	// Alert returns one alert rule with its state.
+	Alert(ctx context.Context, id string) (*AlertRule, error)
+	// ListAlerts returns a page of alert rules, newest first, and the total.
+	ListAlerts(ctx context.Context, f AlertFilter) ([]*AlertRule, int, error)
+	// UpdateAlert replaces the settings of r.ID (not its state).
+	UpdateAlert(ctx context.Context, r *AlertRule) error
+	// DeleteAlert removes an alert rule.
+	DeleteAlert(ctx context.Context, id string) error
+	// AlertValue computes a rule's metric over [q.Since, q.Now): nil when
+	// an ingested metric has no points there.
+	AlertValue(ctx context.Context, q AlertQuery) (*float64, error)
+	// SetAlertState records an evaluation; see AlertStateParams.
+	SetAlertState(ctx context.Context, p AlertStateParams) (*AlertStateResult, error)
+
 	// Import stores exported records in one transaction and queues a job
 	// for every pending delivery among them.
 	Import(ctx context.Context, p ImportParams) error

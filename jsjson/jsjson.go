@@ -27,6 +27,7 @@
 package jsjson
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -551,4 +552,14 @@ func AppendNumber(dst []byte, f float64) []byte {
 		dst = strconv.AppendInt(dst, int64(n-1), 10)
 	}
 	return dst
+}
+
+// Marshal encodes v with encoding/json and returns it in canonical form:
+// what event payloads built in Go must be stored as.
+func Marshal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return Canonicalize(b)
 }

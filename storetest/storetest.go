@@ -33,6 +33,12 @@ func Run(t *testing.T, open Open) {
 		"Ready":                 testReady,
 		"Import":                testImport,
 	}
+	for name, fn := range ingestTests {
+		tests[name] = fn
+	}
+	for name, fn := range alertTests {
+		tests[name] = fn
+	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

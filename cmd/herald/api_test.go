@@ -223,7 +223,7 @@ func TestWebhookTestEndpoint(t *testing.T) {
 		if res.Success || res.StatusCode == nil || *res.StatusCode != 418 || res.Error == "" || res.DeliveryID == "" {
 			t.Fatalf("test result: %+v", res)
 		}
-		c := <-rc.hits
+		c := recv(t, rc.hits, "request at the receiver")
 		if c.Header.Get("X-Webhook-Event") != "webhook.test" {
 			t.Fatalf("event header %q", c.Header.Get("X-Webhook-Event"))
 		}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 )
 
@@ -30,6 +32,8 @@ type benchOptions struct {
 	cases       string
 	slowDelay   time.Duration
 	keep        bool
+	database    string // "" for a temporary SQLite file, or a postgres:// URL
+	nodes       int
 }
 
 func newBenchCmd() *cobra.Command {
@@ -40,7 +44,13 @@ func newBenchCmd() *cobra.Command {
 		Long: `Start Herald (this binary, "herald serve") on a temporary SQLite file and a
 receiver on 127.0.0.1, publish events, and report events accepted per second,
 deliveries per second end to end, publish-to-arrival latency percentiles and
-the server's peak RSS. Each case runs on a fresh server:
+the server's peak RSS (summed over nodes). Each case runs on a fresh server.
+
+With --database postgres://..., each case runs in a new schema of that
+database (dropped afterwards), on --nodes servers that share it; publishers
+take the nodes in turn.
+
+Cases:
 
   single   one webhook
   fanout   ten webhooks, every event to each
@@ -57,7 +67,9 @@ the server's peak RSS. Each case runs on a fresh server:
 	cmd.Flags().IntVar(&o.rate, "rate", 500, "events per second for the paced case")
 	cmd.Flags().StringVar(&o.cases, "cases", "single,fanout,slow,paced", "cases to run, comma-separated")
 	cmd.Flags().DurationVar(&o.slowDelay, "slow-delay", 5*time.Second, "how long the slow endpoint sleeps")
-	cmd.Flags().BoolVar(&o.keep, "keep", false, "keep the temporary data directories")
+	cmd.Flags().BoolVar(&o.keep, "keep", false, "keep the temporary data directories and schemas")
+	cmd.Flags().StringVar(&o.database, "database", "", "postgres:// URL to run on instead of a temporary SQLite file")
+	cmd.Flags().IntVar(&o.nodes, "nodes", 1, "herald serve nodes sharing the database (PostgreSQL only)")
 	return cmd
 }
 
@@ -77,7 +89,19 @@ func runBench(ctx context.Context, out io.Writer, o benchOptions) error {
 	if err != nil {
 		return fmt.Errorf("find herald binary: %w", err)
 	}
-	fmt.Fprintf(out, "herald bench: %d events per case, %d publishers, SQLite\n\n", o.events, o.concurrency)
+	engine := "SQLite"
+	switch {
+	case o.nodes < 1:
+		return fmt.Errorf("nodes: must be at least 1, got %d", o.nodes)
+	case o.database == "" && o.nodes > 1:
+		return fmt.Errorf("nodes: several nodes need a shared --database postgres://...")
+	case o.database != "":
+		if !isPostgres(o.database) {
+			return fmt.Errorf("database: want a postgres:// URL, got %q", o.database)
+		}
+		engine = fmt.Sprintf("PostgreSQL, %d node(s)", o.nodes)
+	}
+	fmt.Fprintf(out, "herald bench: %d events per case, %d publishers, %s\n\n", o.events, o.concurrency, engine)
 	fmt.Fprintf(out, "%-8s %8s %11s %12s %13s %9s %9s %9s %10s\n",
 		"case", "events", "deliveries", "accepted/s", "delivered/s", "p50", "p95", "p99", "peak RSS")
 	for _, name := range strings.Split(o.cases, ",") {
@@ -158,26 +182,12 @@ func benchCase(ctx context.Context, exe string, o benchOptions, name string, hoo
 	go srv.Serve(l)
 	defer srv.Close()
 
-	addr, err := pickAddr()
+	nodes, err := startBenchNodes(ctx, exe, o, dir)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "serve", "--addr", addr, "--data-dir", dir, "--allow-http",
-		"--allow-private-targets", "--log-level", "error", "--retry-schedule", "1s")
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start herald: %w", err)
-	}
-	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
-	base := "http://" + addr
-	if err := waitReady(ctx, base); err != nil {
-		return nil, err
-	}
-	keyBytes, err := os.ReadFile(filepath.Join(dir, "admin.key"))
-	if err != nil {
-		return nil, err
-	}
-	key := strings.TrimSpace(string(keyBytes))
+	defer nodes.stop()
+	base, key := nodes.bases[0], nodes.key
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency * 2}}
 	for i := 0; i < hooks; i++ {
 		path := "/ok"
@@ -215,7 +225,7 @@ func benchCase(ctx context.Context, exe string, o benchOptions, name string, hoo
 				}
 				sent[i] = time.Now()
 				body := map[string]any{"id": fmt.Sprintf("bench-%s-%d", name, i), "type": "bench.event", "data": map[string]any{"i": i, "agent_id": "bench"}}
-				if _, err := post(client, base+"/v1/events", key, body); err != nil {
+				if _, err := post(client, nodes.bases[i%len(nodes.bases)]+"/v1/events", key, body); err != nil {
 					errs <- err
 					return
 				}
@@ -235,7 +245,10 @@ func benchCase(ctx context.Context, exe string, o benchOptions, name string, hoo
 		return nil, fmt.Errorf("only %d of %d deliveries arrived", rc.count.Load(), rc.expected)
 	}
 	elapsed := time.Since(start)
-	rss := peakRSS(cmd.Process.Pid)
+	var rss int64
+	for _, c := range nodes.cmds {
+		rss += peakRSS(c.Process.Pid)
+	}
 
 	lat := make([]time.Duration, 0, o.events)
 	rc.mu.Lock()
@@ -258,6 +271,110 @@ func benchCase(ctx context.Context, exe string, o benchOptions, name string, hoo
 		deliveredPerS: float64(rc.expected) / elapsed.Seconds(),
 		p50:           pct(0.50), p95: pct(0.95), p99: pct(0.99), peakRSSKiB: rss,
 	}, nil
+}
+
+// benchNodes are the herald serve processes of one case.
+type benchNodes struct {
+	cmds  []*exec.Cmd
+	bases []string // their base URLs
+	key   string   // the admin key
+	stops []func()
+}
+
+// stop interrupts the nodes, waits for them, and drops the case's schema.
+func (n *benchNodes) stop() {
+	for _, c := range n.cmds {
+		_ = c.Process.Signal(os.Interrupt)
+	}
+	for _, c := range n.cmds {
+		_ = c.Wait()
+	}
+	for _, f := range n.stops {
+		f()
+	}
+}
+
+// startBenchNodes starts o.nodes servers: on a SQLite file in dir, or in a
+// new schema of o.database. The first creates the admin key; the others
+// start once it is ready.
+func startBenchNodes(ctx context.Context, exe string, o benchOptions, dir string) (_ *benchNodes, err error) {
+	n := &benchNodes{}
+	defer func() {
+		if err != nil {
+			n.stop()
+		}
+	}()
+	database := ""
+	if o.database != "" {
+		var drop func()
+		database, drop, err = benchSchema(ctx, o.database)
+		if err != nil {
+			return nil, err
+		}
+		if !o.keep {
+			n.stops = append(n.stops, drop)
+		}
+	}
+	for i := 0; i < o.nodes; i++ {
+		addr, err := pickAddr()
+		if err != nil {
+			return nil, err
+		}
+		nodeDir := filepath.Join(dir, fmt.Sprintf("node%d", i))
+		args := []string{"serve", "--addr", addr, "--data-dir", nodeDir, "--allow-http",
+			"--allow-private-targets", "--log-level", "error", "--retry-schedule", "1s"}
+		if database != "" {
+			args = append(args, "--database", database)
+		}
+		cmd := exec.CommandContext(ctx, exe, args...)
+		cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("start herald: %w", err)
+		}
+		n.cmds = append(n.cmds, cmd)
+		base := "http://" + addr
+		if err := waitReady(ctx, base); err != nil {
+			return nil, err
+		}
+		n.bases = append(n.bases, base)
+		if i == 0 {
+			keyBytes, err := os.ReadFile(filepath.Join(nodeDir, "admin.key"))
+			if err != nil {
+				return nil, err
+			}
+			n.key = strings.TrimSpace(string(keyBytes))
+		}
+	}
+	return n, nil
+}
+
+// benchSchema creates a schema with a fresh name in the database at base,
+// and returns base pointed at it and a function that drops it.
+func benchSchema(ctx context.Context, base string) (string, func(), error) {
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", nil, fmt.Errorf("connect to database: %w", err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("herald_bench_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
+		return "", nil, fmt.Errorf("create schema: %w", err)
+	}
+	drop := func() {
+		if c, err := pgx.Connect(context.Background(), base); err == nil {
+			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+name+" CASCADE")
+			_ = c.Close(context.Background())
+		}
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		drop()
+		return "", nil, fmt.Errorf("parse database URL: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String(), drop, nil
 }
 
 func pickAddr() (string, error) {

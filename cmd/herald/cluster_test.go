@@ -196,11 +196,11 @@ func TestAPIAndWorkerRoles(t *testing.T) {
 	if status, _ := worker.do("GET", "/v1/webhooks", nil); status != http.StatusNotFound {
 		t.Fatalf("worker served /v1: %d", status)
 	}
-	c := <-rc.hits
+	c := recv(t, rc.hits, "request at the receiver")
 	if c.Header.Get("webhook-id") != evID {
 		t.Fatalf("delivered %q, want %s", c.Header.Get("webhook-id"), evID)
 	}
-	<-worker.attempts // recorded by the worker
+	recv(t, worker.attempts, "attempt recorded by the worker")
 	var d herald.Delivery
 	api.must(200, "GET", "/v1/webhooks/"+wh.ID+"/deliveries/"+api.deliveryOf(evID).ID, nil, &d)
 	if !d.Success {

@@ -87,7 +87,7 @@ func TestDeliverySignedAndRecorded(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("deliveries = %d, want 1", n)
 		}
-		c := <-rc.hits
+		c := recv(t, rc.hits, "request at the receiver")
 		d := ts.deliveryOf(evID)
 		d = ts.waitDelivery(wh.ID, d.ID, 10*time.Second)
 

@@ -30,11 +30,15 @@ func TestExportImportRoundTrip(t *testing.T) {
 	evA, _ := src.publish("agent.status", map[string]any{"agent_id": "a1", "note": "<&> é 🚀", "n": 1.5})
 	evB, _ := src.publish("deployment.failed", map[string]any{"deployment_id": "d1"})
 	dA := src.waitDelivery(good.ID, src.deliveryOf(evA).ID, 10*time.Second)
-	<-down.hits // the first attempt failed with 503; the retry is an hour away
-	<-src.attempts
+	recv(t, down.hits, "first attempt at the failing receiver") // 503; the retry is an hour away
 	dB := src.deliveryOf(evB)
 	var beforeB herald.Delivery
-	src.must(200, "GET", "/v1/webhooks/"+later.ID+"/deliveries/"+dB.ID, nil, &beforeB)
+	for beforeB.Attempts == 0 { // until the failed attempt is recorded
+		src.must(200, "GET", "/v1/webhooks/"+later.ID+"/deliveries/"+dB.ID, nil, &beforeB)
+		if beforeB.Attempts == 0 {
+			recv(t, src.attempts, "recorded attempt")
+		}
+	}
 	if beforeB.Status != "pending" || beforeB.Attempts != 1 {
 		t.Fatalf("setup: delivery B is %s after %d attempts", beforeB.Status, beforeB.Attempts)
 	}
@@ -93,7 +97,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 
 	// The pending delivery was queued again on PostgreSQL, and its retry
 	// there is signed with the imported secret.
-	c := <-down.hits
+	c := recv(t, down.hits, "request at the receiver")
 	if c.Header.Get("webhook-id") != evB {
 		t.Fatalf("redelivered %q, want %s", c.Header.Get("webhook-id"), evB)
 	}

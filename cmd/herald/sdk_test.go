@@ -105,7 +105,7 @@ func TestCLIAgainstServer(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("delivery not shown as successful: %+v", d)
 		}
-		<-ts.attempts
+		recv(t, ts.attempts, "attempt")
 	}
 	if out := run("webhooks", "deliveries", wh.ID, "--failed"); strings.Contains(out, d.Items[0].ID) {
 		t.Fatalf("--failed lists a successful delivery:\n%s", out)

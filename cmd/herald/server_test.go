@@ -171,3 +171,16 @@ func forEachEngine(t *testing.T, test func(t *testing.T, db func(*Config))) {
 		test(t, func(c *Config) { c.Database = url })
 	})
 }
+
+// recv waits up to 30 s for a value on ch, and fails the test naming what
+// it waited for when none comes.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no %s within 30s", what)
+		panic("unreachable")
+	}
+}

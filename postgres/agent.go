@@ -2,56 +2,450 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/jsjson"
 )
 
-var errIngestTODO = herald.Errorf(herald.EUNSUPPORTED, "ingestion is not implemented on this store yet")
+// agentUnknown is the status of an agent registered by a metrics report.
+const agentUnknown = "unknown"
 
-// ReportAgentStatus applies an agent-status report.
+// maxMetricPoints bounds the points one AgentMetrics call returns.
+const maxMetricPoints = 10000
+
+const agentColumns = `id, status, node_id, error, metadata, last_metrics, last_metrics_at, last_seen,
+	status_changed_at, created_at, updated_at`
+
+// ReportAgentStatus applies an agent-status report in one transaction: the
+// agent's new state (herald.ApplyReport), its log lines, and the events of
+// herald.AgentEvents with their deliveries and jobs. The agent's row is
+// locked first (see writeAgent), so concurrent reports for one agent, from
+// any node, apply one at a time and each sees the state the last one left.
 func (s *DB) ReportAgentStatus(ctx context.Context, r *herald.AgentReport) (*herald.ReportResult, error) {
-	return nil, errIngestTODO
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	now := s.reportTime(r.Now)
+	var res *herald.ReportResult
+	err := s.inTx(ctx, "report agent status", func(tx pgx.Tx) error {
+		a, specs, err := applyAgentReport(ctx, tx, r, now)
+		if err != nil {
+			return err
+		}
+		evs, err := s.publishSpecs(ctx, tx, specs, now)
+		res = &herald.ReportResult{Agent: a, Events: evs}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
-// ReportDeployment applies a deployment report.
-func (s *DB) ReportDeployment(ctx context.Context, r *herald.DeploymentReport) (*herald.ReportResult, error) {
-	return nil, errIngestTODO
-}
-
-// ReportMetrics applies a metrics report.
+// ReportMetrics stores one point per metric at r.Timestamp (or the report's
+// time), merges the values into the agent's last metrics, registering an
+// unknown agent with status "unknown", and publishes metrics.report, in one
+// transaction. It moves last_seen but never the status.
 func (s *DB) ReportMetrics(ctx context.Context, r *herald.MetricsReport) (*herald.ReportResult, error) {
-	return nil, errIngestTODO
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	now := s.reportTime(r.Now)
+	at := now
+	if !r.Timestamp.IsZero() {
+		at = r.Timestamp.UTC().Truncate(time.Microsecond)
+	}
+	var res *herald.ReportResult
+	err := s.inTx(ctx, "report metrics", func(tx pgx.Tx) error {
+		_, a, err := writeAgent(ctx, tx, r.AgentID, func(old *herald.Agent) *herald.Agent {
+			return mergeMetrics(old, r, at, now)
+		})
+		if err != nil {
+			return err
+		}
+		names := make([]string, 0, len(r.Metrics))
+		values := make([]float64, 0, len(r.Metrics))
+		for name, v := range r.Metrics {
+			names, values = append(names, name), append(values, v)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO metric_points (agent_id, name, value, ts)
+			SELECT $1, u.name, u.value, $4 FROM unnest($2::text[], $3::float8[]) AS u (name, value)`,
+			a.ID, names, values, at); err != nil {
+			return fmt.Errorf("insert metric points: %w", err)
+		}
+		evs, err := s.publishSpecs(ctx, tx, []herald.EventSpec{herald.MetricsEvent(r)}, now)
+		res = &herald.ReportResult{Agent: a, Events: evs}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
-// MarkUnresponsive marks silent running agents unresponsive.
+// mergeMetrics returns the agent's state after a metrics report measured at
+// at and received at now (old is nil for an unknown agent).
+func mergeMetrics(old *herald.Agent, r *herald.MetricsReport, at, now time.Time) *herald.Agent {
+	a := &herald.Agent{ID: r.AgentID, Status: agentUnknown, StatusChangedAt: now, CreatedAt: now}
+	if old != nil {
+		cp := *old
+		a = &cp
+	}
+	last := make(map[string]float64, len(a.LastMetrics)+len(r.Metrics))
+	for k, v := range a.LastMetrics {
+		last[k] = v
+	}
+	for k, v := range r.Metrics {
+		last[k] = v
+	}
+	a.LastMetrics, a.LastMetricsAt = last, &at
+	a.LastSeen, a.UpdatedAt = now, now
+	return a
+}
+
+// MarkUnresponsive marks every running agent last seen before p.Before
+// unresponsive at p.Now, each agent in a transaction of its own that checks
+// the condition again under the row's lock, and publishes its agent.status
+// event. On an error it returns what it did so far.
 func (s *DB) MarkUnresponsive(ctx context.Context, p herald.UnresponsiveParams) ([]*herald.ReportResult, error) {
-	return nil, errIngestTODO
+	now := s.reportTime(p.Now)
+	before := p.Before.UTC().Truncate(time.Microsecond)
+	rows, err := s.pool.Query(ctx, `SELECT id FROM agents WHERE status = $1 AND last_seen < $2
+		ORDER BY last_seen, id`, herald.AgentRunning, before)
+	if err != nil {
+		return nil, fmt.Errorf("select silent agents: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("select silent agents: %w", err)
+	}
+	out := []*herald.ReportResult{}
+	for _, id := range ids {
+		var res *herald.ReportResult
+		err := s.inTx(ctx, "mark agent unresponsive", func(tx pgx.Tx) error {
+			old, err := lockAgent(ctx, tx, id)
+			if err != nil || old == nil || old.Status != herald.AgentRunning || !old.LastSeen.Before(before) {
+				return err // reported meanwhile
+			}
+			a := *old
+			a.Status, a.StatusChangedAt, a.UpdatedAt = herald.AgentUnresponsive, now, now
+			if err := updateAgent(ctx, tx, &a); err != nil {
+				return err
+			}
+			specs := herald.AgentEvents(old, &herald.AgentReport{AgentID: id, Status: herald.AgentUnresponsive})
+			evs, err := s.publishSpecs(ctx, tx, specs, now)
+			res = &herald.ReportResult{Agent: &a, Events: evs}
+			return err
+		})
+		if err != nil {
+			return out, err
+		}
+		if res != nil {
+			out = append(out, res)
+		}
+	}
+	return out, nil
 }
 
 // Agent returns one agent.
-func (s *DB) Agent(ctx context.Context, id string) (*herald.Agent, error) { return nil, errIngestTODO }
+func (s *DB) Agent(ctx context.Context, id string) (*herald.Agent, error) {
+	a, err := scanAgent(s.pool.QueryRow(ctx, `SELECT `+agentColumns+` FROM agents WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "agent %q not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("select agent: %w", err)
+	}
+	return a, nil
+}
 
-// ListAgents returns a page of agents.
+// ListAgents returns a page of agents, most recently seen first, and the
+// total (see pageTotal).
 func (s *DB) ListAgents(ctx context.Context, f herald.AgentFilter) ([]*herald.Agent, int, error) {
-	return nil, 0, errIngestTODO
+	skip, limit := herald.Page(f.Skip, f.Limit)
+	where, args := "", []any{}
+	if f.Status != "" {
+		where, args = "WHERE status = $1", append(args, f.Status)
+	}
+	n := len(args)
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+agentColumns+`, count(*) OVER () FROM agents %s
+		ORDER BY last_seen DESC, id DESC LIMIT $%d OFFSET $%d`, where, n+1, n+2), append(args, limit, skip)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("select agents: %w", err)
+	}
+	defer rows.Close()
+	out := []*herald.Agent{}
+	total := 0
+	for rows.Next() {
+		a, err := scanAgent(rows, &total)
+		if err != nil {
+			return nil, 0, fmt.Errorf("scan agent: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("select agents: %w", err)
+	}
+	total, err = s.pageTotal(ctx, len(out), skip, total, `SELECT count(*) FROM agents `+where, args...)
+	return out, total, err
 }
 
-// AgentLogs returns an agent's log lines.
+// AgentLogs returns an agent's log lines at or after f.Since, oldest first
+// (by timestamp, then by arrival), at most f.Limit.
 func (s *DB) AgentLogs(ctx context.Context, f herald.LogFilter) ([]*herald.LogEntry, error) {
-	return nil, errIngestTODO
+	limit := f.Limit
+	if limit <= 0 {
+		limit = herald.DefaultLimit
+	} else if limit > herald.MaxLimit {
+		limit = herald.MaxLimit
+	}
+	if err := s.agentExists(ctx, f.AgentID); err != nil {
+		return nil, err
+	}
+	var since *time.Time
+	if !f.Since.IsZero() {
+		since = &f.Since
+	}
+	rows, err := s.pool.Query(ctx, `SELECT level, message, ts FROM agent_logs
+		WHERE agent_id = $1 AND ($2::timestamptz IS NULL OR ts >= $2)
+		ORDER BY ts, seq LIMIT $3`, f.AgentID, since, limit)
+	if err != nil {
+		return nil, fmt.Errorf("select agent logs: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*herald.LogEntry, error) {
+		var l herald.LogEntry
+		return &l, row.Scan(&l.Level, &l.Message, &l.Timestamp)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("select agent logs: %w", err)
+	}
+	return out, nil
 }
 
-// AgentMetrics returns an agent's metric points.
+// AgentMetrics returns an agent's metric points, oldest first (then by
+// name), at most f.Limit (default herald.MaxLimit, at most 10000).
 func (s *DB) AgentMetrics(ctx context.Context, f herald.MetricFilter) ([]herald.MetricPoint, error) {
-	return nil, errIngestTODO
+	limit := f.Limit
+	if limit <= 0 {
+		limit = herald.MaxLimit
+	} else if limit > maxMetricPoints {
+		limit = maxMetricPoints
+	}
+	if err := s.agentExists(ctx, f.AgentID); err != nil {
+		return nil, err
+	}
+	where, args := "WHERE agent_id = $1", []any{f.AgentID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where += fmt.Sprintf(" AND %s $%d", cond, len(args))
+	}
+	if f.Name != "" {
+		add("name =", f.Name)
+	}
+	if !f.Since.IsZero() {
+		add("ts >=", f.Since)
+	}
+	if !f.Until.IsZero() {
+		add("ts <", f.Until)
+	}
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT name, value, ts FROM metric_points %s
+		ORDER BY ts, name LIMIT $%d`, where, len(args)+1), append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("select metric points: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (herald.MetricPoint, error) {
+		var p herald.MetricPoint
+		return p, row.Scan(&p.Name, &p.Value, &p.Timestamp)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("select metric points: %w", err)
+	}
+	return out, nil
 }
 
-// Deployment returns one deployment.
-func (s *DB) Deployment(ctx context.Context, id string) (*herald.Deployment, error) {
-	return nil, errIngestTODO
+// agentExists returns ENOTFOUND for an unknown agent.
+func (s *DB) agentExists(ctx context.Context, id string) error {
+	var one int
+	err := s.pool.QueryRow(ctx, `SELECT 1 FROM agents WHERE id = $1`, id).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return herald.Errorf(herald.ENOTFOUND, "agent %q not found", id)
+	} else if err != nil {
+		return fmt.Errorf("select agent: %w", err)
+	}
+	return nil
 }
 
-// ListDeployments returns a page of deployments.
-func (s *DB) ListDeployments(ctx context.Context, f herald.DeploymentFilter) ([]*herald.Deployment, int, error) {
-	return nil, 0, errIngestTODO
+// reportTime is when a report is applied: t, or the clock's time when t is
+// zero, in UTC at the microsecond, the precision of timestamptz.
+func (s *DB) reportTime(t time.Time) time.Time {
+	if t.IsZero() {
+		t = s.clock.Now()
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// inTx runs fn in a transaction and commits it when fn returns nil.
+func (s *DB) inTx(ctx context.Context, what string, fn func(tx pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin %s: %w", what, err)
+	}
+	defer tx.Rollback(context.Background())
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit %s: %w", what, err)
+	}
+	return nil
+}
+
+// applyAgentReport applies r to its agent in tx, appends its logs, and
+// returns the agent's new state and the events to publish: the one code
+// path of status reports and of the agent side of deployment reports.
+func applyAgentReport(ctx context.Context, tx pgx.Tx, r *herald.AgentReport, now time.Time) (*herald.Agent, []herald.EventSpec, error) {
+	old, a, err := writeAgent(ctx, tx, r.AgentID, func(old *herald.Agent) *herald.Agent {
+		return herald.ApplyReport(old, r, now)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(r.Logs) > 0 {
+		levels := make([]string, len(r.Logs))
+		messages := make([]string, len(r.Logs))
+		times := make([]time.Time, len(r.Logs))
+		for i, l := range r.Logs {
+			l.Normalize(now) // l is a copy: the report is left as it is
+			levels[i], messages[i], times[i] = l.Level, l.Message, l.Timestamp.Truncate(time.Microsecond)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO agent_logs (agent_id, level, message, ts)
+			SELECT $1, u.level, u.message, u.ts
+			FROM unnest($2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS u (level, message, ts, n)
+			ORDER BY u.n`, a.ID, levels, messages, times); err != nil {
+			return nil, nil, fmt.Errorf("insert agent logs: %w", err)
+		}
+	}
+	return a, herald.AgentEvents(old, r), nil
+}
+
+// writeAgent takes agent id's row, locked until tx ends, and writes the
+// state change returns for it (change gets nil for a new agent). The lock
+// is what serializes reports for one agent: a second report waits for the
+// first to commit and then reads its state. When two reports register a
+// new agent at once, the loser's INSERT ... ON CONFLICT DO NOTHING waits for
+// the winner, inserts nothing, and the loser then locks the winner's row.
+func writeAgent(ctx context.Context, tx pgx.Tx, id string, change func(old *herald.Agent) *herald.Agent) (old, a *herald.Agent, err error) {
+	for range 2 {
+		if old, err = lockAgent(ctx, tx, id); err != nil {
+			return nil, nil, err
+		}
+		if old != nil {
+			a = change(old)
+			return old, a, updateAgent(ctx, tx, a)
+		}
+		a = change(nil)
+		var inserted bool
+		err = tx.QueryRow(ctx, `INSERT INTO agents (`+agentColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING RETURNING true`,
+			a.ID, a.Status, a.NodeID, a.Error, jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
+			a.LastSeen, a.StatusChangedAt, a.CreatedAt, a.UpdatedAt).Scan(&inserted)
+		if err == nil {
+			return nil, a, nil
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return nil, nil, fmt.Errorf("insert agent: %w", err)
+		}
+	}
+	return nil, nil, fmt.Errorf("lock agent %q: inserted meanwhile but not found", id)
+}
+
+// lockAgent returns one agent locked until tx ends, or nil when there is
+// none. FOR NO KEY UPDATE is the lock an UPDATE takes: it excludes other
+// reports, not the foreign keys of log lines and points.
+func lockAgent(ctx context.Context, tx pgx.Tx, id string) (*herald.Agent, error) {
+	a, err := scanAgent(tx.QueryRow(ctx, `SELECT `+agentColumns+` FROM agents WHERE id = $1 FOR NO KEY UPDATE`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("lock agent: %w", err)
+	}
+	return a, nil
+}
+
+// updateAgent writes an existing agent's state.
+func updateAgent(ctx context.Context, tx pgx.Tx, a *herald.Agent) error {
+	if _, err := tx.Exec(ctx, `UPDATE agents SET status = $2, node_id = $3, error = $4, metadata = $5,
+		last_metrics = $6, last_metrics_at = $7, last_seen = $8, status_changed_at = $9, updated_at = $10
+		WHERE id = $1`,
+		a.ID, a.Status, a.NodeID, a.Error, jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
+		a.LastSeen, a.StatusChangedAt, a.UpdatedAt); err != nil {
+		return fmt.Errorf("update agent: %w", err)
+	}
+	return nil
+}
+
+// publishSpecs publishes events in tx, in order, as PublishEvent does, with
+// payloads in jsjson's canonical form, and queues all their deliveries
+// with one insert.
+func (s *DB) publishSpecs(ctx context.Context, tx pgx.Tx, specs []herald.EventSpec, now time.Time) ([]*herald.Event, error) {
+	evs := make([]*herald.Event, 0, len(specs))
+	var all []*herald.Delivery
+	for _, spec := range specs {
+		data, err := jsjson.Marshal(spec.Data)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s event: %w", spec.Type, err)
+		}
+		ev := &herald.Event{ID: herald.NewID(herald.PrefixEvent, now), Type: spec.Type, Data: data, Created: now}
+		ds, err := publishNew(ctx, tx, ev)
+		if err != nil {
+			return nil, err
+		}
+		evs, all = append(evs, ev), append(all, ds...)
+	}
+	if err := s.queueDeliveries(ctx, tx, all); err != nil {
+		return nil, err
+	}
+	return evs, nil
+}
+
+// scanAgent scans a row holding agentColumns, then those of after. JSON
+// columns are read as their text.
+func scanAgent(row scanner, after ...any) (*herald.Agent, error) {
+	var (
+		a        herald.Agent
+		metadata *string
+		last     string
+	)
+	if err := row.Scan(append([]any{&a.ID, &a.Status, &a.NodeID, &a.Error, &metadata, &last, &a.LastMetricsAt,
+		&a.LastSeen, &a.StatusChangedAt, &a.CreatedAt, &a.UpdatedAt}, after...)...); err != nil {
+		return nil, err
+	}
+	if metadata != nil {
+		a.Metadata = json.RawMessage(*metadata)
+	}
+	if err := json.Unmarshal([]byte(last), &a.LastMetrics); err != nil {
+		return nil, fmt.Errorf("decode last metrics: %w", err)
+	}
+	a.LastMetrics = nonNilMetrics(a.LastMetrics)
+	return &a, nil
+}
+
+func nonNilMetrics(m map[string]float64) map[string]float64 {
+	if m == nil {
+		return map[string]float64{}
+	}
+	return m
+}
+
+// jsonArg is a JSON value for a nullable json column, sent as text: NULL
+// when empty.
+func jsonArg(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
 }

@@ -61,34 +61,67 @@ func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.
 		return nil, fmt.Errorf("insert event: %w", err)
 	}
 
-	hooks := []string{p.WebhookID}
-	if p.WebhookID == "" {
-		if hooks, err = matchingWebhooks(ctx, tx, ev); err != nil {
-			return nil, err
-		}
+	res := &herald.PublishResult{Event: ev, Created: true}
+	if res.Deliveries, err = fanOut(ctx, tx, ev, p.WebhookID); err != nil {
+		return nil, err
 	}
-	res := &herald.PublishResult{Event: ev, Created: true, Deliveries: []*herald.Delivery{}}
-	if len(hooks) > 0 {
-		if res.Deliveries, err = insertDeliveries(ctx, tx, ev, hooks); err != nil {
-			return nil, err
-		}
-	}
-	if p.WebhookID != "" && len(res.Deliveries) == 0 {
-		return nil, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", p.WebhookID)
-	}
-	if len(res.Deliveries) > 0 {
-		jobs := make([]river.InsertManyParams, len(res.Deliveries))
-		for i, d := range res.Deliveries {
-			jobs[i] = delivery.JobParams(d.ID, time.Time{})
-		}
-		if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
-			return nil, fmt.Errorf("queue deliveries: %w", err)
-		}
+	if err := s.queueDeliveries(ctx, tx, res.Deliveries); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("commit publish: %w", err)
 	}
 	return res, nil
+}
+
+// publishNew stores a new event (its ID unused) and its deliveries in tx,
+// as PublishEvent does, for writes that publish events along with changes
+// of their own. The caller queues the deliveries with queueDeliveries.
+func publishNew(ctx context.Context, tx pgx.Tx, ev *herald.Event) ([]*herald.Delivery, error) {
+	if _, err := tx.Exec(ctx, `INSERT INTO events (`+eventColumns+`) VALUES ($1, $2, $3, $4)`,
+		ev.ID, ev.Type, ev.Data, ev.Created); err != nil {
+		return nil, fmt.Errorf("insert event: %w", err)
+	}
+	return fanOut(ctx, tx, ev, "")
+}
+
+// fanOut inserts the pending deliveries of the event ev, just inserted in
+// tx: to the webhook webhookID alone when set (ENOTFOUND when it does not
+// exist), else to every matching active webhook. It never returns nil.
+func fanOut(ctx context.Context, tx pgx.Tx, ev *herald.Event, webhookID string) ([]*herald.Delivery, error) {
+	hooks := []string{webhookID}
+	if webhookID == "" {
+		var err error
+		if hooks, err = matchingWebhooks(ctx, tx, ev); err != nil {
+			return nil, err
+		}
+	}
+	ds := []*herald.Delivery{}
+	if len(hooks) > 0 {
+		var err error
+		if ds, err = insertDeliveries(ctx, tx, ev, hooks); err != nil {
+			return nil, err
+		}
+	}
+	if webhookID != "" && len(ds) == 0 {
+		return nil, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", webhookID)
+	}
+	return ds, nil
+}
+
+// queueDeliveries inserts one River job per delivery in tx, in one call.
+func (s *DB) queueDeliveries(ctx context.Context, tx pgx.Tx, ds []*herald.Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	jobs := make([]river.InsertManyParams, len(ds))
+	for i, d := range ds {
+		jobs[i] = delivery.JobParams(d.ID, time.Time{})
+	}
+	if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
+		return fmt.Errorf("queue deliveries: %w", err)
+	}
+	return nil
 }
 
 // matchingWebhooks returns the IDs of the active webhooks ev goes to. The

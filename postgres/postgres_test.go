@@ -137,7 +137,7 @@ func TestReadyUnmigrated(t *testing.T) {
 	}
 	pgtest.Admin(t, "DELETE FROM "+name+".goose_db_version WHERE version_id > 0")
 	err := db.Ready(ctx)
-	if herald.ErrorCode(err) != herald.EUNAVAILABLE || !strings.Contains(herald.ErrorMessage(err), "at migration 0 of 1") {
+	if herald.ErrorCode(err) != herald.EUNAVAILABLE || !strings.Contains(herald.ErrorMessage(err), "at migration 0 of ") {
 		t.Fatalf("ready with migration 1 missing: %v", err)
 	}
 	pgtest.Admin(t, "DROP TABLE "+name+".goose_db_version")

@@ -2,56 +2,425 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/jsjson"
 )
 
-var errIngestTODO = herald.Errorf(herald.EUNSUPPORTED, "ingestion is not implemented on this store yet")
+// agentUnknown is the status of an agent registered by a metrics report.
+const agentUnknown = "unknown"
 
-// ReportAgentStatus applies an agent-status report.
+// maxMetricPoints bounds the points one AgentMetrics call returns.
+const maxMetricPoints = 10000
+
+const agentColumns = `id, status, node_id, error, metadata, last_metrics, last_metrics_at, last_seen,
+	status_changed_at, created_at, updated_at`
+
+// ReportAgentStatus applies an agent-status report in one write: the
+// agent's new state (herald.ApplyReport), its log lines, and the events of
+// herald.AgentEvents with their deliveries and jobs. SQLite's one writer
+// applies reports one at a time, so each sees the state the last one left.
 func (s *DB) ReportAgentStatus(ctx context.Context, r *herald.AgentReport) (*herald.ReportResult, error) {
-	return nil, errIngestTODO
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	now := s.reportTime(r.Now)
+	var res *herald.ReportResult
+	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		a, specs, err := applyAgentReport(ctx, tx, r, now)
+		if err != nil {
+			return effects{}, err
+		}
+		evs, jobs, err := s.publishSpecs(ctx, tx, specs, now)
+		if err != nil {
+			return effects{}, err
+		}
+		res = &herald.ReportResult{Agent: a, Events: evs}
+		return effects{jobs: jobs}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
-// ReportDeployment applies a deployment report.
-func (s *DB) ReportDeployment(ctx context.Context, r *herald.DeploymentReport) (*herald.ReportResult, error) {
-	return nil, errIngestTODO
-}
-
-// ReportMetrics applies a metrics report.
+// ReportMetrics stores one point per metric at r.Timestamp (or the report's
+// time), merges the values into the agent's last metrics, registering an
+// unknown agent with status "unknown", and publishes metrics.report, in one
+// write. It moves last_seen but never the status.
 func (s *DB) ReportMetrics(ctx context.Context, r *herald.MetricsReport) (*herald.ReportResult, error) {
-	return nil, errIngestTODO
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	now := s.reportTime(r.Now)
+	at := now
+	if !r.Timestamp.IsZero() {
+		at = r.Timestamp.UTC().Truncate(time.Microsecond)
+	}
+	var res *herald.ReportResult
+	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		old, err := loadAgent(ctx, tx, r.AgentID)
+		if err != nil {
+			return effects{}, err
+		}
+		a := mergeMetrics(old, r, at, now)
+		if err := saveAgent(ctx, tx, a); err != nil {
+			return effects{}, err
+		}
+		for name, v := range r.Metrics {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO metric_points (agent_id, name, value, ts) VALUES (?, ?, ?, ?)`,
+				a.ID, name, v, micros(at)); err != nil {
+				return effects{}, fmt.Errorf("insert metric point: %w", err)
+			}
+		}
+		evs, jobs, err := s.publishSpecs(ctx, tx, []herald.EventSpec{herald.MetricsEvent(r)}, now)
+		if err != nil {
+			return effects{}, err
+		}
+		res = &herald.ReportResult{Agent: a, Events: evs}
+		return effects{jobs: jobs}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
-// MarkUnresponsive marks silent running agents unresponsive.
+// mergeMetrics returns the agent's state after a metrics report measured at
+// at and received at now (old is nil for an unknown agent).
+func mergeMetrics(old *herald.Agent, r *herald.MetricsReport, at, now time.Time) *herald.Agent {
+	a := &herald.Agent{ID: r.AgentID, Status: agentUnknown, StatusChangedAt: now, CreatedAt: now}
+	if old != nil {
+		cp := *old
+		a = &cp
+	}
+	last := make(map[string]float64, len(a.LastMetrics)+len(r.Metrics))
+	for k, v := range a.LastMetrics {
+		last[k] = v
+	}
+	for k, v := range r.Metrics {
+		last[k] = v
+	}
+	a.LastMetrics, a.LastMetricsAt = last, &at
+	a.LastSeen, a.UpdatedAt = now, now
+	return a
+}
+
+// MarkUnresponsive marks every running agent last seen before p.Before
+// unresponsive at p.Now, each agent in a write of its own that checks the
+// condition again, and publishes its agent.status event. On an error it
+// returns what it did so far.
 func (s *DB) MarkUnresponsive(ctx context.Context, p herald.UnresponsiveParams) ([]*herald.ReportResult, error) {
-	return nil, errIngestTODO
+	now := s.reportTime(p.Now)
+	before := p.Before.UTC().Truncate(time.Microsecond)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT id FROM agents WHERE status = ? AND last_seen < ?
+		ORDER BY last_seen, id`, herald.AgentRunning, micros(before))
+	if err != nil {
+		return nil, fmt.Errorf("select silent agents: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan agent: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select silent agents: %w", err)
+	}
+
+	out := []*herald.ReportResult{}
+	for _, id := range ids {
+		var res *herald.ReportResult
+		err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+			res = nil
+			old, err := loadAgent(ctx, tx, id)
+			if err != nil || old == nil || old.Status != herald.AgentRunning || !old.LastSeen.Before(before) {
+				return effects{}, err // reported or removed meanwhile
+			}
+			a := *old
+			a.Status, a.StatusChangedAt, a.UpdatedAt = herald.AgentUnresponsive, now, now
+			if err := saveAgent(ctx, tx, &a); err != nil {
+				return effects{}, err
+			}
+			specs := herald.AgentEvents(old, &herald.AgentReport{AgentID: id, Status: herald.AgentUnresponsive})
+			evs, jobs, err := s.publishSpecs(ctx, tx, specs, now)
+			if err != nil {
+				return effects{}, err
+			}
+			res = &herald.ReportResult{Agent: &a, Events: evs}
+			return effects{jobs: jobs}, nil
+		})
+		if err != nil {
+			return out, err
+		}
+		if res != nil {
+			out = append(out, res)
+		}
+	}
+	return out, nil
 }
 
 // Agent returns one agent.
-func (s *DB) Agent(ctx context.Context, id string) (*herald.Agent, error) { return nil, errIngestTODO }
+func (s *DB) Agent(ctx context.Context, id string) (*herald.Agent, error) {
+	a, err := loadAgent(ctx, s.rdb, id)
+	if err != nil {
+		return nil, err
+	}
+	if a == nil {
+		return nil, herald.Errorf(herald.ENOTFOUND, "agent %q not found", id)
+	}
+	return a, nil
+}
 
-// ListAgents returns a page of agents.
+// ListAgents returns a page of agents, most recently seen first, and the
+// total.
 func (s *DB) ListAgents(ctx context.Context, f herald.AgentFilter) ([]*herald.Agent, int, error) {
-	return nil, 0, errIngestTODO
+	skip, limit := herald.Page(f.Skip, f.Limit)
+	where, args := "", []any{}
+	if f.Status != "" {
+		where, args = "WHERE status = ?", append(args, f.Status)
+	}
+	var total int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM agents `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count agents: %w", err)
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+agentColumns+` FROM agents `+where+
+		` ORDER BY last_seen DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, skip)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("select agents: %w", err)
+	}
+	defer rows.Close()
+	out := []*herald.Agent{}
+	for rows.Next() {
+		a, err := scanAgent(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("scan agent: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("select agents: %w", err)
+	}
+	return out, total, nil
 }
 
-// AgentLogs returns an agent's log lines.
+// AgentLogs returns an agent's log lines at or after f.Since, oldest first
+// (by timestamp, then by arrival), at most f.Limit.
 func (s *DB) AgentLogs(ctx context.Context, f herald.LogFilter) ([]*herald.LogEntry, error) {
-	return nil, errIngestTODO
+	limit := f.Limit
+	if limit <= 0 {
+		limit = herald.DefaultLimit
+	} else if limit > herald.MaxLimit {
+		limit = herald.MaxLimit
+	}
+	if err := s.agentExists(ctx, f.AgentID); err != nil {
+		return nil, err
+	}
+	where, args := "WHERE agent_id = ?", []any{f.AgentID}
+	if !f.Since.IsZero() {
+		where, args = where+" AND ts >= ?", append(args, micros(f.Since))
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT level, message, ts FROM agent_logs `+where+
+		` ORDER BY ts, seq LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("select agent logs: %w", err)
+	}
+	defer rows.Close()
+	out := []*herald.LogEntry{}
+	for rows.Next() {
+		var (
+			l  herald.LogEntry
+			ts int64
+		)
+		if err := rows.Scan(&l.Level, &l.Message, &ts); err != nil {
+			return nil, fmt.Errorf("scan agent log: %w", err)
+		}
+		l.Timestamp = fromMicros(ts)
+		out = append(out, &l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select agent logs: %w", err)
+	}
+	return out, nil
 }
 
-// AgentMetrics returns an agent's metric points.
+// AgentMetrics returns an agent's metric points, oldest first (then by
+// name), at most f.Limit (default herald.MaxLimit, at most 10000).
 func (s *DB) AgentMetrics(ctx context.Context, f herald.MetricFilter) ([]herald.MetricPoint, error) {
-	return nil, errIngestTODO
+	limit := f.Limit
+	if limit <= 0 {
+		limit = herald.MaxLimit
+	} else if limit > maxMetricPoints {
+		limit = maxMetricPoints
+	}
+	if err := s.agentExists(ctx, f.AgentID); err != nil {
+		return nil, err
+	}
+	where, args := "WHERE agent_id = ?", []any{f.AgentID}
+	if f.Name != "" {
+		where, args = where+" AND name = ?", append(args, f.Name)
+	}
+	if !f.Since.IsZero() {
+		where, args = where+" AND ts >= ?", append(args, micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where, args = where+" AND ts < ?", append(args, micros(f.Until))
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT name, value, ts FROM metric_points `+where+
+		` ORDER BY ts, name LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("select metric points: %w", err)
+	}
+	defer rows.Close()
+	out := []herald.MetricPoint{}
+	for rows.Next() {
+		var (
+			p  herald.MetricPoint
+			ts int64
+		)
+		if err := rows.Scan(&p.Name, &p.Value, &ts); err != nil {
+			return nil, fmt.Errorf("scan metric point: %w", err)
+		}
+		p.Timestamp = fromMicros(ts)
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select metric points: %w", err)
+	}
+	return out, nil
 }
 
-// Deployment returns one deployment.
-func (s *DB) Deployment(ctx context.Context, id string) (*herald.Deployment, error) {
-	return nil, errIngestTODO
+// agentExists returns ENOTFOUND for an unknown agent.
+func (s *DB) agentExists(ctx context.Context, id string) error {
+	var one int
+	err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM agents WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return herald.Errorf(herald.ENOTFOUND, "agent %q not found", id)
+	} else if err != nil {
+		return fmt.Errorf("select agent: %w", err)
+	}
+	return nil
 }
 
-// ListDeployments returns a page of deployments.
-func (s *DB) ListDeployments(ctx context.Context, f herald.DeploymentFilter) ([]*herald.Deployment, int, error) {
-	return nil, 0, errIngestTODO
+// reportTime is when a report is applied: t, or the clock's time when t is
+// zero, in UTC at the microsecond, the precision of the stored times.
+func (s *DB) reportTime(t time.Time) time.Time {
+	if t.IsZero() {
+		t = s.clock.Now()
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// applyAgentReport applies r to its agent in tx, appends its logs, and
+// returns the agent's new state and the events to publish: the one code
+// path of status reports and of the agent side of deployment reports.
+func applyAgentReport(ctx context.Context, tx *sql.Tx, r *herald.AgentReport, now time.Time) (*herald.Agent, []herald.EventSpec, error) {
+	old, err := loadAgent(ctx, tx, r.AgentID)
+	if err != nil {
+		return nil, nil, err
+	}
+	a := herald.ApplyReport(old, r, now)
+	if err := saveAgent(ctx, tx, a); err != nil {
+		return nil, nil, err
+	}
+	for _, l := range r.Logs {
+		l.Normalize(now) // l is a copy: the report is left as it is
+		if _, err := tx.ExecContext(ctx, `INSERT INTO agent_logs (agent_id, level, message, ts) VALUES (?, ?, ?, ?)`,
+			a.ID, l.Level, l.Message, micros(l.Timestamp)); err != nil {
+			return nil, nil, fmt.Errorf("insert agent log: %w", err)
+		}
+	}
+	return a, herald.AgentEvents(old, r), nil
+}
+
+// publishSpecs publishes events in tx, in order, as PublishEvent does, with
+// payloads in jsjson's canonical form, and returns them and their jobs.
+func (s *DB) publishSpecs(ctx context.Context, tx *sql.Tx, specs []herald.EventSpec, now time.Time) ([]*herald.Event, []river.InsertManyParams, error) {
+	evs := make([]*herald.Event, 0, len(specs))
+	var jobs []river.InsertManyParams
+	for _, spec := range specs {
+		data, err := jsjson.Marshal(spec.Data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encode %s event: %w", spec.Type, err)
+		}
+		res, js, err := s.publish(ctx, tx, herald.PublishParams{Type: spec.Type, Data: data}, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		evs, jobs = append(evs, res.Event), append(jobs, js...)
+	}
+	return evs, jobs, nil
+}
+
+// loadAgent returns one agent, or nil when there is none.
+func loadAgent(ctx context.Context, q querier, id string) (*herald.Agent, error) {
+	a, err := scanAgent(q.QueryRowContext(ctx, `SELECT `+agentColumns+` FROM agents WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("select agent: %w", err)
+	}
+	return a, nil
+}
+
+// saveAgent inserts or replaces an agent's row.
+func saveAgent(ctx context.Context, tx *sql.Tx, a *herald.Agent) error {
+	last, err := json.Marshal(nonNilMetrics(a.LastMetrics))
+	if err != nil {
+		return fmt.Errorf("encode last metrics: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, node_id = excluded.node_id,
+			error = excluded.error, metadata = excluded.metadata, last_metrics = excluded.last_metrics,
+			last_metrics_at = excluded.last_metrics_at, last_seen = excluded.last_seen,
+			status_changed_at = excluded.status_changed_at, updated_at = excluded.updated_at`,
+		a.ID, a.Status, a.NodeID, a.Error, jsonText(a.Metadata), string(last), microsPtr(a.LastMetricsAt), micros(a.LastSeen),
+		micros(a.StatusChangedAt), micros(a.CreatedAt), micros(a.UpdatedAt)); err != nil {
+		return fmt.Errorf("save agent: %w", err)
+	}
+	return nil
+}
+
+func scanAgent(row scanner) (*herald.Agent, error) {
+	var (
+		a                               herald.Agent
+		metadata                        sql.NullString
+		last                            string
+		lastAt                          sql.NullInt64
+		seen, changed, created, updated int64
+	)
+	if err := row.Scan(&a.ID, &a.Status, &a.NodeID, &a.Error, &metadata, &last, &lastAt, &seen,
+		&changed, &created, &updated); err != nil {
+		return nil, err
+	}
+	if metadata.Valid {
+		a.Metadata = json.RawMessage(metadata.String)
+	}
+	if err := json.Unmarshal([]byte(last), &a.LastMetrics); err != nil {
+		return nil, fmt.Errorf("decode last metrics: %w", err)
+	}
+	a.LastMetrics = nonNilMetrics(a.LastMetrics)
+	a.LastMetricsAt = fromNull(lastAt)
+	a.LastSeen, a.StatusChangedAt = fromMicros(seen), fromMicros(changed)
+	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &a, nil
+}
+
+func nonNilMetrics(m map[string]float64) map[string]float64 {
+	if m == nil {
+		return map[string]float64{}
+	}
+	return m
 }

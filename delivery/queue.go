@@ -56,6 +56,15 @@ type QueueConfig struct {
 	RescueAfter time.Duration
 	// Logger receives River's logs. Default slog.Default().
 	Logger *slog.Logger
+	// Queues are more River queues for this node to work besides
+	// QueueName, with the workers of each (such as monitor.QueueName).
+	// Ignored without Workers.
+	Queues map[string]int
+	// PeriodicJobs are River periodic jobs (such as the monitor's). River
+	// enqueues them on the elected leader only, so each runs once per
+	// cluster per interval, on whichever node takes the job. Their workers
+	// must be in Workers before the queue starts. Ignored without Workers.
+	PeriodicJobs []*river.PeriodicJob
 }
 
 // RiverConfig returns the River configuration for qc, with defaults filled.
@@ -84,6 +93,10 @@ func RiverConfig(qc QueueConfig) *river.Config {
 	}
 	if qc.Workers != nil {
 		cfg.Queues = map[string]river.QueueConfig{QueueName: {MaxWorkers: qc.MaxWorkers}}
+		for name, n := range qc.Queues {
+			cfg.Queues[name] = river.QueueConfig{MaxWorkers: max(n, 1)}
+		}
+		cfg.PeriodicJobs = qc.PeriodicJobs
 	}
 	return cfg
 }

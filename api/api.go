@@ -34,6 +34,10 @@ type Config struct {
 	TestWait time.Duration
 	// WorkerOnly serves only /healthz, /readyz and /metrics.
 	WorkerOnly bool
+	// JWT, when set, verifies bearer JWTs on the ingestion routes (which
+	// also take API keys of scope ingest or admin); nil means API keys
+	// only. The /v1 management routes never take JWTs.
+	JWT *JWTVerifier
 }
 
 // Server serves the API.
@@ -101,6 +105,30 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/keys", admin(s.listKeys))
 	s.mux.Handle("POST /v1/keys", admin(s.createKey))
 	s.mux.Handle("DELETE /v1/keys/{id}", admin(s.revokeKey))
+
+	// Ingestion: agents report their status, deployments and metrics.
+	for _, prefix := range []string{"", "/v1"} {
+		s.mux.Handle("POST "+prefix+"/ingest/agent-status", s.authenticateIngest(s.ingestAgentStatus))
+		s.mux.Handle("POST "+prefix+"/ingest/deployment", s.authenticateIngest(s.ingestDeployment))
+		s.mux.Handle("POST "+prefix+"/ingest/metrics", s.authenticateIngest(s.ingestMetrics))
+	}
+
+	s.mux.Handle("GET /v1/agents", admin(s.listAgents))
+	s.mux.Handle("GET /v1/agents/{$}", admin(s.listAgents))
+	s.mux.Handle("GET /v1/agents/{id}", admin(s.getAgent))
+	s.mux.Handle("GET /v1/agents/{id}/logs", admin(s.agentLogs))
+	s.mux.Handle("GET /v1/agents/{id}/metrics", admin(s.agentMetrics))
+	s.mux.Handle("GET /v1/deployments", admin(s.listDeployments))
+	s.mux.Handle("GET /v1/deployments/{$}", admin(s.listDeployments))
+	s.mux.Handle("GET /v1/deployments/{id}", admin(s.getDeployment))
+
+	s.mux.Handle("POST /v1/alerts", admin(s.createAlert))
+	s.mux.Handle("POST /v1/alerts/{$}", admin(s.createAlert))
+	s.mux.Handle("GET /v1/alerts", admin(s.listAlerts))
+	s.mux.Handle("GET /v1/alerts/{$}", admin(s.listAlerts))
+	s.mux.Handle("GET /v1/alerts/{id}", admin(s.getAlert))
+	s.mux.Handle("PATCH /v1/alerts/{id}", admin(s.updateAlert))
+	s.mux.Handle("DELETE /v1/alerts/{id}", admin(s.deleteAlert))
 
 	s.mux.Handle("/v1/", admin(s.notFound))
 	s.mux.HandleFunc("/", s.notFound)

@@ -12,12 +12,74 @@ import (
 
 type ctxKey int
 
-const keyCtx ctxKey = 0
+const (
+	keyCtx ctxKey = iota
+	claimsCtx
+)
 
 // KeyFromContext returns the API key that authenticated the request.
 func KeyFromContext(ctx context.Context) *herald.APIKey {
 	k, _ := ctx.Value(keyCtx).(*herald.APIKey)
 	return k
+}
+
+// ClaimsFromContext returns the claims of the JWT that authenticated the
+// request, nil when an API key did.
+func ClaimsFromContext(ctx context.Context) *JWTClaims {
+	c, _ := ctx.Value(claimsCtx).(*JWTClaims)
+	return c
+}
+
+// authenticateIngest wraps h for the ingestion routes: it accepts an API
+// key of scope ingest or admin, as authenticate does, or a bearer JWT that
+// Config.JWT verifies. A bearer credential that starts with the API key
+// prefix (hk_) is always taken as a key.
+func (s *Server) authenticateIngest(h http.HandlerFunc) http.Handler {
+	keys := s.authenticate(herald.ScopeIngest, h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := bearer(r)
+		if token == "" && r.Header.Get("X-API-Key") == "" && s.cfg.JWT != nil {
+			s.error(w, r, herald.Errorf(herald.EUNAUTHORIZED, "credentials are required: send Authorization: Bearer <API key or JWT> or X-API-Key: <key>"))
+			return
+		}
+		if r.Header.Get("X-API-Key") != "" || token == "" || strings.HasPrefix(token, herald.APIKeyPrefix) {
+			keys.ServeHTTP(w, r)
+			return
+		}
+		if s.cfg.JWT == nil {
+			if strings.Count(token, ".") == 2 {
+				s.error(w, r, herald.Errorf(herald.EUNAUTHORIZED, "JWT authentication is not enabled on this server (--jwt-secret or --jwks-url); send an API key"))
+				return
+			}
+			keys.ServeHTTP(w, r)
+			return
+		}
+		claims, err := s.cfg.JWT.Verify(r.Context(), token)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), claimsCtx, claims)))
+	})
+}
+
+// checkAgent refuses a report for agentID when the request's token is
+// bound to another agent.
+func checkAgent(r *http.Request, agentID string) error {
+	c := ClaimsFromContext(r.Context())
+	if c == nil || c.AgentID == "" || c.AgentID == agentID {
+		return nil
+	}
+	return herald.Errorf(herald.EFORBIDDEN, "agent_id: this token may report only for agent %q", c.AgentID)
+}
+
+// bearer returns the credential of "Authorization: Bearer <credential>".
+func bearer(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
+		return strings.TrimSpace(auth[7:])
+	}
+	return ""
 }
 
 // authenticate wraps h so that it runs only for requests carrying a valid
@@ -27,10 +89,7 @@ func (s *Server) authenticate(scope string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw := r.Header.Get("X-API-Key")
 		if raw == "" {
-			auth := r.Header.Get("Authorization")
-			if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
-				raw = strings.TrimSpace(auth[7:])
-			}
+			raw = bearer(r)
 		}
 		if raw == "" {
 			s.error(w, r, herald.Errorf(herald.EUNAUTHORIZED, "an API key is required: send Authorization: Bearer <key> or X-API-Key: <key>"))

@@ -81,26 +81,52 @@ type list[T any] struct {
 // unknown fields, trailing data, and malformed JSON, with messages that
 // name the field.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return herald.Errorf(herald.EUNSUPPORTED, "body: Content-Type must be application/json, got %q", ct)
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return herald.Errorf(herald.ETOOLARGE, "body: larger than %d bytes", s.cfg.MaxBodyBytes)
-	} else if err != nil {
-		return herald.Errorf(herald.EINVALID, "body: %s", err)
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return err
 	}
 	return decodeJSON(body, v)
 }
 
+// decodeOpen is decode for bodies from agents: the same checks, except
+// that unknown fields are ignored, so that reporters may send more than
+// Herald reads.
+func (s *Server) decodeOpen(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	return decodeJSONWith(body, v, true)
+}
+
+// readBody reads the request body, refusing other media types than JSON
+// (415) and bodies over MaxBodyBytes (413).
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		return nil, herald.Errorf(herald.EUNSUPPORTED, "body: Content-Type must be application/json, got %q", ct)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, herald.Errorf(herald.ETOOLARGE, "body: larger than %d bytes", s.cfg.MaxBodyBytes)
+	} else if err != nil {
+		return nil, herald.Errorf(herald.EINVALID, "body: %s", err)
+	}
+	return body, nil
+}
+
 // decodeJSON unmarshals strictly, naming the field of any error.
-func decodeJSON(body []byte, v any) error {
+func decodeJSON(body []byte, v any) error { return decodeJSONWith(body, v, false) }
+
+// decodeJSONWith is decodeJSON, ignoring unknown fields when allowUnknown.
+func decodeJSONWith(body []byte, v any, allowUnknown bool) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return herald.Errorf(herald.EINVALID, "body: a JSON object is required")
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
+	if !allowUnknown {
+		dec.DisallowUnknownFields()
+	}
 	err := dec.Decode(v)
 	if err == nil && dec.More() {
 		err = errors.New("trailing data after the JSON object")

@@ -8,9 +8,16 @@
 //	res, err := c.Events.Send(ctx, client.EventInput{Type: "agent.started", Data: map[string]any{"agent_id": "a1"}})
 //
 // The API is grouped in services held by the Client: Webhooks (with their
-// deliveries), Events and Keys. Every method takes a context. Answers are
-// the domain types of package herald; failures are *Error for an answer of
-// the server and *ConnectionError for a request that got no answer.
+// deliveries), Events, Keys, Ingest (agents' reports), Agents, Deployments
+// and Alerts. Every method takes a context. Answers are the domain types of
+// package herald; failures are *Error for an answer of the server and
+// *ConnectionError for a request that got no answer.
+//
+// An agent reports with an API key of scope ingest, or with a JWT the
+// server accepts (--jwt-secret or --jwks-url), passed where the key goes:
+//
+//	agent := client.New("https://herald.example.com", token)
+//	res, err := agent.Ingest.AgentStatus(ctx, herald.AgentReport{AgentID: "a1", Status: "running"})
 package client
 
 import (
@@ -55,6 +62,14 @@ type Client struct {
 	Events *EventsService
 	// Keys manages API keys (admin keys only).
 	Keys *KeysService
+	// Ingest sends agents' reports (an ingest or admin key, or a JWT).
+	Ingest *IngestService
+	// Agents reads agents, their logs and metrics.
+	Agents *AgentsService
+	// Deployments reads deployments.
+	Deployments *DeploymentsService
+	// Alerts manages alert rules.
+	Alerts *AlertsService
 
 	baseURL    string
 	apiKey     string
@@ -97,8 +112,9 @@ func WithTimeout(d time.Duration) Option {
 // New returns a client of the Herald server at baseURL (default
 // DefaultBaseURL when empty; "host:port" without a scheme means http),
 // authenticating with apiKey as "Authorization: Bearer <apiKey>" (no header
-// when apiKey is empty). A path in baseURL, such as a reverse proxy's
-// prefix, is kept before /v1.
+// when apiKey is empty); apiKey may also be a JWT, which the server takes
+// on the ingestion routes (Ingest) only. A path in baseURL, such as a
+// reverse proxy's prefix, is kept before /v1.
 func New(baseURL, apiKey string, opts ...Option) *Client {
 	baseURL = strings.TrimSpace(baseURL)
 	if baseURL == "" {
@@ -119,6 +135,10 @@ func New(baseURL, apiKey string, opts ...Option) *Client {
 	c.Webhooks = &WebhooksService{c: c}
 	c.Events = &EventsService{c: c}
 	c.Keys = &KeysService{c: c}
+	c.Ingest = &IngestService{c: c}
+	c.Agents = &AgentsService{c: c}
+	c.Deployments = &DeploymentsService{c: c}
+	c.Alerts = &AlertsService{c: c}
 	return c
 }
 

@@ -34,6 +34,7 @@ type benchOptions struct {
 	keep        bool
 	database    string // "" for a temporary SQLite file, or a postgres:// URL
 	nodes       int
+	agents      int
 }
 
 func newBenchCmd() *cobra.Command {
@@ -56,7 +57,11 @@ Cases:
   fanout   ten webhooks, every event to each
   slow     ten webhooks, one of whose endpoints sleeps (--slow-delay); the
            latency reported is the healthy nine's
-  paced    one webhook at a steady --rate (default 500 events/s)`,
+  paced    one webhook at a steady --rate (default 500 events/s)
+  ingest   --agents simulated agents (default 100) posting agent-status and
+           metrics reports concurrently, --events reports in all, while one
+           webhook receives the event of each; it reports ingests/s and the
+           latency of the HTTP answers`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBench(cmd.Context(), cmd.OutOrStdout(), o)
@@ -65,7 +70,8 @@ Cases:
 	cmd.Flags().IntVar(&o.events, "events", 5000, "events to publish per case")
 	cmd.Flags().IntVar(&o.concurrency, "concurrency", 16, "concurrent publishers")
 	cmd.Flags().IntVar(&o.rate, "rate", 500, "events per second for the paced case")
-	cmd.Flags().StringVar(&o.cases, "cases", "single,fanout,slow,paced", "cases to run, comma-separated")
+	cmd.Flags().StringVar(&o.cases, "cases", "single,fanout,slow,paced,ingest", "cases to run, comma-separated")
+	cmd.Flags().IntVar(&o.agents, "agents", 100, "simulated agents for the ingest case")
 	cmd.Flags().DurationVar(&o.slowDelay, "slow-delay", 5*time.Second, "how long the slow endpoint sleeps")
 	cmd.Flags().BoolVar(&o.keep, "keep", false, "keep the temporary data directories and schemas")
 	cmd.Flags().StringVar(&o.database, "database", "", "postgres:// URL to run on instead of a temporary SQLite file")
@@ -116,6 +122,14 @@ func runBench(ctx context.Context, out io.Writer, o benchOptions) error {
 			hooks, slow = 10, 1
 		case "paced":
 			hooks, rate = 1, o.rate
+		case "ingest":
+			r, err := benchIngest(ctx, exe, o)
+			if err != nil {
+				return fmt.Errorf("case ingest: %w", err)
+			}
+			fmt.Fprintf(out, "%-8s %8d %11d %12.0f %13.0f %9s %9s %9s %7d MiB   (ingests; latency of the HTTP answer)\n",
+				r.name, r.events, r.deliveries, r.acceptedPerS, r.deliveredPerS, ms(r.p50), ms(r.p95), ms(r.p99), r.peakRSSKiB/1024)
+			continue
 		default:
 			return fmt.Errorf("cases: unknown case %q", name)
 		}
@@ -140,6 +154,7 @@ type benchReceiver struct {
 	count    atomic.Int64
 	done     chan struct{}
 	expected int64
+	close    func()
 }
 
 func benchCase(ctx context.Context, exe string, o benchOptions, name string, hooks, slow, rate int) (*benchResult, error) {
@@ -151,36 +166,11 @@ func benchCase(ctx context.Context, exe string, o benchOptions, name string, hoo
 		defer os.RemoveAll(dir)
 	}
 	healthy := hooks - slow
-	rc := &benchReceiver{arrived: map[string]time.Time{}, done: make(chan struct{}), expected: int64(o.events * healthy)}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		id := r.Header.Get("webhook-id")
-		now := time.Now()
-		rc.mu.Lock()
-		if _, ok := rc.arrived[id]; !ok {
-			rc.arrived[id] = now
-		}
-		rc.mu.Unlock()
-		if rc.count.Add(1) == rc.expected {
-			close(rc.done)
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(o.slowDelay):
-		case <-r.Context().Done():
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	rc, receiverAddr, err := startBenchReceiver(int64(o.events*healthy), o.slowDelay)
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: mux}
-	go srv.Serve(l)
-	defer srv.Close()
+	defer rc.close()
 
 	nodes, err := startBenchNodes(ctx, exe, o, dir)
 	if err != nil {
@@ -194,7 +184,7 @@ func benchCase(ctx context.Context, exe string, o benchOptions, name string, hoo
 		if i < slow {
 			path = "/slow"
 		}
-		body := map[string]any{"url": "http://" + l.Addr().String() + path, "events": []string{"bench.*"}, "timeout_seconds": 30}
+		body := map[string]any{"url": "http://" + receiverAddr + path, "events": []string{"bench.*"}, "timeout_seconds": 30}
 		if _, err := post(client, base+"/v1/webhooks", key, body); err != nil {
 			return nil, err
 		}
@@ -258,6 +248,17 @@ func benchCase(ctx context.Context, exe string, o benchOptions, name string, hoo
 		}
 	}
 	rc.mu.Unlock()
+	p50, p95, p99 := percentiles(lat)
+	return &benchResult{
+		name: name, events: o.events, deliveries: int(rc.expected),
+		acceptedPerS:  float64(o.events) / published.Seconds(),
+		deliveredPerS: float64(rc.expected) / elapsed.Seconds(),
+		p50:           p50, p95: p95, p99: p99, peakRSSKiB: rss,
+	}, nil
+}
+
+// percentiles sorts lat and returns its 50th, 95th and 99th percentiles.
+func percentiles(lat []time.Duration) (p50, p95, p99 time.Duration) {
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration {
 		if len(lat) == 0 {
@@ -265,12 +266,44 @@ func benchCase(ctx context.Context, exe string, o benchOptions, name string, hoo
 		}
 		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
 	}
-	return &benchResult{
-		name: name, events: o.events, deliveries: int(rc.expected),
-		acceptedPerS:  float64(o.events) / published.Seconds(),
-		deliveredPerS: float64(rc.expected) / elapsed.Seconds(),
-		p50:           pct(0.50), p95: pct(0.95), p99: pct(0.99), peakRSSKiB: rss,
-	}, nil
+	return pct(0.50), pct(0.95), pct(0.99)
+}
+
+// startBenchReceiver serves /ok, which records each event's first arrival
+// and closes done once expected requests came, and /slow, which answers
+// after slowDelay. It returns the receiver and its address.
+func startBenchReceiver(expected int64, slowDelay time.Duration) (*benchReceiver, string, error) {
+	rc := &benchReceiver{arrived: map[string]time.Time{}, done: make(chan struct{}), expected: expected}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		id := r.Header.Get("webhook-id")
+		now := time.Now()
+		rc.mu.Lock()
+		if _, ok := rc.arrived[id]; !ok {
+			rc.arrived[id] = now
+		}
+		rc.mu.Unlock()
+		if rc.count.Add(1) == rc.expected {
+			close(rc.done)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(slowDelay):
+		case <-r.Context().Done():
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(l)
+	rc.close = func() { _ = srv.Close() }
+	return rc, l.Addr().String(), nil
 }
 
 // benchNodes are the herald serve processes of one case.

@@ -162,6 +162,8 @@ func (o *cliOptions) explain(err error) error {
 		return fmt.Errorf("%w\nis Herald running at %s? start it with: herald serve (or point --server or HERALD_URL at the server)", err, o.baseURL)
 	case client.IsUnauthorized(err):
 		return fmt.Errorf("%w\nthe server refused the API key from %s; pass another with --api-key or HERALD_API_KEY", err, o.keySource)
+	case client.IsForbidden(err) && strings.Contains(err.Error(), "may report only for agent"):
+		return err // a JWT bound to another agent; the message says it all
 	case client.IsForbidden(err):
 		return fmt.Errorf("%w\nthis command needs an admin key", err)
 	}

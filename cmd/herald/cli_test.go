@@ -104,7 +104,8 @@ func newCLITestRoot() *cobra.Command {
 	root := &cobra.Command{Use: "herald", SilenceUsage: true, SilenceErrors: true}
 	cli := &cliOptions{}
 	cli.register(root)
-	root.AddCommand(newKeysCmd(cli), newWebhooksCmd(cli), newEventsCmd(cli))
+	root.AddCommand(newKeysCmd(cli), newWebhooksCmd(cli), newEventsCmd(cli),
+		newIngestCmd(cli), newAgentsCmd(cli), newDeploymentsCmd(cli), newAlertsCmd(cli))
 	return root
 }
 

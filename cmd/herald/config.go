@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/api"
+	"github.com/heraldhq/herald/monitor"
 	"github.com/heraldhq/herald/sqlite"
 )
 
@@ -64,6 +67,25 @@ type Config struct {
 	// SQLiteSynchronous is normal (the default; a process crash loses
 	// nothing committed) or full (a power failure neither).
 	SQLiteSynchronous string
+	// HeartbeatTimeout is how long a running agent may stay silent before
+	// the heartbeat monitor marks it unresponsive; the monitor runs once
+	// per cluster every third of it (at most every 10s). Default 90s.
+	HeartbeatTimeout time.Duration
+	// AlertInterval is how often the alert rules are evaluated, once per
+	// cluster. Default 15s.
+	AlertInterval time.Duration
+	// JWTSecret lets the ingestion routes take HS256 JWTs signed with it
+	// (at least 32 bytes). Default "": none.
+	JWTSecret string
+	// JWKSURL lets the ingestion routes take RS256, ES256 and EdDSA JWTs
+	// signed by a key of this JSON Web Key Set, fetched at start and every
+	// hour. Default "": none.
+	JWKSURL string
+	// JWTIssuer, when set, must be the iss of every JWT. Default "": any.
+	JWTIssuer string
+	// JWTAudience, when set, must be among the aud of every JWT. Default
+	// "": any.
+	JWTAudience string
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -81,6 +103,8 @@ func DefaultConfig() Config {
 		RescueAfter:           6 * time.Minute,
 		ShutdownTimeout:       30 * time.Second,
 		SQLiteSynchronous:     "normal",
+		HeartbeatTimeout:      herald.DefaultHeartbeatTimeout,
+		AlertInterval:         monitor.DefaultAlertInterval,
 	}
 }
 
@@ -136,6 +160,28 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("sqlite-synchronous: must be normal or full, got %q", c.SQLiteSynchronous)
 	}
+	if c.HeartbeatTimeout < 100*time.Millisecond {
+		return fmt.Errorf("heartbeat-timeout: must be at least 100ms, got %s", c.HeartbeatTimeout)
+	}
+	if c.AlertInterval < 10*time.Millisecond {
+		return fmt.Errorf("alert-interval: must be at least 10ms, got %s", c.AlertInterval)
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < api.MinJWTSecretLen {
+		return fmt.Errorf("jwt-secret: must be at least %d bytes, got %d", api.MinJWTSecretLen, len(c.JWTSecret))
+	}
+	if c.JWKSURL != "" {
+		if u, err := url.Parse(c.JWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("jwks-url: %q is not an absolute http(s) URL", c.JWKSURL)
+		}
+	}
+	if c.JWTSecret == "" && c.JWKSURL == "" {
+		if c.JWTIssuer != "" {
+			return fmt.Errorf("jwt-issuer: needs --jwt-secret or --jwks-url")
+		}
+		if c.JWTAudience != "" {
+			return fmt.Errorf("jwt-audience: needs --jwt-secret or --jwks-url")
+		}
+	}
 	return nil
 }
 
@@ -177,6 +223,12 @@ func (c *Config) bindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.RescueAfter, "rescue-after", c.RescueAfter, "when a delivery left running by a crash is run again")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful stop waits for running deliveries")
 	fs.StringVar(&c.SQLiteSynchronous, "sqlite-synchronous", c.SQLiteSynchronous, "SQLite durability: normal or full")
+	fs.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", c.HeartbeatTimeout, "how long a running agent may stay silent before it is marked unresponsive")
+	fs.DurationVar(&c.AlertInterval, "alert-interval", c.AlertInterval, "how often alert rules are evaluated")
+	fs.StringVar(&c.JWTSecret, "jwt-secret", c.JWTSecret, "accept HS256 JWTs signed with this secret (32+ bytes) on the ingestion routes; prefer HERALD_JWT_SECRET")
+	fs.StringVar(&c.JWKSURL, "jwks-url", c.JWKSURL, "accept RS256, ES256 and EdDSA JWTs signed by a key of this JWKS on the ingestion routes")
+	fs.StringVar(&c.JWTIssuer, "jwt-issuer", c.JWTIssuer, "required iss of JWTs (default: any)")
+	fs.StringVar(&c.JWTAudience, "jwt-audience", c.JWTAudience, "required aud of JWTs (default: any)")
 }
 
 // envName is the environment variable of a flag.

@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/api"
 	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/metrics"
+	"github.com/heraldhq/herald/monitor"
 )
 
 func newServeCmd() *cobra.Command {
@@ -66,6 +67,7 @@ type Main struct {
 	HTTP     *http.Server
 	listener net.Listener
 	served   chan error
+	jwt      *api.JWTVerifier // nil without --jwt-secret or --jwks-url
 }
 
 // NewMain returns a server for cfg, not yet running.
@@ -113,6 +115,10 @@ func (m *Main) Run(ctx context.Context) error {
 		PollInterval: cfg.PollInterval,
 		RescueAfter:  cfg.RescueAfter,
 		Logger:       m.Logger.With("component", "queue"),
+		// The heartbeat monitor and the alert evaluator, run once per
+		// cluster by the queue's leader (none on the api role).
+		Queues:       monitor.Queues(),
+		PeriodicJobs: monitor.PeriodicJobs(monitor.Config{HeartbeatTimeout: cfg.HeartbeatTimeout, AlertInterval: cfg.AlertInterval}),
 	})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
@@ -127,6 +133,9 @@ func (m *Main) Run(ctx context.Context) error {
 		JobTimeout:  cfg.RescueAfter * 9 / 10,
 		Attempted:   m.Attempted,
 	})
+	monitor.Register(workers,
+		&monitor.HeartbeatWorker{Store: m.Store, HeartbeatTimeout: cfg.HeartbeatTimeout, Logger: m.Logger.With("component", "heartbeat")},
+		&monitor.AlertWorker{Store: m.Store, Logger: m.Logger.With("component", "alerts")})
 	m.Metrics.RegisterQueueDepth(m.Store.QueueDepth)
 	if err := m.ensureAdminKey(ctx); err != nil {
 		return err
@@ -139,6 +148,15 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 
+	if (cfg.JWTSecret != "" || cfg.JWKSURL != "") && cfg.Role != "worker" {
+		m.jwt, err = api.NewJWTVerifier(api.JWTConfig{
+			Secret: cfg.JWTSecret, JWKSURL: cfg.JWKSURL, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
+			Logger: m.Logger.With("component", "jwt"),
+		})
+		if err != nil {
+			return err
+		}
+	}
 	handler := api.New(api.Config{
 		Store:        m.Store,
 		Metrics:      m.Metrics,
@@ -146,6 +164,7 @@ func (m *Main) Run(ctx context.Context) error {
 		URLPolicy:    herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		WorkerOnly:   cfg.Role == "worker",
+		JWT:          m.jwt,
 	})
 	m.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -209,6 +228,8 @@ func (m *Main) Close() error {
 		}
 		m.HTTP = nil
 	}
+	m.jwt.Close()
+	m.jwt = nil
 	if m.Store != nil {
 		if m.Config.Role != "api" {
 			errs = append(errs, m.Store.Stop(ctx))

@@ -1,0 +1,102 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/heraldhq/herald"
+)
+
+// createAlert is POST /v1/alerts: a rule from herald.AlertInput over the
+// defaults of herald.NewAlertDefaults; 201 with the stored rule.
+func (s *Server) createAlert(w http.ResponseWriter, r *http.Request) {
+	var in herald.AlertInput
+	if err := s.decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	rule := herald.NewAlertDefaults()
+	in.Apply(rule)
+	if err := s.validateAlert(r, rule); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if err := s.cfg.Store.CreateAlert(r.Context(), rule); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, rule)
+}
+
+// validateAlert checks a rule, and that its webhook exists.
+func (s *Server) validateAlert(r *http.Request, rule *herald.AlertRule) error {
+	if err := rule.Validate(); err != nil {
+		return err
+	}
+	if rule.WebhookID == "" {
+		return nil
+	}
+	_, err := s.cfg.Store.Webhook(r.Context(), rule.WebhookID)
+	if herald.ErrorCode(err) == herald.ENOTFOUND {
+		return herald.Errorf(herald.EINVALID, "webhook_id: webhook %q does not exist", rule.WebhookID)
+	}
+	return err
+}
+
+func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
+	skip, limit, err := page(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	rules, total, err := s.cfg.Store.ListAlerts(r.Context(), herald.AlertFilter{Skip: skip, Limit: limit})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if rules == nil {
+		rules = []*herald.AlertRule{}
+	}
+	writeJSON(w, http.StatusOK, list[*herald.AlertRule]{Items: rules, Total: total, Skip: skip, Limit: limit})
+}
+
+func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
+	rule, err := s.cfg.Store.Alert(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rule)
+}
+
+// updateAlert is PATCH /v1/alerts/{id}: the fields given replace the
+// rule's, the others stay; its state is kept.
+func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request) {
+	var in herald.AlertInput
+	if err := s.decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	rule, err := s.cfg.Store.Alert(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	in.Apply(rule)
+	if err := s.validateAlert(r, rule); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if err := s.cfg.Store.UpdateAlert(r.Context(), rule); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rule)
+}
+
+func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Store.DeleteAlert(r.Context(), r.PathValue("id")); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -3,7 +3,9 @@ package sqlite_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/heraldhq/herald"
@@ -31,4 +33,34 @@ func BenchmarkPublishEvent(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkReportAgentStatus measures concurrent heartbeats from 100
+// agents, each a transaction with the agent's state, a log line, an event,
+// its delivery and its job (shared with concurrent writes by group commit).
+func BenchmarkReportAgentStatus(b *testing.B) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "herald.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	w := herald.NewWebhookDefaults()
+	w.URL, w.Events, w.Secret = "https://example.com", []string{"agent.heartbeat"}, herald.GenerateSecret()
+	if err := db.CreateWebhook(ctx, w); err != nil {
+		b.Fatal(err)
+	}
+	var next atomic.Int64
+	b.SetParallelism(50) // 100 reporting agents on 2 cores
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		agent := fmt.Sprintf("agent-%d", next.Add(1))
+		for pb.Next() {
+			if _, err := db.ReportAgentStatus(ctx, &herald.AgentReport{
+				AgentID: agent, Status: "running", Logs: []herald.LogEntry{{Message: "tick"}},
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -86,6 +86,13 @@ type Store interface {
 	// AgentMetrics returns an agent's metric points, oldest first
 	// (ENOTFOUND for an unknown agent).
 	AgentMetrics(ctx context.Context, f MetricFilter) ([]MetricPoint, error)
+	// ExportAgentData streams an agent's log lines, then its metric points,
+	// to p.Logs and p.Points in chunks (ENOTFOUND for an unknown agent),
+	// for "herald export": unlike AgentLogs and AgentMetrics, which page by
+	// time and so may split rows with equal timestamps, it reads each kind
+	// with one query, however many rows there are. A callback's error ends
+	// it and is returned as is.
+	ExportAgentData(ctx context.Context, p ExportParams) error
 	// Deployment returns one deployment with its history.
 	Deployment(ctx context.Context, id string) (*Deployment, error)
 	// ListDeployments returns a page of deployments, most recently updated
@@ -110,7 +117,8 @@ type Store interface {
 	SetAlertState(ctx context.Context, p AlertStateParams) (*AlertStateResult, error)
 
 	// Import stores exported records in one transaction and queues a job
-	// for every pending delivery among them.
+	// for every pending delivery among them; see ImportParams for what an
+	// import run again does.
 	Import(ctx context.Context, p ImportParams) error
 
 	// Ready returns nil when the database answers and is fully migrated.

@@ -14,8 +14,10 @@ import (
 )
 
 // Import stores exported records as they are, in one transaction. Rows
-// already present keep their values (ON CONFLICT DO NOTHING), so an import
-// can be run again; every newly stored pending delivery gets a queued job.
+// already present keep their values (ON CONFLICT DO NOTHING), and chunks of
+// log lines and metric points store only the rows past those their agent
+// holds (see herald.ImportParams), so an import can be run again; every
+// newly stored pending delivery gets a queued job.
 func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -23,6 +25,8 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 	}
 	defer tx.Rollback(ctx)
 	var jobs []river.InsertManyParams
+	logs := storedRows{count: `SELECT count(*) FROM agent_logs WHERE agent_id = $1`}
+	points := storedRows{count: `SELECT count(*) FROM metric_points WHERE agent_id = $1`}
 	for _, r := range p.Records {
 		switch {
 		case r.Webhook != nil:
@@ -48,6 +52,16 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 			if queued {
 				jobs = append(jobs, delivery.JobParams(r.Delivery.ID, time.Time{}))
 			}
+		case r.Agent != nil:
+			err = importAgent(ctx, tx, r.Agent)
+		case r.AgentLogs != nil:
+			err = importLogs(ctx, tx, &logs, r.AgentLogs)
+		case r.MetricPoints != nil:
+			err = importPoints(ctx, tx, &points, r.MetricPoints)
+		case r.Deployment != nil:
+			err = importDeployment(ctx, tx, r.Deployment)
+		case r.Alert != nil:
+			err = importAlert(ctx, tx, r.Alert)
 		}
 		if err != nil {
 			return fmt.Errorf("import record: %w", err)
@@ -88,4 +102,115 @@ func importDelivery(ctx context.Context, tx pgx.Tx, d *herald.ExportedDelivery) 
 		}
 	}
 	return d.Status == herald.DeliveryPending, nil
+}
+
+// importAgent stores an agent's state unless it is present.
+func importAgent(ctx context.Context, tx pgx.Tx, a *herald.Agent) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO agents (`+agentColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
+		a.ID, a.Status, a.NodeID, a.Error, jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
+		a.LastSeen, a.StatusChangedAt, a.CreatedAt, a.UpdatedAt); err != nil {
+		return fmt.Errorf("insert agent: %w", err)
+	}
+	return nil
+}
+
+// storedRows counts, per agent, the log lines (or metric points) it holds
+// during one import, counting them with the count query once.
+type storedRows struct {
+	count string
+	n     map[string]int
+}
+
+// skip returns how many leading rows of a chunk of n rows exported at
+// offset the agent holds already, and counts the rest as stored.
+func (c *storedRows) skip(ctx context.Context, tx pgx.Tx, agentID string, offset, n int) (int, error) {
+	stored, ok := c.n[agentID]
+	if !ok {
+		if err := tx.QueryRow(ctx, c.count, agentID).Scan(&stored); err != nil {
+			return 0, fmt.Errorf("count stored rows: %w", err)
+		}
+	}
+	skip := min(max(stored-offset, 0), n)
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[agentID] = stored + n - skip
+	return skip, nil
+}
+
+// importLogs appends the lines of a chunk the agent does not hold yet,
+// with one statement, in order.
+func importLogs(ctx context.Context, tx pgx.Tx, c *storedRows, l *herald.ExportedLogs) error {
+	skip, err := c.skip(ctx, tx, l.AgentID, l.Offset, len(l.Lines))
+	if err != nil || skip == len(l.Lines) {
+		return err
+	}
+	lines := l.Lines[skip:]
+	levels, messages, times := make([]string, len(lines)), make([]string, len(lines)), make([]time.Time, len(lines))
+	for i, e := range lines {
+		levels[i], messages[i], times[i] = e.Level, e.Message, e.Timestamp
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO agent_logs (agent_id, level, message, ts)
+		SELECT $1, u.level, u.message, u.ts
+		FROM unnest($2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS u (level, message, ts, n)
+		ORDER BY u.n`, l.AgentID, levels, messages, times); err != nil {
+		return fmt.Errorf("insert agent logs: %w", err)
+	}
+	return nil
+}
+
+// importPoints appends the points of a chunk the agent does not hold yet,
+// with one statement.
+func importPoints(ctx context.Context, tx pgx.Tx, c *storedRows, p *herald.ExportedPoints) error {
+	skip, err := c.skip(ctx, tx, p.AgentID, p.Offset, len(p.Points))
+	if err != nil || skip == len(p.Points) {
+		return err
+	}
+	points := p.Points[skip:]
+	names, values, times := make([]string, len(points)), make([]float64, len(points)), make([]time.Time, len(points))
+	for i, m := range points {
+		names[i], values[i], times[i] = m.Name, m.Value, m.Timestamp
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO metric_points (agent_id, name, value, ts)
+		SELECT $1, u.name, u.value, u.ts FROM unnest($2::text[], $3::float8[], $4::timestamptz[]) AS u (name, value, ts)`,
+		p.AgentID, names, values, times); err != nil {
+		return fmt.Errorf("insert metric points: %w", err)
+	}
+	return nil
+}
+
+// importDeployment stores a deployment with its history unless it is
+// present.
+func importDeployment(ctx context.Context, tx pgx.Tx, d *herald.Deployment) error {
+	tag, err := tx.Exec(ctx, `INSERT INTO deployments (`+deploymentColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+		d.ID, d.AgentID, d.Status, d.Version, jsonArg(d.Changes), d.Error, d.Reason, d.CreatedAt, d.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("insert deployment: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil
+	}
+	for _, c := range d.History {
+		if _, err := tx.Exec(ctx, `INSERT INTO deployment_history
+			(deployment_id, status, version, changes, error, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			d.ID, c.Status, c.Version, jsonArg(c.Changes), c.Error, c.Reason, c.At); err != nil {
+			return fmt.Errorf("insert deployment history: %w", err)
+		}
+	}
+	return nil
+}
+
+// importAlert stores an alert rule with its state unless it is present.
+func importAlert(ctx context.Context, tx pgx.Tx, r *herald.AlertRule) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO alerts (id, name, description, metric, agg, op, threshold, window_ns,
+		webhook_id, agent_id, is_active, state, value, evaluated_at, triggered_at, resolved_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+		ON CONFLICT (id) DO NOTHING`,
+		r.ID, r.Name, r.Description, r.Metric, r.Agg, r.Op, r.Threshold, int64(r.Window), r.WebhookID, r.AgentID,
+		r.IsActive, r.State, r.Value, r.EvaluatedAt, r.TriggeredAt, r.ResolvedAt, r.CreatedAt, r.UpdatedAt); err != nil {
+		return fmt.Errorf("insert alert: %w", err)
+	}
+	return nil
 }

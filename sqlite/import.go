@@ -14,8 +14,10 @@ import (
 )
 
 // Import stores exported records as they are, in one transaction. Rows
-// already present keep their values (INSERT OR IGNORE), so an import can be
-// run again; every newly stored pending delivery gets a queued job.
+// already present keep their values (INSERT OR IGNORE), and chunks of log
+// lines and metric points store only the rows past those their agent
+// holds (see herald.ImportParams), so an import can be run again; every
+// newly stored pending delivery gets a queued job.
 func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -23,6 +25,8 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 	}
 	defer tx.Rollback()
 	var jobs []river.InsertManyParams
+	logs := storedRows{count: `SELECT count(*) FROM agent_logs WHERE agent_id = ?`}
+	points := storedRows{count: `SELECT count(*) FROM metric_points WHERE agent_id = ?`}
 	for _, r := range p.Records {
 		switch {
 		case r.Webhook != nil:
@@ -47,6 +51,16 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 			if queued {
 				jobs = append(jobs, delivery.JobParams(r.Delivery.ID, time.Time{}))
 			}
+		case r.Agent != nil:
+			err = importAgent(ctx, tx, r.Agent)
+		case r.AgentLogs != nil:
+			err = importLogs(ctx, tx, &logs, r.AgentLogs)
+		case r.MetricPoints != nil:
+			err = importPoints(ctx, tx, &points, r.MetricPoints)
+		case r.Deployment != nil:
+			err = importDeployment(ctx, tx, r.Deployment)
+		case r.Alert != nil:
+			err = importAlert(ctx, tx, r.Alert)
 		}
 		if err != nil {
 			return fmt.Errorf("import record: %w", err)
@@ -86,4 +100,112 @@ func importDelivery(ctx context.Context, tx *sql.Tx, d *herald.ExportedDelivery)
 		}
 	}
 	return d.Status == herald.DeliveryPending, nil
+}
+
+// importAgent stores an agent's state unless it is present.
+func importAgent(ctx context.Context, tx *sql.Tx, a *herald.Agent) error {
+	last, err := json.Marshal(nonNilMetrics(a.LastMetrics))
+	if err != nil {
+		return fmt.Errorf("encode last metrics: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO agents (`+agentColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.Status, a.NodeID, a.Error, jsonText(a.Metadata), string(last), microsPtr(a.LastMetricsAt), micros(a.LastSeen),
+		micros(a.StatusChangedAt), micros(a.CreatedAt), micros(a.UpdatedAt)); err != nil {
+		return fmt.Errorf("insert agent: %w", err)
+	}
+	return nil
+}
+
+// storedRows counts, per agent, the log lines (or metric points) it holds
+// during one import, counting them with the count query once.
+type storedRows struct {
+	count string
+	n     map[string]int
+}
+
+// skip returns how many leading rows of a chunk of n rows exported at
+// offset the agent holds already, and counts the rest as stored.
+func (c *storedRows) skip(ctx context.Context, tx *sql.Tx, agentID string, offset, n int) (int, error) {
+	stored, ok := c.n[agentID]
+	if !ok {
+		if err := tx.QueryRowContext(ctx, c.count, agentID).Scan(&stored); err != nil {
+			return 0, fmt.Errorf("count stored rows: %w", err)
+		}
+	}
+	skip := min(max(stored-offset, 0), n)
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[agentID] = stored + n - skip
+	return skip, nil
+}
+
+// importLogs appends the lines of a chunk the agent does not hold yet.
+func importLogs(ctx context.Context, tx *sql.Tx, c *storedRows, l *herald.ExportedLogs) error {
+	skip, err := c.skip(ctx, tx, l.AgentID, l.Offset, len(l.Lines))
+	if err != nil {
+		return err
+	}
+	for _, e := range l.Lines[skip:] {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO agent_logs (agent_id, level, message, ts) VALUES (?, ?, ?, ?)`,
+			l.AgentID, e.Level, e.Message, micros(e.Timestamp)); err != nil {
+			return fmt.Errorf("insert agent log: %w", err)
+		}
+	}
+	return nil
+}
+
+// importPoints appends the points of a chunk the agent does not hold yet.
+func importPoints(ctx context.Context, tx *sql.Tx, c *storedRows, p *herald.ExportedPoints) error {
+	skip, err := c.skip(ctx, tx, p.AgentID, p.Offset, len(p.Points))
+	if err != nil {
+		return err
+	}
+	for _, m := range p.Points[skip:] {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO metric_points (agent_id, name, value, ts) VALUES (?, ?, ?, ?)`,
+			p.AgentID, m.Name, m.Value, micros(m.Timestamp)); err != nil {
+			return fmt.Errorf("insert metric point: %w", err)
+		}
+	}
+	return nil
+}
+
+// importDeployment stores a deployment with its history unless it is
+// present.
+func importDeployment(ctx context.Context, tx *sql.Tx, d *herald.Deployment) error {
+	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO deployments (`+deploymentColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.AgentID, d.Status, d.Version, jsonText(d.Changes), d.Error, d.Reason, micros(d.CreatedAt), micros(d.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("insert deployment: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	for _, c := range d.History {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deployment_history
+			(deployment_id, status, version, changes, error, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, c.Status, c.Version, jsonText(c.Changes), c.Error, c.Reason, micros(c.At)); err != nil {
+			return fmt.Errorf("insert deployment history: %w", err)
+		}
+	}
+	return nil
+}
+
+// importAlert stores an alert rule with its state unless it is present.
+func importAlert(ctx context.Context, tx *sql.Tx, r *herald.AlertRule) error {
+	var value any
+	if r.Value != nil {
+		value = *r.Value
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO alerts (id, name, description, metric, agg, op,
+		threshold, window_ns, webhook_id, agent_id, is_active, state, value, evaluated_at, triggered_at,
+		resolved_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Name, r.Description, r.Metric, r.Agg, r.Op, r.Threshold, int64(r.Window), r.WebhookID, r.AgentID,
+		r.IsActive, r.State, value, microsPtr(r.EvaluatedAt), microsPtr(r.TriggeredAt), microsPtr(r.ResolvedAt),
+		micros(r.CreatedAt), micros(r.UpdatedAt)); err != nil {
+		return fmt.Errorf("insert alert: %w", err)
+	}
+	return nil
 }

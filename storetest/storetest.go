@@ -32,6 +32,7 @@ func Run(t *testing.T, open Open) {
 		"ListEvents":            testListEvents,
 		"Ready":                 testReady,
 		"Import":                testImport,
+		"ExportImport":          testExportImport,
 	}
 	for name, fn := range ingestTests {
 		tests[name] = fn

@@ -15,8 +15,14 @@ import (
 	"github.com/heraldhq/herald/jsjson"
 )
 
-// importBatch is how many records one import transaction stores.
-const importBatch = 500
+// An import transaction stores at most importBatch records, and stops
+// taking more once they hold importBatchBytes of JSON, so that chunks of
+// log lines and metric points (up to herald.ExportChunk rows each) keep a
+// batch, and the memory it takes, bounded.
+const (
+	importBatch      = 500
+	importBatchBytes = 4 << 20
+)
 
 // newDatabaseCmd makes a command that works on the database directly
 // (export, import), with --database and --config like migrate.
@@ -43,9 +49,20 @@ func newDatabaseCmd(use, short, long string, run func(ctx context.Context, cmd *
 
 func newExportCmd() *cobra.Command {
 	return newDatabaseCmd("export", "Write all data as JSON lines",
-		`Write every webhook (with its secret), API key (as its hash), event, delivery
-and attempt of the database to standard output as JSON lines, for
-"herald import". Stop the server first so nothing changes meanwhile.`,
+		`Write all data of the database to standard output as JSON lines, for
+"herald import", one record a line, in this order:
+
+  webhooks      with their secrets
+  API keys      as their hashes
+  events
+  deliveries    with their attempts
+  agents        with their state (status, node, error, metadata, last
+                metrics, timestamps), each followed by its log lines and
+                then its metric points, in records of at most 1000
+  deployments   with their status history
+  alert rules   with their state
+
+Stop the server first so nothing changes meanwhile.`,
 		func(ctx context.Context, cmd *cobra.Command, db database) error {
 			w := bufio.NewWriter(cmd.OutOrStdout())
 			n, err := exportAll(ctx, db, w)
@@ -64,8 +81,10 @@ func newImportCmd() *cobra.Command {
 	cmd := newDatabaseCmd("import", "Read JSON lines from herald export into the database",
 		`Read the JSON lines of "herald export" from standard input (or --file) and
 store them as they are, keeping IDs, timestamps and statuses. Records already
-present are left alone, so an import can be run again. Pending deliveries are
-queued on the new database.`,
+present are left alone, and an agent's log lines and metric points are
+stored only past those it holds, so an import can be run again, also after
+one that stopped halfway. Pending deliveries are queued on the new
+database.`,
 		func(ctx context.Context, cmd *cobra.Command, db database) error {
 			in := cmd.InOrStdin()
 			if f, _ := cmd.Flags().GetString("file"); f != "" && f != "-" {
@@ -88,7 +107,7 @@ queued on the new database.`,
 }
 
 // exportAll writes every record of store to w, one JSON object a line, in
-// dependency order, and returns how many it wrote.
+// dependency order (see herald.Record), and returns how many it wrote.
 func exportAll(ctx context.Context, store herald.Store, w io.Writer) (int, error) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -101,20 +120,15 @@ func exportAll(ctx context.Context, store herald.Store, w io.Writer) (int, error
 		return nil
 	}
 	var hooks []*herald.Webhook
-	for skip := 0; ; skip += herald.MaxLimit {
+	err := eachPage(func(skip int) ([]*herald.Webhook, error) {
 		page, _, err := store.ListWebhooks(ctx, herald.WebhookFilter{Skip: skip, Limit: herald.MaxLimit})
-		if err != nil {
-			return n, err
-		}
-		hooks = append(hooks, page...)
-		if len(page) < herald.MaxLimit {
-			break
-		}
-	}
-	for _, h := range hooks {
-		if err := write(&herald.Record{Webhook: h}); err != nil {
-			return n, err
-		}
+		return page, err
+	}, func(h *herald.Webhook) error {
+		hooks = append(hooks, h)
+		return write(&herald.Record{Webhook: h})
+	})
+	if err != nil {
+		return n, err
 	}
 	keys, err := store.ListAPIKeys(ctx)
 	if err != nil {
@@ -125,45 +139,127 @@ func exportAll(ctx context.Context, store herald.Store, w io.Writer) (int, error
 			return n, err
 		}
 	}
-	for skip := 0; ; skip += herald.MaxLimit {
-		page, _, err := store.ListEvents(ctx, herald.EventFilter{Skip: skip, Limit: herald.MaxLimit})
+	// Events and deliveries are listed in the order they were stored, newest
+	// first; they are written oldest first, so that the import stores them
+	// in their order again.
+	err = eachOldestFirst(func(skip, limit int) ([]*herald.Event, int, error) {
+		return store.ListEvents(ctx, herald.EventFilter{Skip: skip, Limit: limit})
+	}, func(e *herald.Event) error { return write(&herald.Record{Event: e}) })
+	if err != nil {
+		return n, err
+	}
+	for _, h := range hooks {
+		err := eachOldestFirst(func(skip, limit int) ([]*herald.Delivery, int, error) {
+			return store.ListDeliveries(ctx, herald.DeliveryFilter{WebhookID: h.ID, Skip: skip, Limit: limit})
+		}, func(d *herald.Delivery) error {
+			full, err := store.Delivery(ctx, d.ID)
+			if err != nil {
+				return err
+			}
+			task, err := store.DeliveryTask(ctx, d.ID)
+			if err != nil {
+				return err
+			}
+			return write(&herald.Record{Delivery: &herald.ExportedDelivery{Delivery: *full, WebhookName: task.WebhookName}})
+		})
 		if err != nil {
 			return n, err
 		}
-		for _, e := range page {
-			if err := write(&herald.Record{Event: e}); err != nil {
-				return n, err
+	}
+	err = eachPage(func(skip int) ([]*herald.Agent, error) {
+		page, _, err := store.ListAgents(ctx, herald.AgentFilter{Skip: skip, Limit: herald.MaxLimit})
+		return page, err
+	}, func(a *herald.Agent) error {
+		if err := write(&herald.Record{Agent: a}); err != nil {
+			return err
+		}
+		return exportAgentData(ctx, store, a.ID, write)
+	})
+	if err != nil {
+		return n, err
+	}
+	err = eachPage(func(skip int) ([]*herald.Deployment, error) {
+		page, _, err := store.ListDeployments(ctx, herald.DeploymentFilter{Skip: skip, Limit: herald.MaxLimit})
+		return page, err
+	}, func(d *herald.Deployment) error {
+		full, err := store.Deployment(ctx, d.ID) // with its history
+		if err != nil {
+			return err
+		}
+		return write(&herald.Record{Deployment: full})
+	})
+	if err != nil {
+		return n, err
+	}
+	err = eachPage(func(skip int) ([]*herald.AlertRule, error) {
+		page, _, err := store.ListAlerts(ctx, herald.AlertFilter{Skip: skip, Limit: herald.MaxLimit})
+		return page, err
+	}, func(r *herald.AlertRule) error { return write(&herald.Record{Alert: r}) })
+	return n, err
+}
+
+// eachPage calls fn with every item of the pages list returns, skipping
+// herald.MaxLimit more each time, until a short page.
+func eachPage[T any](list func(skip int) ([]T, error), fn func(T) error) error {
+	for skip := 0; ; skip += herald.MaxLimit {
+		page, err := list(skip)
+		if err != nil {
+			return err
+		}
+		for _, v := range page {
+			if err := fn(v); err != nil {
+				return err
 			}
 		}
 		if len(page) < herald.MaxLimit {
-			break
+			return nil
 		}
 	}
-	for _, h := range hooks {
-		for skip := 0; ; skip += herald.MaxLimit {
-			page, _, err := store.ListDeliveries(ctx, herald.DeliveryFilter{WebhookID: h.ID, Skip: skip, Limit: herald.MaxLimit})
-			if err != nil {
-				return n, err
-			}
-			for _, d := range page {
-				full, err := store.Delivery(ctx, d.ID)
-				if err != nil {
-					return n, err
-				}
-				task, err := store.DeliveryTask(ctx, d.ID)
-				if err != nil {
-					return n, err
-				}
-				if err := write(&herald.Record{Delivery: &herald.ExportedDelivery{Delivery: *full, WebhookName: task.WebhookName}}); err != nil {
-					return n, err
-				}
-			}
-			if len(page) < herald.MaxLimit {
-				break
+}
+
+// eachOldestFirst calls fn with every item of a newest-first list, oldest
+// first, reading it backwards from its end herald.MaxLimit at a time.
+func eachOldestFirst[T any](list func(skip, limit int) ([]T, int, error), fn func(T) error) error {
+	_, total, err := list(0, 1)
+	if err != nil {
+		return err
+	}
+	for end := total; end > 0; {
+		skip := max(end-herald.MaxLimit, 0)
+		page, _, err := list(skip, end-skip)
+		if err != nil {
+			return err
+		}
+		for i := len(page) - 1; i >= 0; i-- {
+			if err := fn(page[i]); err != nil {
+				return err
 			}
 		}
+		end = skip
 	}
-	return n, nil
+	return nil
+}
+
+// exportAgentData writes an agent's log lines and then its metric points in
+// records of herald.ExportChunk rows, with the offsets that let an import
+// run again skip the rows it stored already.
+func exportAgentData(ctx context.Context, store herald.Store, agentID string, write func(*herald.Record) error) error {
+	lines, points := 0, 0
+	err := store.ExportAgentData(ctx, herald.ExportParams{
+		AgentID: agentID,
+		Logs: func(chunk []herald.LogEntry) error {
+			lines += len(chunk)
+			return write(&herald.Record{AgentLogs: &herald.ExportedLogs{AgentID: agentID, Offset: lines - len(chunk), Lines: chunk}})
+		},
+		Points: func(chunk []herald.MetricPoint) error {
+			points += len(chunk)
+			return write(&herald.Record{MetricPoints: &herald.ExportedPoints{AgentID: agentID, Offset: points - len(chunk), Points: chunk}})
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("export agent %s: %w", agentID, err)
+	}
+	return nil
 }
 
 // importAll reads JSON lines from r into store in batches, and returns how
@@ -172,6 +268,7 @@ func importAll(ctx context.Context, store herald.Store, r io.Reader) (int, error
 	dec := json.NewDecoder(r)
 	batch := make([]*herald.Record, 0, importBatch)
 	n, line := 0, 0
+	var start int64 // where the batch begins in r
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -180,7 +277,9 @@ func importAll(ctx context.Context, store herald.Store, r io.Reader) (int, error
 			return fmt.Errorf("import records %d to %d: %w", n+1, n+len(batch), err)
 		}
 		n += len(batch)
+		clear(batch) // let the stored records go
 		batch = batch[:0]
+		start = dec.InputOffset()
 		return nil
 	}
 	for {
@@ -199,7 +298,7 @@ func importAll(ctx context.Context, store herald.Store, r io.Reader) (int, error
 			}
 		}
 		batch = append(batch, &rec)
-		if len(batch) == importBatch {
+		if len(batch) == importBatch || dec.InputOffset()-start >= importBatchBytes {
 			if err := flush(); err != nil {
 				return n, err
 			}

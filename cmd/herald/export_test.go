@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"testing"
@@ -15,13 +17,22 @@ import (
 // TestExportImportRoundTrip moves a SQLite server's data to PostgreSQL with
 // "herald export" and "herald import": webhooks keep their secrets, keys
 // keep working, history keeps every attempt, and a delivery still pending
-// at export is delivered by the new server.
+// at export is delivered by the new server. Agents keep their state, all
+// their log lines and metric points, deployments their history, and alert
+// rules their state; PostgreSQL then exports exactly what SQLite did, also
+// after a second import of the same dump.
 func TestExportImportRoundTrip(t *testing.T) {
 	_, pgURL := pgtest.Schema(t)
 	ok := newReceiver(t, statuses(200))
 	down := newReceiver(t, statuses(503, 200))
 
-	src := startServer(t, func(c *Config) { c.RetrySchedule = "1h" })
+	src := startServer(t, func(c *Config) { c.RetrySchedule = "1h"; c.AlertInterval = 50 * time.Millisecond })
+	// Ingested first, so that no webhook gets deliveries of its events.
+	alertID := seedIngestion(src)
+	var srcAgent herald.Agent
+	src.must(200, "GET", "/v1/agents/"+exportAgent, nil, &srcAgent)
+	var srcDeployment herald.Deployment
+	src.must(200, "GET", "/v1/deployments/"+exportDeployment, nil, &srcDeployment)
 	good := src.createWebhook(map[string]any{"url": ok.URL, "events": []string{"agent.*"}, "secret": "secret-for-ok",
 		"headers": map[string]string{"X-Team": "ops"}, "retry_schedule": []string{"2s"}})
 	later := src.createWebhook(map[string]any{"url": down.URL, "events": []string{"deployment.*"}, "max_retries": 5})
@@ -44,28 +55,33 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 	var srcEvent herald.Event
 	src.must(200, "GET", "/v1/events/"+evA, nil, &srcEvent)
+	var events struct {
+		Total int `json:"total"`
+	}
+	src.must(200, "GET", "/v1/events?limit=1", nil, &events)
 	if err := src.Close(); err != nil {
 		t.Fatal(err)
 	}
 
-	var dump bytes.Buffer
-	root := newRootCmd()
-	root.SetOut(&dump)
-	root.SetErr(&bytes.Buffer{})
-	root.SetArgs([]string{"export", "--data-dir", src.Config.DataDir})
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		t.Fatalf("export: %v", err)
+	dump := runExport(t, "--data-dir", src.Config.DataDir)
+	// 2 webhooks, 2 keys, the events, 2 deliveries; one agent with 1200
+	// lines in 2 records and 4 points in one, one deployment, one alert.
+	want := map[string]int{"webhook": 2, "api_key": 2, "event": events.Total, "delivery": 2,
+		"agent": 1, "agent_logs": 2, "metric_points": 1, "deployment": 1, "alert": 1}
+	if got := countRecords(t, dump); !reflect.DeepEqual(got, want) {
+		t.Fatalf("export wrote %v, want %v", got, want)
 	}
-	// 2 webhooks, 2 keys, 2 events, 2 deliveries.
-	if lines := bytes.Count(dump.Bytes(), []byte("\n")); lines != 8 {
-		t.Fatalf("export wrote %d lines:\n%s", lines, dump.String())
-	}
-	root = newRootCmd()
-	root.SetIn(bytes.NewReader(dump.Bytes()))
-	root.SetErr(&bytes.Buffer{})
-	root.SetArgs([]string{"import", "--database", pgURL})
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		t.Fatalf("import: %v", err)
+	for i := 0; i < 2; i++ { // a second import changes nothing
+		root := newRootCmd()
+		root.SetIn(bytes.NewReader(dump))
+		root.SetErr(&bytes.Buffer{})
+		root.SetArgs([]string{"import", "--database", pgURL})
+		if err := root.ExecuteContext(context.Background()); err != nil {
+			t.Fatalf("import %d: %v", i+1, err)
+		}
+		if again := runExport(t, "--database", pgURL); !bytes.Equal(again, dump) {
+			t.Fatalf("after import %d, PostgreSQL exports another dump than SQLite: %s", i+1, firstDiff(again, dump))
+		}
 	}
 
 	dst := startServer(t, func(c *Config) { c.Database = pgURL; c.RetrySchedule = "1h" })
@@ -105,6 +121,122 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if !gotB.Success || gotB.Attempts != 2 || len(gotB.AttemptList) != 2 {
 		t.Fatalf("delivery B after import: %+v", gotB)
 	}
+
+	checkIngestion(dst, &srcAgent, &srcDeployment, alertID)
+}
+
+// The agent and deployment of seedIngestion.
+const (
+	exportAgent      = "exp-a1"
+	exportDeployment = "exp-d1"
+)
+
+// seedIngestion reports, through the ingestion routes, an agent with 1200
+// log lines at one time (more than an export record holds), the same two
+// metrics twice at one time, and a deployment through three statuses, and
+// creates an alert rule on the agent's cpu, which it waits to see
+// triggered. It returns the rule's ID.
+func seedIngestion(ts *testServer) string {
+	ts.t.Helper()
+	at := time.Now().UTC().Add(-time.Minute).Truncate(time.Millisecond)
+	for part := 0; part < 2; part++ {
+		logs := make([]any, 600)
+		for i := range logs {
+			logs[i] = map[string]any{"level": "info", "message": fmt.Sprintf("line %d", part*600+i), "timestamp": at}
+		}
+		logs[1] = "plain <&> é 🚀" // at the report's time
+		ts.must(202, "POST", "/ingest/agent-status", map[string]any{"agent_id": exportAgent, "status": "running",
+			"node_id": "n1", "metadata": map[string]any{"region": "eu", "zone": 2}, "logs": logs}, nil)
+	}
+	for range 2 {
+		ts.must(202, "POST", "/ingest/metrics", map[string]any{"agent_id": exportAgent,
+			"metrics": map[string]float64{"cpu": 91.5, "mem": 0.25}, "timestamp": at}, nil)
+	}
+	for _, r := range []map[string]any{
+		{"status": "created", "version": "1.2.0"},
+		{"status": "updated", "changes": map[string]any{"replicas": 3}},
+		{"status": "failed", "error": "health check failed"},
+	} {
+		r["deployment_id"], r["agent_id"] = exportDeployment, exportAgent
+		ts.must(202, "POST", "/ingest/deployment", r, nil)
+	}
+	var rule herald.AlertRule
+	ts.must(201, "POST", "/v1/alerts", map[string]any{"name": "cpu high", "metric": "cpu", "agg": "max", "op": ">",
+		"threshold": 90, "window": "1h", "agent_id": exportAgent}, &rule)
+	for deadline := time.Now().Add(10 * time.Second); rule.State != herald.AlertTriggered; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			ts.t.Fatalf("alert rule still %s after 10s: %+v", rule.State, rule)
+		}
+		ts.must(200, "GET", "/v1/alerts/"+rule.ID, nil, &rule)
+	}
+	return rule.ID
+}
+
+// checkIngestion checks what seedIngestion stored on the server it was
+// imported into.
+func checkIngestion(ts *testServer, agent *herald.Agent, dep *herald.Deployment, alertID string) {
+	ts.t.Helper()
+	var a herald.Agent
+	ts.must(200, "GET", "/v1/agents/"+exportAgent, nil, &a)
+	if !a.LastSeen.Equal(agent.LastSeen) || !a.CreatedAt.Equal(agent.CreatedAt) || a.Status != "failed" ||
+		string(a.Metadata) != `{"region":"eu","zone":2}` || a.LastMetrics["cpu"] != 91.5 || a.Error != "health check failed" {
+		ts.t.Fatalf("agent changed:\n got %+v\nwant %+v", a, *agent)
+	}
+	var logs struct {
+		Items []herald.LogEntry `json:"items"`
+	}
+	ts.must(200, "GET", "/v1/agents/"+exportAgent+"/logs?limit=1000", nil, &logs)
+	if len(logs.Items) != 1000 || logs.Items[0].Message != "line 0" || logs.Items[999].Message != "line 1001" {
+		ts.t.Fatalf("logs: %d lines, %+v … %+v", len(logs.Items), logs.Items[0], logs.Items[len(logs.Items)-1])
+	}
+	var metrics struct {
+		Points []herald.MetricPoint `json:"points"`
+	}
+	ts.must(200, "GET", "/v1/agents/"+exportAgent+"/metrics?since=2h", nil, &metrics)
+	if len(metrics.Points) != 4 {
+		ts.t.Fatalf("metric points: %+v, want 4", metrics.Points)
+	}
+	var d herald.Deployment
+	ts.must(200, "GET", "/v1/deployments/"+exportDeployment, nil, &d)
+	if len(d.History) != 3 || d.History[1].Status != "updated" || string(d.History[1].Changes) != `{"replicas":3}` ||
+		!d.History[2].At.Equal(dep.History[2].At) || d.Status != "failed" || d.Version != "1.2.0" {
+		ts.t.Fatalf("deployment changed:\n got %+v\nwant %+v", d, *dep)
+	}
+	var rule herald.AlertRule
+	ts.must(200, "GET", "/v1/alerts/"+alertID, nil, &rule)
+	if rule.State != herald.AlertTriggered || rule.TriggeredAt == nil || rule.Window != herald.Duration(time.Hour) {
+		ts.t.Fatalf("alert rule changed: %+v", rule)
+	}
+}
+
+// runExport runs "herald export" with args and returns what it wrote.
+func runExport(t *testing.T, args ...string) []byte {
+	t.Helper()
+	var dump bytes.Buffer
+	root := newRootCmd()
+	root.SetOut(&dump)
+	root.SetErr(&bytes.Buffer{})
+	root.SetArgs(append([]string{"export"}, args...))
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("export %v: %v", args, err)
+	}
+	return dump.Bytes()
+}
+
+// countRecords counts the records of a dump by kind (their one key).
+func countRecords(t *testing.T, dump []byte) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, line := range bytes.Split(bytes.TrimSpace(dump), []byte("\n")) {
+		var rec map[string]json.RawMessage
+		if err := json.Unmarshal(line, &rec); err != nil || len(rec) != 1 {
+			t.Fatalf("record %s: %v", line, err)
+		}
+		for k := range rec {
+			out[k]++
+		}
+	}
+	return out
 }
 
 // stripTimes returns d without its time fields, which JSON carries with
@@ -119,4 +251,29 @@ func stripTimes(d *herald.Delivery) herald.Delivery {
 		c.AttemptList = append(c.AttemptList, &ac)
 	}
 	return c
+}
+
+// firstDiff describes the first line where dumps got and want differ,
+// cut to its first differing bytes.
+func firstDiff(got, want []byte) string {
+	g, w := bytes.Split(got, []byte("\n")), bytes.Split(want, []byte("\n"))
+	for i := 0; i < max(len(g), len(w)); i++ {
+		var gl, wl []byte
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if bytes.Equal(gl, wl) {
+			continue
+		}
+		at := 0
+		for at < min(len(gl), len(wl)) && gl[at] == wl[at] {
+			at++
+		}
+		from := max(at-200, 0)
+		return fmt.Sprintf("line %d\n got …%.400s\nwant …%.400s", i+1, gl[from:], wl[from:])
+	}
+	return "no line differs"
 }

@@ -1,0 +1,70 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/heraldhq/herald"
+)
+
+// ExportAgentData streams an agent's log lines (by timestamp, then
+// arrival) and then its metric points (by name, then time), each kind from
+// one query whose rows pgx reads off the connection as they are used, in
+// chunks of p.Chunk().
+func (s *DB) ExportAgentData(ctx context.Context, p herald.ExportParams) error {
+	if err := s.agentExists(ctx, p.AgentID); err != nil {
+		return err
+	}
+	if p.Logs != nil {
+		err := streamChunks(ctx, s, p.Chunk(), p.Logs, "agent logs", func(rows pgx.Rows) (herald.LogEntry, error) {
+			var l herald.LogEntry
+			return l, rows.Scan(&l.Level, &l.Message, &l.Timestamp)
+		}, `SELECT level, message, ts FROM agent_logs WHERE agent_id = $1 ORDER BY ts, seq`, p.AgentID)
+		if err != nil {
+			return err
+		}
+	}
+	if p.Points != nil {
+		err := streamChunks(ctx, s, p.Chunk(), p.Points, "metric points", func(rows pgx.Rows) (herald.MetricPoint, error) {
+			var m herald.MetricPoint
+			return m, rows.Scan(&m.Name, &m.Value, &m.Timestamp)
+		}, `SELECT name, value, ts FROM metric_points WHERE agent_id = $1 ORDER BY name, ts`, p.AgentID)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// streamChunks runs query and hands its rows, read by scan, to emit in
+// chunks of size, each a new slice. An error of emit is returned as is.
+func streamChunks[T any](ctx context.Context, s *DB, size int, emit func([]T) error, what string,
+	scan func(pgx.Rows) (T, error), query string, args ...any) error {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("select %s: %w", what, err)
+	}
+	defer rows.Close()
+	chunk := make([]T, 0, size)
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", what, err)
+		}
+		if chunk = append(chunk, v); len(chunk) == size {
+			if err := emit(chunk); err != nil {
+				return err
+			}
+			chunk = make([]T, 0, size)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("select %s: %w", what, err)
+	}
+	if len(chunk) > 0 {
+		return emit(chunk)
+	}
+	return nil
+}

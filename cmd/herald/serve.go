@@ -211,6 +211,10 @@ func (m *Main) ensureAdminKey(ctx context.Context) error {
 	return nil
 }
 
+// closeGrace is how long Close waits for the queue and the database past
+// ShutdownTimeout.
+const closeGrace = 30 * time.Second
+
 // Close stops gracefully: the HTTP server stops taking requests and
 // finishes those in flight, then the workers take no new deliveries and
 // wait for running ones up to ShutdownTimeout; any still running then go
@@ -231,11 +235,25 @@ func (m *Main) Close() error {
 	m.jwt.Close()
 	m.jwt = nil
 	if m.Store != nil {
-		if m.Config.Role != "api" {
-			errs = append(errs, m.Store.Stop(ctx))
-		}
-		errs = append(errs, m.Store.Close())
+		store, stopQueue := m.Store, m.Config.Role != "api"
 		m.Store = nil
+		done := make(chan error, 1)
+		go func() {
+			var errs []error
+			if stopQueue {
+				errs = append(errs, store.Stop(ctx))
+			}
+			done <- errors.Join(append(errs, store.Close())...)
+		}()
+		// Stop cancels jobs still running at ShutdownTimeout and waits a
+		// little more for them; past that, give up rather than hang.
+		limit := max(m.Config.ShutdownTimeout, time.Second) + closeGrace
+		select {
+		case err := <-done:
+			errs = append(errs, err)
+		case <-time.After(limit):
+			errs = append(errs, fmt.Errorf("close database: still busy after %s; exiting anyway", limit))
+		}
 	}
 	return errors.Join(errs...)
 }

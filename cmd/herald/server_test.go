@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +52,8 @@ func startServer(t *testing.T, mutate ...func(*Config)) *testServer {
 	}
 	t.Cleanup(func() {
 		if err := ts.Close(); err != nil {
-			t.Errorf("close: %v", err)
+			buf := make([]byte, 16<<20)
+			t.Errorf("close: %v\ngoroutines:\n%s", err, buf[:runtime.Stack(buf, true)])
 		}
 	})
 	ts.key = ts.AdminKey // "" when the database had keys already

@@ -34,8 +34,13 @@ const DefaultHeartbeatTimeout = 90 * time.Second
 // Agent is the state Herald keeps of one agent, built from its reports.
 // An agent is registered by its first report.
 type Agent struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
+	ID string `json:"id"`
+	// Name is the agent's display name, set by POST/PATCH /v1/agents.
+	Name string `json:"name,omitempty"`
+	// Runtime is what Herald calls to invoke the agent; nil when it cannot
+	// be invoked. Set by POST/PATCH /v1/agents.
+	Runtime *Runtime `json:"runtime,omitempty"`
+	Status  string   `json:"status"`
 	NodeID string `json:"node_id"`
 	// Error is the error of the last report that had one.
 	Error string `json:"error,omitempty"`

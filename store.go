@@ -116,6 +116,57 @@ type Store interface {
 	// SetAlertState records an evaluation; see AlertStateParams.
 	SetAlertState(ctx context.Context, p AlertStateParams) (*AlertStateResult, error)
 
+	// SaveAgent registers an agent (status "unknown" when new) or updates
+	// its name and runtime: the fields of in that are set. With create set,
+	// an existing agent is a ECONFLICT; without it, a missing one is
+	// ENOTFOUND.
+	SaveAgent(ctx context.Context, p SaveAgentParams) (*Agent, error)
+
+	// CreateInvocation stores a new invocation, publishes its arrival
+	// events and, with p.Queue, queues the job that runs it, in one
+	// transaction.
+	CreateInvocation(ctx context.Context, p CreateInvocationParams) error
+	// StartInvocation marks a queued invocation running at now and returns
+	// it; one no longer queued is an ECONFLICT (it ran already).
+	StartInvocation(ctx context.Context, id string, now time.Time) (*Invocation, error)
+	// FinishInvocation records an outcome and publishes its events in one
+	// transaction.
+	FinishInvocation(ctx context.Context, o InvocationOutcome) (*Invocation, error)
+	// Invocation returns one invocation.
+	Invocation(ctx context.Context, id string) (*Invocation, error)
+	// ListInvocations returns a page of invocations, newest first, and the
+	// total.
+	ListInvocations(ctx context.Context, f InvocationFilter) ([]*Invocation, int, error)
+
+	// CreateInboundWebhook stores a named inbound webhook (ECONFLICT when
+	// the name is taken).
+	CreateInboundWebhook(ctx context.Context, w *InboundWebhook) error
+	// InboundWebhook returns one named inbound webhook, with its secret.
+	InboundWebhook(ctx context.Context, name string) (*InboundWebhook, error)
+	// ListInboundWebhooks returns every named inbound webhook, by name.
+	ListInboundWebhooks(ctx context.Context) ([]*InboundWebhook, error)
+	// UpdateInboundWebhook replaces the settings of w.Name.
+	UpdateInboundWebhook(ctx context.Context, w *InboundWebhook) error
+	// DeleteInboundWebhook removes a named inbound webhook and its log.
+	DeleteInboundWebhook(ctx context.Context, name string) error
+	// TouchInboundWebhook sets its last_triggered_at.
+	TouchInboundWebhook(ctx context.Context, name string, at time.Time) error
+	// RecordInboundRequest appends to the inbound request log.
+	RecordInboundRequest(ctx context.Context, r *InboundRequest) error
+	// ListInboundRequests returns logged requests, newest first.
+	ListInboundRequests(ctx context.Context, f InboundRequestFilter) ([]*InboundRequest, error)
+	// PruneInboundRequests deletes logged requests older than before, and
+	// expired claims, and reports how many requests it deleted.
+	PruneInboundRequests(ctx context.Context, before time.Time) (int, error)
+	// ClaimRequestID reports whether p.ID was unclaimed in p.Scope within
+	// p.TTL, and claims it.
+	ClaimRequestID(ctx context.Context, p ClaimParams) (bool, error)
+	// SetInboundSecret sets the secret of a built-in inbound endpoint
+	// ("generic"); "" removes it.
+	SetInboundSecret(ctx context.Context, name, secret string) error
+	// InboundSecret returns that secret, "" when none is set.
+	InboundSecret(ctx context.Context, name string) (string, error)
+
 	// Import stores exported records in one transaction and queues a job
 	// for every pending delivery among them; see ImportParams for what an
 	// import run again does.

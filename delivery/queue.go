@@ -100,3 +100,21 @@ func RiverConfig(qc QueueConfig) *river.Config {
 	}
 	return cfg
 }
+
+// InvokeQueue is the River queue that holds async agent invocations.
+const InvokeQueue = "invocations"
+
+// InvokeArgs is the River job of one async agent invocation.
+type InvokeArgs struct {
+	InvocationID string `json:"invocation_id"`
+}
+
+// Kind names the job in River.
+func (InvokeArgs) Kind() string { return "herald.invoke" }
+
+// InsertOpts puts invocation jobs on InvokeQueue. MaxAttempts bounds
+// retries of infrastructure failures; a runtime's failure is an outcome,
+// recorded once.
+func (InvokeArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: InvokeQueue, MaxAttempts: 5}
+}

@@ -1,0 +1,187 @@
+package herald
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// PrefixInvocation prefixes invocation IDs (the request_id of seed 002).
+const PrefixInvocation = "inv_"
+
+// DefaultAgentID is the agent that exists from the first start, with the
+// echo runtime, so that seed 002's examples work out of the box.
+const DefaultAgentID = "default"
+
+// Response modes of an inbound call.
+const (
+	ResponseSync  = "sync"  // the caller waits for the agent's answer (the default)
+	ResponseAsync = "async" // the caller gets 202 and the invocation runs from the queue
+)
+
+// Invocation statuses.
+const (
+	InvocationQueued    = "queued"
+	InvocationRunning   = "running"
+	InvocationCompleted = "completed"
+	InvocationFailed    = "failed"
+	InvocationTimeout   = "timeout"
+)
+
+// AgentInput is the body of POST /v1/agents and PATCH /v1/agents/{id}:
+// registers an agent, or sets its name and runtime. Fields left out keep
+// their value.
+type AgentInput struct {
+	ID      *string  `json:"id"`
+	Name    *string  `json:"name"`
+	Runtime *Runtime `json:"runtime"`
+}
+
+// AgentRuntime is an agent's name and runtime, what an invocation needs.
+type AgentRuntime struct {
+	AgentID string
+	Name    string
+	Runtime *Runtime // nil: the agent cannot be invoked
+}
+
+// Invocation is one message handed to an agent's runtime, and its outcome.
+type Invocation struct {
+	ID      string          `json:"id"`
+	Agent   string          `json:"agent"`
+	Source  string          `json:"source"` // "generic", "webhook:<name>" or "trigger:<name>"
+	Mode    string          `json:"response_mode"`
+	Status  string          `json:"status"`
+	Message string          `json:"message"`
+	Context json.RawMessage `json:"context"`
+	// User and Room come from the source when it knows them (seed 004).
+	User       json.RawMessage `json:"user,omitempty"`
+	Room       json.RawMessage `json:"room,omitempty"`
+	Response   string          `json:"response,omitempty"`
+	Actions    []Action        `json:"actions,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	DurationMS int64           `json:"duration_ms"`
+	CreatedAt  time.Time       `json:"created_at"`
+	StartedAt  *time.Time      `json:"started_at"`
+	FinishedAt *time.Time      `json:"finished_at"`
+}
+
+// InvocationFilter selects invocations, newest first.
+type InvocationFilter struct {
+	Agent  string
+	Status string
+	Skip   int
+	Limit  int
+}
+
+// InvocationOutcome finishes an invocation: its final status, response or
+// error, and the events to publish with it, in one transaction.
+type InvocationOutcome struct {
+	ID         string
+	Status     string // completed, failed or timeout
+	Response   *InvocationResponse
+	Error      string
+	DurationMS int64
+	Now        time.Time
+	Events     []EventSpec
+}
+
+// InvokeParams is one message for an agent, from an inbound webhook or the
+// API.
+type InvokeParams struct {
+	Agent   string
+	Message string
+	Context map[string]any
+	// Source is "generic", "webhook:<name>" or "trigger:<name>".
+	Source string
+	// Mode is ResponseSync (default) or ResponseAsync.
+	Mode string
+	// User and Room describe who sent the message and where, when the
+	// source knows (seed 004's {id, name}); nil otherwise.
+	User map[string]any
+	Room map[string]any
+}
+
+// CreateInvocationParams stores a new invocation with the events it emits
+// on arrival (user.message, agent.invoked), and, when Queue is set, a
+// queued job that runs it (async mode), all in one transaction.
+type CreateInvocationParams struct {
+	Invocation *Invocation
+	Events     []EventSpec
+	Queue      bool
+}
+
+// PrefixInboundRequest prefixes inbound request log IDs.
+const PrefixInboundRequest = "req_"
+
+// Inbound request verdicts.
+const (
+	VerdictAccepted = "accepted"
+	VerdictFiltered = "filtered"
+	VerdictRejected = "rejected"
+)
+
+// InboundWebhook is a named inbound webhook (seed 002): the URL an external
+// service posts to, and how its requests become messages for an agent.
+type InboundWebhook struct {
+	Name        string `json:"name"`
+	Agent       string `json:"agent"`
+	Secret      string `json:"secret,omitempty"` // write-only; never returned
+	Description string `json:"description"`
+	Enabled     bool   `json:"enabled"`
+	// Provider is "generic" (the default); platforms come later.
+	Provider     string     `json:"provider"`
+	Transform    Transform  `json:"transform"`
+	Filters      Filters    `json:"filters"`
+	ResponseMode string     `json:"response_mode"`
+	AllowedIPs   []string   `json:"allowed_ips,omitempty"`
+	RateLimit    *RateLimit `json:"rate_limit,omitempty"`
+
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	LastTriggeredAt *time.Time `json:"last_triggered_at"`
+}
+
+// RateLimit is a token bucket: Requests per Per, refilled continuously.
+type RateLimit struct {
+	Requests int      `json:"requests"`
+	Per      Duration `json:"per"`
+}
+
+// InboundRequest is one logged inbound request.
+type InboundRequest struct {
+	ID           string            `json:"id"`
+	Webhook      string            `json:"webhook"` // the named webhook, or "generic"
+	At           time.Time         `json:"at"`
+	SourceIP     string            `json:"source_ip"`
+	Headers      map[string]string `json:"headers"`
+	Body         string            `json:"body"` // the first 64 KiB
+	EventType    string            `json:"event_type,omitempty"`
+	Verdict      string            `json:"verdict"`
+	Reason       string            `json:"reason,omitempty"`
+	Status       int               `json:"status"` // the HTTP status answered
+	InvocationID string            `json:"invocation_id,omitempty"`
+}
+
+// InboundRequestFilter selects logged requests of one webhook, newest first.
+type InboundRequestFilter struct {
+	Webhook string
+	Verdict string
+	Limit   int
+}
+
+// ClaimParams claims a delivery id of an inbound sender within Scope (the
+// webhook name) for TTL: the first claim succeeds, later ones within TTL
+// report a duplicate.
+type ClaimParams struct {
+	Scope string
+	ID    string
+	Now   time.Time
+	TTL   time.Duration
+}
+
+// SaveAgentParams registers or updates an agent's name and runtime.
+type SaveAgentParams struct {
+	ID     string
+	Input  AgentInput
+	Create bool
+	Now    time.Time
+}

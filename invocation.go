@@ -1,6 +1,7 @@
 package herald
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 )
@@ -184,4 +185,15 @@ type SaveAgentParams struct {
 	Input  AgentInput
 	Create bool
 	Now    time.Time
+}
+
+// Invoker hands messages to agents' runtimes; package invoke implements
+// it.
+type Invoker interface {
+	// Invoke records an invocation and runs it. In sync mode it returns
+	// once the runtime answered or gave up (status completed, failed or
+	// timeout); in async mode once the invocation is queued. An unknown
+	// agent is ENOTFOUND, one without a runtime EINVALID, and a sync call
+	// that waited its timeout for a free slot EUNAVAILABLE.
+	Invoke(ctx context.Context, p InvokeParams) (*Invocation, error)
 }

@@ -20,7 +20,7 @@ const agentUnknown = "unknown"
 const maxMetricPoints = 10000
 
 const agentColumns = `id, status, node_id, error, metadata, last_metrics, last_metrics_at, last_seen,
-	status_changed_at, created_at, updated_at`
+	status_changed_at, created_at, updated_at, name, runtime`
 
 // ReportAgentStatus applies an agent-status report in one transaction: the
 // agent's new state (herald.ApplyReport), its log lines, and the events of
@@ -349,11 +349,15 @@ func writeAgent(ctx context.Context, tx pgx.Tx, id string, change func(old *hera
 			return old, a, updateAgent(ctx, tx, a)
 		}
 		a = change(nil)
+		rt, err := runtimeArg(a.Runtime)
+		if err != nil {
+			return nil, nil, err
+		}
 		var inserted bool
 		err = tx.QueryRow(ctx, `INSERT INTO agents (`+agentColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING RETURNING true`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING RETURNING true`,
 			a.ID, a.Status, a.NodeID, a.Error, jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
-			a.LastSeen, a.StatusChangedAt, a.CreatedAt, a.UpdatedAt).Scan(&inserted)
+			a.LastSeen, a.StatusChangedAt, a.CreatedAt, a.UpdatedAt, a.Name, rt).Scan(&inserted)
 		if err == nil {
 			return nil, a, nil
 		} else if !errors.Is(err, pgx.ErrNoRows) {
@@ -419,10 +423,16 @@ func scanAgent(row scanner, after ...any) (*herald.Agent, error) {
 		a        herald.Agent
 		metadata *string
 		last     string
+		rt       *string
 	)
 	if err := row.Scan(append([]any{&a.ID, &a.Status, &a.NodeID, &a.Error, &metadata, &last, &a.LastMetricsAt,
-		&a.LastSeen, &a.StatusChangedAt, &a.CreatedAt, &a.UpdatedAt}, after...)...); err != nil {
+		&a.LastSeen, &a.StatusChangedAt, &a.CreatedAt, &a.UpdatedAt, &a.Name, &rt}, after...)...); err != nil {
 		return nil, err
+	}
+	if rt != nil {
+		if err := json.Unmarshal([]byte(*rt), &a.Runtime); err != nil {
+			return nil, fmt.Errorf("decode runtime: %w", err)
+		}
 	}
 	if metadata != nil {
 		a.Metadata = json.RawMessage(*metadata)
@@ -439,6 +449,19 @@ func nonNilMetrics(m map[string]float64) map[string]float64 {
 		return map[string]float64{}
 	}
 	return m
+}
+
+// runtimeArg is an agent's runtime for the nullable jsonb runtime column,
+// sent as text: its JSON, or NULL when it has none.
+func runtimeArg(r *herald.Runtime) (any, error) {
+	if r == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode runtime: %w", err)
+	}
+	return string(b), nil
 }
 
 // jsonArg is a JSON value for a nullable json column, sent as text: NULL

@@ -106,10 +106,14 @@ func importDelivery(ctx context.Context, tx pgx.Tx, d *herald.ExportedDelivery) 
 
 // importAgent stores an agent's state unless it is present.
 func importAgent(ctx context.Context, tx pgx.Tx, a *herald.Agent) error {
+	rt, err := runtimeArg(a.Runtime)
+	if err != nil {
+		return err
+	}
 	if _, err := tx.Exec(ctx, `INSERT INTO agents (`+agentColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
 		a.ID, a.Status, a.NodeID, a.Error, jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
-		a.LastSeen, a.StatusChangedAt, a.CreatedAt, a.UpdatedAt); err != nil {
+		a.LastSeen, a.StatusChangedAt, a.CreatedAt, a.UpdatedAt, a.Name, rt); err != nil {
 		return fmt.Errorf("insert agent: %w", err)
 	}
 	return nil

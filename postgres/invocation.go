@@ -1,96 +1,315 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/delivery"
 )
 
-var errInboundTODO = herald.Errorf(herald.EUNSUPPORTED, "inbound webhooks are not implemented on this store yet")
+const invocationColumns = `id, agent, source, mode, status, message, context, "user", room, response, actions,
+	error, duration_ms, created_at, started_at, finished_at`
 
-// SaveAgent registers or updates an agent's name and runtime.
+// SaveAgent registers an agent with status "unknown" (p.Create) or updates
+// the name and runtime of an existing one, setting the fields of p.Input
+// that are set, in one transaction under the agent's row lock. It
+// publishes no events.
 func (s *DB) SaveAgent(ctx context.Context, p herald.SaveAgentParams) (*herald.Agent, error) {
-	return nil, errInboundTODO
+	id := p.ID
+	if id == "" && p.Input.ID != nil {
+		id = *p.Input.ID
+	}
+	now := s.reportTime(p.Now)
+	var out *herald.Agent
+	err := s.inTx(ctx, "save agent", func(tx pgx.Tx) error {
+		old, err := lockAgent(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case p.Create && old != nil:
+			return herald.Errorf(herald.ECONFLICT, "agent %q already exists", id)
+		case !p.Create && old == nil:
+			return herald.Errorf(herald.ENOTFOUND, "agent %q not found", id)
+		}
+		a := &herald.Agent{ID: id, Status: agentUnknown, LastMetrics: map[string]float64{},
+			LastSeen: now, StatusChangedAt: now, CreatedAt: now}
+		if old != nil {
+			cp := *old
+			a = &cp
+		}
+		a.UpdatedAt = now
+		if p.Input.Name != nil {
+			a.Name = *p.Input.Name
+		}
+		if p.Input.Runtime != nil {
+			rt := *p.Input.Runtime
+			a.Runtime = &rt
+		}
+		rt, err := runtimeArg(a.Runtime)
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			if _, err := tx.Exec(ctx, `UPDATE agents SET name = $2, runtime = $3, updated_at = $4 WHERE id = $1`,
+				id, a.Name, rt, now); err != nil {
+				return fmt.Errorf("update agent: %w", err)
+			}
+			out = a
+			return nil
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO agents (`+agentColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
+			a.ID, a.Status, a.NodeID, a.Error, jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
+			a.LastSeen, a.StatusChangedAt, a.CreatedAt, a.UpdatedAt, a.Name, rt)
+		if err != nil {
+			return fmt.Errorf("insert agent: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return herald.Errorf(herald.ECONFLICT, "agent %q already exists", id)
+		}
+		out = a
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
-// CreateInvocation stores a new invocation.
+// CreateInvocation stores p.Invocation (status "queued" when empty),
+// publishes p.Events with their deliveries, and with p.Queue queues the
+// River job that runs it, in one transaction. A taken ID is an ECONFLICT.
 func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationParams) error {
-	return errInboundTODO
+	inv := p.Invocation
+	if inv.Status == "" {
+		inv.Status = herald.InvocationQueued
+	}
+	if inv.CreatedAt.IsZero() {
+		inv.CreatedAt = s.clock.Now()
+	}
+	inv.CreatedAt = inv.CreatedAt.UTC().Truncate(time.Microsecond)
+	actions, err := actionsArg(inv.Actions)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, "create invocation", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO invocations (`+invocationColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (id) DO NOTHING`,
+			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, contextArg(inv.Context),
+			jsonArg(inv.User), jsonArg(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
+			inv.CreatedAt, inv.StartedAt, inv.FinishedAt)
+		if err != nil {
+			return fmt.Errorf("insert invocation: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return herald.Errorf(herald.ECONFLICT, "invocation %q already exists", inv.ID)
+		}
+		if _, err := s.publishSpecs(ctx, tx, p.Events, inv.CreatedAt); err != nil {
+			return err
+		}
+		if p.Queue {
+			if _, err := s.river.InsertTx(ctx, tx, delivery.InvokeArgs{InvocationID: inv.ID}, nil); err != nil {
+				return fmt.Errorf("queue invocation: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
-// StartInvocation marks a queued invocation running.
+// StartInvocation marks a queued invocation running at now and returns
+// it, in one statement; one no longer queued is an ECONFLICT.
 func (s *DB) StartInvocation(ctx context.Context, id string, now time.Time) (*herald.Invocation, error) {
-	return nil, errInboundTODO
+	now = s.reportTime(now)
+	inv, err := scanInvocation(s.pool.QueryRow(ctx, `UPDATE invocations SET status = $2, started_at = $3
+		WHERE id = $1 AND status = $4 RETURNING `+invocationColumns,
+		id, herald.InvocationRunning, now, herald.InvocationQueued))
+	if err == nil {
+		return inv, nil
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("start invocation: %w", err)
+	}
+	cur, err := s.Invocation(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return nil, herald.Errorf(herald.ECONFLICT, "invocation %q is %s, not queued", id, cur.Status)
 }
 
-// FinishInvocation records an outcome.
+// FinishInvocation records an outcome (started_at is set to o.Now when the
+// invocation never started) and publishes o.Events, in one transaction
+// under the invocation's row lock. A finished invocation is an ECONFLICT.
 func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (*herald.Invocation, error) {
-	return nil, errInboundTODO
+	now := s.reportTime(o.Now)
+	var out *herald.Invocation
+	err := s.inTx(ctx, "finish invocation", func(tx pgx.Tx) error {
+		inv, err := scanInvocation(tx.QueryRow(ctx, `SELECT `+invocationColumns+` FROM invocations
+			WHERE id = $1 FOR UPDATE`, o.ID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return herald.Errorf(herald.ENOTFOUND, "invocation %q not found", o.ID)
+		} else if err != nil {
+			return fmt.Errorf("lock invocation: %w", err)
+		}
+		if finished(inv.Status) {
+			return herald.Errorf(herald.ECONFLICT, "invocation %q is %s already", o.ID, inv.Status)
+		}
+		applyOutcome(inv, o, now)
+		actions, err := actionsArg(inv.Actions)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE invocations SET status = $2, response = $3, actions = $4, error = $5,
+			duration_ms = $6, started_at = $7, finished_at = $8 WHERE id = $1`,
+			o.ID, inv.Status, inv.Response, actions, inv.Error, inv.DurationMS, inv.StartedAt, now); err != nil {
+			return fmt.Errorf("finish invocation: %w", err)
+		}
+		if _, err := s.publishSpecs(ctx, tx, o.Events, now); err != nil {
+			return err
+		}
+		out = inv
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// finished reports whether an invocation status is final.
+func finished(status string) bool {
+	switch status {
+	case herald.InvocationCompleted, herald.InvocationFailed, herald.InvocationTimeout:
+		return true
+	}
+	return false
+}
+
+// applyOutcome sets an invocation's fields from its outcome, finished at
+// now.
+func applyOutcome(inv *herald.Invocation, o herald.InvocationOutcome, now time.Time) {
+	inv.Status, inv.Error, inv.DurationMS = o.Status, o.Error, o.DurationMS
+	inv.Response, inv.Actions = "", nil
+	if o.Response != nil {
+		inv.Response, inv.Actions = o.Response.Response, o.Response.Actions
+	}
+	if inv.StartedAt == nil {
+		inv.StartedAt = &now
+	}
+	inv.FinishedAt = &now
 }
 
 // Invocation returns one invocation.
 func (s *DB) Invocation(ctx context.Context, id string) (*herald.Invocation, error) {
-	return nil, errInboundTODO
+	inv, err := scanInvocation(s.pool.QueryRow(ctx, `SELECT `+invocationColumns+` FROM invocations WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "invocation %q not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("select invocation: %w", err)
+	}
+	return inv, nil
 }
 
-// ListInvocations returns a page of invocations.
+// ListInvocations returns a page of invocations, newest first, and the
+// total (see pageTotal).
 func (s *DB) ListInvocations(ctx context.Context, f herald.InvocationFilter) ([]*herald.Invocation, int, error) {
-	return nil, 0, errInboundTODO
+	skip, limit := herald.Page(f.Skip, f.Limit)
+	where, args := "WHERE true", []any{}
+	if f.Agent != "" {
+		args = append(args, f.Agent)
+		where += fmt.Sprintf(" AND agent = $%d", len(args))
+	}
+	if f.Status != "" {
+		args = append(args, f.Status)
+		where += fmt.Sprintf(" AND status = $%d", len(args))
+	}
+	n := len(args)
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+invocationColumns+`, count(*) OVER () FROM invocations %s
+		ORDER BY created_at DESC, id DESC LIMIT $%d OFFSET $%d`, where, n+1, n+2), append(args, limit, skip)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("select invocations: %w", err)
+	}
+	defer rows.Close()
+	out := []*herald.Invocation{}
+	total := 0
+	for rows.Next() {
+		inv, err := scanInvocation(rows, &total)
+		if err != nil {
+			return nil, 0, fmt.Errorf("scan invocation: %w", err)
+		}
+		out = append(out, inv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("select invocations: %w", err)
+	}
+	total, err = s.pageTotal(ctx, len(out), skip, total, `SELECT count(*) FROM invocations `+where, args...)
+	return out, total, err
 }
 
-// CreateInboundWebhook stores a named inbound webhook.
-func (s *DB) CreateInboundWebhook(ctx context.Context, w *herald.InboundWebhook) error {
-	return errInboundTODO
+// scanInvocation scans a row holding invocationColumns, then those of
+// after. JSON columns are read as their text.
+func scanInvocation(row scanner, after ...any) (*herald.Invocation, error) {
+	var (
+		inv                 herald.Invocation
+		ctxText             string
+		user, room, actions *string
+	)
+	if err := row.Scan(append([]any{&inv.ID, &inv.Agent, &inv.Source, &inv.Mode, &inv.Status, &inv.Message,
+		&ctxText, &user, &room, &inv.Response, &actions, &inv.Error, &inv.DurationMS, &inv.CreatedAt,
+		&inv.StartedAt, &inv.FinishedAt}, after...)...); err != nil {
+		return nil, err
+	}
+	inv.Context = json.RawMessage(ctxText)
+	if user != nil {
+		inv.User = json.RawMessage(*user)
+	}
+	if room != nil {
+		inv.Room = json.RawMessage(*room)
+	}
+	if actions != nil {
+		var err error
+		if inv.Actions, err = decodeActions(*actions); err != nil {
+			return nil, err
+		}
+	}
+	return &inv, nil
 }
 
-// InboundWebhook returns one named inbound webhook.
-func (s *DB) InboundWebhook(ctx context.Context, name string) (*herald.InboundWebhook, error) {
-	return nil, errInboundTODO
+// contextArg is an invocation's context for its json column: {} when
+// empty.
+func contextArg(b json.RawMessage) string {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return "{}"
+	}
+	return string(b)
 }
 
-// ListInboundWebhooks returns every named inbound webhook.
-func (s *DB) ListInboundWebhooks(ctx context.Context) ([]*herald.InboundWebhook, error) {
-	return nil, errInboundTODO
+// actionsArg is an invocation's actions for the nullable json actions
+// column, sent as text: their JSON array, or NULL when there are none.
+func actionsArg(actions []herald.Action) (any, error) {
+	if len(actions) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(actions)
+	if err != nil {
+		return nil, fmt.Errorf("encode actions: %w", err)
+	}
+	return string(b), nil
 }
 
-// UpdateInboundWebhook replaces a named inbound webhook's settings.
-func (s *DB) UpdateInboundWebhook(ctx context.Context, w *herald.InboundWebhook) error {
-	return errInboundTODO
-}
-
-// DeleteInboundWebhook removes a named inbound webhook.
-func (s *DB) DeleteInboundWebhook(ctx context.Context, name string) error { return errInboundTODO }
-
-// TouchInboundWebhook sets its last_triggered_at.
-func (s *DB) TouchInboundWebhook(ctx context.Context, name string, at time.Time) error {
-	return errInboundTODO
-}
-
-// RecordInboundRequest appends to the inbound request log.
-func (s *DB) RecordInboundRequest(ctx context.Context, r *herald.InboundRequest) error {
-	return errInboundTODO
-}
-
-// ListInboundRequests returns logged requests.
-func (s *DB) ListInboundRequests(ctx context.Context, f herald.InboundRequestFilter) ([]*herald.InboundRequest, error) {
-	return nil, errInboundTODO
-}
-
-// PruneInboundRequests deletes old logged requests.
-func (s *DB) PruneInboundRequests(ctx context.Context, before time.Time) (int, error) {
-	return 0, errInboundTODO
-}
-
-// ClaimRequestID claims an inbound delivery id.
-func (s *DB) ClaimRequestID(ctx context.Context, p herald.ClaimParams) (bool, error) {
-	return false, errInboundTODO
-}
-
-// SetInboundSecret sets a built-in endpoint's secret.
-func (s *DB) SetInboundSecret(ctx context.Context, name, secret string) error { return errInboundTODO }
-
-// InboundSecret returns a built-in endpoint's secret.
-func (s *DB) InboundSecret(ctx context.Context, name string) (string, error) {
-	return "", errInboundTODO
+// decodeActions reads stored actions, keeping numbers as json.Number.
+func decodeActions(s string) ([]herald.Action, error) {
+	var out []herald.Action
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("decode actions: %w", err)
+	}
+	return out, nil
 }

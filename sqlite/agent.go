@@ -21,7 +21,7 @@ const agentUnknown = "unknown"
 const maxMetricPoints = 10000
 
 const agentColumns = `id, status, node_id, error, metadata, last_metrics, last_metrics_at, last_seen,
-	status_changed_at, created_at, updated_at`
+	status_changed_at, created_at, updated_at, name, runtime`
 
 // ReportAgentStatus applies an agent-status report in one write: the
 // agent's new state (herald.ApplyReport), its log lines, and the events of
@@ -380,14 +380,18 @@ func saveAgent(ctx context.Context, tx *sql.Tx, a *herald.Agent) error {
 	if err != nil {
 		return fmt.Errorf("encode last metrics: %w", err)
 	}
+	rt, err := runtimeText(a.Runtime)
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, node_id = excluded.node_id,
 			error = excluded.error, metadata = excluded.metadata, last_metrics = excluded.last_metrics,
 			last_metrics_at = excluded.last_metrics_at, last_seen = excluded.last_seen,
 			status_changed_at = excluded.status_changed_at, updated_at = excluded.updated_at`,
 		a.ID, a.Status, a.NodeID, a.Error, jsonText(a.Metadata), string(last), microsPtr(a.LastMetricsAt), micros(a.LastSeen),
-		micros(a.StatusChangedAt), micros(a.CreatedAt), micros(a.UpdatedAt)); err != nil {
+		micros(a.StatusChangedAt), micros(a.CreatedAt), micros(a.UpdatedAt), a.Name, rt); err != nil {
 		return fmt.Errorf("save agent: %w", err)
 	}
 	return nil
@@ -396,14 +400,19 @@ func saveAgent(ctx context.Context, tx *sql.Tx, a *herald.Agent) error {
 func scanAgent(row scanner) (*herald.Agent, error) {
 	var (
 		a                               herald.Agent
-		metadata                        sql.NullString
+		metadata, rt                    sql.NullString
 		last                            string
 		lastAt                          sql.NullInt64
 		seen, changed, created, updated int64
 	)
 	if err := row.Scan(&a.ID, &a.Status, &a.NodeID, &a.Error, &metadata, &last, &lastAt, &seen,
-		&changed, &created, &updated); err != nil {
+		&changed, &created, &updated, &a.Name, &rt); err != nil {
 		return nil, err
+	}
+	if rt.Valid {
+		if err := json.Unmarshal([]byte(rt.String), &a.Runtime); err != nil {
+			return nil, fmt.Errorf("decode runtime: %w", err)
+		}
 	}
 	if metadata.Valid {
 		a.Metadata = json.RawMessage(metadata.String)
@@ -416,6 +425,19 @@ func scanAgent(row scanner) (*herald.Agent, error) {
 	a.LastSeen, a.StatusChangedAt = fromMicros(seen), fromMicros(changed)
 	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &a, nil
+}
+
+// runtimeText is an agent's runtime for the nullable runtime column: its
+// JSON, or NULL when it has none.
+func runtimeText(r *herald.Runtime) (any, error) {
+	if r == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode runtime: %w", err)
+	}
+	return string(b), nil
 }
 
 func nonNilMetrics(m map[string]float64) map[string]float64 {

@@ -108,10 +108,14 @@ func importAgent(ctx context.Context, tx *sql.Tx, a *herald.Agent) error {
 	if err != nil {
 		return fmt.Errorf("encode last metrics: %w", err)
 	}
+	rt, err := runtimeText(a.Runtime)
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO agents (`+agentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.Status, a.NodeID, a.Error, jsonText(a.Metadata), string(last), microsPtr(a.LastMetricsAt), micros(a.LastSeen),
-		micros(a.StatusChangedAt), micros(a.CreatedAt), micros(a.UpdatedAt)); err != nil {
+		micros(a.StatusChangedAt), micros(a.CreatedAt), micros(a.UpdatedAt), a.Name, rt); err != nil {
 		return fmt.Errorf("insert agent: %w", err)
 	}
 	return nil

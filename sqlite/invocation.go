@@ -1,96 +1,320 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/delivery"
 )
 
-var errInboundTODO = herald.Errorf(herald.EUNSUPPORTED, "inbound webhooks are not implemented on this store yet")
+const invocationColumns = `id, agent, source, mode, status, message, context, user, room, response, actions,
+	error, duration_ms, created_at, started_at, finished_at`
 
-// SaveAgent registers or updates an agent's name and runtime.
+// SaveAgent registers an agent with status "unknown" (p.Create) or updates
+// the name and runtime of an existing one, setting the fields of p.Input
+// that are set, in one write. It publishes no events.
 func (s *DB) SaveAgent(ctx context.Context, p herald.SaveAgentParams) (*herald.Agent, error) {
-	return nil, errInboundTODO
+	id := p.ID
+	if id == "" && p.Input.ID != nil {
+		id = *p.Input.ID
+	}
+	now := s.reportTime(p.Now)
+	var out *herald.Agent
+	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		old, err := loadAgent(ctx, tx, id)
+		if err != nil {
+			return effects{}, err
+		}
+		switch {
+		case p.Create && old != nil:
+			return effects{}, herald.Errorf(herald.ECONFLICT, "agent %q already exists", id)
+		case !p.Create && old == nil:
+			return effects{}, herald.Errorf(herald.ENOTFOUND, "agent %q not found", id)
+		}
+		a := &herald.Agent{ID: id, Status: agentUnknown, LastMetrics: map[string]float64{},
+			LastSeen: now, StatusChangedAt: now, CreatedAt: now}
+		if old != nil {
+			cp := *old
+			a = &cp
+		}
+		a.UpdatedAt = now
+		if p.Input.Name != nil {
+			a.Name = *p.Input.Name
+		}
+		if p.Input.Runtime != nil {
+			rt := *p.Input.Runtime
+			a.Runtime = &rt
+		}
+		if old == nil {
+			if err := saveAgent(ctx, tx, a); err != nil {
+				return effects{}, err
+			}
+			out = a
+			return effects{}, nil
+		}
+		rt, err := runtimeText(a.Runtime)
+		if err != nil {
+			return effects{}, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE agents SET name = ?, runtime = ?, updated_at = ? WHERE id = ?`,
+			a.Name, rt, micros(now), id); err != nil {
+			return effects{}, fmt.Errorf("update agent: %w", err)
+		}
+		out = a
+		return effects{}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
-// CreateInvocation stores a new invocation.
+// CreateInvocation stores p.Invocation (status "queued" when empty),
+// publishes p.Events with their deliveries, and with p.Queue queues the
+// River job that runs it, in one write. A taken ID is an ECONFLICT.
 func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationParams) error {
-	return errInboundTODO
+	inv := p.Invocation
+	if inv.Status == "" {
+		inv.Status = herald.InvocationQueued
+	}
+	if inv.CreatedAt.IsZero() {
+		inv.CreatedAt = s.clock.Now()
+	}
+	inv.CreatedAt = inv.CreatedAt.UTC().Truncate(time.Microsecond)
+	actions, err := actionsText(inv.Actions)
+	if err != nil {
+		return err
+	}
+	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM invocations WHERE id = ?`, inv.ID).Scan(&one)
+		if err == nil {
+			return effects{}, herald.Errorf(herald.ECONFLICT, "invocation %q already exists", inv.ID)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return effects{}, fmt.Errorf("select invocation: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO invocations (`+invocationColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, contextText(inv.Context),
+			jsonText(inv.User), jsonText(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
+			micros(inv.CreatedAt), microsPtr(inv.StartedAt), microsPtr(inv.FinishedAt)); err != nil {
+			return effects{}, fmt.Errorf("insert invocation: %w", err)
+		}
+		_, jobs, err := s.publishSpecs(ctx, tx, p.Events, inv.CreatedAt)
+		if err != nil {
+			return effects{}, err
+		}
+		if p.Queue {
+			jobs = append(jobs, river.InsertManyParams{Args: delivery.InvokeArgs{InvocationID: inv.ID}})
+		}
+		return effects{jobs: jobs}, nil
+	})
 }
 
-// StartInvocation marks a queued invocation running.
+// StartInvocation marks a queued invocation running at now and returns
+// it; one no longer queued is an ECONFLICT.
 func (s *DB) StartInvocation(ctx context.Context, id string, now time.Time) (*herald.Invocation, error) {
-	return nil, errInboundTODO
+	now = s.reportTime(now)
+	var out *herald.Invocation
+	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		inv, err := loadInvocation(ctx, tx, id)
+		if err != nil {
+			return effects{}, err
+		}
+		if inv.Status != herald.InvocationQueued {
+			return effects{}, herald.Errorf(herald.ECONFLICT, "invocation %q is %s, not queued", id, inv.Status)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invocations SET status = ?, started_at = ? WHERE id = ?`,
+			herald.InvocationRunning, micros(now), id); err != nil {
+			return effects{}, fmt.Errorf("start invocation: %w", err)
+		}
+		inv.Status, inv.StartedAt = herald.InvocationRunning, &now
+		out = inv
+		return effects{}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
-// FinishInvocation records an outcome.
+// FinishInvocation records an outcome (started_at is set to o.Now when the
+// invocation never started) and publishes o.Events, in one write. A
+// finished invocation is an ECONFLICT.
 func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (*herald.Invocation, error) {
-	return nil, errInboundTODO
+	now := s.reportTime(o.Now)
+	var out *herald.Invocation
+	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		inv, err := loadInvocation(ctx, tx, o.ID)
+		if err != nil {
+			return effects{}, err
+		}
+		if finished(inv.Status) {
+			return effects{}, herald.Errorf(herald.ECONFLICT, "invocation %q is %s already", o.ID, inv.Status)
+		}
+		applyOutcome(inv, o, now)
+		actions, err := actionsText(inv.Actions)
+		if err != nil {
+			return effects{}, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invocations SET status = ?, response = ?, actions = ?, error = ?,
+			duration_ms = ?, started_at = ?, finished_at = ? WHERE id = ?`,
+			inv.Status, inv.Response, actions, inv.Error, inv.DurationMS, microsPtr(inv.StartedAt),
+			micros(now), o.ID); err != nil {
+			return effects{}, fmt.Errorf("finish invocation: %w", err)
+		}
+		_, jobs, err := s.publishSpecs(ctx, tx, o.Events, now)
+		if err != nil {
+			return effects{}, err
+		}
+		out = inv
+		return effects{jobs: jobs}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// finished reports whether an invocation status is final.
+func finished(status string) bool {
+	switch status {
+	case herald.InvocationCompleted, herald.InvocationFailed, herald.InvocationTimeout:
+		return true
+	}
+	return false
+}
+
+// applyOutcome sets an invocation's fields from its outcome, finished at
+// now.
+func applyOutcome(inv *herald.Invocation, o herald.InvocationOutcome, now time.Time) {
+	inv.Status, inv.Error, inv.DurationMS = o.Status, o.Error, o.DurationMS
+	inv.Response, inv.Actions = "", nil
+	if o.Response != nil {
+		inv.Response, inv.Actions = o.Response.Response, o.Response.Actions
+	}
+	if inv.StartedAt == nil {
+		inv.StartedAt = &now
+	}
+	inv.FinishedAt = &now
 }
 
 // Invocation returns one invocation.
 func (s *DB) Invocation(ctx context.Context, id string) (*herald.Invocation, error) {
-	return nil, errInboundTODO
+	return loadInvocation(ctx, s.rdb, id)
 }
 
-// ListInvocations returns a page of invocations.
+// ListInvocations returns a page of invocations, newest first, and the
+// total.
 func (s *DB) ListInvocations(ctx context.Context, f herald.InvocationFilter) ([]*herald.Invocation, int, error) {
-	return nil, 0, errInboundTODO
+	skip, limit := herald.Page(f.Skip, f.Limit)
+	where, args := "WHERE 1 = 1", []any{}
+	if f.Agent != "" {
+		where, args = where+" AND agent = ?", append(args, f.Agent)
+	}
+	if f.Status != "" {
+		where, args = where+" AND status = ?", append(args, f.Status)
+	}
+	var total int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM invocations `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count invocations: %w", err)
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+invocationColumns+` FROM invocations `+where+
+		` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, skip)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("select invocations: %w", err)
+	}
+	defer rows.Close()
+	out := []*herald.Invocation{}
+	for rows.Next() {
+		inv, err := scanInvocation(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("scan invocation: %w", err)
+		}
+		out = append(out, inv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("select invocations: %w", err)
+	}
+	return out, total, nil
 }
 
-// CreateInboundWebhook stores a named inbound webhook.
-func (s *DB) CreateInboundWebhook(ctx context.Context, w *herald.InboundWebhook) error {
-	return errInboundTODO
+// loadInvocation returns one invocation, ENOTFOUND when there is none.
+func loadInvocation(ctx context.Context, q querier, id string) (*herald.Invocation, error) {
+	inv, err := scanInvocation(q.QueryRowContext(ctx, `SELECT `+invocationColumns+` FROM invocations WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "invocation %q not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("select invocation: %w", err)
+	}
+	return inv, nil
 }
 
-// InboundWebhook returns one named inbound webhook.
-func (s *DB) InboundWebhook(ctx context.Context, name string) (*herald.InboundWebhook, error) {
-	return nil, errInboundTODO
+func scanInvocation(row scanner) (*herald.Invocation, error) {
+	var (
+		inv                 herald.Invocation
+		ctxText             string
+		user, room, actions sql.NullString
+		created             int64
+		started, finishedAt sql.NullInt64
+	)
+	if err := row.Scan(&inv.ID, &inv.Agent, &inv.Source, &inv.Mode, &inv.Status, &inv.Message, &ctxText,
+		&user, &room, &inv.Response, &actions, &inv.Error, &inv.DurationMS, &created, &started, &finishedAt); err != nil {
+		return nil, err
+	}
+	inv.Context = json.RawMessage(ctxText)
+	if user.Valid {
+		inv.User = json.RawMessage(user.String)
+	}
+	if room.Valid {
+		inv.Room = json.RawMessage(room.String)
+	}
+	if actions.Valid {
+		var err error
+		if inv.Actions, err = decodeActions(actions.String); err != nil {
+			return nil, err
+		}
+	}
+	inv.CreatedAt, inv.StartedAt, inv.FinishedAt = fromMicros(created), fromNull(started), fromNull(finishedAt)
+	return &inv, nil
 }
 
-// ListInboundWebhooks returns every named inbound webhook.
-func (s *DB) ListInboundWebhooks(ctx context.Context) ([]*herald.InboundWebhook, error) {
-	return nil, errInboundTODO
+// contextText is an invocation's context for its column: {} when empty.
+func contextText(b json.RawMessage) string {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return "{}"
+	}
+	return string(b)
 }
 
-// UpdateInboundWebhook replaces a named inbound webhook's settings.
-func (s *DB) UpdateInboundWebhook(ctx context.Context, w *herald.InboundWebhook) error {
-	return errInboundTODO
+// actionsText is an invocation's actions for the nullable actions column:
+// their JSON array, or NULL when there are none.
+func actionsText(actions []herald.Action) (any, error) {
+	if len(actions) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(actions)
+	if err != nil {
+		return nil, fmt.Errorf("encode actions: %w", err)
+	}
+	return string(b), nil
 }
 
-// DeleteInboundWebhook removes a named inbound webhook.
-func (s *DB) DeleteInboundWebhook(ctx context.Context, name string) error { return errInboundTODO }
-
-// TouchInboundWebhook sets its last_triggered_at.
-func (s *DB) TouchInboundWebhook(ctx context.Context, name string, at time.Time) error {
-	return errInboundTODO
-}
-
-// RecordInboundRequest appends to the inbound request log.
-func (s *DB) RecordInboundRequest(ctx context.Context, r *herald.InboundRequest) error {
-	return errInboundTODO
-}
-
-// ListInboundRequests returns logged requests.
-func (s *DB) ListInboundRequests(ctx context.Context, f herald.InboundRequestFilter) ([]*herald.InboundRequest, error) {
-	return nil, errInboundTODO
-}
-
-// PruneInboundRequests deletes old logged requests.
-func (s *DB) PruneInboundRequests(ctx context.Context, before time.Time) (int, error) {
-	return 0, errInboundTODO
-}
-
-// ClaimRequestID claims an inbound delivery id.
-func (s *DB) ClaimRequestID(ctx context.Context, p herald.ClaimParams) (bool, error) {
-	return false, errInboundTODO
-}
-
-// SetInboundSecret sets a built-in endpoint's secret.
-func (s *DB) SetInboundSecret(ctx context.Context, name, secret string) error { return errInboundTODO }
-
-// InboundSecret returns a built-in endpoint's secret.
-func (s *DB) InboundSecret(ctx context.Context, name string) (string, error) {
-	return "", errInboundTODO
+// decodeActions reads stored actions, keeping numbers as json.Number.
+func decodeActions(s string) ([]herald.Action, error) {
+	var out []herald.Action
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("decode actions: %w", err)
+	}
+	return out, nil
 }

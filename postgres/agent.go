@@ -172,27 +172,10 @@ func (s *DB) ListAgents(ctx context.Context, f herald.AgentFilter) ([]*herald.Ag
 	if f.Status != "" {
 		where, args = "WHERE status = $1", append(args, f.Status)
 	}
-	n := len(args)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+agentColumns+`, count(*) OVER () FROM agents %s
-		ORDER BY last_seen DESC, id DESC LIMIT $%d OFFSET $%d`, where, n+1, n+2), append(args, limit, skip)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("select agents: %w", err)
-	}
-	defer rows.Close()
-	out := []*herald.Agent{}
-	total := 0
-	for rows.Next() {
-		a, err := scanAgent(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan agent: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("select agents: %w", err)
-	}
-	total, err = s.pageTotal(ctx, len(out), skip, total, `SELECT count(*) FROM agents `+where, args...)
-	return out, total, err
+	return listPage(ctx, s, pageQuery{table: "agents", cols: agentColumns, where: where, args: args,
+		order: "last_seen DESC, id DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Agent, error) {
+		return scanAgent(row, total)
+	})
 }
 
 // AgentLogs returns an agent's log lines at or after f.Since, oldest first

@@ -103,27 +103,10 @@ func (s *DB) ListDeliveries(ctx context.Context, f herald.DeliveryFilter) ([]*he
 			where += " AND status <> 'success'" // as in the partial index deliveries_webhook_unsuccessful
 		}
 	}
-	n := len(args)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+deliveryColumns+`, count(*) OVER () FROM deliveries %s
-		ORDER BY seq DESC LIMIT $%d OFFSET $%d`, where, n+1, n+2), append(args, limit, skip)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("select deliveries: %w", err)
-	}
-	defer rows.Close()
-	out := []*herald.Delivery{}
-	total := 0
-	for rows.Next() {
-		d, err := scanDelivery(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan delivery: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("select deliveries: %w", err)
-	}
-	total, err = s.pageTotal(ctx, len(out), skip, total, `SELECT count(*) FROM deliveries `+where, args...)
-	return out, total, err
+	return listPage(ctx, s, pageQuery{table: "deliveries", cols: deliveryColumns, where: where, args: args,
+		order: "seq DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Delivery, error) {
+		return scanDelivery(row, total)
+	})
 }
 
 // DeliveryTask loads a delivery with its webhook and event, in one query.

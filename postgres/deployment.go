@@ -134,27 +134,10 @@ func (s *DB) ListDeployments(ctx context.Context, f herald.DeploymentFilter) ([]
 	if f.Status != "" {
 		add("status", f.Status)
 	}
-	n := len(args)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+deploymentColumns+`, count(*) OVER () FROM deployments %s
-		ORDER BY updated_at DESC, id DESC LIMIT $%d OFFSET $%d`, where, n+1, n+2), append(args, limit, skip)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("select deployments: %w", err)
-	}
-	defer rows.Close()
-	out := []*herald.Deployment{}
-	total := 0
-	for rows.Next() {
-		d, err := scanDeployment(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan deployment: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("select deployments: %w", err)
-	}
-	total, err = s.pageTotal(ctx, len(out), skip, total, `SELECT count(*) FROM deployments `+where, args...)
-	return out, total, err
+	return listPage(ctx, s, pageQuery{table: "deployments", cols: deploymentColumns, where: where, args: args,
+		order: "updated_at DESC, id DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Deployment, error) {
+		return scanDeployment(row, total)
+	})
 }
 
 // scanDeployment scans a row holding deploymentColumns, then those of

@@ -227,27 +227,10 @@ func (s *DB) ListEvents(ctx context.Context, f herald.EventFilter) ([]*herald.Ev
 	if f.Type != "" {
 		where, args = "WHERE type = $1", append(args, f.Type)
 	}
-	n := len(args)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+eventColumns+`, count(*) OVER () FROM events %s
-		ORDER BY seq DESC LIMIT $%d OFFSET $%d`, where, n+1, n+2), append(args, limit, skip)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("select events: %w", err)
-	}
-	defer rows.Close()
-	out := []*herald.Event{}
-	total := 0
-	for rows.Next() {
-		ev, err := scanEvent(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan event: %w", err)
-		}
-		out = append(out, ev)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("select events: %w", err)
-	}
-	total, err = s.pageTotal(ctx, len(out), skip, total, `SELECT count(*) FROM events `+where, args...)
-	return out, total, err
+	return listPage(ctx, s, pageQuery{table: "events", cols: eventColumns, where: where, args: args,
+		order: "seq DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Event, error) {
+		return scanEvent(row, total)
+	})
 }
 
 // scanEvent scans a row holding eventColumns, then those of after. The json

@@ -229,27 +229,10 @@ func (s *DB) ListInvocations(ctx context.Context, f herald.InvocationFilter) ([]
 		args = append(args, f.Status)
 		where += fmt.Sprintf(" AND status = $%d", len(args))
 	}
-	n := len(args)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+invocationColumns+`, count(*) OVER () FROM invocations %s
-		ORDER BY created_at DESC, id DESC LIMIT $%d OFFSET $%d`, where, n+1, n+2), append(args, limit, skip)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("select invocations: %w", err)
-	}
-	defer rows.Close()
-	out := []*herald.Invocation{}
-	total := 0
-	for rows.Next() {
-		inv, err := scanInvocation(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan invocation: %w", err)
-		}
-		out = append(out, inv)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("select invocations: %w", err)
-	}
-	total, err = s.pageTotal(ctx, len(out), skip, total, `SELECT count(*) FROM invocations `+where, args...)
-	return out, total, err
+	return listPage(ctx, s, pageQuery{table: "invocations", cols: invocationColumns, where: where, args: args,
+		order: "created_at DESC, id DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Invocation, error) {
+		return scanInvocation(row, total)
+	})
 }
 
 // scanInvocation scans a row holding invocationColumns, then those of

@@ -41,7 +41,7 @@ type Agent struct {
 	// be invoked. Set by POST/PATCH /v1/agents.
 	Runtime *Runtime `json:"runtime,omitempty"`
 	Status  string   `json:"status"`
-	NodeID string `json:"node_id"`
+	NodeID  string   `json:"node_id"`
 	// Error is the error of the last report that had one.
 	Error string `json:"error,omitempty"`
 	// Metadata is the metadata object of the last report that had one.

@@ -1,0 +1,530 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/transform"
+)
+
+// reservedInboundNames are the built-in endpoints under /api/webhooks/
+// (seed 002's generic and platform webhooks), which named webhooks cannot
+// take. "github" stays free: seed 002 creates a named webhook "github".
+var reservedInboundNames = map[string]bool{"generic": true, "telegram": true, "slack": true, "discord": true}
+
+// loggedHeaders are the request headers the inbound log keeps (never
+// credentials).
+var loggedHeaders = []string{
+	"content-type", "content-length", "user-agent", "x-event-type", "x-github-event",
+	"x-github-delivery", "x-request-id", "webhook-id", "webhook-timestamp", "x-forwarded-for",
+}
+
+// secretHeaders are never shown to templates nor logged.
+var secretHeaders = map[string]bool{
+	"authorization": true, "proxy-authorization": true, "cookie": true, "x-api-key": true,
+	"x-webhook-secret": true, "x-webhook-signature": true, "x-hub-signature": true, "x-hub-signature-256": true,
+}
+
+// readAnyJSON reads a body that must be JSON whatever its Content-Type
+// says (curl -d sends application/x-www-form-urlencoded, as seed 002's
+// examples do), refusing bodies over MaxBodyBytes (413).
+func (s *Server) readAnyJSON(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, herald.Errorf(herald.ETOOLARGE, "body: larger than %d bytes", s.cfg.MaxBodyBytes)
+	} else if err != nil {
+		return nil, herald.Errorf(herald.EINVALID, "body: %s", err)
+	}
+	return body, nil
+}
+
+func (s *Server) createInbound(w http.ResponseWriter, r *http.Request) {
+	body, err := s.readAnyJSON(w, r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	var in herald.InboundWebhookInput
+	if err := decodeJSON(body, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	wh := herald.NewInboundWebhook()
+	in.Apply(wh)
+	if in.Secret == nil || *in.Secret == "" {
+		wh.Secret = herald.GenerateSecret()
+	}
+	if err := s.checkInbound(wh); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	now := s.cfg.Clock.Now().UTC()
+	wh.CreatedAt, wh.UpdatedAt = now, now
+	if err := s.cfg.Store.CreateInboundWebhook(r.Context(), wh); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.inbound.forget(wh.Name)
+	// The create answer is the only one that shows the secret.
+	writeJSON(w, http.StatusCreated, wh)
+}
+
+// checkInbound validates wh and compiles its transform and filters.
+func (s *Server) checkInbound(wh *herald.InboundWebhook) error {
+	if reservedInboundNames[wh.Name] {
+		return herald.Errorf(herald.EINVALID, "name: %q is a built-in endpoint (/api/webhooks/%s); choose another name", wh.Name, wh.Name)
+	}
+	if err := wh.Validate(); err != nil {
+		return err
+	}
+	_, err := transform.Compile(wh.Transform, wh.Filters)
+	return err
+}
+
+// inboundList is the answer of GET /api/webhooks: webhooks, by name, as
+// seed 002 shows them, and the same list as items, as Herald's lists.
+type inboundList struct {
+	Webhooks []*herald.InboundWebhook `json:"webhooks"`
+	Items    []*herald.InboundWebhook `json:"items"`
+	Total    int                      `json:"total"`
+}
+
+func (s *Server) listInbound(w http.ResponseWriter, r *http.Request) {
+	hooks, err := s.cfg.Store.ListInboundWebhooks(r.Context())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if hooks == nil {
+		hooks = []*herald.InboundWebhook{}
+	}
+	for _, h := range hooks {
+		h.Secret = ""
+	}
+	writeJSON(w, http.StatusOK, inboundList{Webhooks: hooks, Items: hooks, Total: len(hooks)})
+}
+
+func (s *Server) getInbound(w http.ResponseWriter, r *http.Request) {
+	wh, err := s.cfg.Store.InboundWebhook(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	wh.Secret = ""
+	writeJSON(w, http.StatusOK, wh)
+}
+
+// updateInbound replaces the settings of a webhook with the body's (the
+// defaults for those left out), keeping its secret unless one is given.
+func (s *Server) updateInbound(w http.ResponseWriter, r *http.Request) {
+	body, err := s.readAnyJSON(w, r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	var in herald.InboundWebhookInput
+	if err := decodeJSON(body, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	name := r.PathValue("name")
+	if in.Name != nil && *in.Name != name {
+		s.error(w, r, herald.Errorf(herald.EINVALID, "name: cannot be changed (is %q, got %q)", name, *in.Name))
+		return
+	}
+	if in.Secret != nil && *in.Secret == "" {
+		s.error(w, r, herald.Errorf(herald.EINVALID, "secret: cannot be empty; omit it to keep the current one"))
+		return
+	}
+	old, err := s.cfg.Store.InboundWebhook(r.Context(), name)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	wh := herald.NewInboundWebhook()
+	wh.Name, wh.Secret = old.Name, old.Secret
+	in.Apply(wh)
+	if err := s.checkInbound(wh); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	wh.CreatedAt, wh.LastTriggeredAt = old.CreatedAt, old.LastTriggeredAt
+	wh.UpdatedAt = s.cfg.Clock.Now().UTC()
+	if err := s.cfg.Store.UpdateInboundWebhook(r.Context(), wh); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.inbound.forget(name)
+	wh.Secret = ""
+	writeJSON(w, http.StatusOK, wh)
+}
+
+func (s *Server) deleteInbound(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if err := s.cfg.Store.DeleteInboundWebhook(r.Context(), name); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.inbound.forget(name)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// inboundRequests is the answer of GET /api/webhooks/{name}/requests.
+type inboundRequests struct {
+	Items []*herald.InboundRequest `json:"items"`
+	Limit int                      `json:"limit"`
+}
+
+func (s *Server) listInboundRequests(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	_, limit = herald.Page(0, limit)
+	verdict := r.URL.Query().Get("verdict")
+	switch verdict {
+	case "", herald.VerdictAccepted, herald.VerdictFiltered, herald.VerdictRejected:
+	default:
+		s.error(w, r, herald.Errorf(herald.EINVALID, "verdict: must be accepted, filtered or rejected, got %q", verdict))
+		return
+	}
+	if _, err := s.cfg.Store.InboundWebhook(r.Context(), name); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	reqs, err := s.cfg.Store.ListInboundRequests(r.Context(), herald.InboundRequestFilter{Webhook: name, Verdict: verdict, Limit: limit})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if reqs == nil {
+		reqs = []*herald.InboundRequest{}
+	}
+	writeJSON(w, http.StatusOK, inboundRequests{Items: reqs, Limit: limit})
+}
+
+// triggerBody is the body of POST /api/webhooks/{name}/trigger: a message
+// for the webhook's agent as is, like the generic webhook's without agent.
+type triggerBody struct {
+	Message      string         `json:"message"`
+	Context      map[string]any `json:"context"`
+	ResponseMode string         `json:"response_mode"`
+	// Agent, when given, must be the webhook's agent.
+	Agent string `json:"agent"`
+}
+
+func (s *Server) receiveInbound(w http.ResponseWriter, r *http.Request) { s.receive(w, r, false) }
+func (s *Server) triggerInbound(w http.ResponseWriter, r *http.Request) { s.receive(w, r, true) }
+
+// receive takes a request to a named inbound webhook: it checks the
+// webhook, the source IP, the secret, the rate limit, the body size and
+// duplicates, applies the filters and transform (for /trigger the body is
+// the message itself), invokes the agent and logs the request with its
+// verdict.
+func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
+	ctx := r.Context()
+	name := r.PathValue("name")
+	now := s.cfg.Clock.Now().UTC()
+	ip := s.clientIP(r)
+	rec := &herald.InboundRequest{Webhook: name, At: now, Headers: logHeaders(r.Header)}
+	if ip.IsValid() {
+		rec.SourceIP = ip.String()
+	}
+	var body []byte
+	// reject answers with err and logs the request as rejected.
+	reject := func(err error, extra func()) {
+		rec.Verdict, rec.Reason, rec.Status = herald.VerdictRejected, herald.ErrorMessage(err), StatusCode(herald.ErrorCode(err))
+		s.record(ctx, rec, body)
+		if extra != nil {
+			extra()
+		}
+		s.error(w, r, err)
+	}
+
+	wh, err := s.cfg.Store.InboundWebhook(ctx, name)
+	if herald.ErrorCode(err) == herald.ENOTFOUND {
+		s.cfg.Logger.Info("inbound webhook not found", "webhook", name, "source_ip", rec.SourceIP)
+		s.error(w, r, herald.Errorf(herald.ENOTFOUND, "webhook %q not found; see GET /api/webhooks", name))
+		return
+	} else if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if !wh.Enabled {
+		reject(herald.Errorf(herald.ENOTFOUND, "webhook %q is disabled", name), nil)
+		return
+	}
+	if err := s.ipAllowed(ip, wh); err != nil {
+		s.cfg.Logger.Warn("inbound request refused", "webhook", name, "source_ip", rec.SourceIP, "reason", herald.ErrorMessage(err))
+		reject(err, nil)
+		return
+	}
+	body, err = s.readAnyJSON(w, r)
+	if err != nil {
+		reject(err, nil)
+		return
+	}
+	if err := checkSecret(r, wh.Secret, body); err != nil && !(trigger && s.adminRequest(r)) {
+		s.cfg.Logger.Warn("inbound request refused", "webhook", name, "source_ip", rec.SourceIP, "reason", "bad secret")
+		reject(err, nil)
+		return
+	}
+	if ok, wait := s.inbound.allow(wh, now); !ok {
+		secs := int(math.Ceil(wait.Seconds()))
+		reject(herald.Errorf(herald.ERATELIMITED, "webhook %q allows %d requests per %s; retry in %ds", name, wh.RateLimit.Requests, wh.RateLimit.Per, max(secs, 1)),
+			func() { w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1))) })
+		return
+	}
+	payload, err := parsePayload(r, body)
+	if err != nil {
+		reject(err, nil)
+		return
+	}
+	rec.EventType = eventType(r, payload)
+	if id := requestID(r, payload); id != "" {
+		fresh, err := s.cfg.Store.ClaimRequestID(ctx, herald.ClaimParams{Scope: name, ID: id, Now: now, TTL: herald.InboundClaimTTL})
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		if !fresh {
+			rec.Verdict, rec.Reason, rec.Status = herald.VerdictRejected, fmt.Sprintf("duplicate request id %q", id), http.StatusOK
+			s.record(ctx, rec, body)
+			writeJSON(w, http.StatusOK, map[string]any{"success": true, "duplicate": true, "request_id": id})
+			return
+		}
+	}
+
+	params := herald.InvokeParams{Agent: wh.Agent, Mode: wh.ResponseMode}
+	if trigger {
+		var tb triggerBody
+		if err := decodeJSONWith(body, &tb, true); err != nil {
+			reject(err, nil)
+			return
+		}
+		if tb.Agent != "" && tb.Agent != wh.Agent {
+			reject(herald.Errorf(herald.EINVALID, "agent: this webhook triggers agent %q, got %q", wh.Agent, tb.Agent), nil)
+			return
+		}
+		if strings.TrimSpace(tb.Message) == "" {
+			reject(herald.Errorf(herald.EINVALID, "message: is required"), nil)
+			return
+		}
+		if tb.ResponseMode != "" {
+			if tb.ResponseMode != herald.ResponseSync && tb.ResponseMode != herald.ResponseAsync {
+				reject(herald.Errorf(herald.EINVALID, "response_mode: must be sync or async, got %q", tb.ResponseMode), nil)
+				return
+			}
+			params.Mode = tb.ResponseMode
+		}
+		params.Message, params.Context, params.Source = tb.Message, tb.Context, "trigger:"+name
+	} else {
+		prog, err := s.inbound.program(wh)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		pass, reason, err := prog.Match(rec.EventType, payload)
+		if err != nil {
+			reject(err, nil)
+			return
+		}
+		if !pass {
+			rec.Verdict, rec.Reason, rec.Status = herald.VerdictFiltered, reason, http.StatusOK
+			s.record(ctx, rec, body)
+			s.touch(ctx, name, now)
+			writeJSON(w, http.StatusOK, map[string]any{"success": true, "filtered": true, "reason": reason})
+			return
+		}
+		msg, mctx, err := prog.Render(transform.Input{Payload: payload, Headers: templateHeaders(r.Header), EventType: rec.EventType, Source: "webhook:" + name})
+		if err != nil {
+			reject(err, nil)
+			return
+		}
+		params.Message, params.Context, params.Source = msg, mctx, "webhook:"+name
+	}
+	if s.cfg.Invoker == nil {
+		reject(herald.Errorf(herald.EUNAVAILABLE, "agent invocation is not available on this node"), nil)
+		return
+	}
+	inv, err := s.cfg.Invoker.Invoke(ctx, params)
+	if err != nil {
+		reject(err, nil)
+		return
+	}
+	rec.InvocationID = inv.ID
+	status, answer := invocationAnswer(inv, params.Context)
+	rec.Status = status
+	if status < 300 {
+		rec.Verdict = herald.VerdictAccepted
+	} else {
+		rec.Verdict, rec.Reason = herald.VerdictRejected, "invocation "+inv.Status+": "+inv.Error
+	}
+	s.record(ctx, rec, body)
+	s.touch(ctx, name, now)
+	writeJSON(w, status, answer)
+}
+
+// adminRequest reports whether r carries an admin API key, which may
+// also call /trigger (the CLI's "herald inbound trigger").
+func (s *Server) adminRequest(r *http.Request) bool {
+	raw := r.Header.Get("X-API-Key")
+	if raw == "" {
+		raw = bearer(r)
+	}
+	if !strings.HasPrefix(raw, herald.APIKeyPrefix) {
+		return false
+	}
+	key, err := s.lookupKey(r.Context(), raw)
+	return err == nil && key.Scope == herald.ScopeAdmin
+}
+
+// invocationAnswer is the answer to an invocation, as the generic
+// webhook's: sync 200 {success, agent, response, context, request_id},
+// async 202 {success, request_id, status_url}, a failed run 502 and a
+// timeout 504 with {success: false, agent, error, request_id}.
+func invocationAnswer(inv *herald.Invocation, sent map[string]any) (int, map[string]any) {
+	var ctxOut any = sent
+	if len(inv.Context) > 0 && string(inv.Context) != "null" {
+		ctxOut = inv.Context
+	} else if sent == nil {
+		ctxOut = map[string]any{}
+	}
+	statusURL := "/v1/invocations/" + url.PathEscape(inv.ID)
+	switch inv.Status {
+	case herald.InvocationCompleted:
+		return http.StatusOK, map[string]any{"success": true, "agent": inv.Agent, "response": inv.Response, "context": ctxOut, "request_id": inv.ID}
+	case herald.InvocationQueued, herald.InvocationRunning:
+		return http.StatusAccepted, map[string]any{"success": true, "agent": inv.Agent, "request_id": inv.ID, "status_url": statusURL}
+	}
+	code, status := herald.EINTERNAL, http.StatusBadGateway
+	if inv.Status == herald.InvocationTimeout {
+		code, status = herald.ETIMEOUT, http.StatusGatewayTimeout
+	}
+	msg := inv.Error
+	if msg == "" {
+		msg = "the agent's runtime failed"
+	}
+	return status, map[string]any{
+		"success": false, "agent": inv.Agent, "request_id": inv.ID, "status_url": statusURL,
+		"error": map[string]string{"code": code, "message": msg},
+	}
+}
+
+// record logs an inbound request; a failure to log is logged, not
+// answered.
+func (s *Server) record(ctx context.Context, rec *herald.InboundRequest, body []byte) {
+	if len(body) > herald.InboundLogBodyBytes {
+		body = body[:herald.InboundLogBodyBytes]
+	}
+	rec.Body = strings.ToValidUTF8(string(body), "\uFFFD")
+	if err := s.cfg.Store.RecordInboundRequest(context.WithoutCancel(ctx), rec); err != nil {
+		s.cfg.Logger.Error("record inbound request", "webhook", rec.Webhook, "error", err)
+	}
+}
+
+// touch sets the webhook's last_triggered_at.
+func (s *Server) touch(ctx context.Context, name string, now time.Time) {
+	if err := s.cfg.Store.TouchInboundWebhook(context.WithoutCancel(ctx), name, now); err != nil {
+		s.cfg.Logger.Error("touch inbound webhook", "webhook", name, "error", err)
+	}
+}
+
+// logHeaders is the subset of h the inbound log keeps, by lower-case name.
+func logHeaders(h http.Header) map[string]string {
+	out := map[string]string{}
+	for _, k := range loggedHeaders {
+		if v := h.Get(k); v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// templateHeaders are the request headers templates see, by lower-case
+// name, one value each, credentials left out.
+func templateHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		k = strings.ToLower(k)
+		if secretHeaders[k] || len(v) == 0 {
+			continue
+		}
+		out[k] = v[0]
+	}
+	return out
+}
+
+// parsePayload decodes the JSON body; a form body (GitHub's
+// application/x-www-form-urlencoded option) is decoded from its payload
+// field.
+func parsePayload(r *http.Request, body []byte) (any, error) {
+	ct := strings.ToLower(r.Header.Get("Content-Type"))
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return map[string]any{}, nil
+	}
+	if strings.HasPrefix(ct, "application/x-www-form-urlencoded") && !json.Valid(trimmed) {
+		form, err := url.ParseQuery(string(trimmed))
+		if err != nil || !form.Has("payload") {
+			return nil, herald.Errorf(herald.EINVALID, "body: a form body must carry the JSON payload in its payload field")
+		}
+		trimmed = []byte(form.Get("payload"))
+	}
+	var v any
+	if err := json.Unmarshal(trimmed, &v); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, herald.Errorf(herald.EINVALID, "body: malformed JSON at byte %d: %s", syntax.Offset, syntax.Error())
+		}
+		return nil, herald.Errorf(herald.EINVALID, "body: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return v, nil
+}
+
+// eventType is the request's event type: the X-Event-Type header, else
+// the payload's event_type, event or type string field.
+func eventType(r *http.Request, payload any) string {
+	if v := strings.TrimSpace(r.Header.Get("X-Event-Type")); v != "" {
+		return v
+	}
+	if obj, ok := payload.(map[string]any); ok {
+		for _, k := range []string{"event_type", "event", "type"} {
+			if v, ok := obj[k].(string); ok && v != "" {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// requestID is the sender's delivery id, for refusing duplicates: the
+// X-Request-Id header, else webhook-id (Standard Webhooks), else the
+// payload's idempotency_key.
+func requestID(r *http.Request, payload any) string {
+	for _, h := range []string{"X-Request-Id", "Webhook-Id"} {
+		if v := strings.TrimSpace(r.Header.Get(h)); v != "" {
+			return v
+		}
+	}
+	if obj, ok := payload.(map[string]any); ok {
+		if v, ok := obj["idempotency_key"].(string); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,235 @@
+package api
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"maps"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/transform"
+)
+
+// clientIP returns the address an inbound request comes from: the
+// connection's, unless that is one of Config.TrustedProxies, in which case
+// X-Forwarded-For is read from the right and the first address that is
+// not a trusted proxy is the client (the left-most one when all are).
+func (s *Server) clientIP(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	addr = addr.Unmap()
+	if !inPrefixes(addr, s.cfg.TrustedProxies) {
+		return addr
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			// A malformed hop: believe nothing left of it.
+			return addr
+		}
+		addr = a.Unmap()
+		if !inPrefixes(addr, s.cfg.TrustedProxies) {
+			return addr
+		}
+	}
+	return addr
+}
+
+// inPrefixes reports whether a is in one of ps.
+func inPrefixes(a netip.Addr, ps []netip.Prefix) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ipAllowed checks the client IP against the server-wide --allowed-ips
+// and the webhook's allowed_ips (both must let it through when set); the
+// error says which refused it.
+func (s *Server) ipAllowed(ip netip.Addr, wh *herald.InboundWebhook) error {
+	if len(s.cfg.AllowedIPs) > 0 && !inPrefixes(ip, s.cfg.AllowedIPs) {
+		return herald.Errorf(herald.EFORBIDDEN, "source IP %s is not in the server's --allowed-ips", ip)
+	}
+	if len(wh.AllowedIPs) > 0 {
+		var ps []netip.Prefix
+		for _, s := range wh.AllowedIPs {
+			if p, err := herald.ParseIPPrefix(s); err == nil {
+				ps = append(ps, p)
+			}
+		}
+		if !inPrefixes(ip, ps) {
+			return herald.Errorf(herald.EFORBIDDEN, "source IP %s is not in the webhook's allowed_ips", ip)
+		}
+	}
+	return nil
+}
+
+// checkSecret authenticates an inbound request by the webhook's secret,
+// in constant time. It takes any of:
+//
+//	X-Webhook-Secret: <secret>                  (seed 002's examples)
+//	Authorization: Bearer <secret>
+//	X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the body, keyed with the secret>
+//	X-Hub-Signature-256: sha256=<hex>           (what GitHub sends)
+func checkSecret(r *http.Request, secret string, body []byte) error {
+	if secret == "" {
+		return herald.Errorf(herald.EUNAUTHORIZED, "this webhook has no secret")
+	}
+	ok := false
+	if v := r.Header.Get("X-Webhook-Secret"); v != "" {
+		ok = ok || equalSecret(v, secret)
+	}
+	if v := bearer(r); v != "" {
+		ok = ok || equalSecret(v, secret)
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	want := mac.Sum(nil)
+	for _, h := range []string{"X-Webhook-Signature", "X-Hub-Signature-256"} {
+		v := strings.TrimSpace(r.Header.Get(h))
+		if v == "" {
+			continue
+		}
+		v = strings.TrimPrefix(v, "sha256=")
+		got, err := hex.DecodeString(v)
+		if err == nil && hmac.Equal(got, want) {
+			ok = true
+		}
+	}
+	if !ok {
+		return herald.Errorf(herald.EUNAUTHORIZED, "invalid or missing webhook secret: send X-Webhook-Secret: <secret>, Authorization: Bearer <secret> or X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the body>")
+	}
+	return nil
+}
+
+// equalSecret compares in constant time, whatever the lengths.
+func equalSecret(got, want string) bool {
+	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	return hmac.Equal(a[:], b[:])
+}
+
+// inboundCache holds, per named inbound webhook on this node, the
+// compiled transform and filters and the rate limiter. Its zero value is
+// ready.
+type inboundCache struct {
+	mu       sync.Mutex
+	programs map[string]cachedProgram
+	limiters map[string]*tokenBucket
+}
+
+// cachedProgram is a compiled program and the settings it came from.
+type cachedProgram struct {
+	key  string
+	prog *transform.Program
+}
+
+// program returns the compiled transform and filters of wh, compiling
+// them when they changed since the last call.
+func (c *inboundCache) program(wh *herald.InboundWebhook) (*transform.Program, error) {
+	key := programKey(wh)
+	c.mu.Lock()
+	cp, ok := c.programs[wh.Name]
+	c.mu.Unlock()
+	if ok && cp.key == key {
+		return cp.prog, nil
+	}
+	prog, err := transform.Compile(wh.Transform, wh.Filters)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.programs == nil {
+		c.programs = map[string]cachedProgram{}
+	}
+	c.programs[wh.Name] = cachedProgram{key: key, prog: prog}
+	c.mu.Unlock()
+	return prog, nil
+}
+
+// programKey identifies the transform and filters of wh.
+func programKey(wh *herald.InboundWebhook) string {
+	var b strings.Builder
+	b.WriteString(wh.Transform.MessageTemplate)
+	b.WriteByte(0)
+	for _, k := range slices.Sorted(maps.Keys(wh.Transform.ContextMapping)) {
+		b.WriteString(k + "\x01" + wh.Transform.ContextMapping[k] + "\x02")
+	}
+	b.WriteByte(0)
+	b.WriteString(strings.Join(wh.Filters.Include, "\x01"))
+	b.WriteByte(0)
+	b.WriteString(strings.Join(wh.Filters.Exclude, "\x01"))
+	b.WriteByte(0)
+	b.WriteString(wh.Filters.Condition)
+	return b.String()
+}
+
+// forget drops what the cache holds for name (after an update or delete).
+func (c *inboundCache) forget(name string) {
+	c.mu.Lock()
+	delete(c.programs, name)
+	delete(c.limiters, name)
+	c.mu.Unlock()
+}
+
+// allow takes a token from wh's bucket; when none is left it returns how
+// long until one is. Webhooks without a rate limit always pass.
+func (c *inboundCache) allow(wh *herald.InboundWebhook, now time.Time) (bool, time.Duration) {
+	if wh.RateLimit == nil || wh.RateLimit.Requests <= 0 || wh.RateLimit.Per <= 0 {
+		return true, 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.limiters == nil {
+		c.limiters = map[string]*tokenBucket{}
+	}
+	b := c.limiters[wh.Name]
+	if b == nil || b.burst != float64(wh.RateLimit.Requests) || b.per != time.Duration(wh.RateLimit.Per) {
+		b = &tokenBucket{burst: float64(wh.RateLimit.Requests), per: time.Duration(wh.RateLimit.Per), tokens: float64(wh.RateLimit.Requests), last: now}
+		c.limiters[wh.Name] = b
+	}
+	return b.take(now)
+}
+
+// tokenBucket holds up to burst tokens, refilled at burst per per.
+type tokenBucket struct {
+	burst  float64
+	per    time.Duration
+	tokens float64
+	last   time.Time
+}
+
+// take refills the bucket up to now and takes a token, or reports how
+// long until one is there.
+func (b *tokenBucket) take(now time.Time) (bool, time.Duration) {
+	rate := b.burst / b.per.Seconds() // tokens per second
+	if dt := now.Sub(b.last).Seconds(); dt > 0 {
+		b.tokens = math.Min(b.burst, b.tokens+dt*rate)
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	wait := time.Duration((1 - b.tokens) / rate * float64(time.Second))
+	return false, wait
+}

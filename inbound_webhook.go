@@ -1,0 +1,203 @@
+package herald
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Named inbound webhook defaults and limits.
+const (
+	// ProviderGeneric is the default provider of a named inbound webhook:
+	// any JSON payload, authenticated by the webhook's secret.
+	ProviderGeneric = "generic"
+	// MaxInboundAllowedIPs is the most allowed_ips entries a webhook has.
+	MaxInboundAllowedIPs = 100
+	// MaxInboundRateRequests bounds rate_limit.requests.
+	MaxInboundRateRequests = 1_000_000
+	// MaxInboundRatePer bounds rate_limit.per: 24h.
+	MaxInboundRatePer = 24 * time.Hour
+	// InboundLogBodyBytes is how much of a request body the inbound log
+	// keeps: 64 KiB.
+	InboundLogBodyBytes = 64 << 10
+	// InboundClaimTTL is how long a delivery id (X-Request-Id, webhook-id
+	// or idempotency_key) is remembered to refuse duplicates: 24h.
+	InboundClaimTTL = 24 * time.Hour
+	// DefaultInboundLogRetention is how long the inbound request log is
+	// kept (--inbound-log-retention): 7 days.
+	DefaultInboundLogRetention = 7 * 24 * time.Hour
+)
+
+// inboundNameRe is the syntax of inbound webhook names.
+var inboundNameRe = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
+
+// InboundWebhookInput is the body of POST /api/webhooks and PUT
+// /api/webhooks/{name}. On create, unset fields take their defaults
+// (enabled true, provider "generic", response_mode "sync", a generated
+// whsec_ secret). PUT replaces every setting with the body's, defaults
+// for those left out, except the secret, which is kept when left out.
+type InboundWebhookInput struct {
+	// Name is [a-z0-9_-]{1,64}; required on create, and on PUT, when set,
+	// it must be the name in the path.
+	Name *string `json:"name,omitempty"`
+	// Agent is the agent that receives the messages (required).
+	Agent *string `json:"agent,omitempty"`
+	// Secret authenticates senders (8 to 256 bytes). Default on create: a
+	// generated whsec_ secret, returned in the create answer only.
+	Secret *string `json:"secret,omitempty"`
+	// Description is free text (at most 2000 bytes). Default "".
+	Description *string `json:"description,omitempty"`
+	// Enabled accepts requests. Default true.
+	Enabled *bool `json:"enabled,omitempty"`
+	// Provider is "generic" (the default), the only one for now.
+	Provider *string `json:"provider,omitempty"`
+	// Transform turns a payload into a message and context. Default: the
+	// payload's message field, else the payload as JSON, and no context.
+	Transform *Transform `json:"transform,omitempty"`
+	// Filters decide which requests reach the agent. Default: all.
+	Filters *Filters `json:"filters,omitempty"`
+	// ResponseMode is "sync" (the default) or "async".
+	ResponseMode *string `json:"response_mode,omitempty"`
+	// AllowedIPs are IPs or CIDRs the requests may come from. Default:
+	// any (the server-wide --allowed-ips still applies).
+	AllowedIPs *[]string `json:"allowed_ips,omitempty"`
+	// RateLimit is a token bucket per webhook and node: requests per per.
+	// Default none.
+	RateLimit *RateLimit `json:"rate_limit,omitempty"`
+}
+
+// NewInboundWebhook returns a webhook with the defaults of
+// InboundWebhookInput: enabled, provider generic, response_mode sync.
+func NewInboundWebhook() *InboundWebhook {
+	return &InboundWebhook{Enabled: true, Provider: ProviderGeneric, ResponseMode: ResponseSync}
+}
+
+// Apply copies the set fields of in onto w.
+func (in InboundWebhookInput) Apply(w *InboundWebhook) {
+	if in.Name != nil {
+		w.Name = *in.Name
+	}
+	if in.Agent != nil {
+		w.Agent = strings.TrimSpace(*in.Agent)
+	}
+	if in.Secret != nil {
+		w.Secret = *in.Secret
+	}
+	if in.Description != nil {
+		w.Description = *in.Description
+	}
+	if in.Enabled != nil {
+		w.Enabled = *in.Enabled
+	}
+	if in.Provider != nil {
+		w.Provider = *in.Provider
+	}
+	if in.Transform != nil {
+		w.Transform = *in.Transform
+	}
+	if in.Filters != nil {
+		w.Filters = *in.Filters
+	}
+	if in.ResponseMode != nil {
+		w.ResponseMode = *in.ResponseMode
+	}
+	if in.AllowedIPs != nil {
+		w.AllowedIPs = *in.AllowedIPs
+	}
+	if in.RateLimit != nil {
+		rl := *in.RateLimit
+		w.RateLimit = &rl
+	}
+}
+
+// ValidInboundName reports whether name is a valid inbound webhook name.
+func ValidInboundName(name string) bool { return inboundNameRe.MatchString(name) }
+
+// Validate checks every field but transform and filters (which package
+// transform compiles) and names the first bad one.
+func (w *InboundWebhook) Validate() error {
+	if !ValidInboundName(w.Name) {
+		return Errorf(EINVALID, "name: must be 1 to 64 characters of a-z, 0-9, _ and -, got %q", w.Name)
+	}
+	if w.Agent == "" {
+		return Errorf(EINVALID, "agent: is required")
+	}
+	if len(w.Agent) > 200 {
+		return Errorf(EINVALID, "agent: at most 200 bytes")
+	}
+	if n := len(w.Secret); n < MinSecretLen || n > MaxSecretLen {
+		return Errorf(EINVALID, "secret: must be %d to %d bytes, got %d", MinSecretLen, MaxSecretLen, n)
+	}
+	if len(w.Description) > MaxDescriptionLen {
+		return Errorf(EINVALID, "description: at most %d bytes", MaxDescriptionLen)
+	}
+	if w.Provider == "" {
+		w.Provider = ProviderGeneric
+	}
+	if w.Provider != ProviderGeneric {
+		return Errorf(EINVALID, "provider: must be %q (the only provider for now), got %q", ProviderGeneric, w.Provider)
+	}
+	if w.ResponseMode == "" {
+		w.ResponseMode = ResponseSync
+	}
+	if w.ResponseMode != ResponseSync && w.ResponseMode != ResponseAsync {
+		return Errorf(EINVALID, "response_mode: must be sync or async, got %q", w.ResponseMode)
+	}
+	if len(w.AllowedIPs) > MaxInboundAllowedIPs {
+		return Errorf(EINVALID, "allowed_ips: at most %d entries", MaxInboundAllowedIPs)
+	}
+	for i, s := range w.AllowedIPs {
+		p, err := ParseIPPrefix(s)
+		if err != nil {
+			return Errorf(EINVALID, "allowed_ips[%d]: %s", i, err)
+		}
+		w.AllowedIPs[i] = p.String()
+	}
+	if rl := w.RateLimit; rl != nil {
+		if rl.Requests <= 0 || rl.Requests > MaxInboundRateRequests {
+			return Errorf(EINVALID, "rate_limit.requests: must be 1 to %d, got %d", MaxInboundRateRequests, rl.Requests)
+		}
+		if d := time.Duration(rl.Per); d <= 0 || d > MaxInboundRatePer {
+			return Errorf(EINVALID, "rate_limit.per: must be more than 0 and at most 24h, got %s", d)
+		}
+	}
+	return nil
+}
+
+// ParseIPPrefix parses an IP ("10.0.0.1", "::1") as a one-address prefix,
+// or a CIDR ("192.168.1.0/24"), masked.
+func ParseIPPrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// ParseIPPrefixes parses a comma-separated list of IPs and CIDRs, such as
+// "192.168.1.0/24,10.0.0.1" (seed 002's allowlist); "" is none.
+func ParseIPPrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		p, err := ParseIPPrefix(part)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -38,6 +39,17 @@ type Config struct {
 	// also take API keys of scope ingest or admin); nil means API keys
 	// only. The /v1 management routes never take JWTs.
 	JWT *JWTVerifier
+	// Invoker hands inbound messages to agents (package invoke); nil
+	// answers the inbound routes with 503.
+	Invoker herald.Invoker
+	// AllowedIPs, when set, are the only addresses (IPs and CIDRs) the
+	// named inbound webhooks take requests from, on top of each webhook's
+	// own allowed_ips (--allowed-ips). Default: any.
+	AllowedIPs []netip.Prefix
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// when finding an inbound request's client IP (--trusted-proxies).
+	// Default none: the connection's address is the client's.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves the API.
@@ -45,6 +57,9 @@ type Server struct {
 	cfg  Config
 	mux  *http.ServeMux
 	keys *keyCache
+	// inbound caches compiled programs and rate limiters of named
+	// inbound webhooks (its zero value is ready).
+	inbound inboundCache
 }
 
 // New returns the API server for cfg.
@@ -129,6 +144,30 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/alerts/{id}", admin(s.getAlert))
 	s.mux.Handle("PATCH /v1/alerts/{id}", admin(s.updateAlert))
 	s.mux.Handle("DELETE /v1/alerts/{id}", admin(s.deleteAlert))
+
+	// Agent invocations (seed 002's generic webhook): agents and their
+	// runtimes, the generic endpoint's secret, and the invocation records.
+	s.mux.Handle("POST /v1/agents", admin(s.createAgent))
+	s.mux.Handle("POST /v1/agents/{$}", admin(s.createAgent))
+	s.mux.Handle("PATCH /v1/agents/{id}", admin(s.updateAgent))
+	s.mux.Handle("GET /v1/inbound/secrets/{name}", admin(s.getInboundSecret))
+	s.mux.Handle("PUT /v1/inbound/secrets/{name}", admin(s.setInboundSecret))
+	s.mux.Handle("DELETE /v1/inbound/secrets/{name}", admin(s.deleteInboundSecret))
+	s.mux.Handle("GET /v1/invocations", admin(s.listInvocations))
+	s.mux.Handle("GET /v1/invocations/{$}", admin(s.listInvocations))
+	s.mux.Handle("GET /v1/invocations/{id}", admin(s.getInvocation))
+	s.mux.HandleFunc("POST /api/webhooks/generic", s.receiveGeneric)
+
+	// Named inbound webhooks (seed 002): managed with an admin key,
+	// received with the webhook's secret.
+	s.mux.Handle("POST /api/webhooks", admin(s.createInbound))
+	s.mux.Handle("GET /api/webhooks", admin(s.listInbound))
+	s.mux.Handle("GET /api/webhooks/{name}", admin(s.getInbound))
+	s.mux.Handle("PUT /api/webhooks/{name}", admin(s.updateInbound))
+	s.mux.Handle("DELETE /api/webhooks/{name}", admin(s.deleteInbound))
+	s.mux.Handle("GET /api/webhooks/{name}/requests", admin(s.listInboundRequests))
+	s.mux.HandleFunc("POST /api/webhooks/{name}", s.receiveInbound)
+	s.mux.HandleFunc("POST /api/webhooks/{name}/trigger", s.triggerInbound)
 
 	s.mux.Handle("/v1/", admin(s.notFound))
 	s.mux.HandleFunc("/", s.notFound)

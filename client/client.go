@@ -70,6 +70,10 @@ type Client struct {
 	Deployments *DeploymentsService
 	// Alerts manages alert rules.
 	Alerts *AlertsService
+	// Inbound manages named inbound webhooks and their request logs.
+	Inbound *InboundService
+	// Invocations reads agent invocations.
+	Invocations *InvocationsService
 
 	baseURL    string
 	apiKey     string
@@ -139,6 +143,8 @@ func New(baseURL, apiKey string, opts ...Option) *Client {
 	c.Agents = &AgentsService{c: c}
 	c.Deployments = &DeploymentsService{c: c}
 	c.Alerts = &AlertsService{c: c}
+	c.Inbound = &InboundService{c: c}
+	c.Invocations = &InvocationsService{c: c}
 	return c
 }
 

@@ -50,8 +50,9 @@ func TestAgentReadRoutes(t *testing.T) {
 			Skip  int            `json:"skip"`
 			Limit int            `json:"limit"`
 		}
+		// The two reported agents and the default agent of the first start.
 		ts.must(200, "GET", "/v1/agents", nil, &agents)
-		if agents.Total != 2 || len(agents.Items) != 2 || agents.Limit != herald.DefaultLimit {
+		if agents.Total != 3 || len(agents.Items) != 3 || agents.Limit != herald.DefaultLimit {
 			t.Fatalf("agents: %+v", agents)
 		}
 		ts.must(200, "GET", "/v1/agents?status=failed", nil, &agents)
@@ -59,7 +60,7 @@ func TestAgentReadRoutes(t *testing.T) {
 			t.Fatalf("failed agents: %+v", agents)
 		}
 		ts.must(200, "GET", "/v1/agents?skip=1&limit=1", nil, &agents)
-		if agents.Total != 2 || len(agents.Items) != 1 || agents.Skip != 1 {
+		if agents.Total != 3 || len(agents.Items) != 1 || agents.Skip != 1 {
 			t.Fatalf("paged agents: %+v", agents)
 		}
 		var a herald.Agent

@@ -86,6 +86,18 @@ type Config struct {
 	// JWTAudience, when set, must be among the aud of every JWT. Default
 	// "": any.
 	JWTAudience string
+	// AllowedIPs, when set, are the only IPs and CIDRs (comma-separated,
+	// such as "192.168.1.0/24,10.0.0.1") named inbound webhooks take
+	// requests from; each webhook's allowed_ips applies on top. Default
+	// "": any.
+	AllowedIPs string
+	// TrustedProxies are the CIDRs of reverse proxies whose
+	// X-Forwarded-For is believed for inbound requests' client IP.
+	// Default "": none.
+	TrustedProxies string
+	// InboundLogRetention is how long the inbound request log is kept.
+	// Default 168h.
+	InboundLogRetention time.Duration
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -105,6 +117,7 @@ func DefaultConfig() Config {
 		SQLiteSynchronous:     "normal",
 		HeartbeatTimeout:      herald.DefaultHeartbeatTimeout,
 		AlertInterval:         monitor.DefaultAlertInterval,
+		InboundLogRetention:   herald.DefaultInboundLogRetention,
 	}
 }
 
@@ -182,6 +195,15 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("jwt-audience: needs --jwt-secret or --jwks-url")
 		}
 	}
+	if _, err := herald.ParseIPPrefixes(c.AllowedIPs); err != nil {
+		return fmt.Errorf("allowed-ips: %w", err)
+	}
+	if _, err := herald.ParseIPPrefixes(c.TrustedProxies); err != nil {
+		return fmt.Errorf("trusted-proxies: %w", err)
+	}
+	if c.InboundLogRetention < time.Second {
+		return fmt.Errorf("inbound-log-retention: must be at least 1s, got %s", c.InboundLogRetention)
+	}
 	return nil
 }
 
@@ -229,6 +251,9 @@ func (c *Config) bindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.JWKSURL, "jwks-url", c.JWKSURL, "accept RS256, ES256 and EdDSA JWTs signed by a key of this JWKS on the ingestion routes")
 	fs.StringVar(&c.JWTIssuer, "jwt-issuer", c.JWTIssuer, "required iss of JWTs (default: any)")
 	fs.StringVar(&c.JWTAudience, "jwt-audience", c.JWTAudience, "required aud of JWTs (default: any)")
+	fs.StringVar(&c.AllowedIPs, "allowed-ips", c.AllowedIPs, "IPs and CIDRs, comma-separated, that named inbound webhooks take requests from (default: any)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "CIDRs of proxies whose X-Forwarded-For is believed for inbound requests (default: none)")
+	fs.DurationVar(&c.InboundLogRetention, "inbound-log-retention", c.InboundLogRetention, "how long the inbound request log is kept")
 }
 
 // envName is the environment variable of a flag.

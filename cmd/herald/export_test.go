@@ -65,9 +65,10 @@ func TestExportImportRoundTrip(t *testing.T) {
 
 	dump := runExport(t, "--data-dir", src.Config.DataDir)
 	// 2 webhooks, 2 keys, the events, 2 deliveries; one agent with 1200
-	// lines in 2 records and 4 points in one, one deployment, one alert.
+	// lines in 2 records and 4 points in one, and the default agent; one
+	// deployment, one alert.
 	want := map[string]int{"webhook": 2, "api_key": 2, "event": events.Total, "delivery": 2,
-		"agent": 1, "agent_logs": 2, "metric_points": 1, "deployment": 1, "alert": 1}
+		"agent": 2, "agent_logs": 2, "metric_points": 1, "deployment": 1, "alert": 1}
 	if got := countRecords(t, dump); !reflect.DeepEqual(got, want) {
 		t.Fatalf("export wrote %v, want %v", got, want)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -18,8 +19,10 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
 	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/invoke"
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/monitor"
+	"github.com/heraldhq/herald/runtime"
 )
 
 func newServeCmd() *cobra.Command {
@@ -60,6 +63,8 @@ type Main struct {
 	// delivery attempt on this node.
 	Attempted func(*herald.Delivery)
 
+	// Invoker runs agent invocations (set by Run).
+	Invoker *invoke.Service
 	// AdminKey is the key created at first start ("" on later starts).
 	AdminKey string
 	Store    database
@@ -100,6 +105,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	schedule, _ := cfg.Schedule()
+	allowedIPs, _ := herald.ParseIPPrefixes(cfg.AllowedIPs)         // checked by Validate
+	trustedProxies, _ := herald.ParseIPPrefixes(cfg.TrustedProxies) // checked by Validate
 	if cfg.AllowHTTP {
 		m.Logger.Warn("--allow-http is set: plain http:// webhook URLs are accepted; use it for development only")
 	}
@@ -117,8 +124,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:       m.Logger.With("component", "queue"),
 		// The heartbeat monitor and the alert evaluator, run once per
 		// cluster by the queue's leader (none on the api role).
-		Queues:       monitor.Queues(),
-		PeriodicJobs: monitor.PeriodicJobs(monitor.Config{HeartbeatTimeout: cfg.HeartbeatTimeout, AlertInterval: cfg.AlertInterval}),
+		Queues: mergeQueues(monitor.Queues(), invoke.Queues()),
+		PeriodicJobs: append(monitor.PeriodicJobs(monitor.Config{HeartbeatTimeout: cfg.HeartbeatTimeout, AlertInterval: cfg.AlertInterval}),
+			monitor.PruneJob(cfg.InboundLogRetention)),
 	})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
@@ -136,9 +144,22 @@ func (m *Main) Run(ctx context.Context) error {
 	monitor.Register(workers,
 		&monitor.HeartbeatWorker{Store: m.Store, HeartbeatTimeout: cfg.HeartbeatTimeout, Logger: m.Logger.With("component", "heartbeat")},
 		&monitor.AlertWorker{Store: m.Store, Logger: m.Logger.With("component", "alerts")})
+	river.AddWorker(workers, &monitor.PruneWorker{Store: m.Store, Retention: cfg.InboundLogRetention, Logger: m.Logger.With("component", "inbound-prune")})
+	// Agent invocations: sync ones run in the API's requests, async ones
+	// from the queue (on nodes that work jobs).
+	m.Invoker = &invoke.Service{
+		Store:   m.Store,
+		Runtime: &runtime.Invoker{AllowPrivate: cfg.AllowPrivateTargets, UserAgent: "Herald/" + Version},
+		Limiter: &runtime.Limiter{},
+		Logger:  m.Logger.With("component", "invoke"),
+	}
+	invoke.Register(workers, m.Invoker)
 	m.Metrics.RegisterQueueDepth(m.Store.QueueDepth)
 	if err := m.ensureAdminKey(ctx); err != nil {
 		return err
+	}
+	if cfg.Role != "worker" {
+		m.ensureDefaultAgent(ctx)
 	}
 	if cfg.Role != "api" {
 		// The queue outlives ctx: Close stops it gracefully. (River treats
@@ -158,13 +179,16 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	handler := api.New(api.Config{
-		Store:        m.Store,
-		Metrics:      m.Metrics,
-		Logger:       m.Logger.With("component", "api"),
-		URLPolicy:    herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		WorkerOnly:   cfg.Role == "worker",
-		JWT:          m.jwt,
+		Store:          m.Store,
+		Metrics:        m.Metrics,
+		Logger:         m.Logger.With("component", "api"),
+		URLPolicy:      herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		WorkerOnly:     cfg.Role == "worker",
+		JWT:            m.jwt,
+		Invoker:        m.Invoker,
+		AllowedIPs:     allowedIPs,
+		TrustedProxies: trustedProxies,
 	})
 	m.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -209,6 +233,32 @@ func (m *Main) ensureAdminKey(ctx context.Context) error {
 	}
 	fmt.Fprintf(m.Stdout, "Created the first admin API key (shown once; also saved to %s):\n\n    %s\n\n", path, key.Key)
 	return nil
+}
+
+// ensureDefaultAgent registers herald.DefaultAgentID with the echo
+// runtime when no agent has that id, so that seed 002's examples work out
+// of the box. It only logs a failure: the server runs without it.
+func (m *Main) ensureDefaultAgent(ctx context.Context) {
+	name := "Default agent"
+	_, err := m.Store.SaveAgent(ctx, herald.SaveAgentParams{
+		ID: herald.DefaultAgentID, Create: true, Now: time.Now(),
+		Input: herald.AgentInput{Name: &name, Runtime: &herald.Runtime{
+			Type: herald.RuntimeEcho, TimeoutSeconds: herald.DefaultRuntimeTimeoutSeconds, MaxConcurrency: herald.DefaultMaxConcurrency,
+		}},
+	})
+	if err != nil && herald.ErrorCode(err) != herald.ECONFLICT {
+		m.Logger.Warn("could not register the default agent", "agent", herald.DefaultAgentID, "error", err)
+	}
+}
+
+// mergeQueues returns the River queues of every map, for
+// delivery.QueueConfig.Queues.
+func mergeQueues(all ...map[string]int) map[string]int {
+	out := map[string]int{}
+	for _, q := range all {
+		maps.Copy(out, q)
+	}
+	return out
 }
 
 // closeGrace is how long Close waits for the queue and the database past

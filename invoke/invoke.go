@@ -1,0 +1,329 @@
+// Package invoke hands messages to agents: Service implements
+// herald.Invoker on a herald.Store and a runtime.Invoker, and Worker runs
+// the invocations queued in async mode from River's InvokeQueue.
+//
+// An invocation is recorded before it runs, with its arrival events
+// (user.message, agent.invoked), and finished with its outcome events
+// (agent.completed, agent.message and agent.action; agent.failed; or
+// agent.timeout), each in one store transaction. The event data:
+//
+//   - user.message {agent: {id, name}, user, room, content}: user and room
+//     as the source gave them ({id, name} objects), null when unknown;
+//   - agent.invoked {agent, request_id}: agent is the agent's id;
+//   - agent.completed {agent, request_id, duration, response: {message}}:
+//     duration in milliseconds;
+//   - agent.message {agent: {id, name}, room, content}: room is the id of
+//     the source's room (a string), null when unknown;
+//   - agent.action {agent: {id, name}, room, action, content}: one per
+//     action the runtime asked for, content as the runtime gave it;
+//   - agent.timeout {agent, request_id, timeout}: timeout in seconds;
+//   - agent.failed {agent, request_id, error}.
+//
+// An agent's name is its id when it has none.
+package invoke
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/runtime"
+)
+
+// DefaultQueueWorkers is how many async invocations a node runs at once
+// (each agent is further capped by its runtime's MaxConcurrency).
+const DefaultQueueWorkers = 100
+
+// DefaultBusySnooze is Worker.BusySnooze when unset: how long a queued
+// invocation waits before it tries again when its agent is at its cap.
+const DefaultBusySnooze = time.Second
+
+// Service implements herald.Invoker. Set Store; the other fields have
+// defaults. It is safe for concurrent use once in use; it must not be
+// copied then.
+type Service struct {
+	// Store records invocations and publishes their events. Required.
+	Store herald.Store
+	// Runtime calls the agents' runtimes. Default: a zero runtime.Invoker
+	// (which refuses private addresses).
+	Runtime *runtime.Invoker
+	// Limiter caps each agent's invocations in flight at its runtime's
+	// MaxConcurrency, on this node. Default: one of the Service's own.
+	// Share it with every Service of the node.
+	Limiter *runtime.Limiter
+	// Clock stamps the invocations. Default herald.SystemClock.
+	Clock herald.Clock
+	// Logger receives a line per finished invocation. Default
+	// slog.Default().
+	Logger *slog.Logger
+
+	once sync.Once
+}
+
+// init fills the defaults.
+func (s *Service) init() {
+	s.once.Do(func() {
+		if s.Runtime == nil {
+			s.Runtime = &runtime.Invoker{}
+		}
+		if s.Limiter == nil {
+			s.Limiter = &runtime.Limiter{}
+		}
+		if s.Clock == nil {
+			s.Clock = herald.SystemClock{}
+		}
+		if s.Logger == nil {
+			s.Logger = slog.Default()
+		}
+	})
+}
+
+// Invoke records an invocation of p.Agent and runs it (see herald.Invoker).
+// p.Mode "" means sync and p.Source "" means "generic".
+//
+// In sync mode it first takes one of the agent's slots, waiting up to the
+// runtime's timeout (EUNAVAILABLE "agent is busy" past it; nothing is
+// recorded then), then records the invocation and runs it. The run and
+// the records it makes do not end with ctx: a caller that hangs up does
+// not cancel the agent's work, which stays bounded by its timeout.
+//
+// In async mode it records the invocation with its queued job and returns
+// it (status queued); Worker runs it.
+func (s *Service) Invoke(ctx context.Context, p herald.InvokeParams) (*herald.Invocation, error) {
+	s.init()
+	mode := p.Mode
+	if mode == "" {
+		mode = herald.ResponseSync
+	}
+	if mode != herald.ResponseSync && mode != herald.ResponseAsync {
+		return nil, herald.Errorf(herald.EINVALID, "response_mode: must be %q or %q, got %q", herald.ResponseSync, herald.ResponseAsync, p.Mode)
+	}
+	if p.Agent == "" {
+		return nil, herald.Errorf(herald.EINVALID, "agent: is required")
+	}
+	a, err := s.Store.Agent(ctx, p.Agent)
+	if herald.ErrorCode(err) == herald.ENOTFOUND {
+		return nil, herald.Errorf(herald.ENOTFOUND, "agent %q not found", p.Agent)
+	} else if err != nil {
+		return nil, fmt.Errorf("load agent: %w", err)
+	}
+	if a.Runtime == nil {
+		return nil, herald.Errorf(herald.EINVALID, "agent %q has no runtime", p.Agent)
+	}
+	rt := *a.Runtime
+	rt.Normalize()
+
+	if mode == herald.ResponseSync {
+		release, err := s.acquire(ctx, a.ID, rt)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
+
+	inv, err := newInvocation(p, a.ID, mode, s.Clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	// The records outlive the caller: once accepted, an invocation ends
+	// with an outcome, whoever is still listening.
+	wctx := context.WithoutCancel(ctx)
+	if err := s.Store.CreateInvocation(wctx, herald.CreateInvocationParams{
+		Invocation: inv, Events: ArrivalEvents(a, inv), Queue: mode == herald.ResponseAsync,
+	}); err != nil {
+		return nil, fmt.Errorf("create invocation: %w", err)
+	}
+	if mode == herald.ResponseAsync {
+		return inv, nil
+	}
+	started, err := s.Store.StartInvocation(wctx, inv.ID, s.Clock.Now())
+	if err != nil {
+		return nil, fmt.Errorf("start invocation: %w", err)
+	}
+	return s.run(wctx, a, rt, started)
+}
+
+// acquire takes one of the agent's slots, waiting up to the runtime's
+// timeout.
+func (s *Service) acquire(ctx context.Context, agentID string, rt herald.Runtime) (func(), error) {
+	actx, cancel := context.WithTimeout(ctx, runtime.Timeout(rt))
+	defer cancel()
+	release, err := s.Limiter.Acquire(actx, agentID, rt.MaxConcurrency)
+	if err != nil {
+		return nil, herald.Errorf(herald.EUNAVAILABLE, "agent %q is busy: all %d of its slots stayed taken for %s; try again later", agentID, rt.MaxConcurrency, runtime.Timeout(rt))
+	}
+	return release, nil
+}
+
+// newInvocation builds the queued invocation of p.
+func newInvocation(p herald.InvokeParams, agentID, mode string, now time.Time) (*herald.Invocation, error) {
+	inv := &herald.Invocation{
+		ID: herald.NewID(herald.PrefixInvocation, now), Agent: agentID, Source: p.Source, Mode: mode,
+		Status: herald.InvocationQueued, Message: p.Message, CreatedAt: now,
+	}
+	if inv.Source == "" {
+		inv.Source = "generic"
+	}
+	ctxMap := p.Context
+	if ctxMap == nil {
+		ctxMap = map[string]any{}
+	}
+	var err error
+	if inv.Context, err = json.Marshal(ctxMap); err != nil {
+		return nil, herald.Errorf(herald.EINVALID, "context: cannot be encoded as JSON: %v", err)
+	}
+	if p.User != nil {
+		if inv.User, err = json.Marshal(p.User); err != nil {
+			return nil, herald.Errorf(herald.EINVALID, "user: cannot be encoded as JSON: %v", err)
+		}
+	}
+	if p.Room != nil {
+		if inv.Room, err = json.Marshal(p.Room); err != nil {
+			return nil, herald.Errorf(herald.EINVALID, "room: cannot be encoded as JSON: %v", err)
+		}
+	}
+	return inv, nil
+}
+
+// RunQueued runs the queued invocation id, as Worker does: it returns nil
+// without running it when it is gone or no longer queued (it ran
+// already), and river.JobSnooze(snooze) when its agent is at its cap. An
+// agent deleted or left without a runtime since fails the invocation.
+func (s *Service) RunQueued(ctx context.Context, id string, snooze time.Duration) error {
+	s.init()
+	inv, err := s.Store.Invocation(ctx, id)
+	if herald.ErrorCode(err) == herald.ENOTFOUND {
+		s.Logger.Warn("queued invocation not found", "invocation_id", id)
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("load invocation: %w", err)
+	}
+	if inv.Status != herald.InvocationQueued {
+		return nil
+	}
+	a, err := s.Store.Agent(ctx, inv.Agent)
+	var reason string
+	switch {
+	case herald.ErrorCode(err) == herald.ENOTFOUND:
+		a, reason = &herald.Agent{ID: inv.Agent}, fmt.Sprintf("agent %q not found", inv.Agent)
+	case err != nil:
+		return fmt.Errorf("load agent: %w", err)
+	case a.Runtime == nil:
+		reason = fmt.Sprintf("agent %q has no runtime", inv.Agent)
+	}
+	var rt herald.Runtime
+	if reason == "" {
+		rt = *a.Runtime
+		rt.Normalize()
+		release, ok := s.Limiter.TryAcquire(a.ID, rt.MaxConcurrency)
+		if !ok {
+			return river.JobSnooze(snooze)
+		}
+		defer release()
+	}
+	wctx := context.WithoutCancel(ctx)
+	started, err := s.Store.StartInvocation(wctx, id, s.Clock.Now())
+	if herald.ErrorCode(err) == herald.ECONFLICT {
+		return nil // another run took it
+	} else if err != nil {
+		return fmt.Errorf("start invocation: %w", err)
+	}
+	if reason != "" {
+		_, err := s.finish(wctx, a, started, herald.InvocationOutcome{Status: herald.InvocationFailed, Error: reason}, 0)
+		return err
+	}
+	// The run ends with ctx (the queue's shutdown), recorded as a failure.
+	_, err = s.run(ctx, a, rt, started)
+	return err
+}
+
+// run calls the runtime and records the outcome (the records do not end
+// with ctx).
+func (s *Service) run(ctx context.Context, a *herald.Agent, rt herald.Runtime, inv *herald.Invocation) (*herald.Invocation, error) {
+	req := herald.InvocationRequest{
+		InvocationID: inv.ID, Agent: inv.Agent, Message: inv.Message, Context: contextMap(inv.Context), Source: inv.Source,
+	}
+	start := time.Now()
+	resp, err := s.Runtime.Invoke(ctx, rt, req)
+	dur := time.Since(start).Milliseconds()
+	o := herald.InvocationOutcome{DurationMS: dur}
+	switch {
+	case err == nil:
+		o.Status, o.Response = herald.InvocationCompleted, resp
+	case errors.Is(err, runtime.ErrTimeout):
+		o.Status, o.Error = herald.InvocationTimeout, herald.ErrorMessage(err)
+	default:
+		o.Status, o.Error = herald.InvocationFailed, herald.ErrorMessage(err)
+	}
+	return s.finish(context.WithoutCancel(ctx), a, inv, o, int(runtime.Timeout(rt)/time.Second))
+}
+
+// finish records o (its ID, Now and Events filled here) and logs it.
+func (s *Service) finish(ctx context.Context, a *herald.Agent, inv *herald.Invocation, o herald.InvocationOutcome, timeoutSeconds int) (*herald.Invocation, error) {
+	o.ID, o.Now = inv.ID, s.Clock.Now()
+	o.Events = OutcomeEvents(a, inv, o, timeoutSeconds)
+	done, err := s.Store.FinishInvocation(ctx, o)
+	if err != nil {
+		return nil, fmt.Errorf("finish invocation: %w", err)
+	}
+	s.Logger.Info("invocation finished", "invocation_id", inv.ID, "agent", inv.Agent, "status", o.Status,
+		"duration_ms", o.DurationMS, "error", o.Error)
+	return done, nil
+}
+
+// contextMap decodes a stored context object ({} when empty or not an
+// object).
+func contextMap(raw json.RawMessage) map[string]any {
+	m := map[string]any{}
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &m)
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m
+}
+
+// Worker runs the async invocations queued on delivery.InvokeQueue with
+// Service.RunQueued. Register it with Register.
+//
+// An invocation runs at most once: StartInvocation moves it from queued to
+// running in one transaction, and a job that finds it running already (a
+// restart, or River rescuing a job that ran past RescueAfter) does
+// nothing. One whose node crashed mid-run stays running.
+type Worker struct {
+	river.WorkerDefaults[delivery.InvokeArgs]
+
+	// Service runs the invocations. Required.
+	Service *Service
+	// BusySnooze is how long an invocation whose agent is at its cap waits
+	// before it tries again. Default DefaultBusySnooze (1s).
+	BusySnooze time.Duration
+}
+
+// Work runs one queued invocation.
+func (w *Worker) Work(ctx context.Context, job *river.Job[delivery.InvokeArgs]) error {
+	snooze := w.BusySnooze
+	if snooze <= 0 {
+		snooze = DefaultBusySnooze
+	}
+	return w.Service.RunQueued(ctx, job.Args.InvocationID, snooze)
+}
+
+// Queues returns the River queue the Worker needs on a node that works
+// jobs, for delivery.QueueConfig.Queues: delivery.InvokeQueue with
+// DefaultQueueWorkers (100) workers.
+func Queues() map[string]int { return map[string]int{delivery.InvokeQueue: DefaultQueueWorkers} }
+
+// Register adds a Worker for s to workers.
+func Register(workers *river.Workers, s *Service) {
+	river.AddWorker(workers, &Worker{Service: s})
+}

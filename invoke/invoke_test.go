@@ -1,0 +1,310 @@
+package invoke
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"reflect"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/runtime"
+	"github.com/heraldhq/herald/sqlite"
+)
+
+// newService opens a SQLite store (insert-only queue) and a Service on it
+// that may reach loopback runtimes. It skips the test while the store does
+// not implement invocations yet.
+func newService(t *testing.T) (*Service, *sqlite.DB) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.InboundSecret(context.Background(), "generic"); herald.ErrorCode(err) == herald.EUNSUPPORTED {
+		t.Skip("the store does not implement invocations yet")
+	}
+	s := &Service{
+		Store:   db,
+		Runtime: &runtime.Invoker{AllowPrivate: true},
+		Limiter: &runtime.Limiter{},
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	return s, db
+}
+
+// saveAgent registers an agent with runtime rt (nil for none).
+func saveAgent(t *testing.T, db herald.Store, id string, rt *herald.Runtime) {
+	t.Helper()
+	if rt != nil {
+		rt.Normalize()
+	}
+	name := "Agent " + id
+	if _, err := db.SaveAgent(context.Background(), herald.SaveAgentParams{
+		ID: id, Create: true, Now: time.Now(), Input: herald.AgentInput{Name: &name, Runtime: rt},
+	}); err != nil {
+		t.Fatalf("save agent %s: %v", id, err)
+	}
+}
+
+// events returns the published events, oldest first, with decoded data.
+func events(t *testing.T, db herald.Store) []map[string]any {
+	t.Helper()
+	evs, _, err := db.ListEvents(context.Background(), herald.EventFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for i := len(evs) - 1; i >= 0; i-- {
+		var data map[string]any
+		if err := json.Unmarshal(evs[i].Data, &data); err != nil {
+			t.Fatalf("event %s data %s: %v", evs[i].Type, evs[i].Data, err)
+		}
+		out = append(out, map[string]any{"type": evs[i].Type, "data": data})
+	}
+	return out
+}
+
+// types lists the types of evs.
+func types(evs []map[string]any) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e["type"].(string))
+	}
+	return out
+}
+
+// runtimeServer serves an http runtime with h and counts its calls.
+func runtimeServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		h(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func TestSyncEcho(t *testing.T) {
+	s, db := newService(t)
+	saveAgent(t, db, "default", &herald.Runtime{Type: herald.RuntimeEcho})
+	inv, err := s.Invoke(context.Background(), herald.InvokeParams{
+		Agent: "default", Message: "Process this data", Context: map[string]any{"event_id": "12345"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Status != herald.InvocationCompleted || inv.Response != "Process this data" || inv.Source != "generic" || inv.Mode != herald.ResponseSync {
+		t.Fatalf("invocation: %+v", inv)
+	}
+	evs := events(t, db)
+	if got, want := types(evs), []string{"user.message", "agent.invoked", "agent.completed", "agent.message"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+	agent := map[string]any{"id": "default", "name": "Agent default"}
+	want := []map[string]any{
+		{"agent": agent, "user": nil, "room": nil, "content": "Process this data"},
+		{"agent": "default", "request_id": inv.ID},
+		nil, // agent.completed: checked below (duration varies)
+		{"agent": agent, "room": nil, "content": "Process this data"},
+	}
+	for i, w := range want {
+		if w != nil && !reflect.DeepEqual(evs[i]["data"], w) {
+			t.Errorf("%s data %v, want %v", evs[i]["type"], evs[i]["data"], w)
+		}
+	}
+	done := evs[2]["data"].(map[string]any)
+	if len(done) != 4 || done["agent"] != "default" || done["request_id"] != inv.ID ||
+		!reflect.DeepEqual(done["response"], map[string]any{"message": "Process this data"}) {
+		t.Errorf("agent.completed data %v", done)
+	}
+	if _, ok := done["duration"].(float64); !ok {
+		t.Errorf("agent.completed duration %v is not a number", done["duration"])
+	}
+}
+
+func TestSyncHTTPActionsUserRoom(t *testing.T) {
+	s, db := newService(t)
+	var got herald.InvocationRequest
+	srv, _ := runtimeServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewDecoder(r.Body).Decode(&got)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"response": "done", "actions": [{"action": "WARP_EXECUTE", "content": "{\"identifier\":\"a1\"}"}, {"action": "notify", "content": {"n": 1}}]}`)
+	})
+	saveAgent(t, db, "bot", &herald.Runtime{Type: herald.RuntimeHTTP, URL: srv.URL})
+	inv, err := s.Invoke(context.Background(), herald.InvokeParams{
+		Agent: "bot", Message: "hi", Source: "webhook:gh",
+		User: map[string]any{"id": "u1", "name": "John Doe"}, Room: map[string]any{"id": "r1", "name": "Room"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Status != herald.InvocationCompleted || inv.Response != "done" || len(inv.Actions) != 2 {
+		t.Fatalf("invocation: %+v", inv)
+	}
+	if got.InvocationID != inv.ID || got.Agent != "bot" || got.Message != "hi" || got.Source != "webhook:gh" {
+		t.Errorf("runtime got %+v", got)
+	}
+	evs := events(t, db)
+	if tt, want := types(evs), []string{"user.message", "agent.invoked", "agent.completed", "agent.message", "agent.action", "agent.action"}; !reflect.DeepEqual(tt, want) {
+		t.Fatalf("events %v, want %v", tt, want)
+	}
+	agent := map[string]any{"id": "bot", "name": "Agent bot"}
+	for i, w := range map[int]map[string]any{
+		0: {"agent": agent, "user": map[string]any{"id": "u1", "name": "John Doe"}, "room": map[string]any{"id": "r1", "name": "Room"}, "content": "hi"},
+		3: {"agent": agent, "room": "r1", "content": "done"},
+		4: {"agent": agent, "room": "r1", "action": "WARP_EXECUTE", "content": `{"identifier":"a1"}`},
+		5: {"agent": agent, "room": "r1", "action": "notify", "content": map[string]any{"n": float64(1)}},
+	} {
+		if !reflect.DeepEqual(evs[i]["data"], w) {
+			t.Errorf("%s data %v, want %v", evs[i]["type"], evs[i]["data"], w)
+		}
+	}
+}
+
+func TestSyncFailureAndTimeout(t *testing.T) {
+	s, db := newService(t)
+	fail, _ := runtimeServer(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "model overloaded", http.StatusInternalServerError)
+	})
+	slow, _ := runtimeServer(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Second):
+		}
+	})
+	saveAgent(t, db, "broken", &herald.Runtime{Type: herald.RuntimeHTTP, URL: fail.URL})
+	saveAgent(t, db, "slow", &herald.Runtime{Type: herald.RuntimeHTTP, URL: slow.URL, TimeoutSeconds: 1})
+
+	inv, err := s.Invoke(context.Background(), herald.InvokeParams{Agent: "broken", Message: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Status != herald.InvocationFailed || inv.Error == "" {
+		t.Fatalf("invocation: %+v", inv)
+	}
+	evs := events(t, db)
+	last := evs[len(evs)-1]
+	if w := map[string]any{"agent": "broken", "request_id": inv.ID, "error": inv.Error}; last["type"] != "agent.failed" || !reflect.DeepEqual(last["data"], w) {
+		t.Errorf("last event %v, want agent.failed %v", last, w)
+	}
+
+	start := time.Now()
+	inv, err = s.Invoke(context.Background(), herald.InvokeParams{Agent: "slow", Message: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Status != herald.InvocationTimeout || time.Since(start) > 4*time.Second {
+		t.Fatalf("invocation after %s: %+v", time.Since(start), inv)
+	}
+	evs = events(t, db)
+	last = evs[len(evs)-1]
+	if w := map[string]any{"agent": "slow", "request_id": inv.ID, "timeout": float64(1)}; last["type"] != "agent.timeout" || !reflect.DeepEqual(last["data"], w) {
+		t.Errorf("last event %v, want agent.timeout %v", last, w)
+	}
+}
+
+func TestInvokeErrors(t *testing.T) {
+	s, db := newService(t)
+	saveAgent(t, db, "mute", nil)
+	saveAgent(t, db, "busy", &herald.Runtime{Type: herald.RuntimeEcho, TimeoutSeconds: 1, MaxConcurrency: 1})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		p    herald.InvokeParams
+		code string
+	}{
+		{herald.InvokeParams{Agent: "nobody", Message: "x"}, herald.ENOTFOUND},
+		{herald.InvokeParams{Agent: "mute", Message: "x"}, herald.EINVALID},
+		{herald.InvokeParams{Agent: "busy", Message: "x", Mode: "later"}, herald.EINVALID},
+	} {
+		if _, err := s.Invoke(ctx, tc.p); herald.ErrorCode(err) != tc.code {
+			t.Errorf("%+v: error %v, want %s", tc.p, err, tc.code)
+		}
+	}
+	// A sync call waits up to the timeout for a slot, then gives up.
+	release, err := s.Limiter.Acquire(ctx, "busy", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := s.Invoke(ctx, herald.InvokeParams{Agent: "busy", Message: "x"}); herald.ErrorCode(err) != herald.EUNAVAILABLE {
+		t.Errorf("busy agent: error %v, want %s", err, herald.EUNAVAILABLE)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Errorf("gave up after %s, want about 1s", d)
+	}
+	release()
+	if _, n, _ := db.ListInvocations(ctx, herald.InvocationFilter{}); n != 0 {
+		t.Errorf("%d invocations recorded for refused calls, want 0", n)
+	}
+}
+
+func TestSyncOutlivesCaller(t *testing.T) {
+	s, db := newService(t)
+	srv, _ := runtimeServer(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "late")
+	})
+	saveAgent(t, db, "bot", &herald.Runtime{Type: herald.RuntimeHTTP, URL: srv.URL})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	inv, err := s.Invoke(ctx, herald.InvokeParams{Agent: "bot", Message: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Status != herald.InvocationCompleted || inv.Response != "late" {
+		t.Fatalf("invocation: %+v", inv)
+	}
+}
+
+func TestAsyncRunsOnce(t *testing.T) {
+	s, db := newService(t)
+	srv, calls := runtimeServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	saveAgent(t, db, "bot", &herald.Runtime{Type: herald.RuntimeHTTP, URL: srv.URL, MaxConcurrency: 1})
+	ctx := context.Background()
+	inv, err := s.Invoke(ctx, herald.InvokeParams{Agent: "bot", Message: "x", Mode: herald.ResponseAsync})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Status != herald.InvocationQueued || calls.Load() != 0 {
+		t.Fatalf("async invocation: %+v (runtime called %d times)", inv, calls.Load())
+	}
+	if tt := types(events(t, db)); !reflect.DeepEqual(tt, []string{"user.message", "agent.invoked"}) {
+		t.Fatalf("events %v", tt)
+	}
+
+	// At the cap, the job snoozes and the invocation stays queued.
+	release, _ := s.Limiter.Acquire(ctx, "bot", 1)
+	err = s.RunQueued(ctx, inv.ID, time.Second)
+	var snooze *river.JobSnoozeError
+	if !errors.As(err, &snooze) {
+		t.Fatalf("RunQueued at the cap: %v, want a snooze", err)
+	}
+	release()
+
+	for range 2 {
+		if err := s.RunQueued(ctx, inv.ID, time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("runtime called %d times, want 1", calls.Load())
+	}
+	got, err := db.Invocation(ctx, inv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != herald.InvocationCompleted || got.Response != "ok" || got.StartedAt == nil || got.FinishedAt == nil {
+		t.Fatalf("invocation: %+v", got)
+	}
+}

@@ -27,6 +27,9 @@ type Config struct {
 	Clock   herald.Clock // default the system clock
 	// URLPolicy decides which webhook URLs are accepted.
 	URLPolicy herald.URLPolicy
+	// AllowExecRuntime accepts agents with exec runtimes, which run
+	// programs on the Herald host. Default false.
+	AllowExecRuntime bool
 	// MaxBodyBytes bounds request bodies; larger ones get 413. Default
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64

@@ -32,6 +32,9 @@ func (s *Server) checkAgentInput(in *herald.AgentInput) error {
 		if err := in.Runtime.Validate(s.cfg.URLPolicy); err != nil {
 			return err
 		}
+		if in.Runtime.Type == herald.RuntimeExec && !s.cfg.AllowExecRuntime {
+			return herald.Errorf(herald.EINVALID, "runtime.type: exec runtimes run programs on the Herald host and are disabled; start the server with --allow-exec-runtime to allow them")
+		}
 	}
 	return nil
 }

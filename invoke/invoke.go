@@ -64,9 +64,16 @@ type Service struct {
 	// Logger receives a line per finished invocation. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// AllowExec lets agents' exec runtimes run (--allow-exec-runtime);
+	// without it their invocations fail. Default false.
+	AllowExec bool
 
 	once sync.Once
 }
+
+// errExecDisabled fails the invocations of exec runtimes on a server that
+// does not allow them.
+var errExecDisabled = errors.New("exec runtimes are disabled on this server (--allow-exec-runtime)")
 
 // init fills the defaults.
 func (s *Service) init() {
@@ -252,7 +259,13 @@ func (s *Service) run(ctx context.Context, a *herald.Agent, rt herald.Runtime, i
 		InvocationID: inv.ID, Agent: inv.Agent, Message: inv.Message, Context: contextMap(inv.Context), Source: inv.Source,
 	}
 	start := time.Now()
-	resp, err := s.Runtime.Invoke(ctx, rt, req)
+	var resp *herald.InvocationResponse
+	var err error
+	if rt.Type == herald.RuntimeExec && !s.AllowExec {
+		err = errExecDisabled
+	} else {
+		resp, err = s.Runtime.Invoke(ctx, rt, req)
+	}
 	dur := time.Since(start).Milliseconds()
 	o := herald.InvocationOutcome{DurationMS: dur}
 	switch {

@@ -45,6 +45,9 @@ type Config struct {
 	// AllowPrivateTargets lets deliveries reach loopback, private,
 	// link-local and metadata addresses. Default false.
 	AllowPrivateTargets bool
+	// AllowExecRuntime lets agents have exec runtimes, which run programs
+	// on this host with Herald's rights. Default false.
+	AllowExecRuntime bool
 	// RetrySchedule overrides the default retry schedule (1m, 5m, 15m, 1h,
 	// 6h) server-wide, as "1s,2s,5s". A webhook's own schedule wins.
 	RetrySchedule string
@@ -237,6 +240,7 @@ func (c *Config) bindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	fs.BoolVar(&c.AllowHTTP, "allow-http", c.AllowHTTP, "accept plain http:// webhook URLs (development)")
 	fs.BoolVar(&c.AllowPrivateTargets, "allow-private-targets", c.AllowPrivateTargets, "let deliveries reach loopback and private addresses (development)")
+	fs.BoolVar(&c.AllowExecRuntime, "allow-exec-runtime", c.AllowExecRuntime, "let agents have exec runtimes, which run programs on this host")
 	fs.StringVar(&c.RetrySchedule, "retry-schedule", c.RetrySchedule, "server-wide retry schedule, e.g. 1s,2s,5s (default 1m,5m,15m,1h,6h)")
 	fs.IntVar(&c.MaxInFlightPerWebhook, "max-in-flight-per-webhook", c.MaxInFlightPerWebhook, "requests in flight per webhook per node")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "delivery workers per node")

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -431,5 +433,31 @@ func TestAsyncInvocationsSurviveRestart(t *testing.T) {
 		if n != 1 {
 			t.Errorf("invocation %s ran %d times", id, n)
 		}
+	}
+}
+
+// TestExecRuntime runs an agent whose runtime is a script: refused unless
+// the server allows exec runtimes, then invoked through the generic webhook
+// with the request on stdin and the answer on stdout.
+func TestExecRuntime(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "agent.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nread -r req\nprintf '{\"response\": \"script got %s\", \"actions\": []}' \"$(printf '%s' \"$req\" | wc -c | tr -d ' ')\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	agent := map[string]any{"id": "scripted", "runtime": map[string]any{"type": "exec", "command": []string{script}, "timeout_seconds": 10}}
+
+	locked := startServer(t)
+	status, body := locked.do("POST", "/v1/agents", agent)
+	if status != 400 || !strings.Contains(string(body), "runtime.type") || !strings.Contains(string(body), "--allow-exec-runtime") {
+		t.Fatalf("exec runtime without --allow-exec-runtime: %d %s", status, body)
+	}
+
+	ts := startServer(t, func(c *Config) { c.AllowExecRuntime = true })
+	ts.must(201, "POST", "/v1/agents", agent, nil)
+	ts.must(200, "PUT", "/v1/inbound/secrets/generic", map[string]string{"secret": "s3cret"}, nil)
+	status, out := postGeneric(t, ts, "s3cret", `{"agent": "scripted", "message": "hello"}`)
+	resp, _ := out["response"].(string)
+	if status != 200 || !strings.HasPrefix(resp, "script got ") || resp == "script got 0" {
+		t.Fatalf("exec runtime: %d %v", status, out)
 	}
 }

@@ -148,10 +148,11 @@ func (m *Main) Run(ctx context.Context) error {
 	// Agent invocations: sync ones run in the API's requests, async ones
 	// from the queue (on nodes that work jobs).
 	m.Invoker = &invoke.Service{
-		Store:   m.Store,
-		Runtime: &runtime.Invoker{AllowPrivate: cfg.AllowPrivateTargets, UserAgent: "Herald/" + Version},
-		Limiter: &runtime.Limiter{},
-		Logger:  m.Logger.With("component", "invoke"),
+		Store:     m.Store,
+		Runtime:   &runtime.Invoker{AllowPrivate: cfg.AllowPrivateTargets, UserAgent: "Herald/" + Version},
+		Limiter:   &runtime.Limiter{},
+		Logger:    m.Logger.With("component", "invoke"),
+		AllowExec: cfg.AllowExecRuntime,
 	}
 	invoke.Register(workers, m.Invoker)
 	m.Metrics.RegisterQueueDepth(m.Store.QueueDepth)
@@ -179,16 +180,17 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	handler := api.New(api.Config{
-		Store:          m.Store,
-		Metrics:        m.Metrics,
-		Logger:         m.Logger.With("component", "api"),
-		URLPolicy:      herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		WorkerOnly:     cfg.Role == "worker",
-		JWT:            m.jwt,
-		Invoker:        m.Invoker,
-		AllowedIPs:     allowedIPs,
-		TrustedProxies: trustedProxies,
+		Store:            m.Store,
+		Metrics:          m.Metrics,
+		Logger:           m.Logger.With("component", "api"),
+		URLPolicy:        herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},
+		AllowExecRuntime: cfg.AllowExecRuntime,
+		MaxBodyBytes:     cfg.MaxBodyBytes,
+		WorkerOnly:       cfg.Role == "worker",
+		JWT:              m.jwt,
+		Invoker:          m.Invoker,
+		AllowedIPs:       allowedIPs,
+		TrustedProxies:   trustedProxies,
 	})
 	m.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -202,9 +202,11 @@ func (s *Server) listInboundRequests(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, herald.Errorf(herald.EINVALID, "verdict: must be accepted, filtered or rejected, got %q", verdict))
 		return
 	}
-	if _, err := s.cfg.Store.InboundWebhook(r.Context(), name); err != nil {
-		s.error(w, r, err)
-		return
+	if name != "generic" { // the built-in endpoint logs under its own name
+		if _, err := s.cfg.Store.InboundWebhook(r.Context(), name); err != nil {
+			s.error(w, r, err)
+			return
+		}
 	}
 	reqs, err := s.cfg.Store.ListInboundRequests(r.Context(), herald.InboundRequestFilter{Webhook: name, Verdict: verdict, Limit: limit})
 	if err != nil {

@@ -460,4 +460,10 @@ func TestExecRuntime(t *testing.T) {
 	if status != 200 || !strings.HasPrefix(resp, "script got ") || resp == "script got 0" {
 		t.Fatalf("exec runtime: %d %v", status, out)
 	}
+	// The generic endpoint's requests are in the log under its name.
+	var log struct{ Items []herald.InboundRequest }
+	ts.must(200, "GET", "/api/webhooks/generic/requests?verdict=accepted", nil, &log)
+	if len(log.Items) != 1 || log.Items[0].InvocationID != out["request_id"] {
+		t.Fatalf("generic request log: %+v", log.Items)
+	}
 }

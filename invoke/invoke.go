@@ -213,6 +213,9 @@ func (s *Service) RunQueued(ctx context.Context, id string, snooze time.Duration
 	} else if err != nil {
 		return fmt.Errorf("load invocation: %w", err)
 	}
+	if inv.Status == herald.InvocationRunning {
+		return s.recoverRunning(ctx, inv)
+	}
 	if inv.Status != herald.InvocationQueued {
 		return nil
 	}
@@ -329,6 +332,46 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[delivery.InvokeArgs]) 
 		snooze = DefaultBusySnooze
 	}
 	return w.Service.RunQueued(ctx, job.Args.InvocationID, snooze)
+}
+
+// interruptedGrace is how long past its runtime's timeout a running
+// invocation may go unfinished before its job, run again by the queue's
+// rescuer, takes it to be interrupted by a crash.
+const interruptedGrace = 30 * time.Second
+
+// recoverRunning handles a job whose invocation is already running: the
+// queue's rescuer runs such a job again when the node running it died (or
+// when the run outlasted the queue's RescueAfter). Once the runtime's
+// timeout and interruptedGrace have passed since it started, the run
+// cannot still be going, and the invocation fails as interrupted; until
+// then the job waits, so a run still going finishes it instead. It is never
+// run a second time.
+func (s *Service) recoverRunning(ctx context.Context, inv *herald.Invocation) error {
+	a, err := s.Store.Agent(ctx, inv.Agent)
+	if herald.ErrorCode(err) == herald.ENOTFOUND {
+		a, err = &herald.Agent{ID: inv.Agent}, nil
+	} else if err != nil {
+		return fmt.Errorf("load agent: %w", err)
+	}
+	rt := herald.Runtime{TimeoutSeconds: herald.MaxRuntimeTimeoutSeconds}
+	if a.Runtime != nil {
+		rt = *a.Runtime
+		rt.Normalize()
+	}
+	deadline := s.Clock.Now()
+	if inv.StartedAt != nil {
+		deadline = inv.StartedAt.Add(time.Duration(rt.TimeoutSeconds)*time.Second + interruptedGrace)
+	}
+	if wait := deadline.Sub(s.Clock.Now()); wait > 0 {
+		return river.JobSnooze(wait)
+	}
+	_, err = s.finish(context.WithoutCancel(ctx), a, inv, herald.InvocationOutcome{
+		Status: herald.InvocationFailed, Error: "interrupted: the node running it stopped before it finished",
+	}, 0)
+	if herald.ErrorCode(err) == herald.ECONFLICT {
+		return nil // the run finished it meanwhile
+	}
+	return err
 }
 
 // Queues returns the River queue the Worker needs on a node that works

@@ -308,3 +308,46 @@ func TestAsyncRunsOnce(t *testing.T) {
 		t.Fatalf("invocation: %+v", got)
 	}
 }
+
+// TestRescuedRunningInvocation runs the job of an invocation a crashed node
+// left running: it waits while the run could still be going, then fails the
+// invocation as interrupted, without running it again.
+func TestRescuedRunningInvocation(t *testing.T) {
+	s, db := newService(t)
+	srv, calls := runtimeServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	saveAgent(t, db, "bot", &herald.Runtime{Type: herald.RuntimeHTTP, URL: srv.URL, TimeoutSeconds: 60})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name       string
+		startedAgo time.Duration
+		interrupt  bool
+	}{
+		{"still within its timeout", 10 * time.Second, false},
+		{"past its timeout", 60*time.Second + interruptedGrace + time.Second, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv, err := s.Invoke(ctx, herald.InvokeParams{Agent: "bot", Message: "x", Mode: herald.ResponseAsync})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.StartInvocation(ctx, inv.ID, time.Now().Add(-tc.startedAgo)); err != nil {
+				t.Fatal(err)
+			}
+			err = s.RunQueued(ctx, inv.ID, time.Second)
+			got, gerr := db.Invocation(ctx, inv.ID)
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			var snooze *river.JobSnoozeError
+			switch {
+			case !tc.interrupt && (!errors.As(err, &snooze) || got.Status != herald.InvocationRunning):
+				t.Fatalf("within its timeout: %v, status %s; want a snooze and running", err, got.Status)
+			case tc.interrupt && (err != nil || got.Status != herald.InvocationFailed || got.Error == ""):
+				t.Fatalf("past its timeout: %v, %+v; want failed as interrupted", err, got)
+			}
+		})
+	}
+	if calls.Load() != 0 {
+		t.Fatalf("runtime called %d times, want 0", calls.Load())
+	}
+}

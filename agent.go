@@ -14,6 +14,7 @@ const (
 	AgentRunning      = "running"
 	AgentStopped      = "stopped"
 	AgentUnresponsive = "unresponsive" // set by the heartbeat monitor
+	AgentUnknown      = "unknown"      // registered by a metrics report or POST /v1/agents
 )
 
 // crashStatuses are the statuses that emit agent.crashed.

@@ -1,11 +1,16 @@
 package herald
 
+import "time"
+
 // Record is one line of "herald export": exactly one of its fields is set.
 // Records come in dependency order, so that an import can store them in
 // that order: webhooks, API keys, events, then deliveries with their
 // attempts, then each agent followed by its log lines and its metric
 // points (in chunks of at most ExportChunk), then deployments with their
-// history, then alert rules with their state.
+// history, then alert rules with their state, then named inbound webhooks
+// (with their secrets), the built-in inbound secrets, invocations (oldest
+// first), the inbound request log (oldest first) and the unexpired claimed
+// delivery ids.
 type Record struct {
 	Webhook      *Webhook          `json:"webhook,omitempty"`
 	APIKey       *ExportedAPIKey   `json:"api_key,omitempty"`
@@ -17,11 +22,33 @@ type Record struct {
 	// Deployment carries the deployment's whole status history.
 	Deployment *Deployment `json:"deployment,omitempty"`
 	Alert      *AlertRule  `json:"alert,omitempty"`
+	// InboundWebhook carries the named webhook's secret.
+	InboundWebhook *InboundWebhook        `json:"inbound_webhook,omitempty"`
+	InboundSecret  *ExportedInboundSecret `json:"inbound_secret,omitempty"`
+	Invocation     *Invocation            `json:"invocation,omitempty"`
+	InboundRequest *InboundRequest        `json:"inbound_request,omitempty"`
+	InboundClaim   *InboundClaim          `json:"inbound_claim,omitempty"`
+}
+
+// ExportedInboundSecret is the secret of a built-in inbound endpoint
+// ("generic"), see Store.InboundSecret.
+type ExportedInboundSecret struct {
+	Name   string `json:"name"`
+	Secret string `json:"secret"`
+}
+
+// InboundClaim is a delivery id claimed within Scope (a webhook name) until
+// ExpiresAt, see Store.ClaimRequestID.
+type InboundClaim struct {
+	Scope     string    `json:"scope"`
+	ID        string    `json:"id"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // ExportChunk is the most log lines or metric points one record of an
 // export holds, so that an agent with millions of them is written (and
-// read back) a bounded chunk at a time.
+// read back) a bounded chunk at a time; it is also the default chunk of
+// rows Store.ExportInbound hands over at once.
 const ExportChunk = 1000
 
 // ExportedAPIKey is an API key with its hash, which the API never shows.
@@ -60,9 +87,14 @@ type ExportedPoints struct {
 // ImportParams is a batch of records to store as they are, keeping their
 // IDs, timestamps, statuses and states. An import can be run again:
 //
-//   - Records with an ID (webhooks, keys, events, deliveries, agents,
-//     deployments, alert rules) already present are left alone, with
-//     what hangs off them (attempts, a deployment's history).
+//   - Records with an ID or name (webhooks, keys, events, deliveries,
+//     agents, deployments, alert rules, named inbound webhooks, built-in
+//     inbound secrets, invocations, logged inbound requests) already
+//     present are left alone, with what hangs off them (attempts, a
+//     deployment's history); so are claims, by scope and id.
+//   - A newly stored invocation with status "queued" gets a queued job
+//     that runs it, as a pending delivery does; one "running" is stored
+//     as it is.
 //   - Log lines and metric points have no ID. They are appended per agent
 //     in export order, so a chunk stores only its rows past those the
 //     agent holds already: with n stored, rows at positions Offset+i < n
@@ -96,6 +128,37 @@ type ExportParams struct {
 
 // Chunk returns ChunkSize, or ExportChunk when it is not set.
 func (p *ExportParams) Chunk() int {
+	if p.ChunkSize <= 0 {
+		return ExportChunk
+	}
+	return p.ChunkSize
+}
+
+// InboundExportParams asks Store.ExportInbound for the rows of the inbound
+// tables that grow with traffic: invocations, the inbound request log and
+// the claimed delivery ids. The store streams each kind from one query, in
+// chunks of Chunk(), so that an export holds a bounded number of rows
+// however many there are. A nil callback skips its kind.
+type InboundExportParams struct {
+	// ChunkSize is the most rows one call of a callback gets; zero means
+	// ExportChunk.
+	ChunkSize int
+	// Now is the time claims must be unexpired at; zero means the store's
+	// clock.
+	Now time.Time
+	// Invocations gets every invocation, oldest first (by created_at, then
+	// ID).
+	Invocations func(invs []*Invocation) error
+	// Requests then gets the whole inbound request log, of every webhook,
+	// oldest first (by at, then ID).
+	Requests func(reqs []*InboundRequest) error
+	// Claims then gets the claims that expire after Now, by scope, then
+	// id.
+	Claims func(claims []InboundClaim) error
+}
+
+// Chunk returns ChunkSize, or ExportChunk when it is not set.
+func (p *InboundExportParams) Chunk() int {
 	if p.ChunkSize <= 0 {
 		return ExportChunk
 	}

@@ -65,6 +65,28 @@ func MetricsEvent(r *MetricsReport) EventSpec {
 	return EventSpec{Type: "metrics.report", Data: map[string]any{"agent_id": r.AgentID, "metrics": m}}
 }
 
+// ApplyMetrics returns the agent's state after a metrics report measured
+// at at and received at now (old is nil for an unknown agent, which is
+// registered with status AgentUnknown): the values merge into LastMetrics,
+// and LastSeen moves; the status does not change.
+func ApplyMetrics(old *Agent, r *MetricsReport, at, now time.Time) *Agent {
+	a := &Agent{ID: r.AgentID, Status: AgentUnknown, StatusChangedAt: now, CreatedAt: now}
+	if old != nil {
+		cp := *old
+		a = &cp
+	}
+	last := make(map[string]float64, len(a.LastMetrics)+len(r.Metrics))
+	for k, v := range a.LastMetrics {
+		last[k] = v
+	}
+	for k, v := range r.Metrics {
+		last[k] = v
+	}
+	a.LastMetrics, a.LastMetricsAt = last, &at
+	a.LastSeen, a.UpdatedAt = now, now
+	return a
+}
+
 // MetricPoint is one stored value of one metric.
 type MetricPoint struct {
 	Name      string    `json:"name"`

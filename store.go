@@ -166,10 +166,17 @@ type Store interface {
 	SetInboundSecret(ctx context.Context, name, secret string) error
 	// InboundSecret returns that secret, "" when none is set.
 	InboundSecret(ctx context.Context, name string) (string, error)
+	// ExportInbound streams every invocation, then the inbound request log
+	// of all webhooks, then the unexpired claims, to the callbacks of p in
+	// chunks, for "herald export": ListInvocations pages by offset and
+	// ListInboundRequests reads one webhook's newest rows only, whereas
+	// this reads each kind with one query, however many rows there are. A
+	// callback's error ends it and is returned as is.
+	ExportInbound(ctx context.Context, p InboundExportParams) error
 
 	// Import stores exported records in one transaction and queues a job
-	// for every pending delivery among them; see ImportParams for what an
-	// import run again does.
+	// for every pending delivery and every queued invocation among them;
+	// see ImportParams for what an import run again does.
 	Import(ctx context.Context, p ImportParams) error
 
 	// Ready returns nil when the database answers and is fully migrated.

@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -36,6 +38,61 @@ func (s *DB) ExportAgentData(ctx context.Context, p herald.ExportParams) error {
 		}
 	}
 	return nil
+}
+
+// ExportInbound streams every invocation (by created_at, then ID), then the
+// inbound request log (by at, then ID), then the claims unexpired at p.Now
+// (by scope, then id), each kind from one query whose rows pgx reads off
+// the connection as they are used, in chunks of p.Chunk().
+func (s *DB) ExportInbound(ctx context.Context, p herald.InboundExportParams) error {
+	if p.Invocations != nil {
+		err := streamChunks(ctx, s, p.Chunk(), p.Invocations, "invocations", func(rows pgx.Rows) (*herald.Invocation, error) {
+			return scanInvocation(rows)
+		}, `SELECT `+invocationColumns+` FROM invocations ORDER BY created_at, id`)
+		if err != nil {
+			return err
+		}
+	}
+	if p.Requests != nil {
+		err := streamChunks(ctx, s, p.Chunk(), p.Requests, "inbound requests", func(rows pgx.Rows) (*herald.InboundRequest, error) {
+			return scanInboundRequest(rows)
+		}, `SELECT `+inboundRequestColumns+` FROM inbound_requests ORDER BY at, id`)
+		if err != nil {
+			return err
+		}
+	}
+	if p.Claims != nil {
+		now := p.Now
+		if now.IsZero() {
+			now = s.clock.Now()
+		}
+		err := streamChunks(ctx, s, p.Chunk(), p.Claims, "inbound claims", func(rows pgx.Rows) (herald.InboundClaim, error) {
+			var c herald.InboundClaim
+			return c, rows.Scan(&c.Scope, &c.ID, &c.ExpiresAt)
+		}, `SELECT scope, id, expires_at FROM inbound_claims WHERE expires_at > $1 ORDER BY scope, id`,
+			now.UTC().Truncate(time.Microsecond))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanInboundRequest scans a row holding inboundRequestColumns; headers
+// are read as their JSON text.
+func scanInboundRequest(row scanner) (*herald.InboundRequest, error) {
+	var (
+		r       herald.InboundRequest
+		headers string
+	)
+	if err := row.Scan(&r.ID, &r.Webhook, &r.At, &r.SourceIP, &headers, &r.Body, &r.EventType, &r.Verdict,
+		&r.Reason, &r.Status, &r.InvocationID); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(headers), &r.Headers); err != nil {
+		return nil, fmt.Errorf("decode headers: %w", err)
+	}
+	return &r, nil
 }
 
 // streamChunks runs query and hands its rows, read by scan, to emit in

@@ -17,7 +17,7 @@ import (
 // already present keep their values (ON CONFLICT DO NOTHING), and chunks of
 // log lines and metric points store only the rows past those their agent
 // holds (see herald.ImportParams), so an import can be run again; every
-// newly stored pending delivery gets a queued job.
+// newly stored pending delivery and queued invocation gets a queued job.
 func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -62,6 +62,12 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 			err = importDeployment(ctx, tx, r.Deployment)
 		case r.Alert != nil:
 			err = importAlert(ctx, tx, r.Alert)
+		default:
+			var job *river.InsertManyParams
+			job, err = importInbound(ctx, tx, r)
+			if job != nil {
+				jobs = append(jobs, *job)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("import record: %w", err)
@@ -69,7 +75,7 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 	}
 	if len(jobs) > 0 {
 		if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
-			return fmt.Errorf("queue imported deliveries: %w", err)
+			return fmt.Errorf("queue imported deliveries and invocations: %w", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -217,4 +223,65 @@ func importAlert(ctx context.Context, tx pgx.Tx, r *herald.AlertRule) error {
 		return fmt.Errorf("insert alert: %w", err)
 	}
 	return nil
+}
+
+// importInbound stores a record of the inbound tables unless it is
+// present, and returns the job that runs a newly stored queued
+// invocation.
+func importInbound(ctx context.Context, tx pgx.Tx, r *herald.Record) (*river.InsertManyParams, error) {
+	switch {
+	case r.InboundWebhook != nil:
+		w := r.InboundWebhook
+		cols, err := inboundWebhookJSON(w)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO inbound_webhooks (`+inboundWebhookColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (name) DO NOTHING`,
+			w.Name, w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform, cols.filters,
+			w.ResponseMode, nonNil(w.AllowedIPs), cols.rateLimit, w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt); err != nil {
+			return nil, fmt.Errorf("insert inbound webhook: %w", err)
+		}
+	case r.InboundSecret != nil:
+		if _, err := tx.Exec(ctx, `INSERT INTO inbound_secrets (name, secret) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
+			r.InboundSecret.Name, r.InboundSecret.Secret); err != nil {
+			return nil, fmt.Errorf("insert inbound secret: %w", err)
+		}
+	case r.Invocation != nil:
+		inv := r.Invocation
+		actions, err := actionsArg(inv.Actions)
+		if err != nil {
+			return nil, err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO invocations (`+invocationColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (id) DO NOTHING`,
+			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, contextArg(inv.Context),
+			jsonArg(inv.User), jsonArg(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
+			inv.CreatedAt, inv.StartedAt, inv.FinishedAt)
+		if err != nil {
+			return nil, fmt.Errorf("insert invocation: %w", err)
+		}
+		if tag.RowsAffected() > 0 && inv.Status == herald.InvocationQueued {
+			return &river.InsertManyParams{Args: delivery.InvokeArgs{InvocationID: inv.ID}}, nil
+		}
+	case r.InboundRequest != nil:
+		q := r.InboundRequest
+		headers := q.Headers
+		if headers == nil {
+			headers = map[string]string{}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO inbound_requests (`+inboundRequestColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
+			q.ID, q.Webhook, q.At, q.SourceIP, headers, q.Body, q.EventType, q.Verdict, q.Reason,
+			q.Status, q.InvocationID); err != nil {
+			return nil, fmt.Errorf("insert inbound request: %w", err)
+		}
+	case r.InboundClaim != nil:
+		c := r.InboundClaim
+		if _, err := tx.Exec(ctx, `INSERT INTO inbound_claims (scope, id, expires_at) VALUES ($1, $2, $3)
+			ON CONFLICT (scope, id) DO NOTHING`, c.Scope, c.ID, c.ExpiresAt); err != nil {
+			return nil, fmt.Errorf("insert inbound claim: %w", err)
+		}
+	}
+	return nil, nil
 }

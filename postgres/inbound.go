@@ -163,18 +163,7 @@ func (s *DB) ListInboundRequests(ctx context.Context, f herald.InboundRequestFil
 		return nil, fmt.Errorf("select inbound requests: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*herald.InboundRequest, error) {
-		var (
-			r       herald.InboundRequest
-			headers string
-		)
-		if err := row.Scan(&r.ID, &r.Webhook, &r.At, &r.SourceIP, &headers, &r.Body, &r.EventType, &r.Verdict,
-			&r.Reason, &r.Status, &r.InvocationID); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(headers), &r.Headers); err != nil {
-			return nil, fmt.Errorf("decode headers: %w", err)
-		}
-		return &r, nil
+		return scanInboundRequest(row)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("select inbound requests: %w", err)

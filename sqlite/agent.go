@@ -14,9 +14,6 @@ import (
 	"github.com/heraldhq/herald/jsjson"
 )
 
-// agentUnknown is the status of an agent registered by a metrics report.
-const agentUnknown = "unknown"
-
 // maxMetricPoints bounds the points one AgentMetrics call returns.
 const maxMetricPoints = 10000
 
@@ -70,7 +67,7 @@ func (s *DB) ReportMetrics(ctx context.Context, r *herald.MetricsReport) (*heral
 		if err != nil {
 			return effects{}, err
 		}
-		a := mergeMetrics(old, r, at, now)
+		a := herald.ApplyMetrics(old, r, at, now)
 		if err := saveAgent(ctx, tx, a); err != nil {
 			return effects{}, err
 		}
@@ -91,26 +88,6 @@ func (s *DB) ReportMetrics(ctx context.Context, r *herald.MetricsReport) (*heral
 		return nil, err
 	}
 	return res, nil
-}
-
-// mergeMetrics returns the agent's state after a metrics report measured at
-// at and received at now (old is nil for an unknown agent).
-func mergeMetrics(old *herald.Agent, r *herald.MetricsReport, at, now time.Time) *herald.Agent {
-	a := &herald.Agent{ID: r.AgentID, Status: agentUnknown, StatusChangedAt: now, CreatedAt: now}
-	if old != nil {
-		cp := *old
-		a = &cp
-	}
-	last := make(map[string]float64, len(a.LastMetrics)+len(r.Metrics))
-	for k, v := range a.LastMetrics {
-		last[k] = v
-	}
-	for k, v := range r.Metrics {
-		last[k] = v
-	}
-	a.LastMetrics, a.LastMetricsAt = last, &at
-	a.LastSeen, a.UpdatedAt = now, now
-	return a
 }
 
 // MarkUnresponsive marks every running agent last seen before p.Before

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/heraldhq/herald"
@@ -44,6 +45,67 @@ func (s *DB) ExportAgentData(ctx context.Context, p herald.ExportParams) error {
 		}
 	}
 	return nil
+}
+
+// ExportInbound streams every invocation (by created_at, then ID), then the
+// inbound request log (by at, then ID), then the claims unexpired at p.Now
+// (by scope, then id), each kind from one query on a read connection, in
+// chunks of p.Chunk().
+func (s *DB) ExportInbound(ctx context.Context, p herald.InboundExportParams) error {
+	if p.Invocations != nil {
+		err := streamChunks(ctx, s.rdb, p.Chunk(), p.Invocations, "invocations", func(rows *sql.Rows) (*herald.Invocation, error) {
+			return scanInvocation(rows)
+		}, `SELECT `+invocationColumns+` FROM invocations ORDER BY created_at, id`)
+		if err != nil {
+			return err
+		}
+	}
+	if p.Requests != nil {
+		err := streamChunks(ctx, s.rdb, p.Chunk(), p.Requests, "inbound requests", func(rows *sql.Rows) (*herald.InboundRequest, error) {
+			return scanInboundRequest(rows)
+		},
+			`SELECT `+inboundRequestColumns+` FROM inbound_requests ORDER BY at, id`)
+		if err != nil {
+			return err
+		}
+	}
+	if p.Claims != nil {
+		now := p.Now
+		if now.IsZero() {
+			now = s.clock.Now()
+		}
+		err := streamChunks(ctx, s.rdb, p.Chunk(), p.Claims, "inbound claims", func(rows *sql.Rows) (herald.InboundClaim, error) {
+			var (
+				c       herald.InboundClaim
+				expires int64
+			)
+			err := rows.Scan(&c.Scope, &c.ID, &expires)
+			c.ExpiresAt = fromMicros(expires)
+			return c, err
+		}, `SELECT scope, id, expires_at FROM inbound_claims WHERE expires_at > ? ORDER BY scope, id`, micros(now))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanInboundRequest scans a row holding inboundRequestColumns.
+func scanInboundRequest(row scanner) (*herald.InboundRequest, error) {
+	var (
+		r       herald.InboundRequest
+		at      int64
+		headers string
+	)
+	if err := row.Scan(&r.ID, &r.Webhook, &at, &r.SourceIP, &headers, &r.Body, &r.EventType, &r.Verdict,
+		&r.Reason, &r.Status, &r.InvocationID); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(headers), &r.Headers); err != nil {
+		return nil, fmt.Errorf("decode headers: %w", err)
+	}
+	r.At = fromMicros(at)
+	return &r, nil
 }
 
 // streamChunks runs query and hands its rows, read by scan, to emit in

@@ -17,7 +17,7 @@ import (
 // already present keep their values (INSERT OR IGNORE), and chunks of log
 // lines and metric points store only the rows past those their agent
 // holds (see herald.ImportParams), so an import can be run again; every
-// newly stored pending delivery gets a queued job.
+// newly stored pending delivery and queued invocation gets a queued job.
 func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -61,6 +61,12 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 			err = importDeployment(ctx, tx, r.Deployment)
 		case r.Alert != nil:
 			err = importAlert(ctx, tx, r.Alert)
+		default:
+			var job *river.InsertManyParams
+			job, err = importInbound(ctx, tx, r)
+			if job != nil {
+				jobs = append(jobs, *job)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("import record: %w", err)
@@ -68,7 +74,7 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 	}
 	if len(jobs) > 0 {
 		if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
-			return fmt.Errorf("queue imported deliveries: %w", err)
+			return fmt.Errorf("queue imported deliveries and invocations: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -212,4 +218,66 @@ func importAlert(ctx context.Context, tx *sql.Tx, r *herald.AlertRule) error {
 		return fmt.Errorf("insert alert: %w", err)
 	}
 	return nil
+}
+
+// importInbound stores a record of the inbound tables unless it is
+// present, and returns the job that runs a newly stored queued
+// invocation.
+func importInbound(ctx context.Context, tx *sql.Tx, r *herald.Record) (*river.InsertManyParams, error) {
+	switch {
+	case r.InboundWebhook != nil:
+		w := r.InboundWebhook
+		cols, err := inboundWebhookJSON(w)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inbound_webhooks (`+inboundWebhookColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			w.Name, w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform, cols.filters,
+			w.ResponseMode, cols.allowedIPs, cols.rateLimit, micros(w.CreatedAt), micros(w.UpdatedAt),
+			microsPtr(w.LastTriggeredAt)); err != nil {
+			return nil, fmt.Errorf("insert inbound webhook: %w", err)
+		}
+	case r.InboundSecret != nil:
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inbound_secrets (name, secret) VALUES (?, ?)`,
+			r.InboundSecret.Name, r.InboundSecret.Secret); err != nil {
+			return nil, fmt.Errorf("insert inbound secret: %w", err)
+		}
+	case r.Invocation != nil:
+		inv := r.Invocation
+		actions, err := actionsText(inv.Actions)
+		if err != nil {
+			return nil, err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO invocations (`+invocationColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, contextText(inv.Context),
+			jsonText(inv.User), jsonText(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
+			micros(inv.CreatedAt), microsPtr(inv.StartedAt), microsPtr(inv.FinishedAt))
+		if err != nil {
+			return nil, fmt.Errorf("insert invocation: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 && inv.Status == herald.InvocationQueued {
+			return &river.InsertManyParams{Args: delivery.InvokeArgs{InvocationID: inv.ID}}, nil
+		}
+	case r.InboundRequest != nil:
+		q := r.InboundRequest
+		headers, err := headersText(q.Headers)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inbound_requests (`+inboundRequestColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			q.ID, q.Webhook, micros(q.At), q.SourceIP, headers, q.Body, q.EventType, q.Verdict, q.Reason,
+			q.Status, q.InvocationID); err != nil {
+			return nil, fmt.Errorf("insert inbound request: %w", err)
+		}
+	case r.InboundClaim != nil:
+		c := r.InboundClaim
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inbound_claims (scope, id, expires_at) VALUES (?, ?, ?)`,
+			c.Scope, c.ID, micros(c.ExpiresAt)); err != nil {
+			return nil, fmt.Errorf("insert inbound claim: %w", err)
+		}
+	}
+	return nil, nil
 }

@@ -186,20 +186,11 @@ func (s *DB) ListInboundRequests(ctx context.Context, f herald.InboundRequestFil
 	defer rows.Close()
 	out := []*herald.InboundRequest{}
 	for rows.Next() {
-		var (
-			r       herald.InboundRequest
-			at      int64
-			headers string
-		)
-		if err := rows.Scan(&r.ID, &r.Webhook, &at, &r.SourceIP, &headers, &r.Body, &r.EventType, &r.Verdict,
-			&r.Reason, &r.Status, &r.InvocationID); err != nil {
+		r, err := scanInboundRequest(rows)
+		if err != nil {
 			return nil, fmt.Errorf("scan inbound request: %w", err)
 		}
-		if err := json.Unmarshal([]byte(headers), &r.Headers); err != nil {
-			return nil, fmt.Errorf("decode headers: %w", err)
-		}
-		r.At = fromMicros(at)
-		out = append(out, &r)
+		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("select inbound requests: %w", err)

@@ -39,7 +39,7 @@ func (s *DB) SaveAgent(ctx context.Context, p herald.SaveAgentParams) (*herald.A
 		case !p.Create && old == nil:
 			return effects{}, herald.Errorf(herald.ENOTFOUND, "agent %q not found", id)
 		}
-		a := &herald.Agent{ID: id, Status: agentUnknown, LastMetrics: map[string]float64{},
+		a := &herald.Agent{ID: id, Status: herald.AgentUnknown, LastMetrics: map[string]float64{},
 			LastSeen: now, StatusChangedAt: now, CreatedAt: now}
 		if old != nil {
 			cp := *old

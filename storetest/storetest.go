@@ -33,6 +33,7 @@ func Run(t *testing.T, open Open) {
 		"Ready":                 testReady,
 		"Import":                testImport,
 		"ExportImport":          testExportImport,
+		"ExportImportInbound":   testExportImportInbound,
 	}
 	for name, fn := range ingestTests {
 		tests[name] = fn

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/api"
 	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/jsjson"
 )
@@ -61,6 +62,12 @@ func newExportCmd() *cobra.Command {
                 then its metric points, in records of at most 1000
   deployments   with their status history
   alert rules   with their state
+  inbound webhooks  the named ones, with their secrets
+  inbound secrets   of the built-in endpoints (generic)
+  invocations   with their status, response and actions, oldest first
+  inbound requests  the request log of every webhook, oldest first
+  inbound claims    the delivery ids claimed and not yet expired, so that
+                duplicates are still refused
 
 Stop the server first so nothing changes meanwhile.`,
 		func(ctx context.Context, cmd *cobra.Command, db database) error {
@@ -83,8 +90,8 @@ func newImportCmd() *cobra.Command {
 store them as they are, keeping IDs, timestamps and statuses. Records already
 present are left alone, and an agent's log lines and metric points are
 stored only past those it holds, so an import can be run again, also after
-one that stopped halfway. Pending deliveries are queued on the new
-database.`,
+one that stopped halfway. Pending deliveries and queued invocations are
+queued on the new database.`,
 		func(ctx context.Context, cmd *cobra.Command, db database) error {
 			in := cmd.InOrStdin()
 			if f, _ := cmd.Flags().GetString("file"); f != "" && f != "-" {
@@ -195,7 +202,71 @@ func exportAll(ctx context.Context, store herald.Store, w io.Writer) (int, error
 		page, _, err := store.ListAlerts(ctx, herald.AlertFilter{Skip: skip, Limit: herald.MaxLimit})
 		return page, err
 	}, func(r *herald.AlertRule) error { return write(&herald.Record{Alert: r}) })
-	return n, err
+	if err != nil {
+		return n, err
+	}
+	return n, exportInbound(ctx, store, write)
+}
+
+// builtinInboundSecrets names the built-in inbound endpoints whose secrets
+// an export carries.
+var builtinInboundSecrets = []string{api.GenericSecretName}
+
+// exportInbound writes the named inbound webhooks, the secrets of the
+// built-in endpoints, then, streamed in chunks by the store, invocations,
+// the inbound request log and the unexpired claims, one record each.
+func exportInbound(ctx context.Context, store herald.Store, write func(*herald.Record) error) error {
+	hooks, err := store.ListInboundWebhooks(ctx)
+	if err != nil {
+		return fmt.Errorf("export inbound webhooks: %w", err)
+	}
+	for _, h := range hooks {
+		if err := write(&herald.Record{InboundWebhook: h}); err != nil {
+			return err
+		}
+	}
+	for _, name := range builtinInboundSecrets {
+		secret, err := store.InboundSecret(ctx, name)
+		if err != nil {
+			return fmt.Errorf("export inbound secret %s: %w", name, err)
+		}
+		if secret == "" {
+			continue
+		}
+		if err := write(&herald.Record{InboundSecret: &herald.ExportedInboundSecret{Name: name, Secret: secret}}); err != nil {
+			return err
+		}
+	}
+	err = store.ExportInbound(ctx, herald.InboundExportParams{
+		Invocations: func(invs []*herald.Invocation) error {
+			for _, inv := range invs {
+				if err := write(&herald.Record{Invocation: inv}); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Requests: func(reqs []*herald.InboundRequest) error {
+			for _, r := range reqs {
+				if err := write(&herald.Record{InboundRequest: r}); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Claims: func(claims []herald.InboundClaim) error {
+			for i := range claims {
+				if err := write(&herald.Record{InboundClaim: &claims[i]}); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("export inbound data: %w", err)
+	}
+	return nil
 }
 
 // eachPage calls fn with every item of the pages list returns, skipping
@@ -266,6 +337,9 @@ func exportAgentData(ctx context.Context, store herald.Store, agentID string, wr
 // many records it stored.
 func importAll(ctx context.Context, store herald.Store, r io.Reader) (int, error) {
 	dec := json.NewDecoder(r)
+	// Keep numbers of free-form values (an invocation's action contents)
+	// as they were written, not as float64.
+	dec.UseNumber()
 	batch := make([]*herald.Record, 0, importBatch)
 	n, line := 0, 0
 	var start int64 // where the batch begins in r

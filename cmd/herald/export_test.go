@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,8 +21,11 @@ import (
 // keep working, history keeps every attempt, and a delivery still pending
 // at export is delivered by the new server. Agents keep their state, all
 // their log lines and metric points, deployments their history, and alert
-// rules their state; PostgreSQL then exports exactly what SQLite did, also
-// after a second import of the same dump.
+// rules their state. A named inbound webhook keeps its secret, the generic
+// endpoint its secret, invocations and the inbound request log their
+// rows, and a claimed delivery id is still refused as a duplicate.
+// PostgreSQL then exports exactly what SQLite did, also after a second
+// import of the same dump.
 func TestExportImportRoundTrip(t *testing.T) {
 	_, pgURL := pgtest.Schema(t)
 	ok := newReceiver(t, statuses(200))
@@ -29,6 +34,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	src := startServer(t, func(c *Config) { c.RetrySchedule = "1h"; c.AlertInterval = 50 * time.Millisecond })
 	// Ingested first, so that no webhook gets deliveries of its events.
 	alertID := seedIngestion(src)
+	inbound := seedInbound(src)
 	var srcAgent herald.Agent
 	src.must(200, "GET", "/v1/agents/"+exportAgent, nil, &srcAgent)
 	var srcDeployment herald.Deployment
@@ -66,9 +72,11 @@ func TestExportImportRoundTrip(t *testing.T) {
 	dump := runExport(t, "--data-dir", src.Config.DataDir)
 	// 2 webhooks, 2 keys, the events, 2 deliveries; one agent with 1200
 	// lines in 2 records and 4 points in one, and the default agent; one
-	// deployment, one alert.
+	// deployment, one alert; one named inbound webhook, the generic
+	// secret, 2 invocations with 2 logged requests, and one claim.
 	want := map[string]int{"webhook": 2, "api_key": 2, "event": events.Total, "delivery": 2,
-		"agent": 2, "agent_logs": 2, "metric_points": 1, "deployment": 1, "alert": 1}
+		"agent": 2, "agent_logs": 2, "metric_points": 1, "deployment": 1, "alert": 1,
+		"inbound_webhook": 1, "inbound_secret": 1, "invocation": 2, "inbound_request": 2, "inbound_claim": 1}
 	if got := countRecords(t, dump); !reflect.DeepEqual(got, want) {
 		t.Fatalf("export wrote %v, want %v", got, want)
 	}
@@ -124,6 +132,123 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 
 	checkIngestion(dst, &srcAgent, &srcDeployment, alertID)
+	checkInbound(dst, inbound)
+}
+
+// The named inbound webhook and the secrets of seedInbound.
+const (
+	exportInboundName   = "exp-alerts"
+	exportInboundSecret = "whsec_named-export-secret"
+	exportGenericSecret = "generic-export-secret"
+	exportRequestID     = "exp-delivery-1"
+)
+
+// inboundSeed is what seedInbound stored, as the source server read it
+// back.
+type inboundSeed struct {
+	invocations []json.RawMessage // GET /v1/invocations/{id}
+	ids         []string
+	requests    json.RawMessage // GET /api/webhooks/{name}/requests
+}
+
+// seedInbound creates a named inbound webhook for the default agent and
+// sets the generic secret, then makes a sync invocation through the
+// generic endpoint and one through the named webhook, with a delivery id
+// that the server claims. It returns the invocations and the named
+// webhook's request log as the server answers them.
+func seedInbound(ts *testServer) *inboundSeed {
+	ts.t.Helper()
+	ts.must(201, "POST", "/api/webhooks", map[string]any{"name": exportInboundName, "agent": herald.DefaultAgentID,
+		"secret": exportInboundSecret, "description": "alerts <&>", "transform": map[string]any{
+			"message_template": "Alert: {{name}}", "context_mapping": map[string]string{"sev": "$.severity"}}}, nil)
+	ts.must(200, "PUT", "/v1/inbound/secrets/generic", map[string]string{"secret": exportGenericSecret}, nil)
+	seed := &inboundSeed{}
+	for _, c := range []struct {
+		path, secret, body string
+		header             http.Header
+	}{
+		{"/api/webhooks/generic", exportGenericSecret, `{"agent":"default","message":"hello <&> é","context":{"n":1.50}}`, nil},
+		{"/api/webhooks/" + exportInboundName, exportInboundSecret, `{"name":"disk full","severity":"critical"}`,
+			http.Header{"X-Request-Id": {exportRequestID}}},
+	} {
+		status, out := postInbound(ts, c.path, c.secret, c.body, c.header)
+		var answer struct {
+			RequestID string `json:"request_id"`
+		}
+		if err := json.Unmarshal(out, &answer); status != 200 || err != nil || answer.RequestID == "" {
+			ts.t.Fatalf("POST %s: %d %s", c.path, status, out)
+		}
+		var inv json.RawMessage
+		ts.must(200, "GET", "/v1/invocations/"+answer.RequestID, nil, &inv)
+		seed.ids = append(seed.ids, answer.RequestID)
+		seed.invocations = append(seed.invocations, inv)
+	}
+	ts.must(200, "GET", "/api/webhooks/"+exportInboundName+"/requests", nil, &seed.requests)
+	return seed
+}
+
+// checkInbound checks what seedInbound stored on the server it was imported
+// into: the invocations and request log read back the same, the secrets
+// still authenticate, and the claimed delivery id is a duplicate.
+func checkInbound(ts *testServer, seed *inboundSeed) {
+	ts.t.Helper()
+	for i, id := range seed.ids {
+		var inv json.RawMessage
+		ts.must(200, "GET", "/v1/invocations/"+id, nil, &inv)
+		if !bytes.Equal(inv, seed.invocations[i]) {
+			ts.t.Fatalf("invocation %s changed:\n got %s\nwant %s", id, inv, seed.invocations[i])
+		}
+	}
+	var reqs json.RawMessage
+	ts.must(200, "GET", "/api/webhooks/"+exportInboundName+"/requests", nil, &reqs)
+	if !bytes.Equal(reqs, seed.requests) {
+		ts.t.Fatalf("request log changed:\n got %s\nwant %s", reqs, seed.requests)
+	}
+	var hook herald.InboundWebhook
+	ts.must(200, "GET", "/api/webhooks/"+exportInboundName, nil, &hook)
+	if hook.Agent != herald.DefaultAgentID || hook.Transform.MessageTemplate != "Alert: {{name}}" || hook.LastTriggeredAt == nil {
+		ts.t.Fatalf("inbound webhook changed: %+v", hook)
+	}
+	if status, out := postInbound(ts, "/api/webhooks/"+exportInboundName, "whsec_not-the-secret", `{}`, nil); status != http.StatusUnauthorized {
+		ts.t.Fatalf("named webhook with a wrong secret: %d %s, want 401", status, out)
+	}
+	status, out := postInbound(ts, "/api/webhooks/"+exportInboundName, exportInboundSecret, `{"name":"again"}`,
+		http.Header{"X-Request-Id": {exportRequestID}})
+	if status != 200 || !bytes.Contains(out, []byte(`"duplicate":true`)) {
+		ts.t.Fatalf("claimed delivery id after import: %d %s, want a duplicate", status, out)
+	}
+	if status, out := postInbound(ts, "/api/webhooks/"+exportInboundName, exportInboundSecret, `{"name":"new"}`, nil); status != 200 ||
+		!bytes.Contains(out, []byte(`"response":"Alert: new"`)) {
+		ts.t.Fatalf("named webhook after import: %d %s", status, out)
+	}
+	if status, out := postInbound(ts, "/api/webhooks/generic", exportGenericSecret, `{"agent":"default","message":"hi"}`, nil); status != 200 {
+		ts.t.Fatalf("generic webhook after import: %d %s", status, out)
+	}
+}
+
+// postInbound posts body to an inbound endpoint with secret as
+// X-Webhook-Secret (and no API key), and returns the status and answer.
+func postInbound(ts *testServer, path, secret, body string, header http.Header) (int, []byte) {
+	ts.t.Helper()
+	req, err := http.NewRequest("POST", ts.URL()+path, strings.NewReader(body))
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Webhook-Secret", secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ts.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		ts.t.Fatalf("POST %s: %v", path, err)
+	}
+	return resp.StatusCode, out
 }
 
 // The agent and deployment of seedIngestion.

@@ -1,11 +1,16 @@
 // Package herald is the domain of Herald, the self-hosted webhook layer for
-// AI-agent platforms: webhooks, events, deliveries and API keys, the Store
-// interface that persists them, and the error codes every layer shares.
+// AI-agent platforms: webhooks, events, deliveries and API keys; agents,
+// deployments, metrics and alert rules; inbound webhooks and invocations;
+// the Store interface that persists them all, and the error codes every
+// layer shares.
 //
 // Implementations live in packages named after what they wrap: sqlite (the
-// embedded store and queue), delivery (the HTTP sender and queue worker),
-// signature (HMAC signing), api (HTTP handlers), client (the Go SDK) and
-// cmd/herald (the binary). This package imports none of them.
+// embedded store and queue) and postgres (the shared one), delivery (the
+// HTTP sender and queue worker), signature (HMAC signing), monitor (the
+// heartbeat monitor and alert evaluation), runtime (calling agents),
+// transform (inbound templates and filters), invoke (invocations), api
+// (HTTP handlers), client (the Go SDK) and cmd/herald (the binary). This
+// package imports none of them.
 package herald
 
 import (

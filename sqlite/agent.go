@@ -168,28 +168,8 @@ func (s *DB) ListAgents(ctx context.Context, f herald.AgentFilter) ([]*herald.Ag
 	if f.Status != "" {
 		where, args = "WHERE status = ?", append(args, f.Status)
 	}
-	var total int
-	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM agents `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count agents: %w", err)
-	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+agentColumns+` FROM agents `+where+
-		` ORDER BY last_seen DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, skip)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("select agents: %w", err)
-	}
-	defer rows.Close()
-	out := []*herald.Agent{}
-	for rows.Next() {
-		a, err := scanAgent(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan agent: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("select agents: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s, pageQuery{table: "agents", cols: agentColumns, where: where, args: args,
+		order: "last_seen DESC, id DESC", skip: skip, limit: limit}, scanAgent)
 }
 
 // AgentLogs returns an agent's log lines at or after f.Since, oldest first

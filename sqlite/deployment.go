@@ -123,28 +123,8 @@ func (s *DB) ListDeployments(ctx context.Context, f herald.DeploymentFilter) ([]
 	if f.Status != "" {
 		where, args = where+" AND status = ?", append(args, f.Status)
 	}
-	var total int
-	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM deployments `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count deployments: %w", err)
-	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+deploymentColumns+` FROM deployments `+where+
-		` ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, skip)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("select deployments: %w", err)
-	}
-	defer rows.Close()
-	out := []*herald.Deployment{}
-	for rows.Next() {
-		d, err := scanDeployment(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan deployment: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("select deployments: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s, pageQuery{table: "deployments", cols: deploymentColumns, where: where, args: args,
+		order: "updated_at DESC, id DESC", skip: skip, limit: limit}, scanDeployment)
 }
 
 func scanDeployment(row scanner) (*herald.Deployment, error) {

@@ -151,25 +151,8 @@ func (s *DB) ListEvents(ctx context.Context, f herald.EventFilter) ([]*herald.Ev
 	if f.Type != "" {
 		where, args = "WHERE type = ?", append(args, f.Type)
 	}
-	var total int
-	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM events `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count events: %w", err)
-	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id, type, data, created_at FROM events `+where+
-		` ORDER BY seq DESC LIMIT ? OFFSET ?`, append(args, limit, skip)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("select events: %w", err)
-	}
-	defer rows.Close()
-	out := []*herald.Event{}
-	for rows.Next() {
-		ev, err := scanEvent(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan event: %w", err)
-		}
-		out = append(out, ev)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s, pageQuery{table: "events", cols: "id, type, data, created_at", where: where, args: args,
+		order: "seq DESC", skip: skip, limit: limit}, scanEvent)
 }
 
 func scanEvent(row scanner) (*herald.Event, error) {

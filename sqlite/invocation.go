@@ -223,28 +223,8 @@ func (s *DB) ListInvocations(ctx context.Context, f herald.InvocationFilter) ([]
 	if f.Status != "" {
 		where, args = where+" AND status = ?", append(args, f.Status)
 	}
-	var total int
-	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM invocations `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count invocations: %w", err)
-	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+invocationColumns+` FROM invocations `+where+
-		` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, skip)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("select invocations: %w", err)
-	}
-	defer rows.Close()
-	out := []*herald.Invocation{}
-	for rows.Next() {
-		inv, err := scanInvocation(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan invocation: %w", err)
-		}
-		out = append(out, inv)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("select invocations: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s, pageQuery{table: "invocations", cols: invocationColumns, where: where, args: args,
+		order: "created_at DESC, id DESC", skip: skip, limit: limit}, scanInvocation)
 }
 
 // loadInvocation returns one invocation, ENOTFOUND when there is none.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -13,6 +14,22 @@ const (
 	// ProviderGeneric is the default provider of a named inbound webhook:
 	// any JSON payload, authenticated by the webhook's secret.
 	ProviderGeneric = "generic"
+	// ProviderGitHub verifies GitHub's X-Hub-Signature-256.
+	ProviderGitHub = "github"
+	// ProviderSlack verifies Slack's X-Slack-Signature (events, slash
+	// commands, interactive components).
+	ProviderSlack = "slack"
+	// ProviderDiscord verifies Discord's Ed25519 interaction signatures;
+	// the secret is the application's hex public key.
+	ProviderDiscord = "discord"
+	// ProviderTelegram checks Telegram's X-Telegram-Bot-Api-Secret-Token;
+	// the secret is that token.
+	ProviderTelegram = "telegram"
+	// ProviderStripe verifies Stripe's Stripe-Signature.
+	ProviderStripe = "stripe"
+	// ProviderStandard verifies Standard Webhooks' webhook-signature
+	// (Svix, Herald itself).
+	ProviderStandard = "standard"
 	// MaxInboundAllowedIPs is the most allowed_ips entries a webhook has.
 	MaxInboundAllowedIPs = 100
 	// MaxInboundRateRequests bounds rate_limit.requests.
@@ -33,6 +50,27 @@ const (
 // inboundNameRe is the syntax of inbound webhook names.
 var inboundNameRe = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
 
+// telegramTokenRe is the syntax of a Telegram secret_token.
+var telegramTokenRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// discordKeyRe is the syntax of a Discord application's public key: 32
+// bytes of hex.
+var discordKeyRe = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+
+// InboundProviders are the providers of named inbound webhooks.
+var InboundProviders = []string{ProviderGeneric, ProviderGitHub, ProviderSlack, ProviderDiscord, ProviderTelegram, ProviderStripe, ProviderStandard}
+
+// DefaultInboundProvider is the provider a webhook called name takes when
+// none is set: the platform of that name for github, slack, discord and
+// telegram, else generic.
+func DefaultInboundProvider(name string) string {
+	switch name {
+	case ProviderGitHub, ProviderSlack, ProviderDiscord, ProviderTelegram:
+		return name
+	}
+	return ProviderGeneric
+}
+
 // InboundWebhookInput is the body of POST /api/webhooks and PUT
 // /api/webhooks/{name}. On create, unset fields take their defaults
 // (enabled true, provider "generic", response_mode "sync", a generated
@@ -44,14 +82,20 @@ type InboundWebhookInput struct {
 	Name *string `json:"name,omitempty"`
 	// Agent is the agent that receives the messages (required).
 	Agent *string `json:"agent,omitempty"`
-	// Secret authenticates senders (8 to 256 bytes). Default on create: a
-	// generated whsec_ secret, returned in the create answer only.
+	// Secret authenticates senders (8 to 256 bytes): for discord the
+	// application's public key (64 hex digits, required), for telegram
+	// the secret_token (1 to 256 of A-Za-z0-9_-). Default on create: a
+	// generated whsec_ secret (for telegram 64 hex digits), returned in
+	// the create answer only.
 	Secret *string `json:"secret,omitempty"`
 	// Description is free text (at most 2000 bytes). Default "".
 	Description *string `json:"description,omitempty"`
 	// Enabled accepts requests. Default true.
 	Enabled *bool `json:"enabled,omitempty"`
-	// Provider is "generic" (the default), the only one for now.
+	// Provider is how requests are verified and decoded: "generic", or a
+	// platform: "github", "slack", "discord", "telegram", "stripe" or
+	// "standard". Default: the platform for a webhook named github, slack,
+	// discord or telegram, else "generic".
 	Provider *string `json:"provider,omitempty"`
 	// Transform turns a payload into a message and context. Default: the
 	// payload's message field, else the payload as JSON, and no context.
@@ -127,17 +171,28 @@ func (w *InboundWebhook) Validate() error {
 	if len(w.Agent) > 200 {
 		return Errorf(EINVALID, "agent: at most 200 bytes")
 	}
-	if n := len(w.Secret); n < MinSecretLen || n > MaxSecretLen {
-		return Errorf(EINVALID, "secret: must be %d to %d bytes, got %d", MinSecretLen, MaxSecretLen, n)
+	if w.Provider == "" {
+		w.Provider = DefaultInboundProvider(w.Name)
+	}
+	if !slices.Contains(InboundProviders, w.Provider) {
+		return Errorf(EINVALID, "provider: must be one of %s, got %q", strings.Join(InboundProviders, ", "), w.Provider)
+	}
+	switch w.Provider {
+	case ProviderDiscord:
+		if !discordKeyRe.MatchString(w.Secret) {
+			return Errorf(EINVALID, "secret: for provider discord, the application's public key as 64 hex digits")
+		}
+	case ProviderTelegram:
+		if !telegramTokenRe.MatchString(w.Secret) {
+			return Errorf(EINVALID, "secret: for provider telegram, 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+		}
+	default:
+		if n := len(w.Secret); n < MinSecretLen || n > MaxSecretLen {
+			return Errorf(EINVALID, "secret: must be %d to %d bytes, got %d", MinSecretLen, MaxSecretLen, n)
+		}
 	}
 	if len(w.Description) > MaxDescriptionLen {
 		return Errorf(EINVALID, "description: at most %d bytes", MaxDescriptionLen)
-	}
-	if w.Provider == "" {
-		w.Provider = ProviderGeneric
-	}
-	if w.Provider != ProviderGeneric {
-		return Errorf(EINVALID, "provider: must be %q (the only provider for now), got %q", ProviderGeneric, w.Provider)
 	}
 	if w.ResponseMode == "" {
 		w.ResponseMode = ResponseSync

@@ -128,7 +128,8 @@ type InboundWebhook struct {
 	Secret      string `json:"secret,omitempty"` // write-only; never returned
 	Description string `json:"description"`
 	Enabled     bool   `json:"enabled"`
-	// Provider is "generic" (the default); platforms come later.
+	// Provider is "generic" (the default), "github", "slack", "discord",
+	// "telegram", "stripe" or "standard"; see InboundWebhookInput.
 	Provider     string     `json:"provider"`
 	Transform    Transform  `json:"transform"`
 	Filters      Filters    `json:"filters"`

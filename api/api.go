@@ -171,6 +171,8 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/webhooks/{name}/requests", admin(s.listInboundRequests))
 	s.mux.HandleFunc("POST /api/webhooks/{name}", s.receiveInbound)
 	s.mux.HandleFunc("POST /api/webhooks/{name}/trigger", s.triggerInbound)
+	// Slack's interactive components URL, for the webhook named slack.
+	s.mux.HandleFunc("POST /api/webhooks/slack/interactive", s.receiveSlackInteractive)
 
 	s.mux.Handle("/v1/", admin(s.notFound))
 	s.mux.HandleFunc("/", s.notFound)

@@ -1,12 +1,13 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -15,25 +16,30 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/provider"
 	"github.com/heraldhq/herald/transform"
 )
 
 // reservedInboundNames are the built-in endpoints under /api/webhooks/
-// (seed 002's generic and platform webhooks), which named webhooks cannot
-// take. "github" stays free: seed 002 creates a named webhook "github".
-var reservedInboundNames = map[string]bool{"generic": true, "telegram": true, "slack": true, "discord": true}
+// (seed 002's generic webhook), which named webhooks cannot take. The
+// platform paths (/api/webhooks/github, slack, discord, telegram) are
+// named webhooks of those names, which take that provider by default.
+var reservedInboundNames = map[string]bool{"generic": true}
 
 // loggedHeaders are the request headers the inbound log keeps (never
 // credentials).
 var loggedHeaders = []string{
 	"content-type", "content-length", "user-agent", "x-event-type", "x-github-event",
 	"x-github-delivery", "x-request-id", "webhook-id", "webhook-timestamp", "x-forwarded-for",
+	"x-slack-request-timestamp", "x-slack-retry-num", "x-signature-timestamp",
 }
 
 // secretHeaders are never shown to templates nor logged.
 var secretHeaders = map[string]bool{
 	"authorization": true, "proxy-authorization": true, "cookie": true, "x-api-key": true,
 	"x-webhook-secret": true, "x-webhook-signature": true, "x-hub-signature": true, "x-hub-signature-256": true,
+	"x-slack-signature": true, "x-signature-ed25519": true, "x-telegram-bot-api-secret-token": true,
+	"stripe-signature": true, "webhook-signature": true,
 }
 
 // readAnyJSON reads a body that must be JSON whatever its Content-Type
@@ -63,8 +69,19 @@ func (s *Server) createInbound(w http.ResponseWriter, r *http.Request) {
 	}
 	wh := herald.NewInboundWebhook()
 	in.Apply(wh)
+	if in.Provider == nil {
+		wh.Provider = herald.DefaultInboundProvider(wh.Name)
+	}
 	if in.Secret == nil || *in.Secret == "" {
-		wh.Secret = herald.GenerateSecret()
+		switch wh.Provider {
+		case herald.ProviderDiscord:
+			s.error(w, r, herald.Errorf(herald.EINVALID, "secret: is required for provider discord: the application's public key (64 hex digits)"))
+			return
+		case herald.ProviderTelegram:
+			wh.Secret = telegramToken()
+		default:
+			wh.Secret = herald.GenerateSecret()
+		}
 	}
 	if err := s.checkInbound(wh); err != nil {
 		s.error(w, r, err)
@@ -156,6 +173,9 @@ func (s *Server) updateInbound(w http.ResponseWriter, r *http.Request) {
 	wh := herald.NewInboundWebhook()
 	wh.Name, wh.Secret = old.Name, old.Secret
 	in.Apply(wh)
+	if in.Provider == nil {
+		wh.Provider = herald.DefaultInboundProvider(wh.Name)
+	}
 	if err := s.checkInbound(wh); err != nil {
 		s.error(w, r, err)
 		return
@@ -230,6 +250,23 @@ type triggerBody struct {
 }
 
 func (s *Server) receiveInbound(w http.ResponseWriter, r *http.Request) { s.receive(w, r, false) }
+
+// receiveSlackInteractive takes /api/webhooks/slack/interactive, Slack's
+// interactive components URL, for the webhook named slack.
+func (s *Server) receiveSlackInteractive(w http.ResponseWriter, r *http.Request) {
+	r.SetPathValue("name", herald.ProviderSlack)
+	s.receive(w, r, false)
+}
+
+// telegramToken is a generated Telegram secret_token: 32 random bytes in
+// hex.
+func telegramToken() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("herald: crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
 func (s *Server) triggerInbound(w http.ResponseWriter, r *http.Request) { s.receive(w, r, true) }
 
 // receive takes a request to a named inbound webhook: it checks the
@@ -280,8 +317,32 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 		reject(err, nil)
 		return
 	}
-	if err := checkSecret(r, wh.Secret, body); err != nil && !(trigger && s.adminRequest(r)) {
-		s.cfg.Logger.Warn("inbound request refused", "webhook", name, "source_ip", rec.SourceIP, "reason", "bad secret")
+	prov, ok := provider.Lookup(wh.Provider)
+	if !ok {
+		s.error(w, r, herald.Errorf(herald.EINTERNAL, "webhook %q has unknown provider %q", name, wh.Provider))
+		return
+	}
+	preq := &provider.Request{Header: r.Header, Body: body, ContentType: r.Header.Get("Content-Type"), Now: now}
+	if trigger {
+		// /trigger takes the webhook's secret or the admin key, whatever the
+		// provider; a Discord public key is no secret, so there only the
+		// admin key.
+		err = checkSecret(r, wh.Secret, body)
+		if wh.Provider == herald.ProviderDiscord {
+			err = herald.Errorf(herald.EUNAUTHORIZED, "this webhook's /trigger takes the admin key")
+		}
+		if err != nil && s.adminRequest(r) {
+			err = nil
+		}
+	} else {
+		err = prov.Verify(preq, wh.Secret)
+	}
+	if err != nil {
+		reason := "bad secret"
+		if wh.Provider != herald.ProviderGeneric && !trigger {
+			reason = herald.ErrorMessage(err)
+		}
+		s.cfg.Logger.Warn("inbound request refused", "webhook", name, "provider", wh.Provider, "source_ip", rec.SourceIP, "reason", reason)
 		reject(err, nil)
 		return
 	}
@@ -291,13 +352,23 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 			func() { w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1))) })
 		return
 	}
-	payload, err := parsePayload(r, body)
+	if trigger {
+		prov = provider.Generic
+	}
+	parsed, err := prov.Parse(preq)
 	if err != nil {
 		reject(err, nil)
 		return
 	}
-	rec.EventType = eventType(r, payload)
-	if id := requestID(r, payload); id != "" {
+	payload := parsed.Payload
+	rec.EventType = parsed.EventType
+	if hs := parsed.Handshake; hs != nil {
+		rec.Verdict, rec.Reason, rec.Status = herald.VerdictAccepted, "handshake: "+rec.EventType, hs.Status
+		s.record(ctx, rec, body)
+		writeJSON(w, hs.Status, hs.Body)
+		return
+	}
+	if id := parsed.DuplicateKey; id != "" {
 		fresh, err := s.cfg.Store.ClaimRequestID(ctx, herald.ClaimParams{Scope: name, ID: id, Now: now, TTL: herald.InboundClaimTTL})
 		if err != nil {
 			s.error(w, r, err)
@@ -352,7 +423,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 			writeJSON(w, http.StatusOK, map[string]any{"success": true, "filtered": true, "reason": reason})
 			return
 		}
-		msg, mctx, err := prog.Render(transform.Input{Payload: payload, Headers: templateHeaders(r.Header), EventType: rec.EventType, Source: "webhook:" + name})
+		msg, mctx, err := s.render(prog, prov, parsed, transform.Input{Payload: payload, Headers: templateHeaders(r.Header), EventType: rec.EventType, Source: "webhook:" + name})
 		if err != nil {
 			reject(err, nil)
 			return
@@ -471,62 +542,37 @@ func templateHeaders(h http.Header) map[string]string {
 	return out
 }
 
-// parsePayload decodes the JSON body; a form body (GitHub's
-// application/x-www-form-urlencoded option) is decoded from its payload
-// field.
-func parsePayload(r *http.Request, body []byte) (any, error) {
-	ct := strings.ToLower(r.Header.Get("Content-Type"))
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 {
-		return map[string]any{}, nil
+// render makes the message and context of a request: the template's when
+// the webhook has one, else the provider's default message (the generic
+// default when it has none), with the provider's default context under
+// the context_mapping's.
+func (s *Server) render(prog *transform.Program, prov provider.Provider, parsed *provider.Parsed, in transform.Input) (string, map[string]any, error) {
+	if prog.HasTemplate() {
+		return prog.Render(in)
 	}
-	if strings.HasPrefix(ct, "application/x-www-form-urlencoded") && !json.Valid(trimmed) {
-		form, err := url.ParseQuery(string(trimmed))
-		if err != nil || !form.Has("payload") {
-			return nil, herald.Errorf(herald.EINVALID, "body: a form body must carry the JSON payload in its payload field")
+	msg, dctx := prov.DefaultMessage(parsed)
+	if msg == "" {
+		m, mctx, err := prog.Render(in)
+		if err != nil {
+			return "", nil, err
 		}
-		trimmed = []byte(form.Get("payload"))
+		msg, dctx = m, mergeContext(dctx, mctx)
+		return msg, dctx, nil
 	}
-	var v any
-	if err := json.Unmarshal(trimmed, &v); err != nil {
-		var syntax *json.SyntaxError
-		if errors.As(err, &syntax) {
-			return nil, herald.Errorf(herald.EINVALID, "body: malformed JSON at byte %d: %s", syntax.Offset, syntax.Error())
-		}
-		return nil, herald.Errorf(herald.EINVALID, "body: %s", strings.TrimPrefix(err.Error(), "json: "))
+	if len(msg) > transform.MaxMessageBytes {
+		msg = strings.ToValidUTF8(msg[:transform.MaxMessageBytes], "")
 	}
-	return v, nil
+	return msg, mergeContext(dctx, prog.Context(in.Payload)), nil
 }
 
-// eventType is the request's event type: the X-Event-Type header, else
-// the payload's event_type, event or type string field.
-func eventType(r *http.Request, payload any) string {
-	if v := strings.TrimSpace(r.Header.Get("X-Event-Type")); v != "" {
-		return v
+// mergeContext is base with over's keys set on it; nil when both are
+// empty.
+func mergeContext(base, over map[string]any) map[string]any {
+	if len(base) == 0 {
+		return over
 	}
-	if obj, ok := payload.(map[string]any); ok {
-		for _, k := range []string{"event_type", "event", "type"} {
-			if v, ok := obj[k].(string); ok && v != "" {
-				return v
-			}
-		}
-	}
-	return ""
-}
-
-// requestID is the sender's delivery id, for refusing duplicates: the
-// X-Request-Id header, else webhook-id (Standard Webhooks), else the
-// payload's idempotency_key.
-func requestID(r *http.Request, payload any) string {
-	for _, h := range []string{"X-Request-Id", "Webhook-Id"} {
-		if v := strings.TrimSpace(r.Header.Get(h)); v != "" {
-			return v
-		}
-	}
-	if obj, ok := payload.(map[string]any); ok {
-		if v, ok := obj["idempotency_key"].(string); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
+	out := make(map[string]any, len(base)+len(over))
+	maps.Copy(out, base)
+	maps.Copy(out, over)
+	return out
 }

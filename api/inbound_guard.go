@@ -1,9 +1,6 @@
 package api
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"maps"
 	"math"
 	"net"
@@ -15,6 +12,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/provider"
 	"github.com/heraldhq/herald/transform"
 )
 
@@ -85,47 +83,14 @@ func (s *Server) ipAllowed(ip netip.Addr, wh *herald.InboundWebhook) error {
 }
 
 // checkSecret authenticates an inbound request by the webhook's secret,
-// in constant time. It takes any of:
+// in constant time, as provider.Generic does. It takes any of:
 //
 //	X-Webhook-Secret: <secret>                  (seed 002's examples)
 //	Authorization: Bearer <secret>
 //	X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the body, keyed with the secret>
 //	X-Hub-Signature-256: sha256=<hex>           (what GitHub sends)
 func checkSecret(r *http.Request, secret string, body []byte) error {
-	if secret == "" {
-		return herald.Errorf(herald.EUNAUTHORIZED, "this webhook has no secret")
-	}
-	ok := false
-	if v := r.Header.Get("X-Webhook-Secret"); v != "" {
-		ok = ok || equalSecret(v, secret)
-	}
-	if v := bearer(r); v != "" {
-		ok = ok || equalSecret(v, secret)
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	want := mac.Sum(nil)
-	for _, h := range []string{"X-Webhook-Signature", "X-Hub-Signature-256"} {
-		v := strings.TrimSpace(r.Header.Get(h))
-		if v == "" {
-			continue
-		}
-		v = strings.TrimPrefix(v, "sha256=")
-		got, err := hex.DecodeString(v)
-		if err == nil && hmac.Equal(got, want) {
-			ok = true
-		}
-	}
-	if !ok {
-		return herald.Errorf(herald.EUNAUTHORIZED, "invalid or missing webhook secret: send X-Webhook-Secret: <secret>, Authorization: Bearer <secret> or X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the body>")
-	}
-	return nil
-}
-
-// equalSecret compares in constant time, whatever the lengths.
-func equalSecret(got, want string) bool {
-	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
-	return hmac.Equal(a[:], b[:])
+	return provider.Generic.Verify(&provider.Request{Header: r.Header, Body: body, ContentType: r.Header.Get("Content-Type")}, secret)
 }
 
 // inboundCache holds, per named inbound webhook on this node, the

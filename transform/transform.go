@@ -269,15 +269,27 @@ func (p *Program) Render(in Input) (message string, ctx map[string]any, err erro
 			return "", nil, herald.Errorf(herald.EINVALID, "transform.message: %s", err)
 		}
 	}
-	if len(p.mappings) > 0 {
-		ctx = make(map[string]any, len(p.mappings))
-		for _, m := range p.mappings {
-			if v, ok := selectFirst(m.path, in.Payload); ok {
-				ctx[m.key] = v
-			}
+	return message, p.Context(in.Payload), nil
+}
+
+// HasTemplate reports whether p renders a message_template (else Render
+// makes the default message).
+func (p *Program) HasTemplate() bool { return p.template != nil }
+
+// Context is the context Render returns for payload: each
+// context_mapping key with the first node its query selects, nil when
+// there is no context_mapping.
+func (p *Program) Context(payload any) map[string]any {
+	if len(p.mappings) == 0 {
+		return nil
+	}
+	ctx := make(map[string]any, len(p.mappings))
+	for _, m := range p.mappings {
+		if v, ok := selectFirst(m.path, payload); ok {
+			ctx[m.key] = v
 		}
 	}
-	return message, ctx, nil
+	return ctx
 }
 
 // defaultMessage is the message without a template: the payload's "message"

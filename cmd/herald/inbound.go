@@ -42,7 +42,7 @@ func newInboundCmd(o *cliOptions) *cobra.Command {
 type inboundFlags struct {
 	name, agent, secret, description   string
 	template, condition, responseMode  string
-	rateLimit                          string
+	rateLimit, provider                string
 	contexts, include, exclude, allowd []string
 	disabled, enabled                  bool
 }
@@ -54,8 +54,9 @@ func (f *inboundFlags) register(cmd *cobra.Command, update bool) {
 		fs.StringVar(&f.name, "name", "", "the webhook's name, [a-z0-9_-]{1,64}; its URL is /api/webhooks/NAME (required)")
 	}
 	fs.StringVar(&f.agent, "agent", "", "the agent that receives the messages")
-	fs.StringVar(&f.secret, "secret", "", "the secret senders present (default on create: a generated whsec_ secret)")
+	fs.StringVar(&f.secret, "secret", "", "the secret senders present: for provider discord the application's hex public key, for telegram the secret_token (default on create: a generated whsec_ secret; for telegram 64 hex digits)")
 	fs.StringVar(&f.description, "description", "", "a description")
+	fs.StringVar(&f.provider, "provider", "", "how requests are verified: generic, github, slack, discord, telegram, stripe or standard (default: the platform for a webhook named github, slack, discord or telegram, else generic)")
 	fs.StringVar(&f.template, "template", "", "Jinja2 message template, such as 'Alert: {{alert_name}} on {{instance}}'")
 	fs.StringArrayVar(&f.contexts, "context", nil, "context mapping KEY=JSONPATH, such as severity=$.severity; repeatable")
 	fs.StringArrayVar(&f.include, "include", nil, "only event types matching this glob, such as '*.critical'; repeatable")
@@ -89,6 +90,7 @@ func (f *inboundFlags) apply(cmd *cobra.Command, in *herald.InboundWebhookInput)
 	str("agent", f.agent, &in.Agent)
 	str("secret", f.secret, &in.Secret)
 	str("description", f.description, &in.Description)
+	str("provider", f.provider, &in.Provider)
 	str("response-mode", f.responseMode, &in.ResponseMode)
 	if in.Transform == nil {
 		in.Transform = &herald.Transform{}

@@ -58,7 +58,8 @@ func (github) Parse(r *Request) (*Parsed, error) {
 }
 
 // DefaultMessage is "GitHub event: <event type> on <repository>" (seed
-// 002's template) with repository, sender and action in the context.
+// 002's template; without " on …" for events of no repository) with
+// repository, sender and action in the context.
 func (github) DefaultMessage(p *Parsed) (string, map[string]any) {
 	repo := str(p.Payload, "repository", "full_name")
 	ctx := map[string]any{}
@@ -66,5 +67,8 @@ func (github) DefaultMessage(p *Parsed) (string, map[string]any) {
 	putNonEmpty(ctx, "repository", repo)
 	putNonEmpty(ctx, "sender", str(p.Payload, "sender", "login"))
 	putNonEmpty(ctx, "action", str(p.Payload, "action"))
+	if repo == "" { // an organisation or app event
+		return "GitHub event: " + p.EventType, ctx
+	}
 	return "GitHub event: " + p.EventType + " on " + repo, ctx
 }

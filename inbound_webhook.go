@@ -30,6 +30,8 @@ const (
 	// ProviderStandard verifies Standard Webhooks' webhook-signature
 	// (Svix, Herald itself).
 	ProviderStandard = "standard"
+	// MaxBotTokenLen bounds an inbound webhook's bot_token: 512 bytes.
+	MaxBotTokenLen = 512
 	// MaxInboundAllowedIPs is the most allowed_ips entries a webhook has.
 	MaxInboundAllowedIPs = 100
 	// MaxInboundRateRequests bounds rate_limit.requests.
@@ -110,6 +112,11 @@ type InboundWebhookInput struct {
 	// RateLimit is a token bucket per webhook and node: requests per per.
 	// Default none.
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`
+	// BotToken is the platform bot token replies are sent with (at most
+	// 512 bytes): Slack's chat.postMessage for events, Telegram's
+	// sendMessage. Write-only, never returned; on PUT it is kept when
+	// left out, and "" removes it. Default "": no such replies.
+	BotToken *string `json:"bot_token,omitempty"`
 }
 
 // NewInboundWebhook returns a webhook with the defaults of
@@ -154,6 +161,9 @@ func (in InboundWebhookInput) Apply(w *InboundWebhook) {
 		rl := *in.RateLimit
 		w.RateLimit = &rl
 	}
+	if in.BotToken != nil {
+		w.BotToken = *in.BotToken
+	}
 }
 
 // ValidInboundName reports whether name is a valid inbound webhook name.
@@ -190,6 +200,12 @@ func (w *InboundWebhook) Validate() error {
 		if n := len(w.Secret); n < MinSecretLen || n > MaxSecretLen {
 			return Errorf(EINVALID, "secret: must be %d to %d bytes, got %d", MinSecretLen, MaxSecretLen, n)
 		}
+	}
+	if len(w.BotToken) > MaxBotTokenLen {
+		return Errorf(EINVALID, "bot_token: at most %d bytes", MaxBotTokenLen)
+	}
+	if strings.ContainsAny(w.BotToken, " \t\r\n/?#") {
+		return Errorf(EINVALID, "bot_token: must not contain spaces, /, ? or #")
 	}
 	if len(w.Description) > MaxDescriptionLen {
 		return Errorf(EINVALID, "description: at most %d bytes", MaxDescriptionLen)

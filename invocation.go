@@ -63,6 +63,57 @@ type Invocation struct {
 	CreatedAt  time.Time       `json:"created_at"`
 	StartedAt  *time.Time      `json:"started_at"`
 	FinishedAt *time.Time      `json:"finished_at"`
+	// ReplyTo is where the response goes back to the platform the
+	// message came from; nil when it goes nowhere. Kept, never shown.
+	ReplyTo *ReplyTarget `json:"-"`
+	// ReplyStatus is "" (no reply), "pending", "sent" or "failed".
+	ReplyStatus string `json:"reply_status,omitempty"`
+	// ReplyError is the last failure to send the reply.
+	ReplyError string `json:"reply_error,omitempty"`
+}
+
+// Reply statuses of an invocation.
+const (
+	ReplyPending = "pending"
+	ReplySent    = "sent"
+	ReplyFailed  = "failed"
+)
+
+// ReplyTarget is where an invocation's response is sent back to its
+// platform. It holds no bot token: the reply worker looks Webhook's up.
+type ReplyTarget struct {
+	// Provider is ProviderSlack, ProviderDiscord or ProviderTelegram.
+	Provider string `json:"provider"`
+	// Webhook is the named inbound webhook the message came to.
+	Webhook string `json:"webhook"`
+	// URL is Slack's response_url, "" for the others.
+	URL string `json:"url,omitempty"`
+	// Channel is the Slack channel (chat.postMessage) or Telegram chat id
+	// (sendMessage).
+	Channel string `json:"channel,omitempty"`
+	// ApplicationID and Token identify a Discord interaction, whose
+	// deferred answer is edited (PATCH .../messages/@original).
+	ApplicationID string `json:"application_id,omitempty"`
+	Token         string `json:"token,omitempty"`
+	// Delay holds the reply back that long after the invocation was
+	// created (Discord: the interaction may be answered in time instead).
+	Delay Duration `json:"delay,omitempty"`
+}
+
+// ReplyJob asks FinishInvocation to queue the reply of the invocation
+// (ReplyArgs), due at RunAt, and set its reply_status pending.
+type ReplyJob struct {
+	RunAt time.Time
+}
+
+// RecordReplyParams records the outcome of sending an invocation's reply.
+type RecordReplyParams struct {
+	InvocationID string
+	// Status is ReplyPending (a failed attempt to retry), ReplySent or
+	// ReplyFailed.
+	Status string
+	// Error is the failure, "" when sent.
+	Error string
 }
 
 // InvocationFilter selects invocations, newest first.
@@ -83,6 +134,8 @@ type InvocationOutcome struct {
 	DurationMS int64
 	Now        time.Time
 	Events     []EventSpec
+	// Reply, when set, queues the reply job in the same transaction.
+	Reply *ReplyJob
 }
 
 // InvokeParams is one message for an agent, from an inbound webhook or the
@@ -99,6 +152,8 @@ type InvokeParams struct {
 	// source knows (seed 004's {id, name}); nil otherwise.
 	User map[string]any
 	Room map[string]any
+	// ReplyTo is where the response goes back to, nil when nowhere.
+	ReplyTo *ReplyTarget
 }
 
 // CreateInvocationParams stores a new invocation with the events it emits
@@ -136,6 +191,9 @@ type InboundWebhook struct {
 	ResponseMode string     `json:"response_mode"`
 	AllowedIPs   []string   `json:"allowed_ips,omitempty"`
 	RateLimit    *RateLimit `json:"rate_limit,omitempty"`
+	// BotToken sends replies (Slack chat.postMessage, Telegram
+	// sendMessage); write-only, never returned by the API.
+	BotToken string `json:"bot_token,omitempty"`
 
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`

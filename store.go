@@ -130,10 +130,14 @@ type Store interface {
 	// it; one no longer queued is an ECONFLICT (it ran already).
 	StartInvocation(ctx context.Context, id string, now time.Time) (*Invocation, error)
 	// FinishInvocation records an outcome and publishes its events in one
-	// transaction.
+	// transaction, with o.Reply queuing the reply job (delivery.ReplyArgs)
+	// and setting reply_status pending.
 	FinishInvocation(ctx context.Context, o InvocationOutcome) (*Invocation, error)
 	// Invocation returns one invocation.
 	Invocation(ctx context.Context, id string) (*Invocation, error)
+	// RecordReply sets an invocation's reply_status and reply_error
+	// (ENOTFOUND when there is none).
+	RecordReply(ctx context.Context, p RecordReplyParams) error
 	// ListInvocations returns a page of invocations, newest first, and the
 	// total.
 	ListInvocations(ctx context.Context, f InvocationFilter) ([]*Invocation, int, error)

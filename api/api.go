@@ -14,6 +14,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/metrics"
+	"github.com/heraldhq/herald/reply"
 )
 
 // DefaultMaxBodyBytes is the largest request body accepted: 1 MiB.
@@ -36,6 +37,10 @@ type Config struct {
 	// TestWait bounds how long POST /v1/webhooks/{id}/test waits for the
 	// first attempt beyond the webhook's timeout. Default 15s.
 	TestWait time.Duration
+	// DiscordDeferAfter is how long a Discord interaction waits for the
+	// agent before it is answered with a deferred response (type 5) and
+	// the reply edits it later. Default reply.DiscordDeferAfter (2.5s).
+	DiscordDeferAfter time.Duration
 	// WorkerOnly serves only /healthz, /readyz and /metrics.
 	WorkerOnly bool
 	// JWT, when set, verifies bearer JWTs on the ingestion routes (which
@@ -75,6 +80,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.DiscordDeferAfter <= 0 {
+		cfg.DiscordDeferAfter = reply.DiscordDeferAfter
 	}
 	if cfg.TestWait <= 0 {
 		cfg.TestWait = 15 * time.Second

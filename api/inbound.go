@@ -94,7 +94,9 @@ func (s *Server) createInbound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.inbound.forget(wh.Name)
-	// The create answer is the only one that shows the secret.
+	// The create answer is the only one that shows the secret; the bot
+	// token is never shown.
+	wh.BotToken = ""
 	writeJSON(w, http.StatusCreated, wh)
 }
 
@@ -128,7 +130,7 @@ func (s *Server) listInbound(w http.ResponseWriter, r *http.Request) {
 		hooks = []*herald.InboundWebhook{}
 	}
 	for _, h := range hooks {
-		h.Secret = ""
+		h.Secret, h.BotToken = "", ""
 	}
 	writeJSON(w, http.StatusOK, inboundList{Webhooks: hooks, Items: hooks, Total: len(hooks)})
 }
@@ -139,7 +141,7 @@ func (s *Server) getInbound(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	wh.Secret = ""
+	wh.Secret, wh.BotToken = "", ""
 	writeJSON(w, http.StatusOK, wh)
 }
 
@@ -171,7 +173,7 @@ func (s *Server) updateInbound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	wh := herald.NewInboundWebhook()
-	wh.Name, wh.Secret = old.Name, old.Secret
+	wh.Name, wh.Secret, wh.BotToken = old.Name, old.Secret, old.BotToken
 	in.Apply(wh)
 	if in.Provider == nil {
 		wh.Provider = herald.DefaultInboundProvider(wh.Name)
@@ -187,7 +189,7 @@ func (s *Server) updateInbound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.inbound.forget(name)
-	wh.Secret = ""
+	wh.Secret, wh.BotToken = "", ""
 	writeJSON(w, http.StatusOK, wh)
 }
 
@@ -429,10 +431,24 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 			return
 		}
 		params.Message, params.Context, params.Source = msg, mctx, "webhook:"+name
+		if params.ReplyTo = provider.ReplyTo(wh.Provider, parsed, wh.BotToken != ""); params.ReplyTo != nil {
+			params.ReplyTo.Webhook = name
+		}
 	}
 	if s.cfg.Invoker == nil {
 		reject(herald.Errorf(herald.EUNAVAILABLE, "agent invocation is not available on this node"), nil)
 		return
+	}
+	if t := params.ReplyTo; t != nil {
+		if t.Provider == herald.ProviderDiscord && params.Mode != herald.ResponseAsync {
+			s.invokeDiscord(w, r, rec, body, params, reject)
+			return
+		}
+		if t.Provider != herald.ProviderDiscord {
+			// The platform wants its answer within seconds; the response
+			// goes back by the reply job.
+			params.Mode = herald.ResponseAsync
+		}
 	}
 	inv, err := s.cfg.Invoker.Invoke(ctx, params)
 	if err != nil {
@@ -440,6 +456,10 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 		return
 	}
 	rec.InvocationID = inv.ID
+	if params.ReplyTo != nil {
+		s.ackReply(w, r, rec, body, params.ReplyTo)
+		return
+	}
 	status, answer := invocationAnswer(inv, params.Context)
 	rec.Status = status
 	if status < 300 {

@@ -118,3 +118,36 @@ func (InvokeArgs) Kind() string { return "herald.invoke" }
 func (InvokeArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: InvokeQueue, MaxAttempts: 5}
 }
+
+// ReplyQueue is the River queue that holds replies to platforms.
+const ReplyQueue = "replies"
+
+// ReplyMaxAttempts is how many times a reply is tried before its
+// invocation's reply_status is failed: 5.
+const ReplyMaxAttempts = 5
+
+// ReplyArgs is the River job that sends an invocation's response back to
+// the platform it came from (herald.ReplyTarget). It holds no secret: the
+// worker reads the target from the invocation and the bot token from its
+// webhook.
+type ReplyArgs struct {
+	InvocationID string `json:"invocation_id"`
+}
+
+// Kind names the job in River.
+func (ReplyArgs) Kind() string { return "herald.reply" }
+
+// InsertOpts puts reply jobs on ReplyQueue, tried ReplyMaxAttempts times.
+func (ReplyArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: ReplyQueue, MaxAttempts: ReplyMaxAttempts}
+}
+
+// ReplyJobParams returns the River insert params of an invocation's
+// reply, due at runAt (the zero time for now).
+func ReplyJobParams(invocationID string, runAt time.Time) river.InsertManyParams {
+	p := river.InsertManyParams{Args: ReplyArgs{InvocationID: invocationID}}
+	if !runAt.IsZero() {
+		p.InsertOpts = &river.InsertOpts{ScheduledAt: runAt}
+	}
+	return p
+}

@@ -45,6 +45,12 @@ func NewSender(userAgent string, allowPrivate bool) *Sender {
 	return s
 }
 
+// NewHTTPClient returns a client with the Sender's protections: unless
+// allowPrivate, its dialer refuses loopback, private and metadata
+// addresses after DNS; redirects are not followed; TLS is verified. The
+// reply worker sends with it.
+func NewHTTPClient(allowPrivate bool) *http.Client { return newHTTPClient(allowPrivate, false) }
+
 func newHTTPClient(allowPrivate, skipVerify bool) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if !allowPrivate {

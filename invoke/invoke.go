@@ -174,7 +174,7 @@ func (s *Service) acquire(ctx context.Context, agentID string, rt herald.Runtime
 func newInvocation(p herald.InvokeParams, agentID, mode string, now time.Time) (*herald.Invocation, error) {
 	inv := &herald.Invocation{
 		ID: herald.NewID(herald.PrefixInvocation, now), Agent: agentID, Source: p.Source, Mode: mode,
-		Status: herald.InvocationQueued, Message: p.Message, CreatedAt: now,
+		Status: herald.InvocationQueued, Message: p.Message, CreatedAt: now, ReplyTo: p.ReplyTo,
 	}
 	if inv.Source == "" {
 		inv.Source = "generic"
@@ -286,6 +286,12 @@ func (s *Service) run(ctx context.Context, a *herald.Agent, rt herald.Runtime, i
 func (s *Service) finish(ctx context.Context, a *herald.Agent, inv *herald.Invocation, o herald.InvocationOutcome, timeoutSeconds int) (*herald.Invocation, error) {
 	o.ID, o.Now = inv.ID, s.Clock.Now()
 	o.Events = OutcomeEvents(a, inv, o, timeoutSeconds)
+	if wantsReply(inv.ReplyTo, o) {
+		o.Reply = &herald.ReplyJob{}
+		if d := time.Duration(inv.ReplyTo.Delay); d > 0 {
+			o.Reply.RunAt = inv.CreatedAt.Add(d)
+		}
+	}
 	done, err := s.Store.FinishInvocation(ctx, o)
 	if err != nil {
 		return nil, fmt.Errorf("finish invocation: %w", err)
@@ -293,6 +299,19 @@ func (s *Service) finish(ctx context.Context, a *herald.Agent, inv *herald.Invoc
 	s.Logger.Info("invocation finished", "invocation_id", inv.ID, "agent", inv.Agent, "status", o.Status,
 		"duration_ms", o.DurationMS, "error", o.Error)
 	return done, nil
+}
+
+// wantsReply reports whether an outcome is sent back to the platform at
+// t: a response, always; a failure, only where someone waits for an
+// answer (a deferred Discord interaction, a Slack response_url).
+func wantsReply(t *herald.ReplyTarget, o herald.InvocationOutcome) bool {
+	if t == nil {
+		return false
+	}
+	if o.Status == herald.InvocationCompleted {
+		return o.Response != nil && o.Response.Response != ""
+	}
+	return t.Provider == herald.ProviderDiscord || (t.Provider == herald.ProviderSlack && t.URL != "")
 }
 
 // contextMap decodes a stored context object ({} when empty or not an

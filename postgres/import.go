@@ -237,9 +237,9 @@ func importInbound(ctx context.Context, tx pgx.Tx, r *herald.Record) (*river.Ins
 			return nil, err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO inbound_webhooks (`+inboundWebhookColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (name) DO NOTHING`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (name) DO NOTHING`,
 			w.Name, w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform, cols.filters,
-			w.ResponseMode, nonNil(w.AllowedIPs), cols.rateLimit, w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt); err != nil {
+			w.ResponseMode, nonNil(w.AllowedIPs), cols.rateLimit, w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt, w.BotToken); err != nil {
 			return nil, fmt.Errorf("insert inbound webhook: %w", err)
 		}
 	case r.InboundSecret != nil:
@@ -254,10 +254,10 @@ func importInbound(ctx context.Context, tx pgx.Tx, r *herald.Record) (*river.Ins
 			return nil, err
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO invocations (`+invocationColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (id) DO NOTHING`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO NOTHING`,
 			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, contextArg(inv.Context),
 			jsonArg(inv.User), jsonArg(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
-			inv.CreatedAt, inv.StartedAt, inv.FinishedAt)
+			inv.CreatedAt, inv.StartedAt, inv.FinishedAt, replyToArg(inv.ReplyTo), inv.ReplyStatus, inv.ReplyError)
 		if err != nil {
 			return nil, fmt.Errorf("insert invocation: %w", err)
 		}

@@ -13,7 +13,7 @@ import (
 )
 
 const inboundWebhookColumns = `name, agent, secret, description, enabled, provider, transform, filters,
-	response_mode, allowed_ips, rate_limit, created_at, updated_at, last_triggered_at`
+	response_mode, allowed_ips, rate_limit, created_at, updated_at, last_triggered_at, bot_token`
 
 const inboundRequestColumns = `id, webhook, at, source_ip, headers, body, event_type, verdict, reason, status,
 	invocation_id`
@@ -32,9 +32,9 @@ func (s *DB) CreateInboundWebhook(ctx context.Context, w *herald.InboundWebhook)
 		return err
 	}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO inbound_webhooks (`+inboundWebhookColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (name) DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (name) DO NOTHING`,
 		w.Name, w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform, cols.filters,
-		w.ResponseMode, nonNil(w.AllowedIPs), cols.rateLimit, w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt)
+		w.ResponseMode, nonNil(w.AllowedIPs), cols.rateLimit, w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt, w.BotToken)
 	if err != nil {
 		return fmt.Errorf("insert inbound webhook: %w", err)
 	}
@@ -83,9 +83,9 @@ func (s *DB) UpdateInboundWebhook(ctx context.Context, w *herald.InboundWebhook)
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE inbound_webhooks SET agent = $2, secret = $3, description = $4,
 		enabled = $5, provider = $6, transform = $7, filters = $8, response_mode = $9, allowed_ips = $10,
-		rate_limit = $11, updated_at = $12 WHERE name = $1`,
+		rate_limit = $11, updated_at = $12, bot_token = $13 WHERE name = $1`,
 		w.Name, w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform, cols.filters,
-		w.ResponseMode, nonNil(w.AllowedIPs), cols.rateLimit, w.UpdatedAt)
+		w.ResponseMode, nonNil(w.AllowedIPs), cols.rateLimit, w.UpdatedAt, w.BotToken)
 	if err != nil {
 		return fmt.Errorf("update inbound webhook: %w", err)
 	}
@@ -271,7 +271,7 @@ func scanInboundWebhook(row scanner) (*herald.InboundWebhook, error) {
 		rateLimit          *string
 	)
 	if err := row.Scan(&w.Name, &w.Agent, &w.Secret, &w.Description, &w.Enabled, &w.Provider, &transform, &filters,
-		&w.ResponseMode, &w.AllowedIPs, &rateLimit, &w.CreatedAt, &w.UpdatedAt, &w.LastTriggeredAt); err != nil {
+		&w.ResponseMode, &w.AllowedIPs, &rateLimit, &w.CreatedAt, &w.UpdatedAt, &w.LastTriggeredAt, &w.BotToken); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(transform), &w.Transform); err != nil {

@@ -15,7 +15,7 @@ import (
 )
 
 const invocationColumns = `id, agent, source, mode, status, message, context, "user", room, response, actions,
-	error, duration_ms, created_at, started_at, finished_at`
+	error, duration_ms, created_at, started_at, finished_at, reply_to, reply_status, reply_error`
 
 // SaveAgent registers an agent with status "unknown" (p.Create) or updates
 // the name and runtime of an existing one, setting the fields of p.Input
@@ -102,10 +102,10 @@ func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationPara
 	}
 	return s.inTx(ctx, "create invocation", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO invocations (`+invocationColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (id) DO NOTHING`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO NOTHING`,
 			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, contextArg(inv.Context),
 			jsonArg(inv.User), jsonArg(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
-			inv.CreatedAt, inv.StartedAt, inv.FinishedAt)
+			inv.CreatedAt, inv.StartedAt, inv.FinishedAt, replyToArg(inv.ReplyTo), inv.ReplyStatus, inv.ReplyError)
 		if err != nil {
 			return fmt.Errorf("insert invocation: %w", err)
 		}
@@ -172,6 +172,17 @@ func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (
 		}
 		if _, err := s.publishSpecs(ctx, tx, o.Events, now); err != nil {
 			return err
+		}
+		if o.Reply != nil {
+			if _, err := tx.Exec(ctx, `UPDATE invocations SET reply_status = $2, reply_error = '' WHERE id = $1`,
+				o.ID, herald.ReplyPending); err != nil {
+				return fmt.Errorf("queue reply: %w", err)
+			}
+			inv.ReplyStatus, inv.ReplyError = herald.ReplyPending, ""
+			p := delivery.ReplyJobParams(o.ID, o.Reply.RunAt)
+			if _, err := s.river.InsertTx(ctx, tx, p.Args, p.InsertOpts); err != nil {
+				return fmt.Errorf("queue reply: %w", err)
+			}
 		}
 		out = inv
 		return nil
@@ -242,10 +253,11 @@ func scanInvocation(row scanner, after ...any) (*herald.Invocation, error) {
 		inv                 herald.Invocation
 		ctxText             string
 		user, room, actions *string
+		replyTo             *string
 	)
 	if err := row.Scan(append([]any{&inv.ID, &inv.Agent, &inv.Source, &inv.Mode, &inv.Status, &inv.Message,
 		&ctxText, &user, &room, &inv.Response, &actions, &inv.Error, &inv.DurationMS, &inv.CreatedAt,
-		&inv.StartedAt, &inv.FinishedAt}, after...)...); err != nil {
+		&inv.StartedAt, &inv.FinishedAt, &replyTo, &inv.ReplyStatus, &inv.ReplyError}, after...)...); err != nil {
 		return nil, err
 	}
 	inv.Context = json.RawMessage(ctxText)
@@ -261,7 +273,40 @@ func scanInvocation(row scanner, after ...any) (*herald.Invocation, error) {
 			return nil, err
 		}
 	}
+	if replyTo != nil && *replyTo != "" {
+		inv.ReplyTo = &herald.ReplyTarget{}
+		if err := json.Unmarshal([]byte(*replyTo), inv.ReplyTo); err != nil {
+			return nil, fmt.Errorf("decode reply_to: %w", err)
+		}
+	}
 	return &inv, nil
+}
+
+// replyToArg is an invocation's reply target for its column: NULL when
+// none.
+func replyToArg(t *herald.ReplyTarget) *string {
+	if t == nil {
+		return nil
+	}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+// RecordReply sets an invocation's reply_status and reply_error.
+func (s *DB) RecordReply(ctx context.Context, p herald.RecordReplyParams) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE invocations SET reply_status = $2, reply_error = $3 WHERE id = $1`,
+		p.InvocationID, p.Status, p.Error)
+	if err != nil {
+		return fmt.Errorf("record reply: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return herald.Errorf(herald.ENOTFOUND, "invocation %q not found", p.InvocationID)
+	}
+	return nil
 }
 
 // contextArg is an invocation's context for its json column: {} when

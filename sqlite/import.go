@@ -232,10 +232,10 @@ func importInbound(ctx context.Context, tx *sql.Tx, r *herald.Record) (*river.In
 			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inbound_webhooks (`+inboundWebhookColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			w.Name, w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform, cols.filters,
 			w.ResponseMode, cols.allowedIPs, cols.rateLimit, micros(w.CreatedAt), micros(w.UpdatedAt),
-			microsPtr(w.LastTriggeredAt)); err != nil {
+			microsPtr(w.LastTriggeredAt), w.BotToken); err != nil {
 			return nil, fmt.Errorf("insert inbound webhook: %w", err)
 		}
 	case r.InboundSecret != nil:
@@ -250,10 +250,11 @@ func importInbound(ctx context.Context, tx *sql.Tx, r *herald.Record) (*river.In
 			return nil, err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO invocations (`+invocationColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, contextText(inv.Context),
 			jsonText(inv.User), jsonText(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
-			micros(inv.CreatedAt), microsPtr(inv.StartedAt), microsPtr(inv.FinishedAt))
+			micros(inv.CreatedAt), microsPtr(inv.StartedAt), microsPtr(inv.FinishedAt), replyToText(inv.ReplyTo),
+			inv.ReplyStatus, inv.ReplyError)
 		if err != nil {
 			return nil, fmt.Errorf("insert invocation: %w", err)
 		}

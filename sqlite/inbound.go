@@ -12,7 +12,7 @@ import (
 )
 
 const inboundWebhookColumns = `name, agent, secret, description, enabled, provider, transform, filters,
-	response_mode, allowed_ips, rate_limit, created_at, updated_at, last_triggered_at`
+	response_mode, allowed_ips, rate_limit, created_at, updated_at, last_triggered_at, bot_token`
 
 const inboundRequestColumns = `id, webhook, at, source_ip, headers, body, event_type, verdict, reason, status,
 	invocation_id`
@@ -40,10 +40,10 @@ func (s *DB) CreateInboundWebhook(ctx context.Context, w *herald.InboundWebhook)
 			return effects{}, fmt.Errorf("select inbound webhook: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO inbound_webhooks (`+inboundWebhookColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			w.Name, w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform, cols.filters,
 			w.ResponseMode, cols.allowedIPs, cols.rateLimit, micros(w.CreatedAt), micros(w.UpdatedAt),
-			microsPtr(w.LastTriggeredAt)); err != nil {
+			microsPtr(w.LastTriggeredAt), w.BotToken); err != nil {
 			return effects{}, fmt.Errorf("insert inbound webhook: %w", err)
 		}
 		return effects{}, nil
@@ -96,9 +96,9 @@ func (s *DB) UpdateInboundWebhook(ctx context.Context, w *herald.InboundWebhook)
 	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
 		res, err := tx.ExecContext(ctx, `UPDATE inbound_webhooks SET agent = ?, secret = ?, description = ?,
 			enabled = ?, provider = ?, transform = ?, filters = ?, response_mode = ?, allowed_ips = ?,
-			rate_limit = ?, updated_at = ? WHERE name = ?`,
+			rate_limit = ?, updated_at = ?, bot_token = ? WHERE name = ?`,
 			w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform, cols.filters,
-			w.ResponseMode, cols.allowedIPs, cols.rateLimit, micros(w.UpdatedAt), w.Name)
+			w.ResponseMode, cols.allowedIPs, cols.rateLimit, micros(w.UpdatedAt), w.BotToken, w.Name)
 		if err != nil {
 			return effects{}, fmt.Errorf("update inbound webhook: %w", err)
 		}
@@ -324,7 +324,7 @@ func scanInboundWebhook(row scanner) (*herald.InboundWebhook, error) {
 		triggered                      sql.NullInt64
 	)
 	if err := row.Scan(&w.Name, &w.Agent, &w.Secret, &w.Description, &w.Enabled, &w.Provider, &transform, &filters,
-		&w.ResponseMode, &allowedIPs, &rateLimit, &created, &updated, &triggered); err != nil {
+		&w.ResponseMode, &allowedIPs, &rateLimit, &created, &updated, &triggered, &w.BotToken); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(transform), &w.Transform); err != nil {

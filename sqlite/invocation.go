@@ -16,7 +16,7 @@ import (
 )
 
 const invocationColumns = `id, agent, source, mode, status, message, context, user, room, response, actions,
-	error, duration_ms, created_at, started_at, finished_at`
+	error, duration_ms, created_at, started_at, finished_at, reply_to, reply_status, reply_error`
 
 // SaveAgent registers an agent with status "unknown" (p.Create) or updates
 // the name and runtime of an existing one, setting the fields of p.Input
@@ -102,10 +102,11 @@ func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationPara
 			return effects{}, fmt.Errorf("select invocation: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO invocations (`+invocationColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, contextText(inv.Context),
 			jsonText(inv.User), jsonText(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
-			micros(inv.CreatedAt), microsPtr(inv.StartedAt), microsPtr(inv.FinishedAt)); err != nil {
+			micros(inv.CreatedAt), microsPtr(inv.StartedAt), microsPtr(inv.FinishedAt), replyToText(inv.ReplyTo),
+			inv.ReplyStatus, inv.ReplyError); err != nil {
 			return effects{}, fmt.Errorf("insert invocation: %w", err)
 		}
 		_, jobs, err := s.publishSpecs(ctx, tx, p.Events, inv.CreatedAt)
@@ -175,6 +176,14 @@ func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (
 		if err != nil {
 			return effects{}, err
 		}
+		if o.Reply != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE invocations SET reply_status = ?, reply_error = '' WHERE id = ?`,
+				herald.ReplyPending, o.ID); err != nil {
+				return effects{}, fmt.Errorf("queue reply: %w", err)
+			}
+			inv.ReplyStatus, inv.ReplyError = herald.ReplyPending, ""
+			jobs = append(jobs, delivery.ReplyJobParams(o.ID, o.Reply.RunAt))
+		}
 		out = inv
 		return effects{jobs: jobs}, nil
 	})
@@ -243,11 +252,13 @@ func scanInvocation(row scanner) (*herald.Invocation, error) {
 		inv                 herald.Invocation
 		ctxText             string
 		user, room, actions sql.NullString
+		replyTo             sql.NullString
 		created             int64
 		started, finishedAt sql.NullInt64
 	)
 	if err := row.Scan(&inv.ID, &inv.Agent, &inv.Source, &inv.Mode, &inv.Status, &inv.Message, &ctxText,
-		&user, &room, &inv.Response, &actions, &inv.Error, &inv.DurationMS, &created, &started, &finishedAt); err != nil {
+		&user, &room, &inv.Response, &actions, &inv.Error, &inv.DurationMS, &created, &started, &finishedAt,
+		&replyTo, &inv.ReplyStatus, &inv.ReplyError); err != nil {
 		return nil, err
 	}
 	inv.Context = json.RawMessage(ctxText)
@@ -264,7 +275,41 @@ func scanInvocation(row scanner) (*herald.Invocation, error) {
 		}
 	}
 	inv.CreatedAt, inv.StartedAt, inv.FinishedAt = fromMicros(created), fromNull(started), fromNull(finishedAt)
+	if replyTo.Valid && replyTo.String != "" {
+		inv.ReplyTo = &herald.ReplyTarget{}
+		if err := json.Unmarshal([]byte(replyTo.String), inv.ReplyTo); err != nil {
+			return nil, fmt.Errorf("decode reply_to: %w", err)
+		}
+	}
 	return &inv, nil
+}
+
+// replyToText is an invocation's reply target for its column: NULL when
+// none.
+func replyToText(t *herald.ReplyTarget) any {
+	if t == nil {
+		return nil
+	}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return nil
+	}
+	return string(b)
+}
+
+// RecordReply sets an invocation's reply_status and reply_error.
+func (s *DB) RecordReply(ctx context.Context, p herald.RecordReplyParams) error {
+	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		res, err := tx.ExecContext(ctx, `UPDATE invocations SET reply_status = ?, reply_error = ? WHERE id = ?`,
+			p.Status, p.Error, p.InvocationID)
+		if err != nil {
+			return effects{}, fmt.Errorf("record reply: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return effects{}, herald.Errorf(herald.ENOTFOUND, "invocation %q not found", p.InvocationID)
+		}
+		return effects{}, nil
+	})
 }
 
 // contextText is an invocation's context for its column: {} when empty.

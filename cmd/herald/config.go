@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
 	"github.com/heraldhq/herald/monitor"
+	"github.com/heraldhq/herald/reply"
 	"github.com/heraldhq/herald/sqlite"
 )
 
@@ -51,6 +52,15 @@ type Config struct {
 	// RetrySchedule overrides the default retry schedule (1m, 5m, 15m, 1h,
 	// 6h) server-wide, as "1s,2s,5s". A webhook's own schedule wins.
 	RetrySchedule string
+	// DiscordAPIURL is the Discord API base URL replies are sent to
+	// (interaction follow-ups). Default https://discord.com/api/v10.
+	DiscordAPIURL string
+	// SlackAPIURL is the Slack Web API base URL (chat.postMessage).
+	// Default https://slack.com/api.
+	SlackAPIURL string
+	// TelegramAPIURL is the Telegram Bot API base URL (sendMessage).
+	// Default https://api.telegram.org.
+	TelegramAPIURL string
 	// MaxInFlightPerWebhook caps requests in flight per webhook on a node.
 	// Default 8.
 	MaxInFlightPerWebhook int
@@ -112,6 +122,9 @@ func DefaultConfig() Config {
 		LogFormat:             "text",
 		LogLevel:              "info",
 		MaxInFlightPerWebhook: 8,
+		DiscordAPIURL:         reply.DefaultDiscordAPI,
+		SlackAPIURL:           reply.DefaultSlackAPI,
+		TelegramAPIURL:        reply.DefaultTelegramAPI,
 		Workers:               100,
 		MaxBodyBytes:          1 << 20,
 		PollInterval:          50 * time.Millisecond,
@@ -152,6 +165,13 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.Schedule(); err != nil {
 		return fmt.Errorf("retry-schedule: %w", err)
+	}
+	for _, f := range []struct{ flag, value string }{
+		{"discord-api-url", c.DiscordAPIURL}, {"slack-api-url", c.SlackAPIURL}, {"telegram-api-url", c.TelegramAPIURL},
+	} {
+		if u, err := url.Parse(f.value); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("%s: must be an http(s) URL, got %q", f.flag, f.value)
+		}
 	}
 	if c.MaxInFlightPerWebhook < 1 {
 		return fmt.Errorf("max-in-flight-per-webhook: must be at least 1, got %d", c.MaxInFlightPerWebhook)
@@ -242,6 +262,9 @@ func (c *Config) bindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.AllowPrivateTargets, "allow-private-targets", c.AllowPrivateTargets, "let deliveries reach loopback and private addresses (development)")
 	fs.BoolVar(&c.AllowExecRuntime, "allow-exec-runtime", c.AllowExecRuntime, "let agents have exec runtimes, which run programs on this host")
 	fs.StringVar(&c.RetrySchedule, "retry-schedule", c.RetrySchedule, "server-wide retry schedule, e.g. 1s,2s,5s (default 1m,5m,15m,1h,6h)")
+	fs.StringVar(&c.DiscordAPIURL, "discord-api-url", c.DiscordAPIURL, "Discord API base URL for replies to interactions")
+	fs.StringVar(&c.SlackAPIURL, "slack-api-url", c.SlackAPIURL, "Slack Web API base URL for replies (chat.postMessage)")
+	fs.StringVar(&c.TelegramAPIURL, "telegram-api-url", c.TelegramAPIURL, "Telegram Bot API base URL for replies (sendMessage)")
 	fs.IntVar(&c.MaxInFlightPerWebhook, "max-in-flight-per-webhook", c.MaxInFlightPerWebhook, "requests in flight per webhook per node")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "delivery workers per node")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted")

@@ -42,7 +42,7 @@ func newInboundCmd(o *cliOptions) *cobra.Command {
 type inboundFlags struct {
 	name, agent, secret, description   string
 	template, condition, responseMode  string
-	rateLimit, provider                string
+	rateLimit, provider, botToken      string
 	contexts, include, exclude, allowd []string
 	disabled, enabled                  bool
 }
@@ -55,6 +55,7 @@ func (f *inboundFlags) register(cmd *cobra.Command, update bool) {
 	}
 	fs.StringVar(&f.agent, "agent", "", "the agent that receives the messages")
 	fs.StringVar(&f.secret, "secret", "", "the secret senders present: for provider discord the application's hex public key, for telegram the secret_token (default on create: a generated whsec_ secret; for telegram 64 hex digits)")
+	fs.StringVar(&f.botToken, "bot-token", "", "the platform bot token replies are sent with (Slack chat.postMessage, Telegram sendMessage); write-only, '' removes it")
 	fs.StringVar(&f.description, "description", "", "a description")
 	fs.StringVar(&f.provider, "provider", "", "how requests are verified: generic, github, slack, discord, telegram, stripe or standard (default: the platform for a webhook named github, slack, discord or telegram, else generic)")
 	fs.StringVar(&f.template, "template", "", "Jinja2 message template, such as 'Alert: {{alert_name}} on {{instance}}'")
@@ -89,6 +90,7 @@ func (f *inboundFlags) apply(cmd *cobra.Command, in *herald.InboundWebhookInput)
 	str("name", f.name, &in.Name)
 	str("agent", f.agent, &in.Agent)
 	str("secret", f.secret, &in.Secret)
+	str("bot-token", f.botToken, &in.BotToken)
 	str("description", f.description, &in.Description)
 	str("provider", f.provider, &in.Provider)
 	str("response-mode", f.responseMode, &in.ResponseMode)
@@ -209,7 +211,11 @@ func newInboundCreateCmd(o *cliOptions) *cobra.Command {
 			return o.emit(cmd, wh, func(w io.Writer) {
 				fmt.Fprintf(w, "Created inbound webhook %s; external services POST to %s/api/webhooks/%s\n\n", wh.Name, o.baseURL, wh.Name)
 				tableFields(w, inboundFields(wh))
-				fmt.Fprintf(w, "\nSecret (shown once; senders send it as X-Webhook-Secret):\n\n    %s\n", wh.Secret)
+				how := "senders send it as X-Webhook-Secret"
+				if wh.Provider != "" && wh.Provider != "generic" {
+					how = "set it as the " + wh.Provider + " signing secret, token or key; see docs/integrations.md"
+				}
+				fmt.Fprintf(w, "\nSecret (shown once; %s):\n\n    %s\n", how, wh.Secret)
 			})
 		}),
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/heraldhq/herald/invoke"
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/monitor"
+	"github.com/heraldhq/herald/reply"
 	"github.com/heraldhq/herald/runtime"
 )
 
@@ -124,7 +125,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:       m.Logger.With("component", "queue"),
 		// The heartbeat monitor and the alert evaluator, run once per
 		// cluster by the queue's leader (none on the api role).
-		Queues: mergeQueues(monitor.Queues(), invoke.Queues()),
+		Queues: mergeQueues(monitor.Queues(), invoke.Queues(), reply.Queues()),
 		PeriodicJobs: append(monitor.PeriodicJobs(monitor.Config{HeartbeatTimeout: cfg.HeartbeatTimeout, AlertInterval: cfg.AlertInterval}),
 			monitor.PruneJob(cfg.InboundLogRetention)),
 	})
@@ -155,6 +156,19 @@ func (m *Main) Run(ctx context.Context) error {
 		AllowExec: cfg.AllowExecRuntime,
 	}
 	invoke.Register(workers, m.Invoker)
+	// Replies to platforms (Slack, Telegram, Discord), queued with the
+	// invocations' outcomes.
+	reply.Register(workers, &reply.Worker{
+		Store:       m.Store,
+		Client:      delivery.NewHTTPClient(cfg.AllowPrivateTargets),
+		DiscordAPI:  cfg.DiscordAPIURL,
+		SlackAPI:    cfg.SlackAPIURL,
+		TelegramAPI: cfg.TelegramAPIURL,
+		AllowHTTP:   cfg.AllowHTTP,
+		Schedule:    schedule,
+		UserAgent:   "Herald/" + Version,
+		Logger:      m.Logger.With("component", "reply"),
+	})
 	m.Metrics.RegisterQueueDepth(m.Store.QueueDepth)
 	if err := m.ensureAdminKey(ctx); err != nil {
 		return err

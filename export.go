@@ -25,9 +25,10 @@ type Record struct {
 	// InboundWebhook carries the named webhook's secret.
 	InboundWebhook *InboundWebhook        `json:"inbound_webhook,omitempty"`
 	InboundSecret  *ExportedInboundSecret `json:"inbound_secret,omitempty"`
-	Invocation     *Invocation            `json:"invocation,omitempty"`
-	InboundRequest *InboundRequest        `json:"inbound_request,omitempty"`
-	InboundClaim   *InboundClaim          `json:"inbound_claim,omitempty"`
+	// Invocation carries the invocation's reply target.
+	Invocation     *ExportedInvocation `json:"invocation,omitempty"`
+	InboundRequest *InboundRequest     `json:"inbound_request,omitempty"`
+	InboundClaim   *InboundClaim       `json:"inbound_claim,omitempty"`
 }
 
 // ExportedInboundSecret is the secret of a built-in inbound endpoint
@@ -64,6 +65,48 @@ type ExportedDelivery struct {
 	WebhookName string `json:"webhook_name"`
 }
 
+// ExportedInvocation is an invocation with its reply target, which the API
+// never shows. The embedded Invocation's own ReplyTo is not exported: an
+// import stores this ReplyTo.
+type ExportedInvocation struct {
+	Invocation
+	ReplyTo *ReplyTarget `json:"reply_to,omitempty"`
+}
+
+// ExportInvocation returns inv as an export record carries it, with its
+// reply target.
+func ExportInvocation(inv *Invocation) *ExportedInvocation {
+	return &ExportedInvocation{Invocation: *inv, ReplyTo: inv.ReplyTo}
+}
+
+// Stored returns the invocation an import stores: the embedded one with
+// ReplyTo as its reply target.
+func (e *ExportedInvocation) Stored() *Invocation {
+	inv := e.Invocation
+	inv.ReplyTo = e.ReplyTo
+	return &inv
+}
+
+// PendingReply reports whether the invocation's reply was still to be sent
+// when it was exported: it is finished (completed, failed or timeout), has
+// a reply target and reply_status "pending". runAt is when the reply is
+// due, as FinishInvocation queues it: the target's Delay after the
+// invocation was created, or the zero time for now.
+func (e *ExportedInvocation) PendingReply() (runAt time.Time, ok bool) {
+	switch e.Status {
+	case InvocationCompleted, InvocationFailed, InvocationTimeout:
+	default:
+		return time.Time{}, false
+	}
+	if e.ReplyTo == nil || e.ReplyStatus != ReplyPending {
+		return time.Time{}, false
+	}
+	if d := time.Duration(e.ReplyTo.Delay); d > 0 {
+		runAt = e.CreatedAt.Add(d)
+	}
+	return runAt, true
+}
+
 // ExportedLogs is a chunk of one agent's log lines, in the order
 // Store.ExportAgentData reads them.
 type ExportedLogs struct {
@@ -94,7 +137,9 @@ type ExportedPoints struct {
 //     deployment's history); so are claims, by scope and id.
 //   - A newly stored invocation with status "queued" gets a queued job
 //     that runs it, as a pending delivery does; one "running" is stored
-//     as it is.
+//     as it is. A newly stored finished one whose reply is pending (see
+//     ExportedInvocation.PendingReply) gets a queued job that sends its
+//     reply.
 //   - Log lines and metric points have no ID. They are appended per agent
 //     in export order, so a chunk stores only its rows past those the
 //     agent holds already: with n stored, rows at positions Offset+i < n

@@ -17,7 +17,8 @@ import (
 // already present keep their values (INSERT OR IGNORE), and chunks of log
 // lines and metric points store only the rows past those their agent
 // holds (see herald.ImportParams), so an import can be run again; every
-// newly stored pending delivery and queued invocation gets a queued job.
+// newly stored pending delivery, queued invocation and finished invocation
+// with a pending reply gets a queued job.
 func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -222,7 +223,7 @@ func importAlert(ctx context.Context, tx *sql.Tx, r *herald.AlertRule) error {
 
 // importInbound stores a record of the inbound tables unless it is
 // present, and returns the job that runs a newly stored queued
-// invocation.
+// invocation, or sends the pending reply of a newly stored finished one.
 func importInbound(ctx context.Context, tx *sql.Tx, r *herald.Record) (*river.InsertManyParams, error) {
 	switch {
 	case r.InboundWebhook != nil:
@@ -244,7 +245,7 @@ func importInbound(ctx context.Context, tx *sql.Tx, r *herald.Record) (*river.In
 			return nil, fmt.Errorf("insert inbound secret: %w", err)
 		}
 	case r.Invocation != nil:
-		inv := r.Invocation
+		inv := r.Invocation.Stored()
 		actions, err := actionsText(inv.Actions)
 		if err != nil {
 			return nil, err
@@ -258,8 +259,15 @@ func importInbound(ctx context.Context, tx *sql.Tx, r *herald.Record) (*river.In
 		if err != nil {
 			return nil, fmt.Errorf("insert invocation: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n > 0 && inv.Status == herald.InvocationQueued {
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil, nil
+		}
+		if inv.Status == herald.InvocationQueued {
 			return &river.InsertManyParams{Args: delivery.InvokeArgs{InvocationID: inv.ID}}, nil
+		}
+		if runAt, ok := r.Invocation.PendingReply(); ok {
+			job := delivery.ReplyJobParams(inv.ID, runAt)
+			return &job, nil
 		}
 	case r.InboundRequest != nil:
 		q := r.InboundRequest

@@ -240,7 +240,7 @@ func exportInbound(ctx context.Context, store herald.Store, write func(*herald.R
 	err = store.ExportInbound(ctx, herald.InboundExportParams{
 		Invocations: func(invs []*herald.Invocation) error {
 			for _, inv := range invs {
-				if err := write(&herald.Record{Invocation: inv}); err != nil {
+				if err := write(&herald.Record{Invocation: herald.ExportInvocation(inv)}); err != nil {
 					return err
 				}
 			}

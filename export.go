@@ -93,12 +93,7 @@ func (e *ExportedInvocation) Stored() *Invocation {
 // due, as FinishInvocation queues it: the target's Delay after the
 // invocation was created, or the zero time for now.
 func (e *ExportedInvocation) PendingReply() (runAt time.Time, ok bool) {
-	switch e.Status {
-	case InvocationCompleted, InvocationFailed, InvocationTimeout:
-	default:
-		return time.Time{}, false
-	}
-	if e.ReplyTo == nil || e.ReplyStatus != ReplyPending {
+	if !e.Finished() || e.ReplyTo == nil || e.ReplyStatus != ReplyPending {
 		return time.Time{}, false
 	}
 	if d := time.Duration(e.ReplyTo.Delay); d > 0 {

@@ -256,3 +256,27 @@ type Invoker interface {
 	// that waited its timeout for a free slot EUNAVAILABLE.
 	Invoke(ctx context.Context, p InvokeParams) (*Invocation, error)
 }
+
+// Finished reports whether the invocation's status is final: completed,
+// failed or timeout.
+func (inv *Invocation) Finished() bool {
+	switch inv.Status {
+	case InvocationCompleted, InvocationFailed, InvocationTimeout:
+		return true
+	}
+	return false
+}
+
+// ApplyOutcome sets the invocation's status, response, error and duration
+// from o, finished at now (and started then too, when it never started).
+func (inv *Invocation) ApplyOutcome(o InvocationOutcome, now time.Time) {
+	inv.Status, inv.Error, inv.DurationMS = o.Status, o.Error, o.DurationMS
+	inv.Response, inv.Actions = "", nil
+	if o.Response != nil {
+		inv.Response, inv.Actions = o.Response.Response, o.Response.Actions
+	}
+	if inv.StartedAt == nil {
+		inv.StartedAt = &now
+	}
+	inv.FinishedAt = &now
+}

@@ -158,10 +158,10 @@ func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (
 		if err != nil {
 			return effects{}, err
 		}
-		if finished(inv.Status) {
+		if inv.Finished() {
 			return effects{}, herald.Errorf(herald.ECONFLICT, "invocation %q is %s already", o.ID, inv.Status)
 		}
-		applyOutcome(inv, o, now)
+		inv.ApplyOutcome(o, now)
 		actions, err := actionsText(inv.Actions)
 		if err != nil {
 			return effects{}, err
@@ -191,29 +191,6 @@ func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (
 		return nil, err
 	}
 	return out, nil
-}
-
-// finished reports whether an invocation status is final.
-func finished(status string) bool {
-	switch status {
-	case herald.InvocationCompleted, herald.InvocationFailed, herald.InvocationTimeout:
-		return true
-	}
-	return false
-}
-
-// applyOutcome sets an invocation's fields from its outcome, finished at
-// now.
-func applyOutcome(inv *herald.Invocation, o herald.InvocationOutcome, now time.Time) {
-	inv.Status, inv.Error, inv.DurationMS = o.Status, o.Error, o.DurationMS
-	inv.Response, inv.Actions = "", nil
-	if o.Response != nil {
-		inv.Response, inv.Actions = o.Response.Response, o.Response.Actions
-	}
-	if inv.StartedAt == nil {
-		inv.StartedAt = &now
-	}
-	inv.FinishedAt = &now
 }
 
 // Invocation returns one invocation.

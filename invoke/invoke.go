@@ -366,11 +366,22 @@ const interruptedGrace = 30 * time.Second
 // then the job waits, so a run still going finishes it instead. It is never
 // run a second time.
 func (s *Service) recoverRunning(ctx context.Context, inv *herald.Invocation) error {
+	wait, err := s.interruptStale(ctx, inv)
+	if wait > 0 {
+		return river.JobSnooze(wait)
+	}
+	return err
+}
+
+// interruptStale fails a running invocation as interrupted once its
+// runtime's timeout and interruptedGrace have passed since it started;
+// before that it returns how long is left.
+func (s *Service) interruptStale(ctx context.Context, inv *herald.Invocation) (time.Duration, error) {
 	a, err := s.Store.Agent(ctx, inv.Agent)
 	if herald.ErrorCode(err) == herald.ENOTFOUND {
 		a, err = &herald.Agent{ID: inv.Agent}, nil
 	} else if err != nil {
-		return fmt.Errorf("load agent: %w", err)
+		return 0, fmt.Errorf("load agent: %w", err)
 	}
 	rt := herald.Runtime{TimeoutSeconds: herald.MaxRuntimeTimeoutSeconds}
 	if a.Runtime != nil {
@@ -382,14 +393,80 @@ func (s *Service) recoverRunning(ctx context.Context, inv *herald.Invocation) er
 		deadline = inv.StartedAt.Add(time.Duration(rt.TimeoutSeconds)*time.Second + interruptedGrace)
 	}
 	if wait := deadline.Sub(s.Clock.Now()); wait > 0 {
-		return river.JobSnooze(wait)
+		return wait, nil
 	}
 	_, err = s.finish(context.WithoutCancel(ctx), a, inv, herald.InvocationOutcome{
 		Status: herald.InvocationFailed, Error: "interrupted: the node running it stopped before it finished",
 	}, 0)
 	if herald.ErrorCode(err) == herald.ECONFLICT {
-		return nil // the run finished it meanwhile
+		return 0, nil // the run finished it meanwhile
 	}
+	return 0, err
+}
+
+// Sweep fails every running invocation whose run cannot still be going
+// (see interruptStale): sync invocations, which have no job to rescue them,
+// left running by a node that died. It returns how many it failed.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	s.init()
+	failed, skip := 0, 0
+	for {
+		invs, _, err := s.Store.ListInvocations(ctx, herald.InvocationFilter{
+			Status: herald.InvocationRunning, Skip: skip, Limit: herald.MaxLimit,
+		})
+		if err != nil {
+			return failed, fmt.Errorf("list running invocations: %w", err)
+		}
+		for _, inv := range invs {
+			wait, err := s.interruptStale(ctx, inv)
+			if err != nil {
+				return failed, err
+			}
+			if wait > 0 {
+				skip++ // still running: the next page starts after it
+			} else {
+				failed++
+			}
+		}
+		if len(invs) < herald.MaxLimit {
+			return failed, nil
+		}
+	}
+}
+
+// SweepInterval is how often the cluster's leader sweeps interrupted
+// invocations.
+const SweepInterval = time.Minute
+
+// SweepArgs is the River job of one sweep.
+type SweepArgs struct{}
+
+// Kind names the job in River.
+func (SweepArgs) Kind() string { return "herald.invocation_sweep" }
+
+// InsertOpts puts sweeps on delivery.InvokeQueue with one attempt: the next
+// one comes SweepInterval later.
+func (SweepArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: delivery.InvokeQueue, MaxAttempts: 1}
+}
+
+// SweepJob is the River periodic job that sweeps every SweepInterval, for
+// delivery.QueueConfig.PeriodicJobs; River runs periodic jobs on the
+// elected leader only.
+func SweepJob() *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(SweepInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil }, nil)
+}
+
+// SweepWorker runs sweeps for Service.
+type SweepWorker struct {
+	river.WorkerDefaults[SweepArgs]
+	Service *Service
+}
+
+// Work runs one sweep.
+func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
+	_, err := w.Service.Sweep(ctx)
 	return err
 }
 
@@ -398,7 +475,8 @@ func (s *Service) recoverRunning(ctx context.Context, inv *herald.Invocation) er
 // DefaultQueueWorkers (100) workers.
 func Queues() map[string]int { return map[string]int{delivery.InvokeQueue: DefaultQueueWorkers} }
 
-// Register adds a Worker for s to workers.
+// Register adds a Worker and a SweepWorker for s to workers.
 func Register(workers *river.Workers, s *Service) {
 	river.AddWorker(workers, &Worker{Service: s})
+	river.AddWorker(workers, &SweepWorker{Service: s})
 }

@@ -351,3 +351,41 @@ func TestRescuedRunningInvocation(t *testing.T) {
 		t.Fatalf("runtime called %d times, want 0", calls.Load())
 	}
 }
+
+// TestSweepInterruptedSyncInvocations fails the sync invocations a dead node
+// left running once their runs cannot still be going, and leaves the
+// others alone.
+func TestSweepInterruptedSyncInvocations(t *testing.T) {
+	s, db := newService(t)
+	saveAgent(t, db, "bot", &herald.Runtime{Type: herald.RuntimeEcho, TimeoutSeconds: 60})
+	ctx := context.Background()
+	start := func(id string, ago time.Duration) {
+		t.Helper()
+		inv := &herald.Invocation{ID: id, Agent: "bot", Source: "generic", Mode: herald.ResponseSync,
+			Status: herald.InvocationQueued, Message: "x", Context: json.RawMessage(`{}`), CreatedAt: time.Now().Add(-ago)}
+		if err := db.CreateInvocation(ctx, herald.CreateInvocationParams{Invocation: inv}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.StartInvocation(ctx, id, time.Now().Add(-ago)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start("inv_stale", 2*time.Hour)
+	start("inv_live", 5*time.Second)
+	n, err := s.Sweep(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v; want 1", n, err)
+	}
+	for id, want := range map[string]string{"inv_stale": herald.InvocationFailed, "inv_live": herald.InvocationRunning} {
+		got, err := db.Invocation(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != want {
+			t.Errorf("%s: %s, want %s", id, got.Status, want)
+		}
+	}
+	if tt := types(events(t, db)); len(tt) == 0 || tt[len(tt)-1] != "agent.failed" {
+		t.Fatalf("events %v, want agent.failed last", tt)
+	}
+}

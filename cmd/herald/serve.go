@@ -127,7 +127,7 @@ func (m *Main) Run(ctx context.Context) error {
 		// cluster by the queue's leader (none on the api role).
 		Queues: mergeQueues(monitor.Queues(), invoke.Queues(), reply.Queues()),
 		PeriodicJobs: append(monitor.PeriodicJobs(monitor.Config{HeartbeatTimeout: cfg.HeartbeatTimeout, AlertInterval: cfg.AlertInterval}),
-			monitor.PruneJob(cfg.InboundLogRetention)),
+			monitor.PruneJob(cfg.InboundLogRetention), invoke.SweepJob()),
 	})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)

@@ -98,7 +98,9 @@ func (s *Service) init() {
 //
 // In sync mode it first takes one of the agent's slots, waiting up to the
 // runtime's timeout (EUNAVAILABLE "agent is busy" past it; nothing is
-// recorded then), then records the invocation and runs it. The run and
+// recorded then, unless p.ReplyTo is set: then the invocation is recorded
+// and returned as failed, like a failed run, and its reply says so), then
+// records the invocation and runs it. The run and
 // the records it makes do not end with ctx: a caller that hangs up does
 // not cancel the agent's work, which stays bounded by its timeout.
 //
@@ -128,12 +130,20 @@ func (s *Service) Invoke(ctx context.Context, p herald.InvokeParams) (*herald.In
 	rt := *a.Runtime
 	rt.Normalize()
 
+	var busy error
 	if mode == herald.ResponseSync {
 		release, err := s.acquire(ctx, a.ID, rt)
-		if err != nil {
+		if err != nil && p.ReplyTo == nil {
 			return nil, err
 		}
-		defer release()
+		if err != nil {
+			// Someone waits on the platform (a Discord interaction):
+			// record the call as failed, so that the answer or the reply
+			// tells them, instead of leaving them waiting.
+			busy = err
+		} else {
+			defer release()
+		}
 	}
 
 	inv, err := newInvocation(p, a.ID, mode, s.Clock.Now())
@@ -150,6 +160,9 @@ func (s *Service) Invoke(ctx context.Context, p herald.InvokeParams) (*herald.In
 	}
 	if mode == herald.ResponseAsync {
 		return inv, nil
+	}
+	if busy != nil {
+		return s.finish(wctx, a, inv, herald.InvocationOutcome{Status: herald.InvocationFailed, Error: herald.ErrorMessage(busy)}, 0)
 	}
 	started, err := s.Store.StartInvocation(wctx, inv.ID, s.Clock.Now())
 	if err != nil {

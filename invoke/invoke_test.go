@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -387,5 +388,28 @@ func TestSweepInterruptedSyncInvocations(t *testing.T) {
 	}
 	if tt := types(events(t, db)); len(tt) == 0 || tt[len(tt)-1] != "agent.failed" {
 		t.Fatalf("events %v, want agent.failed last", tt)
+	}
+}
+
+// TestBusyAgentWithReplyTarget records a call to a busy agent as failed
+// when someone waits for the answer on the platform, and queues its reply.
+func TestBusyAgentWithReplyTarget(t *testing.T) {
+	s, db := newService(t)
+	saveAgent(t, db, "busy", &herald.Runtime{Type: herald.RuntimeEcho, TimeoutSeconds: 1, MaxConcurrency: 1})
+	ctx := context.Background()
+	release, err := s.Limiter.Acquire(ctx, "busy", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	before, _ := db.QueueDepth(ctx)
+	inv, err := s.Invoke(ctx, herald.InvokeParams{Agent: "busy", Message: "x", ReplyTo: &herald.ReplyTarget{
+		Provider: herald.ProviderDiscord, Webhook: "discord", ApplicationID: "app", Token: "tok",
+	}})
+	if err != nil || inv == nil || inv.Status != herald.InvocationFailed || !strings.Contains(inv.Error, "busy") {
+		t.Fatalf("busy call with a reply target: %+v, %v; want a failed invocation", inv, err)
+	}
+	if after, _ := db.QueueDepth(ctx); after != before+1 || inv.ReplyStatus != herald.ReplyPending {
+		t.Fatalf("reply: queue %d → %d, status %q; want one queued reply", before, after, inv.ReplyStatus)
 	}
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"maps"
-	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/provider"
@@ -99,7 +100,7 @@ func checkSecret(r *http.Request, secret string, body []byte) error {
 type inboundCache struct {
 	mu       sync.Mutex
 	programs map[string]cachedProgram
-	limiters map[string]*tokenBucket
+	limiters map[string]*bucket
 }
 
 // cachedProgram is a compiled program and the settings it came from.
@@ -156,7 +157,8 @@ func (c *inboundCache) forget(name string) {
 	c.mu.Unlock()
 }
 
-// allow takes a token from wh's bucket; when none is left it returns how
+// allow takes a token from wh's bucket (golang.org/x/time/rate: Requests
+// tokens, refilled at Requests per Per); when none is left it returns how
 // long until one is. Webhooks without a rate limit always pass.
 func (c *inboundCache) allow(wh *herald.InboundWebhook, now time.Time) (bool, time.Duration) {
 	if wh.RateLimit == nil || wh.RateLimit.Requests <= 0 || wh.RateLimit.Per <= 0 {
@@ -165,36 +167,24 @@ func (c *inboundCache) allow(wh *herald.InboundWebhook, now time.Time) (bool, ti
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.limiters == nil {
-		c.limiters = map[string]*tokenBucket{}
+		c.limiters = map[string]*bucket{}
 	}
 	b := c.limiters[wh.Name]
-	if b == nil || b.burst != float64(wh.RateLimit.Requests) || b.per != time.Duration(wh.RateLimit.Per) {
-		b = &tokenBucket{burst: float64(wh.RateLimit.Requests), per: time.Duration(wh.RateLimit.Per), tokens: float64(wh.RateLimit.Requests), last: now}
+	if b == nil || b.limit != *wh.RateLimit {
+		every := rate.Limit(float64(wh.RateLimit.Requests) / time.Duration(wh.RateLimit.Per).Seconds())
+		b = &bucket{limit: *wh.RateLimit, lim: rate.NewLimiter(every, wh.RateLimit.Requests)}
 		c.limiters[wh.Name] = b
 	}
-	return b.take(now)
+	r := b.lim.ReserveN(now, 1)
+	if wait := r.DelayFrom(now); wait > 0 {
+		r.CancelAt(now)
+		return false, wait
+	}
+	return true, 0
 }
 
-// tokenBucket holds up to burst tokens, refilled at burst per per.
-type tokenBucket struct {
-	burst  float64
-	per    time.Duration
-	tokens float64
-	last   time.Time
-}
-
-// take refills the bucket up to now and takes a token, or reports how
-// long until one is there.
-func (b *tokenBucket) take(now time.Time) (bool, time.Duration) {
-	rate := b.burst / b.per.Seconds() // tokens per second
-	if dt := now.Sub(b.last).Seconds(); dt > 0 {
-		b.tokens = math.Min(b.burst, b.tokens+dt*rate)
-		b.last = now
-	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
-	}
-	wait := time.Duration((1 - b.tokens) / rate * float64(time.Second))
-	return false, wait
+// bucket is a webhook's rate limiter and the settings it was made for.
+type bucket struct {
+	limit herald.RateLimit
+	lim   *rate.Limiter
 }

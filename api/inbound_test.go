@@ -367,17 +367,18 @@ func TestInboundGuards(t *testing.T) {
 
 func TestTokenBucket(t *testing.T) {
 	now := time.Unix(0, 0)
-	b := &tokenBucket{burst: 2, per: 10 * time.Second, tokens: 2, last: now}
+	var c inboundCache
+	wh := &herald.InboundWebhook{Name: "limited", RateLimit: &herald.RateLimit{Requests: 2, Per: herald.Duration(10 * time.Second)}}
 	for i := 0; i < 2; i++ {
-		if ok, _ := b.take(now); !ok {
+		if ok, _ := c.allow(wh, now); !ok {
 			t.Fatal("burst refused")
 		}
 	}
-	ok, wait := b.take(now)
+	ok, wait := c.allow(wh, now)
 	if ok || wait != 5*time.Second {
 		t.Fatalf("empty bucket: %v %s", ok, wait)
 	}
-	if ok, _ := b.take(now.Add(5 * time.Second)); !ok {
+	if ok, _ := c.allow(wh, now.Add(5*time.Second)); !ok {
 		t.Fatal("refill refused")
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/internal/sqlcol"
 )
 
 // Import stores exported records as they are, in one transaction. Rows
@@ -250,13 +251,13 @@ func importInbound(ctx context.Context, tx pgx.Tx, r *herald.Record) (*river.Ins
 		}
 	case r.Invocation != nil:
 		inv := r.Invocation.Stored()
-		actions, err := actionsArg(inv.Actions)
+		actions, err := sqlcol.Actions(inv.Actions)
 		if err != nil {
 			return nil, err
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO invocations (`+invocationColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO NOTHING`,
-			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, contextArg(inv.Context),
+			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, sqlcol.Object(inv.Context),
 			jsonArg(inv.User), jsonArg(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
 			inv.CreatedAt, inv.StartedAt, inv.FinishedAt, replyToArg(inv.ReplyTo), inv.ReplyStatus, inv.ReplyError)
 		if err != nil {

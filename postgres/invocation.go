@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/internal/sqlcol"
 )
 
 const invocationColumns = `id, agent, source, mode, status, message, context, "user", room, response, actions,
@@ -96,14 +96,14 @@ func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationPara
 		inv.CreatedAt = s.clock.Now()
 	}
 	inv.CreatedAt = inv.CreatedAt.UTC().Truncate(time.Microsecond)
-	actions, err := actionsArg(inv.Actions)
+	actions, err := sqlcol.Actions(inv.Actions)
 	if err != nil {
 		return err
 	}
 	return s.inTx(ctx, "create invocation", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO invocations (`+invocationColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO NOTHING`,
-			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, contextArg(inv.Context),
+			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, sqlcol.Object(inv.Context),
 			jsonArg(inv.User), jsonArg(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
 			inv.CreatedAt, inv.StartedAt, inv.FinishedAt, replyToArg(inv.ReplyTo), inv.ReplyStatus, inv.ReplyError)
 		if err != nil {
@@ -161,7 +161,7 @@ func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (
 			return herald.Errorf(herald.ECONFLICT, "invocation %q is %s already", o.ID, inv.Status)
 		}
 		inv.ApplyOutcome(o, now)
-		actions, err := actionsArg(inv.Actions)
+		actions, err := sqlcol.Actions(inv.Actions)
 		if err != nil {
 			return err
 		}
@@ -246,7 +246,7 @@ func scanInvocation(row scanner, after ...any) (*herald.Invocation, error) {
 	}
 	if actions != nil {
 		var err error
-		if inv.Actions, err = decodeActions(*actions); err != nil {
+		if inv.Actions, err = sqlcol.DecodeActions(*actions); err != nil {
 			return nil, err
 		}
 	}
@@ -284,37 +284,4 @@ func (s *DB) RecordReply(ctx context.Context, p herald.RecordReplyParams) error 
 		return herald.Errorf(herald.ENOTFOUND, "invocation %q not found", p.InvocationID)
 	}
 	return nil
-}
-
-// contextArg is an invocation's context for its json column: {} when
-// empty.
-func contextArg(b json.RawMessage) string {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return "{}"
-	}
-	return string(b)
-}
-
-// actionsArg is an invocation's actions for the nullable json actions
-// column, sent as text: their JSON array, or NULL when there are none.
-func actionsArg(actions []herald.Action) (any, error) {
-	if len(actions) == 0 {
-		return nil, nil
-	}
-	b, err := json.Marshal(actions)
-	if err != nil {
-		return nil, fmt.Errorf("encode actions: %w", err)
-	}
-	return string(b), nil
-}
-
-// decodeActions reads stored actions, keeping numbers as json.Number.
-func decodeActions(s string) ([]herald.Action, error) {
-	var out []herald.Action
-	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
-	dec.UseNumber()
-	if err := dec.Decode(&out); err != nil {
-		return nil, fmt.Errorf("decode actions: %w", err)
-	}
-	return out, nil
 }

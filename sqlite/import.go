@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/internal/sqlcol"
 )
 
 // Import stores exported records as they are, in one transaction. Rows
@@ -246,13 +247,13 @@ func importInbound(ctx context.Context, tx *sql.Tx, r *herald.Record) (*river.In
 		}
 	case r.Invocation != nil:
 		inv := r.Invocation.Stored()
-		actions, err := actionsText(inv.Actions)
+		actions, err := sqlcol.Actions(inv.Actions)
 		if err != nil {
 			return nil, err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO invocations (`+invocationColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, contextText(inv.Context),
+			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, sqlcol.Object(inv.Context),
 			jsonText(inv.User), jsonText(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
 			micros(inv.CreatedAt), microsPtr(inv.StartedAt), microsPtr(inv.FinishedAt), replyToText(inv.ReplyTo),
 			inv.ReplyStatus, inv.ReplyError)

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/internal/sqlcol"
 )
 
 const invocationColumns = `id, agent, source, mode, status, message, context, user, room, response, actions,
@@ -89,7 +89,7 @@ func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationPara
 		inv.CreatedAt = s.clock.Now()
 	}
 	inv.CreatedAt = inv.CreatedAt.UTC().Truncate(time.Microsecond)
-	actions, err := actionsText(inv.Actions)
+	actions, err := sqlcol.Actions(inv.Actions)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationPara
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO invocations (`+invocationColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, contextText(inv.Context),
+			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, sqlcol.Object(inv.Context),
 			jsonText(inv.User), jsonText(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
 			micros(inv.CreatedAt), microsPtr(inv.StartedAt), microsPtr(inv.FinishedAt), replyToText(inv.ReplyTo),
 			inv.ReplyStatus, inv.ReplyError); err != nil {
@@ -162,7 +162,7 @@ func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (
 			return effects{}, herald.Errorf(herald.ECONFLICT, "invocation %q is %s already", o.ID, inv.Status)
 		}
 		inv.ApplyOutcome(o, now)
-		actions, err := actionsText(inv.Actions)
+		actions, err := sqlcol.Actions(inv.Actions)
 		if err != nil {
 			return effects{}, err
 		}
@@ -247,7 +247,7 @@ func scanInvocation(row scanner) (*herald.Invocation, error) {
 	}
 	if actions.Valid {
 		var err error
-		if inv.Actions, err = decodeActions(actions.String); err != nil {
+		if inv.Actions, err = sqlcol.DecodeActions(actions.String); err != nil {
 			return nil, err
 		}
 	}
@@ -287,36 +287,4 @@ func (s *DB) RecordReply(ctx context.Context, p herald.RecordReplyParams) error 
 		}
 		return effects{}, nil
 	})
-}
-
-// contextText is an invocation's context for its column: {} when empty.
-func contextText(b json.RawMessage) string {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return "{}"
-	}
-	return string(b)
-}
-
-// actionsText is an invocation's actions for the nullable actions column:
-// their JSON array, or NULL when there are none.
-func actionsText(actions []herald.Action) (any, error) {
-	if len(actions) == 0 {
-		return nil, nil
-	}
-	b, err := json.Marshal(actions)
-	if err != nil {
-		return nil, fmt.Errorf("encode actions: %w", err)
-	}
-	return string(b), nil
-}
-
-// decodeActions reads stored actions, keeping numbers as json.Number.
-func decodeActions(s string) ([]herald.Action, error) {
-	var out []herald.Action
-	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
-	dec.UseNumber()
-	if err := dec.Decode(&out); err != nil {
-		return nil, fmt.Errorf("decode actions: %w", err)
-	}
-	return out, nil
 }

@@ -386,27 +386,10 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 
 	params := herald.InvokeParams{Agent: wh.Agent, Mode: wh.ResponseMode}
 	if trigger {
-		var tb triggerBody
-		if err := decodeJSONWith(body, &tb, true); err != nil {
+		if params, err = triggerParams(wh, body); err != nil {
 			reject(err, nil)
 			return
 		}
-		if tb.Agent != "" && tb.Agent != wh.Agent {
-			reject(herald.Errorf(herald.EINVALID, "agent: this webhook triggers agent %q, got %q", wh.Agent, tb.Agent), nil)
-			return
-		}
-		if strings.TrimSpace(tb.Message) == "" {
-			reject(herald.Errorf(herald.EINVALID, "message: is required"), nil)
-			return
-		}
-		if tb.ResponseMode != "" {
-			if tb.ResponseMode != herald.ResponseSync && tb.ResponseMode != herald.ResponseAsync {
-				reject(herald.Errorf(herald.EINVALID, "response_mode: must be sync or async, got %q", tb.ResponseMode), nil)
-				return
-			}
-			params.Mode = tb.ResponseMode
-		}
-		params.Message, params.Context, params.Source = tb.Message, tb.Context, "trigger:"+name
 	} else {
 		prog, err := s.inbound.program(wh)
 		if err != nil {
@@ -470,6 +453,31 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 	s.record(ctx, rec, body)
 	s.touch(ctx, name, now)
 	writeJSON(w, status, answer)
+}
+
+// triggerParams reads the body of POST /api/webhooks/{name}/trigger: a
+// message for the webhook's agent as it is.
+func triggerParams(wh *herald.InboundWebhook, body []byte) (herald.InvokeParams, error) {
+	p := herald.InvokeParams{Agent: wh.Agent, Mode: wh.ResponseMode, Source: "trigger:" + wh.Name}
+	var tb triggerBody
+	if err := decodeJSONWith(body, &tb, true); err != nil {
+		return p, err
+	}
+	if tb.Agent != "" && tb.Agent != wh.Agent {
+		return p, herald.Errorf(herald.EINVALID, "agent: this webhook triggers agent %q, got %q", wh.Agent, tb.Agent)
+	}
+	if strings.TrimSpace(tb.Message) == "" {
+		return p, herald.Errorf(herald.EINVALID, "message: is required")
+	}
+	switch tb.ResponseMode {
+	case "":
+	case herald.ResponseSync, herald.ResponseAsync:
+		p.Mode = tb.ResponseMode
+	default:
+		return p, herald.Errorf(herald.EINVALID, "response_mode: must be sync or async, got %q", tb.ResponseMode)
+	}
+	p.Message, p.Context = tb.Message, tb.Context
+	return p, nil
 }
 
 // adminRequest reports whether r carries an admin API key, which may

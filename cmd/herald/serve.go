@@ -123,8 +123,9 @@ func (m *Main) Run(ctx context.Context) error {
 		PollInterval: cfg.PollInterval,
 		RescueAfter:  cfg.RescueAfter,
 		Logger:       m.Logger.With("component", "queue"),
-		// The heartbeat monitor and the alert evaluator, run once per
-		// cluster by the queue's leader (none on the api role).
+		// The queues of the monitor, invocations and replies, and the
+		// periodic jobs (heartbeat, alerts, log pruning, invocation
+		// sweep) the queue's leader enqueues; none on the api role.
 		Queues: mergeQueues(monitor.Queues(), invoke.Queues(), reply.Queues()),
 		PeriodicJobs: append(monitor.PeriodicJobs(monitor.Config{HeartbeatTimeout: cfg.HeartbeatTimeout, AlertInterval: cfg.AlertInterval}),
 			monitor.PruneJob(cfg.InboundLogRetention), invoke.SweepJob()),

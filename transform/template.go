@@ -230,9 +230,12 @@ func renderError(b *budget, err error) error {
 // identifier matches the payload keys that become template variables.
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// templateVars returns the variables of a render: the top-level fields of
-// an object payload whose names are identifiers, then payload, headers,
-// event_type and source, which win over fields of the same name.
+// templateVars returns the variables of a render. The top-level fields of
+// an object payload whose names are identifiers come first and always win.
+// Herald's own values are always under herald: herald.source,
+// herald.event_type, herald.headers and herald.payload. The bare names
+// payload, headers, event_type and source hold the same values only when
+// the payload has no field of that name.
 func templateVars(in Input, b *budget) map[string]any {
 	payload := templateValue(in.Payload, 0)
 	vars := map[string]any{}
@@ -247,13 +250,26 @@ func templateVars(in Input, b *budget) map[string]any {
 	for k, v := range in.Headers {
 		headers[k] = v
 	}
-	vars["payload"] = payload
-	vars["headers"] = headers
-	vars["event_type"] = in.EventType
-	vars["source"] = in.Source
+	own := map[string]any{
+		"payload":    payload,
+		"headers":    headers,
+		"event_type": in.EventType,
+		"source":     in.Source,
+	}
+	for k, v := range own {
+		if _, taken := vars[k]; !taken {
+			vars[k] = v
+		}
+	}
+	vars[heraldVar] = own
 	vars[budgetVar] = b
 	return vars
 }
+
+// heraldVar is the template variable that holds Herald's own values; it
+// hides a payload field of the same name, which stays readable as
+// herald.payload.herald.
+const heraldVar = "herald"
 
 // maxPayloadDepth bounds the copy of the payload; encoding/json never
 // decodes deeper than 10,000 levels.

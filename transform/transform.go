@@ -12,8 +12,12 @@
 //
 // transform.message_template is Jinja2, rendered by gonja in a sandbox. The
 // variables are the top-level fields of an object payload (those named like
-// identifiers), then payload, headers, event_type and source, which win over
-// fields of the same name. Integral JSON numbers are ints ({{ count }} is
+// identifiers), which always win. Herald's own values are always under
+// herald: herald.source, herald.event_type, herald.headers and
+// herald.payload. The bare names payload, headers, event_type and source
+// hold the same values only when the payload has no field of that name, so
+// "Alert from {{source}}" prints the payload's source when it has one.
+// Integral JSON numbers are ints ({{ count }} is
 // "3", not "3.0"). An undefined variable prints as nothing; an attribute of
 // an undefined variable is an error (use "default" or "is defined").
 //
@@ -169,7 +173,8 @@ type Input struct {
 	// EventType is the request's event type, "" when it has none.
 	EventType string
 	// Source names where the request came from (the webhook's name or the
-	// sending platform); templates see it as source. It may be empty.
+	// sending platform); templates see it as herald.source, and as source
+	// when the payload has no source field. It may be empty.
 	Source string
 }
 

@@ -83,7 +83,12 @@ func TestSeedTemplates(t *testing.T) {
 		{"alert", "Alert: {{alert_name}} on {{instance}} ({{severity}})",
 			Input{Payload: payload}, "Alert: HighCPU on server-1 (critical)"},
 		{"alert from source", "Alert from {{source}}: {{message}}",
-			Input{Payload: payload, Source: "alertmanager"}, "Alert from alertmanager: CPU above 90% for 5 minutes"},
+			Input{Payload: payload, Source: "webhook:alert-webhook"}, "Alert from webhook:alert-webhook: CPU above 90% for 5 minutes"},
+		{"the payload's source wins", "Alert from {{source}}: {{message}}",
+			Input{Payload: decode(t, `{"source": "prometheus", "message": "CPU above 90%"}`), Source: "webhook:alert-webhook"},
+			"Alert from prometheus: CPU above 90%"},
+		{"herald.source", "{{source}} via {{herald.source}}",
+			Input{Payload: decode(t, `{"source": "prometheus"}`), Source: "webhook:alert-webhook"}, "prometheus via webhook:alert-webhook"},
 		{"github", "GitHub event: {{event_type}} on {{repository}}",
 			Input{Payload: decode(t, `{"repository": "heraldhq/herald"}`), EventType: "push"}, "GitHub event: push on heraldhq/herald"},
 		{"integers print as integers", "{{ count }} alerts, {{ count * 2 }} checks, {{ count / 2 }}",
@@ -129,16 +134,43 @@ func TestSeedTemplates(t *testing.T) {
 }
 
 func TestTemplateVariables(t *testing.T) {
-	payload := decode(t, `{"source": "payload-source", "event_type": "payload-type", "headers": 1,
-		"payload": "shadow", "alert-name": "dashed", "n": 1.5, "big": 1e300}`)
-	got, err := render(t, "{{ source }}|{{ event_type }}|{{ headers.h }}|{{ payload.source }}|{{ payload['alert-name'] }}|{{ n }}|{{ payload.payload }}",
-		Input{Payload: payload, Source: "input-source", EventType: "input.type", Headers: map[string]string{"h": "v"}})
-	if err != nil {
-		t.Fatal(err)
+	in := Input{Source: "input-source", EventType: "input.type", Headers: map[string]string{"h": "v"}}
+	tests := []struct {
+		name, payload, tpl, want string
+	}{
+		{"the payload's fields win",
+			`{"source": "payload-source", "event_type": "payload-type", "headers": 1, "payload": "shadow", "alert-name": "dashed", "n": 1.5, "big": 1e300}`,
+			"{{ source }}|{{ event_type }}|{{ headers }}|{{ payload }}|{{ n }}",
+			"payload-source|payload-type|1|shadow|1.5"},
+		{"herald's own values are always under herald",
+			`{"source": "payload-source", "event_type": "payload-type", "headers": 1, "payload": "shadow", "alert-name": "dashed"}`,
+			"{{ herald.source }}|{{ herald.event_type }}|{{ herald.headers.h }}|{{ herald.payload.payload }}|{{ herald.payload['alert-name'] }}",
+			"input-source|input.type|v|shadow|dashed"},
+		{"bare names are filled when the payload has no such field",
+			`{"message": "m"}`,
+			"{{ source }}|{{ event_type }}|{{ headers.h }}|{{ payload.message }}|{{ message }}",
+			"input-source|input.type|v|m|m"},
+		{"a payload field named herald is under herald.payload",
+			`{"herald": "mine"}`,
+			"{{ herald.source }}|{{ herald.payload.herald }}",
+			"input-source|mine"},
+		{"an array payload",
+			`["a"]`,
+			"{{ payload[0] }}|{{ herald.payload[0] }}|{{ source }}",
+			"a|a|input-source"},
 	}
-	want := "input-source|input.type|v|payload-source|dashed|1.5|shadow"
-	if got != want {
-		t.Errorf("Render = %q, want %q", got, want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := in
+			in.Payload = decode(t, tt.payload)
+			got, err := render(t, tt.tpl, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("Render = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -494,7 +526,9 @@ func TestSeedWebhookConfiguration(t *testing.T) {
 	if ok, reason, _ := p.Match("cpu.debug", payload); ok || reason != "excluded by filters.exclude pattern *.debug" {
 		t.Errorf("Match(cpu.debug) = %v, %q", ok, reason)
 	}
-	msg, ctx, err := p.Render(Input{Payload: payload, Source: "prometheus", EventType: "cpu.critical"})
+	// The payload's source wins over the webhook's.
+	payload.(map[string]any)["source"] = "prometheus"
+	msg, ctx, err := p.Render(Input{Payload: payload, Source: "webhook:alert-webhook", EventType: "cpu.critical"})
 	if err != nil {
 		t.Fatal(err)
 	}

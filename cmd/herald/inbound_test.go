@@ -202,9 +202,9 @@ func TestInboundSeedExamples(t *testing.T) {
 			t.Fatalf("create alert-webhook: %d %v", st, out)
 		}
 		n := ts.invocations("default")
-		st, out, _ = ts.postRaw("/api/webhooks/alert-webhook", `{"event_type": "cpu.critical", "message": "High CPU", "severity": "critical", "service_name": "api"}`, "X-Webhook-Secret", "my-secret")
+		st, out, _ = ts.postRaw("/api/webhooks/alert-webhook", `{"event_type": "cpu.critical", "source": "prometheus", "message": "High CPU", "severity": "critical", "service_name": "api"}`, "X-Webhook-Secret", "my-secret")
 		ctx, _ := out["context"].(map[string]any)
-		if st != 200 || out["response"] != "Alert from webhook:alert-webhook: High CPU" || ctx["severity"] != "critical" || ctx["service"] != "api" {
+		if st != 200 || out["response"] != "Alert from prometheus: High CPU" || ctx["severity"] != "critical" || ctx["service"] != "api" {
 			t.Fatalf("alert-webhook: %d %v", st, out)
 		}
 		for _, typ := range []string{"cpu.debug", "cpu.info"} {

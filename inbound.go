@@ -9,9 +9,11 @@ type Transform struct {
 	// MessageTemplate is a Jinja2 template (rendered with gonja) that
 	// produces the message, such as
 	// "Alert: {{alert_name}} on {{instance}} ({{severity}})". It sees the
-	// top-level fields of a JSON-object payload as variables, plus payload
-	// (the whole payload), headers (the request headers), event_type and
-	// source; those four names win over payload fields of the same name.
+	// top-level fields of a JSON-object payload as variables, which always
+	// win, and Herald's own values under herald: herald.payload (the whole
+	// payload), herald.headers (the request headers), herald.event_type and
+	// herald.source. The bare names payload, headers, event_type and source
+	// hold those values too when the payload has no field of that name.
 	// Empty (the default) means "use the payload's message field, else the
 	// payload as compact JSON". At most 64 KiB; rendering is sandboxed and
 	// bounded in time, loop iterations and output (see package transform).

@@ -47,6 +47,9 @@ const (
 	// DefaultInboundLogRetention is how long the inbound request log is
 	// kept (--inbound-log-retention): 7 days.
 	DefaultInboundLogRetention = 7 * 24 * time.Hour
+	// DefaultInboundLogMaxRows is how many requests the inbound log keeps
+	// at most (--inbound-log-max-rows): 100,000; the oldest go first.
+	DefaultInboundLogMaxRows = 100_000
 )
 
 // inboundNameRe is the syntax of inbound webhook names.

@@ -228,6 +228,15 @@ type InboundRequestFilter struct {
 	Limit   int
 }
 
+// PruneInboundParams says what Store.PruneInboundRequests deletes:
+// requests logged before Before, then the oldest requests (by time, then
+// id) beyond the newest MaxRows. A zero Before deletes nothing by age; a
+// MaxRows of 0 or less sets no cap.
+type PruneInboundParams struct {
+	Before  time.Time
+	MaxRows int
+}
+
 // ClaimParams claims a delivery id of an inbound sender within Scope (the
 // webhook name) for TTL: the first claim succeeds, later ones within TTL
 // report a duplicate.

@@ -159,9 +159,10 @@ type Store interface {
 	RecordInboundRequest(ctx context.Context, r *InboundRequest) error
 	// ListInboundRequests returns logged requests, newest first.
 	ListInboundRequests(ctx context.Context, f InboundRequestFilter) ([]*InboundRequest, error)
-	// PruneInboundRequests deletes logged requests older than before, and
-	// expired claims, and reports how many requests it deleted.
-	PruneInboundRequests(ctx context.Context, before time.Time) (int, error)
+	// PruneInboundRequests deletes logged requests older than p.Before and
+	// the oldest beyond p.MaxRows, and expired claims, and reports how many
+	// requests it deleted.
+	PruneInboundRequests(ctx context.Context, p PruneInboundParams) (int, error)
 	// ClaimRequestID reports whether p.ID was unclaimed in p.Scope within
 	// p.TTL, and claims it.
 	ClaimRequestID(ctx context.Context, p ClaimParams) (bool, error)

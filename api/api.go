@@ -58,6 +58,12 @@ type Config struct {
 	// when finding an inbound request's client IP (--trusted-proxies).
 	// Default none: the connection's address is the client's.
 	TrustedProxies []netip.Prefix
+	// InboundFailureLimit is how many requests to /api/webhooks/... each
+	// source may have refused before it is authenticated; beyond it, the
+	// source's requests are answered 429 before anything is read or
+	// written (--inbound-failure-limit). Default
+	// DefaultInboundFailureLimit (20 per minute).
+	InboundFailureLimit herald.RateLimit
 }
 
 // Server serves the API.
@@ -68,6 +74,8 @@ type Server struct {
 	// inbound caches compiled programs and rate limiters of named
 	// inbound webhooks (its zero value is ready).
 	inbound inboundCache
+	// failures limits failed inbound requests per source.
+	failures *failureLimiter
 }
 
 // New returns the API server for cfg.
@@ -90,7 +98,7 @@ func New(cfg Config) *Server {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), keys: newKeyCache(5 * time.Second)}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), keys: newKeyCache(5 * time.Second), failures: newFailureLimiter(cfg.InboundFailureLimit)}
 	s.routes()
 	return s
 }

@@ -73,8 +73,22 @@ func (s *Server) receiveGeneric(w http.ResponseWriter, r *http.Request) {
 	if ip.IsValid() {
 		rec.SourceIP = ip.String()
 	}
-	if err := s.ipAllowed(ip, &herald.InboundWebhook{}); err != nil {
+	if err := s.admitSource(w, ip); err != nil {
+		s.failGeneric(w, r, nil, nil, err)
+		return
+	}
+	// refuse answers a request refused before it is authenticated: it
+	// counts against the source's failures and is logged without its
+	// body, or, past the limit, answered 429 and not logged.
+	refuse := func(err error) {
+		if limited := s.countFailure(w, ip); limited != nil {
+			s.failGeneric(w, r, nil, nil, limited)
+			return
+		}
 		s.failGeneric(w, r, rec, nil, err)
+	}
+	if err := s.ipAllowed(ip, &herald.InboundWebhook{}); err != nil {
+		refuse(err)
 		return
 	}
 	secret, err := s.cfg.Store.InboundSecret(ctx, GenericSecretName)
@@ -83,18 +97,18 @@ func (s *Server) receiveGeneric(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if secret == "" {
-		s.failGeneric(w, r, rec, nil, herald.Errorf(herald.EUNAUTHORIZED,
+		refuse(herald.Errorf(herald.EUNAUTHORIZED,
 			"no generic webhook secret is configured, so every request is refused; set one with `herald inbound secret set generic` or PUT /v1/inbound/secrets/generic {\"secret\": \"…\"}"))
 		return
 	}
 	body, err := s.readAnyJSON(w, r)
 	if err != nil {
-		s.failGeneric(w, r, rec, nil, err)
+		refuse(err)
 		return
 	}
 	if err := checkSecret(r, secret, body); err != nil {
 		s.cfg.Logger.Warn("inbound request refused", "webhook", GenericSecretName, "source_ip", rec.SourceIP, "reason", "bad secret")
-		s.failGeneric(w, r, rec, body, err)
+		refuse(err)
 		return
 	}
 	var in genericBody

@@ -285,11 +285,27 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 	if ip.IsValid() {
 		rec.SourceIP = ip.String()
 	}
+	if err := s.admitSource(w, ip); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	var body []byte
+	// authenticated is set once the request passed its secret or
+	// signature; before, a refusal counts against the source's failures
+	// and is logged without its body.
+	authenticated := false
 	// reject answers with err and logs the request as rejected.
 	reject := func(err error, extra func()) {
+		logged := body
+		if !authenticated {
+			if limited := s.countFailure(w, ip); limited != nil {
+				s.error(w, r, limited)
+				return
+			}
+			logged = nil
+		}
 		rec.Verdict, rec.Reason, rec.Status = herald.VerdictRejected, herald.ErrorMessage(err), StatusCode(herald.ErrorCode(err))
-		s.record(ctx, rec, body)
+		s.record(ctx, rec, logged)
 		if extra != nil {
 			extra()
 		}
@@ -298,6 +314,10 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 
 	wh, err := s.cfg.Store.InboundWebhook(ctx, name)
 	if herald.ErrorCode(err) == herald.ENOTFOUND {
+		if limited := s.countFailure(w, ip); limited != nil {
+			s.error(w, r, limited)
+			return
+		}
 		s.cfg.Logger.Info("inbound webhook not found", "webhook", name, "source_ip", rec.SourceIP)
 		s.error(w, r, herald.Errorf(herald.ENOTFOUND, "webhook %q not found; see GET /api/webhooks", name))
 		return
@@ -348,6 +368,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 		reject(err, nil)
 		return
 	}
+	authenticated = true
 	if ok, wait := s.inbound.allow(wh, now); !ok {
 		secs := int(math.Ceil(wait.Seconds()))
 		reject(herald.Errorf(herald.ERATELIMITED, "webhook %q allows %d requests per %s; retry in %ds", name, wh.RateLimit.Requests, wh.RateLimit.Per, max(secs, 1)),

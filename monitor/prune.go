@@ -43,7 +43,8 @@ func (PruneArgs) Kind() string { return "herald.inbound_prune" }
 func (PruneArgs) InsertOpts() river.InsertOpts { return insertOpts() }
 
 // PruneWorker deletes inbound requests logged longer ago than Retention,
-// and expired request-id claims (Store.PruneInboundRequests).
+// then the oldest beyond MaxRows, and expired request-id claims
+// (Store.PruneInboundRequests).
 type PruneWorker struct {
 	river.WorkerDefaults[PruneArgs]
 
@@ -51,6 +52,9 @@ type PruneWorker struct {
 	// Retention is how long logged requests are kept. Default
 	// herald.DefaultInboundLogRetention (168h).
 	Retention time.Duration
+	// MaxRows is how many logged requests are kept at most; the oldest go
+	// first. Default herald.DefaultInboundLogMaxRows (100,000).
+	MaxRows int
 	// Clock tells the time. Default herald.SystemClock.
 	Clock herald.Clock
 	// Logger receives a line per pruning that deleted something. Default
@@ -58,19 +62,23 @@ type PruneWorker struct {
 	Logger *slog.Logger
 }
 
-// Prune deletes what is older than the retention and returns how many
-// requests it deleted.
+// Prune deletes what is older than the retention or beyond the row cap
+// and returns how many requests it deleted.
 func (w *PruneWorker) Prune(ctx context.Context) (int, error) {
 	retention := w.Retention
 	if retention <= 0 {
 		retention = herald.DefaultInboundLogRetention
 	}
-	n, err := w.Store.PruneInboundRequests(ctx, now(w.Clock).Add(-retention))
+	maxRows := w.MaxRows
+	if maxRows <= 0 {
+		maxRows = herald.DefaultInboundLogMaxRows
+	}
+	n, err := w.Store.PruneInboundRequests(ctx, herald.PruneInboundParams{Before: now(w.Clock).Add(-retention), MaxRows: maxRows})
 	if err != nil {
 		return n, fmt.Errorf("prune inbound requests: %w", err)
 	}
 	if n > 0 {
-		logger(w.Logger).Info("pruned the inbound request log", "deleted", n, "retention", retention)
+		logger(w.Logger).Info("pruned the inbound request log", "deleted", n, "retention", retention, "max_rows", maxRows)
 	}
 	return n, nil
 }

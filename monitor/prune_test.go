@@ -48,3 +48,24 @@ func TestPruneDeletesOldRequests(t *testing.T) {
 		t.Fatalf("left %d, %v", len(left), err)
 	}
 }
+
+func TestPruneKeepsAtMostMaxRows(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{t: time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)}
+	db := openStore(t, c, delivery.QueueConfig{})
+	var newest *herald.InboundRequest
+	for i := 3; i > 0; i-- {
+		newest = &herald.InboundRequest{Webhook: "hook", At: c.Now().Add(-time.Duration(i) * time.Minute), Headers: map[string]string{}, Verdict: herald.VerdictRejected, Status: 401}
+		if err := db.RecordInboundRequest(ctx, newest); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := &PruneWorker{Store: db, Clock: c, MaxRows: 1}
+	if n, err := w.Prune(ctx); err != nil || n != 2 {
+		t.Fatalf("Prune = %d, %v; want 2 deleted", n, err)
+	}
+	left, err := db.ListInboundRequests(ctx, herald.InboundRequestFilter{Webhook: "hook", Limit: 10})
+	if err != nil || len(left) != 1 || left[0].ID != newest.ID {
+		t.Fatalf("left %+v, %v; want the newest only", left, err)
+	}
+}

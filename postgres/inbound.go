@@ -171,18 +171,31 @@ func (s *DB) ListInboundRequests(ctx context.Context, f herald.InboundRequestFil
 	return out, nil
 }
 
-// PruneInboundRequests deletes logged requests older than before, and the
-// claims expired by the store's clock, and reports how many requests it
-// deleted.
-func (s *DB) PruneInboundRequests(ctx context.Context, before time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM inbound_requests WHERE at < $1`, before)
-	if err != nil {
-		return 0, fmt.Errorf("delete inbound requests: %w", err)
+// PruneInboundRequests deletes logged requests older than p.Before, then
+// the oldest beyond the newest p.MaxRows, and the claims expired by the
+// store's clock, and reports how many requests it deleted.
+func (s *DB) PruneInboundRequests(ctx context.Context, p herald.PruneInboundParams) (int, error) {
+	var n int64
+	if !p.Before.IsZero() {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM inbound_requests WHERE at < $1`, p.Before)
+		if err != nil {
+			return 0, fmt.Errorf("delete inbound requests: %w", err)
+		}
+		n = tag.RowsAffected()
+	}
+	if p.MaxRows > 0 {
+		// Everything at or before the first row past the cap, newest first.
+		tag, err := s.pool.Exec(ctx, `DELETE FROM inbound_requests WHERE (at, id) <= (
+			SELECT at, id FROM inbound_requests ORDER BY at DESC, id DESC OFFSET $1 LIMIT 1)`, p.MaxRows)
+		if err != nil {
+			return 0, fmt.Errorf("cap inbound requests: %w", err)
+		}
+		n += tag.RowsAffected()
 	}
 	if _, err := s.pool.Exec(ctx, `DELETE FROM inbound_claims WHERE expires_at <= $1`, s.now()); err != nil {
 		return 0, fmt.Errorf("delete inbound claims: %w", err)
 	}
-	return int(tag.RowsAffected()), nil
+	return int(n), nil
 }
 
 // ClaimRequestID claims p.ID in p.Scope until p.Now+p.TTL (p.Now defaults

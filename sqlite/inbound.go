@@ -198,19 +198,36 @@ func (s *DB) ListInboundRequests(ctx context.Context, f herald.InboundRequestFil
 	return out, nil
 }
 
-// PruneInboundRequests deletes logged requests older than before, and the
-// claims expired by the store's clock, and reports how many requests it
-// deleted.
-func (s *DB) PruneInboundRequests(ctx context.Context, before time.Time) (int, error) {
+// PruneInboundRequests deletes logged requests older than p.Before, then
+// the oldest beyond the newest p.MaxRows, and the claims expired by the
+// store's clock, and reports how many requests it deleted.
+func (s *DB) PruneInboundRequests(ctx context.Context, p herald.PruneInboundParams) (int, error) {
 	now := s.clock.Now()
 	var n int64
 	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
-		res, err := tx.ExecContext(ctx, `DELETE FROM inbound_requests WHERE at < ?`, micros(before))
-		if err != nil {
-			return effects{}, fmt.Errorf("delete inbound requests: %w", err)
+		n = 0
+		if !p.Before.IsZero() {
+			res, err := tx.ExecContext(ctx, `DELETE FROM inbound_requests WHERE at < ?`, micros(p.Before))
+			if err != nil {
+				return effects{}, fmt.Errorf("delete inbound requests: %w", err)
+			}
+			if n, err = res.RowsAffected(); err != nil {
+				return effects{}, fmt.Errorf("delete inbound requests: %w", err)
+			}
 		}
-		if n, err = res.RowsAffected(); err != nil {
-			return effects{}, fmt.Errorf("delete inbound requests: %w", err)
+		if p.MaxRows > 0 {
+			// Everything at or before the first row past the cap, newest
+			// first.
+			res, err := tx.ExecContext(ctx, `DELETE FROM inbound_requests WHERE (at, id) <= (
+				SELECT at, id FROM inbound_requests ORDER BY at DESC, id DESC LIMIT 1 OFFSET ?)`, p.MaxRows)
+			if err != nil {
+				return effects{}, fmt.Errorf("cap inbound requests: %w", err)
+			}
+			capped, err := res.RowsAffected()
+			if err != nil {
+				return effects{}, fmt.Errorf("cap inbound requests: %w", err)
+			}
+			n += capped
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_claims WHERE expires_at <= ?`, micros(now)); err != nil {
 			return effects{}, fmt.Errorf("delete inbound claims: %w", err)

@@ -17,6 +17,7 @@ var inboundTests = map[string]func(t *testing.T, s herald.Store){
 	"ListInvocations":         testListInvocations,
 	"InboundWebhookCRUD":      testInboundWebhookCRUD,
 	"InboundRequestLog":       testInboundRequestLog,
+	"InboundRequestLogCap":    testInboundRequestLogCap,
 	"ClaimRequestID":          testClaimRequestID,
 	"InboundSecrets":          testInboundSecrets,
 	"ExportImportRuntimes":    testExportImportRuntimes,
@@ -449,7 +450,7 @@ func testInboundRequestLog(t *testing.T, s herald.Store) {
 	}
 
 	// Prune everything before minute 3: requests 0..2 and the generic one.
-	n, err := s.PruneInboundRequests(ctx, inboundT0.Add(3*time.Minute))
+	n, err := s.PruneInboundRequests(ctx, herald.PruneInboundParams{Before: inboundT0.Add(3 * time.Minute)})
 	if err != nil || n != 4 {
 		t.Fatalf("prune: %d %v, want 4", n, err)
 	}
@@ -458,6 +459,68 @@ func testInboundRequestLog(t *testing.T, s herald.Store) {
 		t.Fatal(err)
 	}
 	sameJSON(t, "log after prune", got, []*herald.InboundRequest{reqs[4], reqs[3]})
+}
+
+// testInboundRequestLogCap checks the row cap: the oldest requests go
+// first, across webhooks, ties on the time broken by id.
+func testInboundRequestLogCap(t *testing.T, s herald.Store) {
+	ctx := context.Background()
+	var reqs []*herald.InboundRequest
+	for i := 0; i < 6; i++ {
+		webhook := "alerts"
+		if i%2 == 1 {
+			webhook = "other"
+		}
+		// Requests 2 and 3 share a time.
+		at := inboundT0.Add(time.Duration(i) * time.Minute)
+		if i == 3 {
+			at = reqs[2].At
+		}
+		reqs = append(reqs, recordRequest(t, s, &herald.InboundRequest{Webhook: webhook, At: at,
+			Verdict: herald.VerdictRejected, Status: 401}))
+	}
+	left := func() map[string]bool {
+		t.Helper()
+		out := map[string]bool{}
+		for _, name := range []string{"alerts", "other"} {
+			got, err := s.ListInboundRequests(ctx, herald.InboundRequestFilter{Webhook: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range got {
+				out[r.ID] = true
+			}
+		}
+		return out
+	}
+	// No cap and no age: nothing goes.
+	if n, err := s.PruneInboundRequests(ctx, herald.PruneInboundParams{}); err != nil || n != 0 {
+		t.Fatalf("prune without limits: %d %v", n, err)
+	}
+	if n, err := s.PruneInboundRequests(ctx, herald.PruneInboundParams{MaxRows: 6}); err != nil || n != 0 {
+		t.Fatalf("prune at the cap: %d %v", n, err)
+	}
+	// The newest 3 stay: of the pair sharing a time, the greater id.
+	newer, older := reqs[2], reqs[3]
+	if older.ID > newer.ID {
+		newer, older = older, newer
+	}
+	n, err := s.PruneInboundRequests(ctx, herald.PruneInboundParams{MaxRows: 3})
+	if err != nil || n != 3 {
+		t.Fatalf("prune to 3: %d %v, want 3", n, err)
+	}
+	got := left()
+	if len(got) != 3 || !got[reqs[4].ID] || !got[reqs[5].ID] || !got[newer.ID] || got[older.ID] {
+		t.Fatalf("left %v; want %s, %s and %s", got, reqs[4].ID, reqs[5].ID, newer.ID)
+	}
+	// Age and cap together: the age first, then the cap.
+	n, err = s.PruneInboundRequests(ctx, herald.PruneInboundParams{Before: reqs[5].At, MaxRows: 1})
+	if err != nil || n != 2 {
+		t.Fatalf("prune by age and cap: %d %v, want 2", n, err)
+	}
+	if got := left(); len(got) != 1 || !got[reqs[5].ID] {
+		t.Fatalf("left %v; want %s", got, reqs[5].ID)
+	}
 }
 
 func testClaimRequestID(t *testing.T, s herald.Store) {
@@ -490,7 +553,7 @@ func testClaimRequestID(t *testing.T, s herald.Store) {
 		t.Fatal("claim renewed after the TTL did not hold")
 	}
 	// Pruning leaves live claims alone.
-	if _, err := s.PruneInboundRequests(ctx, t0); err != nil {
+	if _, err := s.PruneInboundRequests(ctx, herald.PruneInboundParams{Before: t0}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -111,6 +111,13 @@ type Config struct {
 	// InboundLogRetention is how long the inbound request log is kept.
 	// Default 168h.
 	InboundLogRetention time.Duration
+	// InboundLogMaxRows is how many requests the inbound request log keeps
+	// at most; the oldest go first, at each pruning. Default 100000.
+	InboundLogMaxRows int
+	// InboundFailureLimit is how many inbound requests a source IP (an
+	// IPv6 /64) may have refused before authentication, as REQUESTS/DURATION;
+	// beyond it they are answered 429 and not logged. Default "20/1m".
+	InboundFailureLimit string
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -134,6 +141,8 @@ func DefaultConfig() Config {
 		HeartbeatTimeout:      herald.DefaultHeartbeatTimeout,
 		AlertInterval:         monitor.DefaultAlertInterval,
 		InboundLogRetention:   herald.DefaultInboundLogRetention,
+		InboundLogMaxRows:     herald.DefaultInboundLogMaxRows,
+		InboundFailureLimit:   "20/1m",
 	}
 }
 
@@ -227,6 +236,12 @@ func (c *Config) Validate() error {
 	if c.InboundLogRetention < time.Second {
 		return fmt.Errorf("inbound-log-retention: must be at least 1s, got %s", c.InboundLogRetention)
 	}
+	if c.InboundLogMaxRows < 1 {
+		return fmt.Errorf("inbound-log-max-rows: must be at least 1, got %d", c.InboundLogMaxRows)
+	}
+	if _, err := parseRateLimit(c.InboundFailureLimit); err != nil {
+		return fmt.Errorf("inbound-failure-limit: %w", err)
+	}
 	return nil
 }
 
@@ -281,6 +296,8 @@ func (c *Config) bindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.AllowedIPs, "allowed-ips", c.AllowedIPs, "IPs and CIDRs, comma-separated, that named inbound webhooks take requests from (default: any)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "CIDRs of proxies whose X-Forwarded-For is believed for inbound requests (default: none)")
 	fs.DurationVar(&c.InboundLogRetention, "inbound-log-retention", c.InboundLogRetention, "how long the inbound request log is kept")
+	fs.IntVar(&c.InboundLogMaxRows, "inbound-log-max-rows", c.InboundLogMaxRows, "how many requests the inbound request log keeps at most; the oldest go first")
+	fs.StringVar(&c.InboundFailureLimit, "inbound-failure-limit", c.InboundFailureLimit, "how many inbound requests per source IP may fail authentication, as REQUESTS/DURATION; beyond it they get 429 and are not logged")
 }
 
 // envName is the environment variable of a flag.

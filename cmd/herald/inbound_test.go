@@ -532,6 +532,8 @@ func TestInboundConfig(t *testing.T) {
 		"allowed-ips":           func(c *Config) { c.AllowedIPs = "10.0.0.0/8,nope" },
 		"trusted-proxies":       func(c *Config) { c.TrustedProxies = "10.0.0.0/99" },
 		"inbound-log-retention": func(c *Config) { c.InboundLogRetention = 0 },
+		"inbound-log-max-rows":  func(c *Config) { c.InboundLogMaxRows = 0 },
+		"inbound-failure-limit": func(c *Config) { c.InboundFailureLimit = "20" },
 	} {
 		c := DefaultConfig()
 		mutate(&c)
@@ -540,8 +542,8 @@ func TestInboundConfig(t *testing.T) {
 		}
 	}
 	c := DefaultConfig()
-	if c.InboundLogRetention != 168*time.Hour {
-		t.Fatalf("default retention %s", c.InboundLogRetention)
+	if c.InboundLogRetention != 168*time.Hour || c.InboundLogMaxRows != 100_000 || c.InboundFailureLimit != "20/1m" {
+		t.Fatalf("defaults: retention %s, max rows %d, failure limit %s", c.InboundLogRetention, c.InboundLogMaxRows, c.InboundFailureLimit)
 	}
 	c.AllowedIPs, c.TrustedProxies = "192.168.1.0/24, 10.0.0.1", "127.0.0.1/32"
 	if err := c.Validate(); err != nil {

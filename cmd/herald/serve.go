@@ -108,6 +108,7 @@ func (m *Main) Run(ctx context.Context) error {
 	schedule, _ := cfg.Schedule()
 	allowedIPs, _ := herald.ParseIPPrefixes(cfg.AllowedIPs)         // checked by Validate
 	trustedProxies, _ := herald.ParseIPPrefixes(cfg.TrustedProxies) // checked by Validate
+	failureLimit, _ := parseRateLimit(cfg.InboundFailureLimit)      // checked by Validate
 	if cfg.AllowHTTP {
 		m.Logger.Warn("--allow-http is set: plain http:// webhook URLs are accepted; use it for development only")
 	}
@@ -146,7 +147,7 @@ func (m *Main) Run(ctx context.Context) error {
 	monitor.Register(workers,
 		&monitor.HeartbeatWorker{Store: m.Store, HeartbeatTimeout: cfg.HeartbeatTimeout, Logger: m.Logger.With("component", "heartbeat")},
 		&monitor.AlertWorker{Store: m.Store, Logger: m.Logger.With("component", "alerts")})
-	river.AddWorker(workers, &monitor.PruneWorker{Store: m.Store, Retention: cfg.InboundLogRetention, Logger: m.Logger.With("component", "inbound-prune")})
+	river.AddWorker(workers, &monitor.PruneWorker{Store: m.Store, Retention: cfg.InboundLogRetention, MaxRows: cfg.InboundLogMaxRows, Logger: m.Logger.With("component", "inbound-prune")})
 	// Agent invocations: sync ones run in the API's requests, async ones
 	// from the queue (on nodes that work jobs).
 	m.Invoker = &invoke.Service{
@@ -206,6 +207,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Invoker:          m.Invoker,
 		AllowedIPs:       allowedIPs,
 		TrustedProxies:   trustedProxies,
+
+		InboundFailureLimit: *failureLimit,
 	})
 	m.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/client"
@@ -64,7 +67,14 @@ func (f *inboundFlags) register(cmd *cobra.Command, update bool) {
 	fs.StringArrayVar(&f.exclude, "exclude", nil, "drop event types matching this glob, such as 'test.*'; repeatable")
 	fs.StringVar(&f.condition, "condition", "", "only payloads for which this expression holds, such as \"$.severity == 'critical'\"")
 	fs.StringVar(&f.responseMode, "response-mode", "", "sync (wait for the agent's answer; the default) or async")
-	fs.StringArrayVar(&f.allowd, "allowed-ip", nil, "accept requests only from this IP or CIDR; repeatable")
+	fs.StringSliceVar(&f.allowd, "allowed-ips", nil, "accept requests only from these IPs and CIDRs (the allowed_ips field), comma-separated or repeated; '' accepts any")
+	// --allowed-ip, the flag's old name, still works.
+	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "allowed-ip" {
+			name = "allowed-ips"
+		}
+		return pflag.NormalizedName(name)
+	})
 	fs.StringVar(&f.rateLimit, "rate-limit", "", "at most N requests per duration, such as 10/1m; 'none' removes it")
 	if update {
 		fs.BoolVar(&f.enabled, "enabled", false, "accept requests: --enabled=false disables the webhook, --enabled enables it")
@@ -125,7 +135,7 @@ func (f *inboundFlags) apply(cmd *cobra.Command, in *herald.InboundWebhookInput)
 	if changed("condition") {
 		in.Filters.Condition = f.condition
 	}
-	if changed("allowed-ip") {
+	if changed("allowed-ips") {
 		ips := nonEmpty(f.allowd)
 		in.AllowedIPs = &ips
 	}
@@ -417,7 +427,7 @@ func newInboundRequestsCmd(o *cliOptions) *cobra.Command {
 	return cmd
 }
 
-// newInboundSecretCmd is "herald inbound secret set ENDPOINT SECRET".
+// newInboundSecretCmd is "herald inbound secret set ENDPOINT [SECRET]".
 func newInboundSecretCmd(o *cliOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "secret",
@@ -425,11 +435,23 @@ func newInboundSecretCmd(o *cliOptions) *cobra.Command {
 		RunE:  runGroup,
 	}
 	cmd.AddCommand(&cobra.Command{
-		Use:     "set ENDPOINT SECRET",
-		Short:   "Set the secret POST /api/webhooks/ENDPOINT requires (X-Webhook-Secret); '' removes it",
-		Example: `  herald inbound secret set generic my-secret-key`,
-		Args:    cobra.ExactArgs(2),
+		Use:   "set ENDPOINT [SECRET]",
+		Short: "Set the secret POST /api/webhooks/ENDPOINT requires (X-Webhook-Secret); '' removes it",
+		Long: `Set the secret POST /api/webhooks/ENDPOINT requires (X-Webhook-Secret).
+Without SECRET it is prompted for, unechoed, when stdin is a terminal, and
+otherwise read from stdin's first line. An empty SECRET ('') removes it.`,
+		Example: `  herald inbound secret set generic my-secret-key
+  herald inbound secret set generic              # prompts for it
+  openssl rand -hex 32 | herald inbound secret set generic`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: o.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
+			if len(args) == 1 {
+				secret, err := readSecret(cmd, args[0])
+				if err != nil {
+					return err
+				}
+				args = append(args, secret)
+			}
 			if err := c.Inbound.SetSecret(cmd.Context(), args[0], args[1]); err != nil {
 				return err
 			}
@@ -443,4 +465,32 @@ func newInboundSecretCmd(o *cliOptions) *cobra.Command {
 		}),
 	})
 	return cmd
+}
+
+// readSecret reads the secret of "herald inbound secret set ENDPOINT"
+// given without one: prompted for, unechoed, on a terminal, else the
+// first line of stdin. An empty one is an error that says how to give it.
+func readSecret(cmd *cobra.Command, endpoint string) (string, error) {
+	missing := fmt.Errorf("missing SECRET: give it as an argument (herald inbound secret set %s SECRET), on stdin, or at the prompt in a terminal; '' as the argument removes it", endpoint)
+	in := cmd.InOrStdin()
+	if f, ok := in.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "Secret for /api/webhooks/%s: ", endpoint)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(cmd.ErrOrStderr())
+		if err != nil {
+			return "", fmt.Errorf("read secret: %w", err)
+		}
+		if s := strings.TrimSpace(string(b)); s != "" {
+			return s, nil
+		}
+		return "", missing
+	}
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read secret from stdin: %w", err)
+	}
+	if s := strings.TrimSpace(line); s != "" {
+		return s, nil
+	}
+	return "", missing
 }

@@ -174,7 +174,7 @@ func (s *Server) routes() {
 	s.mux.Handle("DELETE /v1/inbound/secrets/{name}", admin(s.deleteInboundSecret))
 	s.mux.Handle("GET /v1/invocations", admin(s.listInvocations))
 	s.mux.Handle("GET /v1/invocations/{$}", admin(s.listInvocations))
-	s.mux.Handle("GET /v1/invocations/{id}", admin(s.getInvocation))
+	s.mux.Handle("GET /v1/invocations/{id}", s.invocationStatus(admin(s.getInvocation)))
 	s.mux.HandleFunc("POST /api/webhooks/generic", s.receiveGeneric)
 
 	// Named inbound webhooks (seed 002): managed with an admin key,

@@ -261,7 +261,7 @@ func TestInboundReceive(t *testing.T) {
 	if st, _, _ := a.send("/api/webhooks/alert-webhook", body, "X-Webhook-Secret", "wrong-secret"); st != 401 {
 		t.Fatalf("wrong secret: %d", st)
 	}
-	if r := fake.lastRequest(); r.Verdict != herald.VerdictRejected || r.Status != 401 || r.Headers["x-webhook-secret"] != "" {
+	if r := fake.lastRequest(); r.Verdict != herald.VerdictRejected || r.Status != 401 || r.Headers["x-webhook-secret"] != "" || r.Body != "" {
 		t.Fatalf("logged %+v", r)
 	}
 	if st, _, _ := a.send("/api/webhooks/nope", body, "X-Webhook-Secret", "my-secret"); st != 404 {

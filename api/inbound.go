@@ -271,11 +271,13 @@ func telegramToken() string {
 }
 func (s *Server) triggerInbound(w http.ResponseWriter, r *http.Request) { s.receive(w, r, true) }
 
-// receive takes a request to a named inbound webhook: it checks the
-// webhook, the source IP, the secret, the rate limit, the body size and
-// duplicates, applies the filters and transform (for /trigger the body is
-// the message itself), invokes the agent and logs the request with its
-// verdict.
+// receive takes a request to a named inbound webhook, in steps: admit
+// the source (admitSource: not out of failures), find the webhook, check
+// the source IP and the body size, authenticate (authenticateInbound; a
+// refusal until here counts against the source and is logged without the
+// body), the rate limit and duplicates, build the message (the filters
+// and transform; for /trigger the body is the message itself), dispatch
+// it to the agent, and log the request with its verdict.
 func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 	ctx := r.Context()
 	name := r.PathValue("name")
@@ -345,21 +347,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 		return
 	}
 	preq := &provider.Request{Header: r.Header, Body: body, ContentType: r.Header.Get("Content-Type"), Now: now}
-	if trigger {
-		// /trigger takes the webhook's secret or the admin key, whatever the
-		// provider; a Discord public key is no secret, so there only the
-		// admin key.
-		err = checkSecret(r, wh.Secret, body)
-		if wh.Provider == herald.ProviderDiscord {
-			err = herald.Errorf(herald.EUNAUTHORIZED, "this webhook's /trigger takes the admin key")
-		}
-		if err != nil && s.adminRequest(r) {
-			err = nil
-		}
-	} else {
-		err = prov.Verify(preq, wh.Secret)
-	}
-	if err != nil {
+	if err := s.authenticateInbound(r, wh, prov, preq, trigger); err != nil {
 		reason := "bad secret"
 		if wh.Provider != herald.ProviderGeneric && !trigger {
 			reason = herald.ErrorMessage(err)
@@ -474,6 +462,24 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 	s.record(ctx, rec, body)
 	s.touch(ctx, name, now)
 	writeJSON(w, status, answer)
+}
+
+// authenticateInbound checks the credential of a request to wh: the
+// provider's signature, or for /trigger the webhook's secret or the admin
+// key (only the admin key when the provider is discord, whose key is
+// public).
+func (s *Server) authenticateInbound(r *http.Request, wh *herald.InboundWebhook, prov provider.Provider, preq *provider.Request, trigger bool) error {
+	if !trigger {
+		return prov.Verify(preq, wh.Secret)
+	}
+	err := checkSecret(r, wh.Secret, preq.Body)
+	if wh.Provider == herald.ProviderDiscord {
+		err = herald.Errorf(herald.EUNAUTHORIZED, "this webhook's /trigger takes the admin key")
+	}
+	if err != nil && s.adminRequest(r) {
+		err = nil
+	}
+	return err
 }
 
 // triggerParams reads the body of POST /api/webhooks/{name}/trigger: a

@@ -97,7 +97,14 @@ func (ts *testServer) curlLike(args []string) (int, []byte) {
 // the status, the answer and its headers.
 func (ts *testServer) postRaw(path, body string, headers ...string) (int, map[string]any, http.Header) {
 	ts.t.Helper()
-	req, _ := http.NewRequest("POST", ts.URL()+path, strings.NewReader(body))
+	return ts.sendRaw("POST", path, body, headers...)
+}
+
+// sendRaw sends a request with body and headers (name, value pairs) and
+// returns the status, the answer and its headers.
+func (ts *testServer) sendRaw(method, path, body string, headers ...string) (int, map[string]any, http.Header) {
+	ts.t.Helper()
+	req, _ := http.NewRequest(method, ts.URL()+path, strings.NewReader(body))
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"testing"
 )
@@ -11,19 +9,8 @@ import (
 // status and the answer.
 func (ts *testServer) getWith(path string, headers ...string) (int, map[string]any) {
 	ts.t.Helper()
-	req, _ := http.NewRequest("GET", ts.URL()+path, nil)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var v map[string]any
-	_ = json.Unmarshal(b, &v)
-	return resp.StatusCode, v
+	st, out, _ := ts.sendRaw("GET", path, "", headers...)
+	return st, out
 }
 
 // TestAsyncStatusURLTakesTheCallersCredential reads the status_url of

@@ -31,6 +31,8 @@ const maxFailureSources = 100_000
 // newFailureLimiter.
 type failureLimiter struct {
 	limit herald.RateLimit
+	// maxSources is how many sources are tracked (maxFailureSources).
+	maxSources int
 
 	mu        sync.Mutex
 	sources   map[netip.Prefix]*rate.Limiter
@@ -43,7 +45,7 @@ func newFailureLimiter(limit herald.RateLimit) *failureLimiter {
 	if limit.Requests <= 0 || limit.Per <= 0 {
 		limit = DefaultInboundFailureLimit
 	}
-	return &failureLimiter{limit: limit, sources: map[netip.Prefix]*rate.Limiter{}}
+	return &failureLimiter{limit: limit, maxSources: maxFailureSources, sources: map[netip.Prefix]*rate.Limiter{}}
 }
 
 // source is the key of ip: the address itself, or its /64 for IPv6; the
@@ -67,7 +69,7 @@ func (c *failureLimiter) limiter(ip netip.Addr, now time.Time) *rate.Limiter {
 	if l := c.sources[key]; l != nil {
 		return l
 	}
-	if len(c.sources) >= maxFailureSources && now.Sub(c.lastSweep) >= time.Second {
+	if len(c.sources) >= c.maxSources && now.Sub(c.lastSweep) >= time.Second {
 		// Forget the sources whose failures are all refilled.
 		c.lastSweep = now
 		for k, l := range c.sources {
@@ -76,7 +78,7 @@ func (c *failureLimiter) limiter(ip netip.Addr, now time.Time) *rate.Limiter {
 			}
 		}
 	}
-	if len(c.sources) >= maxFailureSources {
+	if len(c.sources) >= c.maxSources {
 		key = netip.Prefix{}
 		if l := c.sources[key]; l != nil {
 			return l

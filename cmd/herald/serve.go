@@ -74,8 +74,10 @@ type Main struct {
 	HTTP     *http.Server
 	listener net.Listener
 	served   chan error
-	locks    []*sqlite.DirLock // the data dir's, on SQLite
 	jwt      *api.JWTVerifier // nil without --jwt-secret or --jwks-url
+
+	// locks are the data dir's, on SQLite.
+	locks []*sqlite.DirLock
 }
 
 // NewMain returns a server for cfg, not yet running.

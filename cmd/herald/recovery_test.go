@@ -73,3 +73,23 @@ func TestDataDirModes(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueLogLevel: River's own lines (its job counts every second are
+// Info) are dropped unless --log-level is debug; its warnings stay.
+func TestQueueLogLevel(t *testing.T) {
+	for _, level := range []string{"info", "debug"} {
+		var buf strings.Builder
+		cfg := DefaultConfig()
+		cfg.LogLevel = level
+		l := queueLogger(newLogger(cfg, &buf), level).With("component", "queue")
+		l.Info("queue: Producer job counts")
+		l.Warn("queue: something is wrong")
+		out := buf.String()
+		if !strings.Contains(out, "something is wrong") {
+			t.Errorf("level %s: warning dropped: %q", level, out)
+		}
+		if got, want := strings.Contains(out, "Producer job counts"), level == "debug"; got != want {
+			t.Errorf("level %s: info line logged %v, want %v: %q", level, got, want, out)
+		}
+	}
+}

@@ -353,3 +353,48 @@ func TestRequeueDeadNodes(t *testing.T) {
 		t.Fatalf("second RequeueDeadNodes = %+v, %v", r, err)
 	}
 }
+
+// TestNodeHeartbeatLifecycle starts a node that works jobs: it has a row in
+// herald_nodes, whose heartbeat moves on, and a graceful stop removes it.
+func TestNodeHeartbeatLifecycle(t *testing.T) {
+	ctx := context.Background()
+	_, u := freshSchema(t)
+	db := openURL(t, u, postgres.Options{NodeHeartbeat: 20 * time.Millisecond,
+		Queue: delivery.QueueConfig{Workers: river.NewWorkers()}})
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	beat := func() (time.Time, error) {
+		var at time.Time
+		err := conn.QueryRow(ctx, `SELECT heartbeat_at FROM herald_nodes WHERE id = $1`, db.NodeID()).Scan(&at)
+		return at, err
+	}
+	if _, err := beat(); err == nil {
+		t.Fatal("a node has a heartbeat before Start")
+	}
+	if err := db.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first, err := beat()
+	if err != nil {
+		t.Fatalf("no heartbeat after Start: %v", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if at, err := beat(); err == nil && at.After(first) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the heartbeat did not move on")
+		}
+	}
+	stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.Stop(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := beat(); err == nil {
+		t.Fatal("a stopped node still has its row")
+	}
+}

@@ -51,8 +51,9 @@ type QueueConfig struct {
 	// woke it. Default 50ms.
 	PollInterval time.Duration
 	// RescueAfter is how long a job may stay running before it is taken to
-	// be stuck by a crash and run again. It must exceed the longest webhook
-	// timeout. Default 6m.
+	// be stuck and run again: the last resort, behind SQLite's re-queue at
+	// start and PostgreSQL's node heartbeats. It must exceed MinRescueAfter,
+	// so that no request still running is sent again. Default 6m.
 	RescueAfter time.Duration
 	// Logger receives River's logs. Default slog.Default().
 	Logger *slog.Logger

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
@@ -40,9 +41,10 @@ type Worker struct {
 	// Default DefaultMaxInFlightPerWebhook.
 	MaxInFlight int
 	// JobTimeout bounds one run of a job, a safety net behind the Sender's
-	// per-webhook timeout. River rescues a job left running by a crash only
-	// once this has passed, so keep it below the queue's RescueAfter.
-	// Default DefaultJobTimeout.
+	// per-webhook timeout. When it fires, the attempt is recorded as timed
+	// out and counts toward the webhook's max_retries. River's rescuer runs
+	// a job still running after RescueAfter again, so keep this well below
+	// it (see MinRescueAfter). Default DefaultJobTimeout.
 	JobTimeout time.Duration
 	// Attempted, when set, is called after each recorded attempt (tests
 	// wait on it).
@@ -88,8 +90,12 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		// The cap counts requests in flight: free the slot before recording.
 		w.release(wh.ID, res.Duration)
 		if ctx.Err() != nil && !res.Success() {
-			// Shutting down: this attempt does not count. Put the job back.
-			return river.JobSnooze(0)
+			if !errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+				// Shutting down: this attempt does not count. Put the job back.
+				return river.JobSnooze(0)
+			}
+			// The job timeout fired: the attempt counts, as timed out.
+			res.Err = fmt.Errorf("timed out after %s (the job timeout)", w.Timeout(job).Round(time.Millisecond))
 		}
 	}
 
@@ -150,8 +156,16 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	return nil
 }
 
-// DefaultJobTimeout is the longest webhook timeout and half a minute more.
-const DefaultJobTimeout = herald.MaxTimeoutSeconds*time.Second + 30*time.Second
+// DefaultJobTimeout is the longest webhook timeout and 15 seconds more:
+// 315s. A webhook's own timeout ends its request first; this bounds the run
+// when something else hangs.
+const DefaultJobTimeout = herald.MaxTimeoutSeconds*time.Second + 15*time.Second
+
+// MinRescueAfter is the lowest RescueAfter that leaves a run cut off at
+// DefaultJobTimeout 15 seconds to record its attempt before the queue's
+// rescuer may take it to be stuck: 330s. A RescueAfter at or below it could
+// send a request again while the first is still running.
+const MinRescueAfter = DefaultJobTimeout + 15*time.Second
 
 // Timeout is JobTimeout: each attempt is bounded by its webhook's timeout
 // in the Sender, and this bounds the whole run.

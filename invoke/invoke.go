@@ -371,9 +371,10 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[delivery.InvokeArgs]) 
 // rescuer, takes it to be interrupted by a crash.
 const interruptedGrace = 30 * time.Second
 
-// recoverRunning handles a job whose invocation is already running: the
-// queue's rescuer runs such a job again when the node running it died (or
-// when the run outlasted the queue's RescueAfter). Once the runtime's
+// recoverRunning handles a job whose invocation is already running: such a
+// job runs again when the node running it died (at a SQLite server's
+// restart, or once a PostgreSQL node has been silent for its dead-after),
+// or when the run outlasted the queue's RescueAfter. Once the runtime's
 // timeout and interruptedGrace have passed since it started, the run
 // cannot still be going, and the invocation fails as interrupted; until
 // then the job waits, so a run still going finishes it instead. It is never

@@ -31,11 +31,13 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -70,6 +72,13 @@ type DB struct {
 	pool  *pgxpool.Pool
 	river *river.Client[pgx.Tx]
 	clock herald.Clock
+
+	// Node liveness, on nodes that work jobs (see node.go).
+	works         bool
+	nodeHeartbeat time.Duration
+	logger        *slog.Logger
+	stopBeats     chan struct{} // closed by Stop; nil when not started
+	beatsDone     chan struct{}
 }
 
 var _ herald.Store = (*DB)(nil)
@@ -81,6 +90,14 @@ type Options struct {
 	Queue delivery.QueueConfig
 	// Clock tells the time of new rows. Default herald.SystemClock.
 	Clock herald.Clock
+	// NodeHeartbeat is how often a node that works jobs writes its
+	// heartbeat to herald_nodes, and how often the leader looks for dead
+	// nodes. Default DefaultNodeHeartbeat (5s).
+	NodeHeartbeat time.Duration
+	// NodeDeadAfter is how long a node may go without a heartbeat before
+	// the leader makes its running jobs available again
+	// (RequeueDeadNodes). Default DefaultNodeDeadAfter (20s).
+	NodeDeadAfter time.Duration
 }
 
 // Open connects to the database at url (see the package documentation for
@@ -96,12 +113,20 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &DB{pool: pool, clock: opts.Clock}
+	s := &DB{pool: pool, clock: opts.Clock, works: opts.Queue.Workers != nil,
+		nodeHeartbeat: cmp.Or(opts.NodeHeartbeat, DefaultNodeHeartbeat), logger: cmp.Or(opts.Queue.Logger, slog.Default())}
 	if err := migrate(ctx, pool, opts.Queue); err != nil {
 		pool.Close()
 		return nil, err
 	}
-	s.river, err = river.NewClient(riverpgxv5.New(pool), delivery.RiverConfig(opts.Queue))
+	cfg := delivery.RiverConfig(opts.Queue)
+	if s.works {
+		river.AddWorker(opts.Queue.Workers, &nodeSweepWorker{db: s, logger: s.logger,
+			deadAfter: cmp.Or(opts.NodeDeadAfter, DefaultNodeDeadAfter)})
+		cfg.Queues[NodeQueue] = river.QueueConfig{MaxWorkers: 1}
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, nodeSweepJob(s.nodeHeartbeat))
+	}
+	s.river, err = river.NewClient(riverpgxv5.New(pool), cfg)
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("create queue client: %w", err)
@@ -200,8 +225,20 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, qc delivery.QueueConfig) e
 	return nil
 }
 
-// Start begins working queued jobs, when Options.Queue had workers.
+// Start begins working queued jobs, when Options.Queue had workers. Such a
+// node first writes its heartbeat, then writes one every
+// Options.NodeHeartbeat until Stop.
 func (s *DB) Start(ctx context.Context) error {
+	if s.works && s.stopBeats == nil {
+		if err := s.Heartbeat(ctx); err != nil {
+			return err
+		}
+		s.stopBeats, s.beatsDone = make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(s.beatsDone)
+			s.heartbeats(s.nodeHeartbeat, s.stopBeats, s.logger)
+		}()
+	}
 	if err := s.river.Start(ctx); err != nil {
 		return fmt.Errorf("start queue: %w", err)
 	}
@@ -217,6 +254,17 @@ func (s *DB) Stop(ctx context.Context) error {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		err = s.river.StopAndCancel(stopCtx)
+	}
+	if s.stopBeats != nil {
+		close(s.stopBeats)
+		<-s.beatsDone
+		s.stopBeats = nil
+		if err == nil {
+			// Stopped cleanly: nothing of this node's is running any more.
+			forgetCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			err = s.forget(forgetCtx)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("stop queue: %w", err)

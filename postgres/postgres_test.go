@@ -3,11 +3,13 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
@@ -306,5 +308,93 @@ func TestOpenBadURL(t *testing.T) {
 	_, err := postgres.Open(context.Background(), "postgres://u:secret@host:notaport/db", postgres.Options{})
 	if err == nil || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("open of a bad URL: %v", err)
+	}
+}
+
+// TestRequeueDeadNodes leaves jobs running on a dead node, on a live one
+// and on a client with no heartbeat row: RequeueDeadNodes makes only the
+// dead node's available, and forgets that node.
+func TestRequeueDeadNodes(t *testing.T) {
+	ctx := context.Background()
+	_, u := freshSchema(t)
+	db := openURL(t, u, postgres.Options{})
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if err := db.Heartbeat(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO herald_nodes (id, heartbeat_at) VALUES ('dead', now() - interval '1 minute')`); err != nil {
+		t.Fatal(err)
+	}
+	for _, by := range []string{"{dead}", "{dead," + db.NodeID() + "}", "{" + db.NodeID() + ",dead}", "{ghost}"} {
+		if _, err := conn.Exec(ctx, `INSERT INTO river_job (args, kind, max_attempts, queue, state, attempt, attempted_at, attempted_by)
+			VALUES ('{}', 'test', 25, 'q', 'running', 2, now(), $1)`, by); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := db.RequeueDeadNodes(ctx, postgres.RequeueDeadParams{DeadAfter: 20 * time.Second})
+	if err != nil || r != (postgres.RequeueDeadResult{Nodes: 1, Jobs: 2}) {
+		t.Fatalf("RequeueDeadNodes = %+v, %v; want 1 node, 2 jobs", r, err)
+	}
+	rows, _ := conn.Query(ctx, `SELECT state || '/' || attempt FROM river_job ORDER BY id`)
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if want := []string{"available/2", "running/2", "available/2", "running/2"}; err != nil || !slices.Equal(got, want) {
+		t.Fatalf("jobs: %v, %v; want %v", got, err, want)
+	}
+	var nodes []string
+	rows, _ = conn.Query(ctx, `SELECT id FROM herald_nodes`)
+	if nodes, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil || !slices.Equal(nodes, []string{db.NodeID()}) {
+		t.Fatalf("nodes after the sweep: %v, %v; want only %s", nodes, err, db.NodeID())
+	}
+	if r, err := db.RequeueDeadNodes(ctx, postgres.RequeueDeadParams{DeadAfter: 20 * time.Second}); err != nil || r.Jobs != 0 {
+		t.Fatalf("second RequeueDeadNodes = %+v, %v", r, err)
+	}
+}
+
+// TestNodeHeartbeatLifecycle starts a node that works jobs: it has a row in
+// herald_nodes, whose heartbeat moves on, and a graceful stop removes it.
+func TestNodeHeartbeatLifecycle(t *testing.T) {
+	ctx := context.Background()
+	_, u := freshSchema(t)
+	db := openURL(t, u, postgres.Options{NodeHeartbeat: 20 * time.Millisecond,
+		Queue: delivery.QueueConfig{Workers: river.NewWorkers()}})
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	beat := func() (time.Time, error) {
+		var at time.Time
+		err := conn.QueryRow(ctx, `SELECT heartbeat_at FROM herald_nodes WHERE id = $1`, db.NodeID()).Scan(&at)
+		return at, err
+	}
+	if _, err := beat(); err == nil {
+		t.Fatal("a node has a heartbeat before Start")
+	}
+	if err := db.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first, err := beat()
+	if err != nil {
+		t.Fatalf("no heartbeat after Start: %v", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if at, err := beat(); err == nil && at.After(first) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the heartbeat did not move on")
+		}
+	}
+	stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.Stop(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := beat(); err == nil {
+		t.Fatal("a stopped node still has its row")
 	}
 }

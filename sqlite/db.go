@@ -97,6 +97,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
 	}
+	if err := restrictFiles(path); err != nil {
+		return nil, err
+	}
 	dsn := func(extra string) string {
 		return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 			"&_pragma=synchronous(" + sync + ")&_txlock=immediate" + extra
@@ -170,6 +173,26 @@ func (s *DB) Start(ctx context.Context) error {
 		return fmt.Errorf("start queue: %w", err)
 	}
 	return nil
+}
+
+// RequeueRunningJobs makes every job left running available again at
+// once, and returns how many it moved. Only a process that holds the data
+// dir's lock (LockDir) may call it, before Start: the lock proves that no
+// other process is working them, so they were orphaned by a process that
+// died. Their attempt counts and scheduled_at (past already, so they keep
+// their place in line) stay; the next run counts one more attempt, as after
+// River's own rescue.
+func (s *DB) RequeueRunningJobs(ctx context.Context) (int, error) {
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE river_job SET state = 'available' WHERE state = 'running'`)
+	if err != nil {
+		return 0, fmt.Errorf("requeue running jobs: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("requeue running jobs: %w", err)
+	}
+	return int(n), nil
 }
 
 // Stop stops taking jobs and waits for running ones until ctx ends; then

@@ -21,18 +21,19 @@ import (
 )
 
 // TestClusterSurvivesKilledNode runs three "herald serve" processes on one
-// PostgreSQL database, publishes 5,000 events across them, kills one with
-// SIGKILL mid-run, and expects every event to arrive, with the work spread
-// over the nodes. Duplicates are allowed only for requests the killed node
-// had in flight (their first arrival precedes the kill); any other must stay
-// under 0.1%.
+// PostgreSQL database with default recovery flags, publishes 3,000 events
+// across them, kills the first node (the queue's leader, as it started
+// first) with SIGKILL mid-run, and expects every event to arrive within 60
+// seconds of the kill, with the work spread over the survivors. Duplicates
+// are allowed only for requests the killed node had in flight: their first
+// arrival precedes the kill.
 func TestClusterSurvivesKilledNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cluster test skipped in -short mode")
 	}
 	_, dbURL := pgtest.Schema(t)
 	dataDir := t.TempDir()
-	const events = 5000
+	const events = 3000
 
 	var mu sync.Mutex
 	seen := make(map[string]int, events)
@@ -68,7 +69,7 @@ func TestClusterSurvivesKilledNode(t *testing.T) {
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 
-	flags := []string{"--database", dbURL, "--rescue-after", "5s", "--retry-schedule", "1s"}
+	flags := []string{"--database", dbURL, "--retry-schedule", "1s"}
 	var nodes []*process
 	for i := 0; i < 3; i++ {
 		nodes = append(nodes, startProcess(t, dataDir, freeAddr(t), flags...))
@@ -85,7 +86,8 @@ func TestClusterSurvivesKilledNode(t *testing.T) {
 	}
 
 	// Publish from 8 goroutines, round robin over the live nodes; kill the
-	// third node when 40% are out.
+	// first node when 40% are out.
+	victim, survivors := nodes[0], nodes[1:]
 	var next atomic.Int64
 	var killed atomic.Bool
 	var wg sync.WaitGroup
@@ -104,21 +106,20 @@ func TestClusterSurvivesKilledNode(t *testing.T) {
 					mu.Lock()
 					killedAt = time.Now()
 					mu.Unlock()
-					_ = nodes[2].cmd.Process.Signal(syscall.SIGKILL)
+					_ = victim.cmd.Process.Signal(syscall.SIGKILL)
 				}
-				live := 3
+				node := nodes[i%3]
 				if killed.Load() {
-					live = 2
+					node = survivors[i%2]
 				}
-				node := nodes[i%live]
 				body := fmt.Sprintf(`{"id":"cluster-%d","type":"agent.status","data":{"i":%d}}`, i, i)
 				req, _ := http.NewRequest("POST", "http://"+node.addr+"/v1/events", strings.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+key)
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := client.Do(req)
 				if err != nil {
-					if node == nodes[2] { // the kill raced this request: publish it again (the id makes it idempotent)
-						if _, err2 := publishTo(client, nodes[0].addr, key, body); err2 == nil {
+					if node == victim { // the kill raced this request: publish it again (the id makes it idempotent)
+						if _, err2 := publishTo(client, survivors[0].addr, key, body); err2 == nil {
 							continue
 						}
 					}
@@ -140,29 +141,45 @@ func TestClusterSurvivesKilledNode(t *testing.T) {
 	default:
 	}
 
+	mu.Lock()
+	deadline := killedAt.Add(60 * time.Second)
+	mu.Unlock()
 	select {
 	case <-all:
-	case <-time.After(120 * time.Second):
+	case <-time.After(time.Until(deadline)):
 		mu.Lock()
 		defer mu.Unlock()
-		t.Fatalf("only %d of %d events arrived", len(seen), events)
+		t.Fatalf("only %d of %d events arrived within 60s of the kill", len(seen), events)
 	}
-	// Duplicates of requests in flight at the kill are bounded by the killed
-	// node's worker pool; any other duplicate must stay under 0.1%.
-	if d := unexplained.Load(); d*1000 >= events {
-		t.Fatalf("%d duplicate deliveries of %d events not explained by the kill: over 0.1%%", d, events)
+	mu.Lock()
+	var last time.Time
+	for _, at := range first {
+		if at.After(last) {
+			last = at
+		}
+	}
+	took := last.Sub(killedAt)
+	mu.Unlock()
+	// Duplicates are the requests in flight on the killed node, bounded by
+	// its worker pool; no other.
+	if d := unexplained.Load(); d > 0 {
+		t.Fatalf("%d duplicate deliveries of %d events not explained by the kill", d, events)
 	}
 	if d := dups.Load(); d > 100 {
 		t.Fatalf("%d duplicate deliveries of %d events: more than the killed node had in flight", d, events)
 	}
+	// The leader's sweep, not River's rescuer, queued the dead node's jobs.
+	if !strings.Contains(survivors[0].stderr.String()+survivors[1].stderr.String(), "queued again the running jobs of dead nodes") {
+		t.Errorf("no survivor queued the dead node's jobs again:\n%s\n%s", survivors[0].stderr, survivors[1].stderr)
+	}
 	// The surviving nodes both delivered.
-	for _, n := range nodes[:2] {
+	for _, n := range survivors {
 		if got := successes(t, n.addr); got == 0 {
 			t.Errorf("node %s delivered nothing", n.addr)
 		}
 	}
-	t.Logf("%d events arrived; %d duplicates (%d not explained by the kill); node deliveries %d and %d", events, dups.Load(), unexplained.Load(),
-		successes(t, nodes[0].addr), successes(t, nodes[1].addr))
+	t.Logf("%d events arrived, the last %s after the kill; %d duplicates; survivors' deliveries %d and %d", events, took.Round(time.Millisecond),
+		dups.Load(), successes(t, survivors[0].addr), successes(t, survivors[1].addr))
 }
 
 func publishTo(c *http.Client, addr, key, body string) (int, error) {

@@ -16,7 +16,9 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/monitor"
+	"github.com/heraldhq/herald/postgres"
 	"github.com/heraldhq/herald/reply"
 	"github.com/heraldhq/herald/sqlite"
 )
@@ -70,10 +72,20 @@ type Config struct {
 	MaxBodyBytes int64
 	// PollInterval is how often idle workers look for due jobs. Default 50ms.
 	PollInterval time.Duration
-	// RescueAfter is when a job left running by a crash is run again. A
-	// run is cut off at nine tenths of it, so it must exceed the longest
-	// webhook timeout in use (at most 300s). Default 6m.
+	// RescueAfter is when a job still running is taken to be stuck and run
+	// again: the last resort, as a crashed SQLite server's jobs are queued
+	// again at its restart and a dead PostgreSQL node's once NodeDeadAfter
+	// has passed. It must exceed the longest webhook timeout (300s) plus
+	// margins, 330s, so that no request still running is sent again.
+	// Default 6m.
 	RescueAfter time.Duration
+	// NodeHeartbeat is how often a PostgreSQL node that works jobs writes
+	// its heartbeat. Default 5s.
+	NodeHeartbeat time.Duration
+	// NodeDeadAfter is how long a PostgreSQL node may go without a
+	// heartbeat before the leader queues its running jobs again; it must
+	// exceed NodeHeartbeat. Default 20s.
+	NodeDeadAfter time.Duration
 	// ShutdownTimeout bounds a graceful stop; jobs still running then go
 	// back to the queue. Default 30s.
 	ShutdownTimeout time.Duration
@@ -136,6 +148,8 @@ func DefaultConfig() Config {
 		MaxBodyBytes:          1 << 20,
 		PollInterval:          50 * time.Millisecond,
 		RescueAfter:           6 * time.Minute,
+		NodeHeartbeat:         postgres.DefaultNodeHeartbeat,
+		NodeDeadAfter:         postgres.DefaultNodeDeadAfter,
 		ShutdownTimeout:       30 * time.Second,
 		SQLiteSynchronous:     "normal",
 		HeartbeatTimeout:      herald.DefaultHeartbeatTimeout,
@@ -194,8 +208,15 @@ func (c *Config) Validate() error {
 	if c.PollInterval < time.Millisecond {
 		return fmt.Errorf("poll-interval: must be at least 1ms, got %s", c.PollInterval)
 	}
-	if c.RescueAfter < time.Second {
-		return fmt.Errorf("rescue-after: must be at least 1s, got %s", c.RescueAfter)
+	if c.RescueAfter <= delivery.MinRescueAfter {
+		return fmt.Errorf("rescue-after: must exceed %s (the longest webhook timeout, %ds, plus margins), got %s",
+			delivery.MinRescueAfter, herald.MaxTimeoutSeconds, c.RescueAfter)
+	}
+	if c.NodeHeartbeat < 10*time.Millisecond {
+		return fmt.Errorf("node-heartbeat: must be at least 10ms, got %s", c.NodeHeartbeat)
+	}
+	if c.NodeDeadAfter <= c.NodeHeartbeat {
+		return fmt.Errorf("node-dead-after: must exceed --node-heartbeat (%s), got %s", c.NodeHeartbeat, c.NodeDeadAfter)
 	}
 	if c.ShutdownTimeout < 0 {
 		return fmt.Errorf("shutdown-timeout: must not be negative")
@@ -284,7 +305,9 @@ func (c *Config) bindFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.Workers, "workers", c.Workers, "delivery workers per node")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted")
 	fs.DurationVar(&c.PollInterval, "poll-interval", c.PollInterval, "how often idle workers look for due deliveries")
-	fs.DurationVar(&c.RescueAfter, "rescue-after", c.RescueAfter, "when a delivery left running by a crash is run again")
+	fs.DurationVar(&c.RescueAfter, "rescue-after", c.RescueAfter, "when a job still running is taken to be stuck and run again (last resort; must exceed 5m30s)")
+	fs.DurationVar(&c.NodeHeartbeat, "node-heartbeat", c.NodeHeartbeat, "how often a PostgreSQL node writes its heartbeat")
+	fs.DurationVar(&c.NodeDeadAfter, "node-dead-after", c.NodeDeadAfter, "how long a silent PostgreSQL node may go before its running jobs are queued again")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long a graceful stop waits for running deliveries")
 	fs.StringVar(&c.SQLiteSynchronous, "sqlite-synchronous", c.SQLiteSynchronous, "SQLite durability: normal or full")
 	fs.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", c.HeartbeatTimeout, "how long a running agent may stay silent before it is marked unresponsive")

@@ -60,6 +60,8 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		"addr":                             {"--addr", "nope"},
 		"database":                         {"--database", "mysql://x"},
 		"log-format":                       {"--log-format", "xml"},
+		"rescue-after":                     {"--rescue-after", "5m30s"}, // not above the longest webhook timeout and margins
+		"node-dead-after":                  {"--node-heartbeat", "10s", "--node-dead-after", "10s"},
 		"HERALD_MAX_IN_FLIGHT_PER_WEBHOOK": nil,
 	}
 	for field, args := range cases {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/heraldhq/herald"
@@ -39,7 +41,7 @@ func checkDatabaseURL(url string) error {
 // openDatabase opens (and migrates) the configured database.
 func openDatabase(ctx context.Context, cfg Config, queue delivery.QueueConfig) (database, error) {
 	if isPostgres(cfg.Database) {
-		return postgres.Open(ctx, cfg.Database, postgres.Options{Queue: queue})
+		return postgres.Open(ctx, cfg.Database, postgres.Options{Queue: queue, NodeHeartbeat: cfg.NodeHeartbeat, NodeDeadAfter: cfg.NodeDeadAfter})
 	}
 	return sqlite.Open(ctx, cfg.DatabasePath(), sqlite.Options{Synchronous: cfg.SQLiteSynchronous, Queue: queue})
 }
@@ -61,4 +63,51 @@ func databaseName(cfg Config) string {
 		return cfg.Database
 	}
 	return cfg.DatabasePath()
+}
+
+// lockDataDir makes the data dir readable by its owner only (mode 0700,
+// also when it existed: it holds admin.key and, on SQLite, webhook secrets
+// and bot tokens) and, on SQLite, takes the exclusive lock of one server
+// on it, <data-dir>/herald.lock, and on the SQLite file's own directory
+// when that is another. Unlock the locks returned when the server stops.
+func lockDataDir(cfg Config) ([]*sqlite.DirLock, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("restrict data dir: %w", err)
+	}
+	if isPostgres(cfg.Database) {
+		return nil, nil
+	}
+	dirs := []string{cfg.DataDir}
+	if d := filepath.Dir(cfg.DatabasePath()); !sameDir(d, cfg.DataDir) {
+		dirs = append(dirs, d)
+	}
+	var locks []*sqlite.DirLock
+	for _, d := range dirs {
+		l, err := sqlite.LockDir(d)
+		if err != nil {
+			unlockAll(locks)
+			return nil, err
+		}
+		locks = append(locks, l)
+	}
+	return locks, nil
+}
+
+func unlockAll(locks []*sqlite.DirLock) {
+	for _, l := range locks {
+		_ = l.Unlock()
+	}
+}
+
+// sameDir reports whether a and b name one directory.
+func sameDir(a, b string) bool {
+	ia, errA := os.Stat(a)
+	ib, errB := os.Stat(b)
+	if errA != nil || errB != nil {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	return os.SameFile(ia, ib)
 }

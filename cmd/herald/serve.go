@@ -24,6 +24,7 @@ import (
 	"github.com/heraldhq/herald/monitor"
 	"github.com/heraldhq/herald/reply"
 	"github.com/heraldhq/herald/runtime"
+	"github.com/heraldhq/herald/sqlite"
 )
 
 func newServeCmd() *cobra.Command {
@@ -74,6 +75,9 @@ type Main struct {
 	listener net.Listener
 	served   chan error
 	jwt      *api.JWTVerifier // nil without --jwt-secret or --jwks-url
+
+	// locks are the data dir's, on SQLite.
+	locks []*sqlite.DirLock
 }
 
 // NewMain returns a server for cfg, not yet running.
@@ -89,6 +93,33 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// queueLogger is the logger of River's own lines: l itself at log level
+// debug, and otherwise l with warnings and errors only.
+func queueLogger(l *slog.Logger, level string) *slog.Logger {
+	if level == "debug" {
+		return l
+	}
+	return slog.New(minLevel{Handler: l.Handler(), min: slog.LevelWarn})
+}
+
+// minLevel is a slog.Handler that drops records below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{Handler: h.Handler.WithAttrs(as), min: h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }
 
 // Addr returns the address the API listens on, once Run has returned.
@@ -118,12 +149,17 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Metrics = metrics.New()
 	workers := river.NewWorkers()
 	var err error
+	if m.locks, err = lockDataDir(cfg); err != nil {
+		return err
+	}
 	m.Store, err = openDatabase(ctx, cfg, delivery.QueueConfig{
 		Workers:      workersFor(cfg.Role, workers),
 		MaxWorkers:   cfg.Workers,
 		PollInterval: cfg.PollInterval,
 		RescueAfter:  cfg.RescueAfter,
-		Logger:       m.Logger.With("component", "queue"),
+		// River's own lines (such as its job counts every second) only at
+		// --log-level debug; otherwise its warnings and errors.
+		Logger: queueLogger(m.Logger, cfg.LogLevel).With("component", "queue"),
 		// The queues of the monitor, invocations and replies, and the
 		// periodic jobs (heartbeat, alerts, log pruning, invocation
 		// sweep) the queue's leader enqueues; none on the api role.
@@ -134,6 +170,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
+	if db, ok := m.Store.(*sqlite.DB); ok {
+		// The data dir's lock proves that no other process works these.
+		n, err := db.RequeueRunningJobs(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			m.Logger.Warn("queued again the jobs a stopped server left running", "jobs", n)
+		}
+	}
 	river.AddWorker(workers, &delivery.Worker{
 		Store:       m.Store,
 		Sender:      delivery.NewSender("Herald/"+Version, cfg.AllowPrivateTargets),
@@ -141,7 +187,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:      m.Logger.With("component", "delivery"),
 		Schedule:    schedule,
 		MaxInFlight: cfg.MaxInFlightPerWebhook,
-		JobTimeout:  cfg.RescueAfter * 9 / 10,
+		JobTimeout:  delivery.DefaultJobTimeout,
 		Attempted:   m.Attempted,
 	})
 	monitor.Register(workers,
@@ -325,5 +371,7 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("close database: still busy after %s; exiting anyway", limit))
 		}
 	}
+	unlockAll(m.locks)
+	m.locks = nil
 	return errors.Join(errs...)
 }

@@ -39,7 +39,7 @@ const (
 )
 
 // Webhook is an outbound subscription: every event whose type matches one of
-// Events (and, when AgentID is set, whose data.agent_id equals it) is POSTed
+// Events (and, when AgentID is set, whose EventAgentID equals it) is POSTed
 // to URL, signed with Secret.
 type Webhook struct {
 	ID          string `json:"id"`
@@ -48,7 +48,8 @@ type Webhook struct {
 	URL         string `json:"url"`
 	// Events are patterns such as "agent.*", "*.failed" or "*".
 	Events []string `json:"events"`
-	// AgentID, when set, limits the webhook to events whose data.agent_id is it.
+	// AgentID, when set, limits the webhook to events whose agent (see
+	// EventAgentID: data.agent_id, data.agent or data.agent.id) is it.
 	AgentID  string `json:"agent_id,omitempty"`
 	IsActive bool   `json:"is_active"`
 	// Secret keys the signatures. It is write-only: the API returns it in the
@@ -297,7 +298,7 @@ func validHeaderName(s string) bool {
 	return true
 }
 
-// Matches reports whether an event of type eventType whose data.agent_id is
+// Matches reports whether an event of type eventType whose EventAgentID is
 // agentID goes to this webhook: it is active, a pattern matches, and its
 // AgentID is empty or equal.
 func (w *Webhook) Matches(eventType, agentID string) bool {

@@ -305,10 +305,12 @@ func (w *Webhook) Matches(eventType, agentID string) bool {
 	return w.IsActive && MatchAny(w.Events, eventType) && (w.AgentID == "" || w.AgentID == agentID)
 }
 
-// WebhookFilter selects webhooks in a list. Limit 0 means DefaultLimit.
+// WebhookFilter selects webhooks in a list: those of one agent when AgentID
+// is set. Limit 0 means DefaultLimit.
 type WebhookFilter struct {
-	Skip  int
-	Limit int
+	AgentID string
+	Skip    int
+	Limit   int
 }
 
 // Durations is a list of durations written in JSON as strings such as "1m".

@@ -121,6 +121,10 @@ type inboundList struct {
 }
 
 func (s *Server) listInbound(w http.ResponseWriter, r *http.Request) {
+	if err := knownQuery(r); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	hooks, err := s.cfg.Store.ListInboundWebhooks(r.Context())
 	if err != nil {
 		s.error(w, r, err)
@@ -211,6 +215,10 @@ type inboundRequests struct {
 
 func (s *Server) listInboundRequests(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	if err := knownQuery(r, "limit", "verdict"); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	limit, err := queryInt(r, "limit")
 	if err != nil {
 		s.error(w, r, err)

@@ -47,6 +47,16 @@ func testAgentEventFanOut(t *testing.T, s herald.Store) {
 			t.Errorf("%s went to %v; want the a1 webhook %v, never a2's, always the global one", c.data, got, c.agent == "a1")
 		}
 	}
+	// Listing by agent.
+	for agent, want := range map[string]string{"a1": mine.ID, "a2": other.ID} {
+		hooks, total, err := s.ListWebhooks(context.Background(), herald.WebhookFilter{AgentID: agent})
+		if err != nil || total != 1 || len(hooks) != 1 || hooks[0].ID != want {
+			t.Fatalf("webhooks of %s: %v of %d (%v), want %s alone", agent, hooks, total, err, want)
+		}
+	}
+	if _, total, err := s.ListWebhooks(context.Background(), herald.WebhookFilter{}); err != nil || total != 3 {
+		t.Fatalf("all webhooks: %d (%v), want 3", total, err)
+	}
 }
 
 func testAgentEventList(t *testing.T, s herald.Store) {

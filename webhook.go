@@ -73,12 +73,14 @@ type Webhook struct {
 // WebhookInput is the body of a create request: every field is optional but
 // URL and Events, and missing ones take the defaults of ApplyDefaults.
 type WebhookInput struct {
-	Name            *string            `json:"name"`
-	Description     *string            `json:"description"`
-	URL             *string            `json:"url"`
-	Events          []string           `json:"events"`
-	AgentID         *string            `json:"agent_id"`
-	IsActive        *bool              `json:"is_active"`
+	Name        *string  `json:"name"`
+	Description *string  `json:"description"`
+	URL         *string  `json:"url"`
+	Events      []string `json:"events"`
+	AgentID     *string  `json:"agent_id"`
+	IsActive    *bool    `json:"is_active"`
+	// Enabled is an alias of IsActive (see ActiveAlias).
+	Enabled         *bool              `json:"enabled"`
 	Secret          *string            `json:"secret"`
 	Headers         *map[string]string `json:"headers"`
 	TimeoutSeconds  *int               `json:"timeout_seconds"`
@@ -106,8 +108,8 @@ func (in *WebhookInput) Apply(w *Webhook) {
 	if in.Events != nil {
 		w.Events = append([]string(nil), in.Events...)
 	}
-	if in.IsActive != nil {
-		w.IsActive = *in.IsActive
+	if on, _ := ActiveAlias(in.IsActive, in.Enabled); on != nil {
+		w.IsActive = *on
 	}
 	if in.Secret != nil {
 		w.Secret = *in.Secret
@@ -303,6 +305,20 @@ func validHeaderName(s string) bool {
 // AgentID is empty or equal.
 func (w *Webhook) Matches(eventType, agentID string) bool {
 	return w.IsActive && MatchAny(w.Events, eventType) && (w.AgentID == "" || w.AgentID == agentID)
+}
+
+// ActiveAlias resolves is_active, the word webhooks and inbound webhooks use
+// for being on, and its alias enabled, as a request body may give them: the
+// one given (nil for neither; is_active when both), and an EINVALID error
+// naming both when they are given and differ.
+func ActiveAlias(isActive, enabled *bool) (*bool, error) {
+	if isActive != nil && enabled != nil && *isActive != *enabled {
+		return isActive, Errorf(EINVALID, "is_active: its alias enabled says otherwise; give one of them")
+	}
+	if isActive != nil {
+		return isActive, nil
+	}
+	return enabled, nil
 }
 
 // WebhookFilter selects webhooks in a list: those of one agent when AgentID

@@ -67,6 +67,10 @@ func (s *Server) createInbound(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	if _, err := herald.ActiveAlias(in.IsActive, in.Enabled); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	wh := herald.NewInboundWebhook()
 	in.Apply(wh)
 	if in.Provider == nil {
@@ -159,6 +163,10 @@ func (s *Server) updateInbound(w http.ResponseWriter, r *http.Request) {
 	}
 	var in herald.InboundWebhookInput
 	if err := decodeJSON(body, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if _, err := herald.ActiveAlias(in.IsActive, in.Enabled); err != nil {
 		s.error(w, r, err)
 		return
 	}

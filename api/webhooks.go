@@ -15,6 +15,10 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	if _, err := herald.ActiveAlias(in.IsActive, in.Enabled); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	wh := herald.NewWebhookDefaults()
 	in.Apply(wh)
 	if in.Secret == nil || *in.Secret == "" {
@@ -63,6 +67,10 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
 func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 	var in herald.WebhookInput
 	if err := s.decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if _, err := herald.ActiveAlias(in.IsActive, in.Enabled); err != nil {
 		s.error(w, r, err)
 		return
 	}

@@ -184,3 +184,77 @@ func settle(t *testing.T, ts *testServer, webhookID string, n int) {
 		ts.waitDelivery(webhookID, d.ID, 30*time.Second)
 	}
 }
+
+// TestActiveAlias: webhooks and inbound webhooks both say is_active for
+// being on, and both take enabled as its alias, in the API and the CLI.
+func TestActiveAlias(t *testing.T) {
+	ts := startServer(t)
+	run := func(args ...string) (string, error) {
+		t.Helper()
+		var out bytes.Buffer
+		cmd := newRootCmd()
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs(append([]string{"--server", ts.URL(), "--api-key", ts.key}, args...))
+		err := cmd.ExecuteContext(context.Background())
+		return out.String(), err
+	}
+	type state struct {
+		IsActive *bool `json:"is_active"`
+		Enabled  *bool `json:"enabled"`
+	}
+	check := func(what string, raw []byte, want bool, alias bool) {
+		t.Helper()
+		var s state
+		if err := json.Unmarshal(raw, &s); err != nil || s.IsActive == nil || *s.IsActive != want || alias != (s.Enabled != nil) ||
+			(alias && *s.Enabled != want) {
+			t.Fatalf("%s: %s, want is_active %v", what, raw, want)
+		}
+	}
+
+	// Webhooks: is_active, and enabled in a body.
+	st, raw := ts.do("POST", "/v1/webhooks", map[string]any{"url": "http://127.0.0.1:9/x", "events": []string{"*"}, "enabled": false})
+	if st != 201 {
+		t.Fatalf("create with enabled: %d %s", st, raw)
+	}
+	check("webhook created with enabled false", raw, false, false)
+	var wh herald.Webhook
+	_ = json.Unmarshal(raw, &wh)
+	st, raw = ts.do("PATCH", "/v1/webhooks/"+wh.ID, map[string]any{"is_active": true, "enabled": false})
+	if code, msg := errorOf(t, raw); st != 400 || code != herald.EINVALID || !strings.HasPrefix(msg, "is_active") {
+		t.Fatalf("is_active and enabled disagreeing: %d %s", st, raw)
+	}
+	for _, args := range [][]string{{"--active"}, {"--enabled=false"}} {
+		out, err := run(append([]string{"webhooks", "update", wh.ID, "-o", "json"}, args...)...)
+		if err != nil {
+			t.Fatalf("webhooks update %v: %v %s", args, err, out)
+		}
+		check("webhooks update "+args[0], []byte(out), args[0] == "--active", false)
+	}
+	for cmd, want := range map[string]bool{"enable": true, "disable": false} {
+		out, err := run("webhooks", cmd, wh.ID, "-o", "json")
+		if err != nil {
+			t.Fatalf("webhooks %s: %v %s", cmd, err, out)
+		}
+		check("webhooks "+cmd, []byte(out), want, false)
+	}
+
+	// Inbound webhooks: is_active, with enabled kept beside it.
+	st, raw = ts.do("POST", "/api/webhooks", map[string]any{"name": "alias", "agent": "default", "is_active": false})
+	if st != 201 {
+		t.Fatalf("inbound create with is_active: %d %s", st, raw)
+	}
+	check("inbound created with is_active false", raw, false, true)
+	st, raw = ts.do("PUT", "/api/webhooks/alias", map[string]any{"agent": "default", "enabled": true})
+	if st != 200 {
+		t.Fatalf("inbound put with enabled: %d %s", st, raw)
+	}
+	check("inbound put with enabled true", raw, true, true)
+	for _, args := range [][]string{{"--active=false"}, {"--enabled"}} {
+		out, err := run(append([]string{"inbound", "update", "alias", "-o", "json"}, args...)...)
+		if err != nil {
+			t.Fatalf("inbound update %v: %v %s", args, err, out)
+		}
+		check("inbound update "+args[0], []byte(out), args[0] == "--enabled", true)
+	}
+}

@@ -26,24 +26,13 @@ func TestSeed003AgentWebhooks(t *testing.T) {
 		rc := receivertest.StartSwiftClaw(t, secret)
 		run := func(args ...string) string {
 			t.Helper()
-			var out bytes.Buffer
-			cmd := newRootCmd()
-			cmd.SetOut(&out)
-			cmd.SetErr(&out)
-			cmd.SetArgs(append([]string{"--server", ts.URL(), "--api-key", ts.key}, args...))
-			if err := cmd.ExecuteContext(context.Background()); err != nil {
-				t.Fatalf("herald %s: %v\n%s", strings.Join(args, " "), err, out.String())
+			out, err := ts.cli(args...)
+			if err != nil {
+				t.Fatalf("herald %s: %v\n%s", strings.Join(args, " "), err, out)
 			}
-			return out.String()
+			return out
 		}
-		hookOf := func(out string) *herald.Webhook {
-			t.Helper()
-			var wh herald.Webhook
-			if err := json.Unmarshal([]byte(out), &wh); err != nil {
-				t.Fatalf("webhook answer %q: %v", out, err)
-			}
-			return &wh
-		}
+		hookOf := func(out string) *herald.Webhook { return decodeAs[herald.Webhook](t, out) }
 		signed := []string{"--signature-header", "X-SwiftClaw-Signature", "--signature-format", "hex", "--secret", secret}
 
 		// Two agents, each reachable through an inbound webhook.
@@ -118,14 +107,7 @@ func TestSeed003AgentWebhooks(t *testing.T) {
 
 		// An agent-scoped webhook-failures alert per agent: other-agent's
 		// triggers on its webhook's failures, mine stays ok meanwhile.
-		alertOf := func(out string) *herald.AlertRule {
-			t.Helper()
-			var r herald.AlertRule
-			if err := json.Unmarshal([]byte(out), &r); err != nil {
-				t.Fatalf("alert answer %q: %v", out, err)
-			}
-			return &r
-		}
+		alertOf := func(out string) *herald.AlertRule { return decodeAs[herald.AlertRule](t, out) }
 		mineAlert := alertOf(run("alerts", "create", "--agent", "my-agent", "--metric", "webhook-failures",
 			"--threshold", "2", "--window", "1h", "-o", "json"))
 		otherAlert := alertOf(run("alerts", "create", "--agent", "other-agent", "--metric", "webhook-failures",
@@ -189,16 +171,7 @@ func settle(t *testing.T, ts *testServer, webhookID string, n int) {
 // being on, and both take enabled as its alias, in the API and the CLI.
 func TestActiveAlias(t *testing.T) {
 	ts := startServer(t)
-	run := func(args ...string) (string, error) {
-		t.Helper()
-		var out bytes.Buffer
-		cmd := newRootCmd()
-		cmd.SetOut(&out)
-		cmd.SetErr(&out)
-		cmd.SetArgs(append([]string{"--server", ts.URL(), "--api-key", ts.key}, args...))
-		err := cmd.ExecuteContext(context.Background())
-		return out.String(), err
-	}
+	run := ts.cli
 	type state struct {
 		IsActive *bool `json:"is_active"`
 		Enabled  *bool `json:"enabled"`
@@ -257,4 +230,26 @@ func TestActiveAlias(t *testing.T) {
 		}
 		check("inbound update "+args[0], []byte(out), args[0] == "--enabled", true)
 	}
+}
+
+// cli runs a herald command against ts with its admin key and returns what
+// it printed.
+func (ts *testServer) cli(args ...string) (string, error) {
+	var out bytes.Buffer
+	cmd := newRootCmd()
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(append([]string{"--server", ts.URL(), "--api-key", ts.key}, args...))
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+// decodeAs decodes a command's JSON output.
+func decodeAs[T any](t *testing.T, out string) *T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("answer %q: %v", out, err)
+	}
+	return &v
 }

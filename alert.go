@@ -14,10 +14,12 @@ const PrefixAlert = "alr_"
 // metric name is one of the ingested agent metrics.
 const (
 	// MetricWebhookFailures counts failed delivery attempts in the window
-	// (of the rule's webhook when set).
+	// (of the rule's webhook when set, and of the webhooks whose agent_id is
+	// the rule's agent when that is set).
 	MetricWebhookFailures = "webhook-failures"
 	// MetricWebhookFailureRate is failed attempts / all attempts in the
-	// window, from 0 to 1 (0 without attempts).
+	// window, from 0 to 1 (0 without attempts), scoped as
+	// MetricWebhookFailures.
 	MetricWebhookFailureRate = "webhook-failure-rate"
 	// MetricDeliveriesPending counts deliveries still pending now.
 	MetricDeliveriesPending = "deliveries-pending"

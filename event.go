@@ -66,16 +66,33 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// AgentID returns data.agent_id when it is a string, for per-agent webhooks.
-func (e *Event) AgentID() string {
+// AgentID returns the event's agent: EventAgentID of its data.
+func (e *Event) AgentID() string { return EventAgentID(e.Data) }
+
+// EventAgentID is the one definition of the agent an event is about:
+// data.agent_id when it is a non-empty string; otherwise data.agent when it
+// is a non-empty string (seed 003's invocation events); otherwise
+// data.agent.id when a non-empty string (seed 004's events); otherwise "".
+// Per-agent webhooks, GET /v1/events?agent_id= and alerts all use it.
+func EventAgentID(data json.RawMessage) string {
 	var v struct {
 		AgentID any `json:"agent_id"`
+		Agent   any `json:"agent"`
 	}
-	if json.Unmarshal(e.Data, &v) != nil {
+	if json.Unmarshal(data, &v) != nil {
 		return ""
 	}
-	s, _ := v.AgentID.(string)
-	return s
+	if s, ok := v.AgentID.(string); ok && s != "" {
+		return s
+	}
+	switch a := v.Agent.(type) {
+	case string:
+		return a
+	case map[string]any:
+		s, _ := a["id"].(string)
+		return s
+	}
+	return ""
 }
 
 // PublishParams is an event to publish. ID is an optional idempotency key: a
@@ -113,11 +130,13 @@ func ValidateEventID(id string) error {
 	return nil
 }
 
-// EventFilter selects events in a list: by exact type when Type is set.
+// EventFilter selects events in a list: by exact type when Type is set, and
+// by agent (EventAgentID of the data) when AgentID is set.
 type EventFilter struct {
-	Type  string
-	Skip  int
-	Limit int
+	Type    string
+	AgentID string
+	Skip    int
+	Limit   int
 }
 
 // Page clamps skip and limit to their defaults and bounds.

@@ -1,6 +1,7 @@
 package herald
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -95,7 +96,9 @@ type InboundWebhookInput struct {
 	Secret *string `json:"secret,omitempty"`
 	// Description is free text (at most 2000 bytes). Default "".
 	Description *string `json:"description,omitempty"`
-	// Enabled accepts requests. Default true.
+	// IsActive accepts requests. Default true.
+	IsActive *bool `json:"is_active,omitempty"`
+	// Enabled is an alias of IsActive (see ActiveAlias).
 	Enabled *bool `json:"enabled,omitempty"`
 	// Provider is how requests are verified and decoded: "generic", or a
 	// platform: "github", "slack", "discord", "telegram", "stripe" or
@@ -142,8 +145,8 @@ func (in InboundWebhookInput) Apply(w *InboundWebhook) {
 	if in.Description != nil {
 		w.Description = *in.Description
 	}
-	if in.Enabled != nil {
-		w.Enabled = *in.Enabled
+	if on, _ := ActiveAlias(in.IsActive, in.Enabled); on != nil {
+		w.Enabled = *on
 	}
 	if in.Provider != nil {
 		w.Provider = *in.Provider
@@ -167,6 +170,35 @@ func (in InboundWebhookInput) Apply(w *InboundWebhook) {
 	if in.BotToken != nil {
 		w.BotToken = *in.BotToken
 	}
+}
+
+// inboundWebhookFields is InboundWebhook without its JSON methods.
+type inboundWebhookFields InboundWebhook
+
+// MarshalJSON writes the webhook's fields with is_active, the word for being
+// on that webhooks use too, next to enabled, kept as its alias.
+func (w InboundWebhook) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		IsActive bool `json:"is_active"`
+		inboundWebhookFields
+	}{w.Enabled, inboundWebhookFields(w)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes; is_active, when present,
+// decides over enabled.
+func (w *InboundWebhook) UnmarshalJSON(b []byte) error {
+	v := struct {
+		IsActive *bool `json:"is_active"`
+		inboundWebhookFields
+	}{inboundWebhookFields: inboundWebhookFields(*w)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*w = InboundWebhook(v.inboundWebhookFields)
+	if v.IsActive != nil {
+		w.Enabled = *v.IsActive
+	}
+	return nil
 }
 
 // ValidInboundName reports whether name is a valid inbound webhook name.

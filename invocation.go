@@ -182,7 +182,9 @@ type InboundWebhook struct {
 	Agent       string `json:"agent"`
 	Secret      string `json:"secret,omitempty"` // write-only; never returned
 	Description string `json:"description"`
-	Enabled     bool   `json:"enabled"`
+	// Enabled accepts requests; in JSON it is is_active, with enabled as
+	// its alias (see MarshalJSON).
+	Enabled bool `json:"enabled"`
 	// Provider is "generic" (the default), "github", "slack", "discord",
 	// "telegram", "stripe" or "standard"; see InboundWebhookInput.
 	Provider     string     `json:"provider"`

@@ -39,7 +39,7 @@ const (
 )
 
 // Webhook is an outbound subscription: every event whose type matches one of
-// Events (and, when AgentID is set, whose data.agent_id equals it) is POSTed
+// Events (and, when AgentID is set, whose EventAgentID equals it) is POSTed
 // to URL, signed with Secret.
 type Webhook struct {
 	ID          string `json:"id"`
@@ -48,7 +48,8 @@ type Webhook struct {
 	URL         string `json:"url"`
 	// Events are patterns such as "agent.*", "*.failed" or "*".
 	Events []string `json:"events"`
-	// AgentID, when set, limits the webhook to events whose data.agent_id is it.
+	// AgentID, when set, limits the webhook to events whose agent (see
+	// EventAgentID: data.agent_id, data.agent or data.agent.id) is it.
 	AgentID  string `json:"agent_id,omitempty"`
 	IsActive bool   `json:"is_active"`
 	// Secret keys the signatures. It is write-only: the API returns it in the
@@ -72,12 +73,14 @@ type Webhook struct {
 // WebhookInput is the body of a create request: every field is optional but
 // URL and Events, and missing ones take the defaults of ApplyDefaults.
 type WebhookInput struct {
-	Name            *string            `json:"name"`
-	Description     *string            `json:"description"`
-	URL             *string            `json:"url"`
-	Events          []string           `json:"events"`
-	AgentID         *string            `json:"agent_id"`
-	IsActive        *bool              `json:"is_active"`
+	Name        *string  `json:"name"`
+	Description *string  `json:"description"`
+	URL         *string  `json:"url"`
+	Events      []string `json:"events"`
+	AgentID     *string  `json:"agent_id"`
+	IsActive    *bool    `json:"is_active"`
+	// Enabled is an alias of IsActive (see ActiveAlias).
+	Enabled         *bool              `json:"enabled"`
 	Secret          *string            `json:"secret"`
 	Headers         *map[string]string `json:"headers"`
 	TimeoutSeconds  *int               `json:"timeout_seconds"`
@@ -105,8 +108,8 @@ func (in *WebhookInput) Apply(w *Webhook) {
 	if in.Events != nil {
 		w.Events = append([]string(nil), in.Events...)
 	}
-	if in.IsActive != nil {
-		w.IsActive = *in.IsActive
+	if on, _ := ActiveAlias(in.IsActive, in.Enabled); on != nil {
+		w.IsActive = *on
 	}
 	if in.Secret != nil {
 		w.Secret = *in.Secret
@@ -297,17 +300,33 @@ func validHeaderName(s string) bool {
 	return true
 }
 
-// Matches reports whether an event of type eventType whose data.agent_id is
+// Matches reports whether an event of type eventType whose EventAgentID is
 // agentID goes to this webhook: it is active, a pattern matches, and its
 // AgentID is empty or equal.
 func (w *Webhook) Matches(eventType, agentID string) bool {
 	return w.IsActive && MatchAny(w.Events, eventType) && (w.AgentID == "" || w.AgentID == agentID)
 }
 
-// WebhookFilter selects webhooks in a list. Limit 0 means DefaultLimit.
+// ActiveAlias resolves is_active, the word webhooks and inbound webhooks use
+// for being on, and its alias enabled, as a request body may give them: the
+// one given (nil for neither; is_active when both), and an EINVALID error
+// naming both when they are given and differ.
+func ActiveAlias(isActive, enabled *bool) (*bool, error) {
+	if isActive != nil && enabled != nil && *isActive != *enabled {
+		return isActive, Errorf(EINVALID, "is_active: its alias enabled says otherwise; give one of them")
+	}
+	if isActive != nil {
+		return isActive, nil
+	}
+	return enabled, nil
+}
+
+// WebhookFilter selects webhooks in a list: those of one agent when AgentID
+// is set. Limit 0 means DefaultLimit.
 type WebhookFilter struct {
-	Skip  int
-	Limit int
+	AgentID string
+	Skip    int
+	Limit   int
 }
 
 // Durations is a list of durations written in JSON as strings such as "1m".

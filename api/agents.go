@@ -18,7 +18,7 @@ const (
 )
 
 func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) {
-	skip, limit, err := page(r)
+	skip, limit, err := page(r, "status")
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -61,6 +61,10 @@ type logsAnswer struct {
 // lines at or after since, oldest first, at most limit (default 50, at
 // most 1000). since is a time (see queryTime).
 func (s *Server) agentLogs(w http.ResponseWriter, r *http.Request) {
+	if err := knownQuery(r, "since", "limit"); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	now := s.cfg.Clock.Now()
 	since, err := queryTime(r, "since", now)
 	if err != nil {
@@ -104,6 +108,10 @@ type metricsAnswer struct {
 // answers the average, min, max and count of each metric per step,
 // aligned to the unix epoch, in buckets instead of points.
 func (s *Server) agentMetrics(w http.ResponseWriter, r *http.Request) {
+	if err := knownQuery(r, "name", "since", "until", "step", "limit"); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	q := r.URL.Query()
 	now := s.cfg.Clock.Now()
 	until, err := queryTime(r, "until", now)
@@ -191,7 +199,7 @@ func queryTime(r *http.Request, name string, now time.Time) (time.Time, error) {
 }
 
 func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
-	skip, limit, err := page(r)
+	skip, limit, err := page(r, "agent_id", "status")
 	if err != nil {
 		s.error(w, r, err)
 		return

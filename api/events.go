@@ -64,12 +64,14 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
-	skip, limit, err := page(r)
+	skip, limit, err := page(r, "type", "agent_id")
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	evs, total, err := s.cfg.Store.ListEvents(r.Context(), herald.EventFilter{Type: r.URL.Query().Get("type"), Skip: skip, Limit: limit})
+	evs, total, err := s.cfg.Store.ListEvents(r.Context(), herald.EventFilter{
+		Type: r.URL.Query().Get("type"), AgentID: r.URL.Query().Get("agent_id"), Skip: skip, Limit: limit,
+	})
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -67,6 +67,10 @@ func (s *Server) createInbound(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	if _, err := herald.ActiveAlias(in.IsActive, in.Enabled); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	wh := herald.NewInboundWebhook()
 	in.Apply(wh)
 	if in.Provider == nil {
@@ -121,6 +125,10 @@ type inboundList struct {
 }
 
 func (s *Server) listInbound(w http.ResponseWriter, r *http.Request) {
+	if err := knownQuery(r); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	hooks, err := s.cfg.Store.ListInboundWebhooks(r.Context())
 	if err != nil {
 		s.error(w, r, err)
@@ -155,6 +163,10 @@ func (s *Server) updateInbound(w http.ResponseWriter, r *http.Request) {
 	}
 	var in herald.InboundWebhookInput
 	if err := decodeJSON(body, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if _, err := herald.ActiveAlias(in.IsActive, in.Enabled); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -211,6 +223,10 @@ type inboundRequests struct {
 
 func (s *Server) listInboundRequests(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	if err := knownQuery(r, "limit", "verdict"); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	limit, err := queryInt(r, "limit")
 	if err != nil {
 		s.error(w, r, err)

@@ -186,7 +186,7 @@ func (s *Server) getInboundSecret(w http.ResponseWriter, r *http.Request) {
 // listInvocations is GET /v1/invocations?agent=&status=&skip=&limit=:
 // invocations newest first, of one agent and one status when given.
 func (s *Server) listInvocations(w http.ResponseWriter, r *http.Request) {
-	skip, limit, err := page(r)
+	skip, limit, err := page(r, "agent", "status")
 	if err != nil {
 		s.error(w, r, err)
 		return

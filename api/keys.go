@@ -8,6 +8,10 @@ import (
 )
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {
+	if err := knownQuery(r); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	keys, err := s.cfg.Store.ListAPIKeys(r.Context())
 	if err != nil {
 		s.error(w, r, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -195,8 +196,24 @@ func queryBool(r *http.Request, name string) (*bool, error) {
 	return &b, nil
 }
 
-// page reads skip and limit.
-func page(r *http.Request) (skip, limit int, err error) {
+// knownQuery refuses a query parameter that is not one of names with an
+// EINVALID error naming it, so a misspelt filter is never silently ignored.
+// Every list handler calls it, through page or directly.
+func knownQuery(r *http.Request, names ...string) error {
+	for k := range r.URL.Query() {
+		if !slices.Contains(names, k) {
+			return herald.Errorf(herald.EINVALID, "%s: unknown query parameter; this list takes %s", k, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
+
+// page checks that the query holds only skip, limit and the list's filters
+// (see knownQuery), then reads skip and limit.
+func page(r *http.Request, filters ...string) (skip, limit int, err error) {
+	if err = knownQuery(r, append([]string{"skip", "limit"}, filters...)...); err != nil {
+		return 0, 0, err
+	}
 	if skip, err = queryInt(r, "skip"); err != nil {
 		return 0, 0, err
 	}

@@ -15,6 +15,10 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	if _, err := herald.ActiveAlias(in.IsActive, in.Enabled); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	wh := herald.NewWebhookDefaults()
 	in.Apply(wh)
 	if in.Secret == nil || *in.Secret == "" {
@@ -33,12 +37,13 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) {
-	skip, limit, err := page(r)
+	skip, limit, err := page(r, "agent_id")
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	hooks, total, err := s.cfg.Store.ListWebhooks(r.Context(), herald.WebhookFilter{Skip: skip, Limit: limit})
+	f := herald.WebhookFilter{AgentID: r.URL.Query().Get("agent_id"), Skip: skip, Limit: limit}
+	hooks, total, err := s.cfg.Store.ListWebhooks(r.Context(), f)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -62,6 +67,10 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
 func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 	var in herald.WebhookInput
 	if err := s.decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if _, err := herald.ActiveAlias(in.IsActive, in.Enabled); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -162,7 +171,7 @@ func (s *Server) waitFirstAttempt(ctx context.Context, id string, wait time.Dura
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	skip, limit, err := page(r)
+	skip, limit, err := page(r, "event", "success")
 	if err != nil {
 		s.error(w, r, err)
 		return

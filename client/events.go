@@ -37,12 +37,14 @@ type SendResult struct {
 	Duplicate bool `json:"duplicate"`
 }
 
-// EventFilter selects events in Events.List: Type keeps one exact type, and
-// Skip and Limit default as in ListOptions. The zero value lists all.
+// EventFilter selects events in Events.List: Type keeps one exact type,
+// AgentID the events of one agent (herald.EventAgentID), and Skip and Limit
+// default as in ListOptions. The zero value lists all.
 type EventFilter struct {
-	Type  string
-	Skip  int
-	Limit int
+	Type    string
+	AgentID string
+	Skip    int
+	Limit   int
 }
 
 // Send publishes an event to every matching webhook (POST /v1/events).
@@ -61,6 +63,9 @@ func (s *EventsService) List(ctx context.Context, f EventFilter) (*EventList, er
 	q := url.Values{}
 	if f.Type != "" {
 		q.Set("type", f.Type)
+	}
+	if f.AgentID != "" {
+		q.Set("agent_id", f.AgentID)
 	}
 	q = ListOptions{Skip: f.Skip, Limit: f.Limit}.values(q)
 	var out EventList

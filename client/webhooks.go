@@ -83,11 +83,36 @@ func (s *WebhooksService) Create(ctx context.Context, in herald.WebhookInput) (*
 
 // List returns a page of webhooks, newest first (GET /v1/webhooks).
 func (s *WebhooksService) List(ctx context.Context, opts ListOptions) (*WebhookList, error) {
+	return s.ListForAgent(ctx, "", opts)
+}
+
+// ListForAgent returns a page of the webhooks of one agent (those created
+// with that agent_id), newest first (GET /v1/webhooks?agent_id=); every
+// webhook when agentID is "".
+func (s *WebhooksService) ListForAgent(ctx context.Context, agentID string, opts ListOptions) (*WebhookList, error) {
+	q := url.Values{}
+	if agentID != "" {
+		q.Set("agent_id", agentID)
+	}
 	var out WebhookList
-	if _, err := s.c.do(ctx, request{method: http.MethodGet, path: "/v1/webhooks", query: opts.values(nil), out: &out}); err != nil {
+	if _, err := s.c.do(ctx, request{method: http.MethodGet, path: "/v1/webhooks", query: opts.values(q), out: &out}); err != nil {
 		return nil, fmt.Errorf("list webhooks: %w", err)
 	}
 	return &out, nil
+}
+
+// Enable turns a webhook on (PATCH /v1/webhooks/{id} with is_active true):
+// it receives matching events again.
+func (s *WebhooksService) Enable(ctx context.Context, id string) (*herald.Webhook, error) {
+	on := true
+	return s.Update(ctx, id, herald.WebhookInput{IsActive: &on})
+}
+
+// Disable turns a webhook off (PATCH /v1/webhooks/{id} with is_active
+// false): events published meanwhile are not delivered to it.
+func (s *WebhooksService) Disable(ctx context.Context, id string) (*herald.Webhook, error) {
+	off := false
+	return s.Update(ctx, id, herald.WebhookInput{IsActive: &off})
 }
 
 // Get returns one webhook, without its secret (GET /v1/webhooks/{id}).

@@ -45,25 +45,27 @@ func roomID(raw json.RawMessage) any {
 }
 
 // ArrivalEvents returns the events of a new invocation of a:
-// user.message {agent: {id, name}, user, room, content} and agent.invoked
-// {agent, request_id}.
+// user.message {agent_id, agent: {id, name}, user, room, content} and
+// agent.invoked {agent_id, agent, request_id}. Every event about an agent
+// carries data.agent_id, the first thing herald.EventAgentID reads.
 func ArrivalEvents(a *herald.Agent, inv *herald.Invocation) []herald.EventSpec {
 	return []herald.EventSpec{
 		{Type: "user.message", Data: map[string]any{
-			"agent": agentRef(a), "user": rawValue(inv.User), "room": rawValue(inv.Room), "content": inv.Message,
+			"agent_id": a.ID, "agent": agentRef(a), "user": rawValue(inv.User), "room": rawValue(inv.Room), "content": inv.Message,
 		}},
-		{Type: "agent.invoked", Data: map[string]any{"agent": inv.Agent, "request_id": inv.ID}},
+		{Type: "agent.invoked", Data: map[string]any{"agent_id": inv.Agent, "agent": inv.Agent, "request_id": inv.ID}},
 	}
 }
 
 // OutcomeEvents returns the events of a finished invocation of a:
 //
-//   - completed: agent.completed {agent, request_id, duration (ms),
-//     response: {message}}, agent.message {agent: {id, name}, room,
-//     content}, and one agent.action {agent: {id, name}, room, action,
-//     content} per action;
-//   - timeout: agent.timeout {agent, request_id, timeout (timeoutSeconds)};
-//   - failed: agent.failed {agent, request_id, error}.
+//   - completed: agent.completed {agent_id, agent, request_id, duration
+//     (ms), response: {message}}, agent.message {agent_id, agent: {id,
+//     name}, room, content}, and one agent.action {agent_id, agent: {id,
+//     name}, room, action, content} per action;
+//   - timeout: agent.timeout {agent_id, agent, request_id, timeout
+//     (timeoutSeconds)};
+//   - failed: agent.failed {agent_id, agent, request_id, error}.
 func OutcomeEvents(a *herald.Agent, inv *herald.Invocation, o herald.InvocationOutcome, timeoutSeconds int) []herald.EventSpec {
 	switch o.Status {
 	case herald.InvocationCompleted:
@@ -74,24 +76,24 @@ func OutcomeEvents(a *herald.Agent, inv *herald.Invocation, o herald.InvocationO
 		room := roomID(inv.Room)
 		out := []herald.EventSpec{
 			{Type: "agent.completed", Data: map[string]any{
-				"agent": inv.Agent, "request_id": inv.ID, "duration": o.DurationMS,
+				"agent_id": inv.Agent, "agent": inv.Agent, "request_id": inv.ID, "duration": o.DurationMS,
 				"response": map[string]any{"message": resp.Response},
 			}},
-			{Type: "agent.message", Data: map[string]any{"agent": agentRef(a), "room": room, "content": resp.Response}},
+			{Type: "agent.message", Data: map[string]any{"agent_id": a.ID, "agent": agentRef(a), "room": room, "content": resp.Response}},
 		}
 		for _, act := range resp.Actions {
 			out = append(out, herald.EventSpec{Type: "agent.action", Data: map[string]any{
-				"agent": agentRef(a), "room": room, "action": act.Action, "content": act.Content,
+				"agent_id": a.ID, "agent": agentRef(a), "room": room, "action": act.Action, "content": act.Content,
 			}})
 		}
 		return out
 	case herald.InvocationTimeout:
 		return []herald.EventSpec{{Type: "agent.timeout", Data: map[string]any{
-			"agent": inv.Agent, "request_id": inv.ID, "timeout": timeoutSeconds,
+			"agent_id": inv.Agent, "agent": inv.Agent, "request_id": inv.ID, "timeout": timeoutSeconds,
 		}}}
 	default:
 		return []herald.EventSpec{{Type: "agent.failed", Data: map[string]any{
-			"agent": inv.Agent, "request_id": inv.ID, "error": o.Error,
+			"agent_id": inv.Agent, "agent": inv.Agent, "request_id": inv.ID, "error": o.Error,
 		}}}
 	}
 }

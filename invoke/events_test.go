@@ -29,8 +29,8 @@ func TestEventShapes(t *testing.T) {
 	ref := map[string]any{"id": "a1", "name": "a1"}
 	got := roundTrip(t, ArrivalEvents(a, inv))
 	want := roundTrip(t, []herald.EventSpec{
-		{Type: "user.message", Data: map[string]any{"agent": ref, "user": map[string]any{"id": "u", "name": "John"}, "room": map[string]any{"id": "r", "name": "Room"}, "content": "hello"}},
-		{Type: "agent.invoked", Data: map[string]any{"agent": "a1", "request_id": "inv_1"}},
+		{Type: "user.message", Data: map[string]any{"agent_id": "a1", "agent": ref, "user": map[string]any{"id": "u", "name": "John"}, "room": map[string]any{"id": "r", "name": "Room"}, "content": "hello"}},
+		{Type: "agent.invoked", Data: map[string]any{"agent_id": "a1", "agent": "a1", "request_id": "inv_1"}},
 	})
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("arrival events %v, want %v", got, want)
@@ -41,21 +41,21 @@ func TestEventShapes(t *testing.T) {
 	}}
 	got = roundTrip(t, OutcomeEvents(a, inv, done, 60))
 	want = roundTrip(t, []herald.EventSpec{
-		{Type: "agent.completed", Data: map[string]any{"agent": "a1", "request_id": "inv_1", "duration": 12, "response": map[string]any{"message": "hi"}}},
-		{Type: "agent.message", Data: map[string]any{"agent": ref, "room": "r", "content": "hi"}},
-		{Type: "agent.action", Data: map[string]any{"agent": ref, "room": "r", "action": "WARP_EXECUTE", "content": "{}"}},
+		{Type: "agent.completed", Data: map[string]any{"agent_id": "a1", "agent": "a1", "request_id": "inv_1", "duration": 12, "response": map[string]any{"message": "hi"}}},
+		{Type: "agent.message", Data: map[string]any{"agent_id": "a1", "agent": ref, "room": "r", "content": "hi"}},
+		{Type: "agent.action", Data: map[string]any{"agent_id": "a1", "agent": ref, "room": "r", "action": "WARP_EXECUTE", "content": "{}"}},
 	})
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("completed events %v, want %v", got, want)
 	}
 
 	got = roundTrip(t, OutcomeEvents(a, inv, herald.InvocationOutcome{Status: herald.InvocationTimeout}, 7))
-	want = roundTrip(t, []herald.EventSpec{{Type: "agent.timeout", Data: map[string]any{"agent": "a1", "request_id": "inv_1", "timeout": 7}}})
+	want = roundTrip(t, []herald.EventSpec{{Type: "agent.timeout", Data: map[string]any{"agent_id": "a1", "agent": "a1", "request_id": "inv_1", "timeout": 7}}})
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("timeout events %v, want %v", got, want)
 	}
 	got = roundTrip(t, OutcomeEvents(a, inv, herald.InvocationOutcome{Status: herald.InvocationFailed, Error: "boom"}, 7))
-	want = roundTrip(t, []herald.EventSpec{{Type: "agent.failed", Data: map[string]any{"agent": "a1", "request_id": "inv_1", "error": "boom"}}})
+	want = roundTrip(t, []herald.EventSpec{{Type: "agent.failed", Data: map[string]any{"agent_id": "a1", "agent": "a1", "request_id": "inv_1", "error": "boom"}}})
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("failed events %v, want %v", got, want)
 	}

@@ -114,10 +114,10 @@ func TestSyncEcho(t *testing.T) {
 	}
 	agent := map[string]any{"id": "default", "name": "Agent default"}
 	want := []map[string]any{
-		{"agent": agent, "user": nil, "room": nil, "content": "Process this data"},
-		{"agent": "default", "request_id": inv.ID},
+		{"agent_id": "default", "agent": agent, "user": nil, "room": nil, "content": "Process this data"},
+		{"agent_id": "default", "agent": "default", "request_id": inv.ID},
 		nil, // agent.completed: checked below (duration varies)
-		{"agent": agent, "room": nil, "content": "Process this data"},
+		{"agent_id": "default", "agent": agent, "room": nil, "content": "Process this data"},
 	}
 	for i, w := range want {
 		if w != nil && !reflect.DeepEqual(evs[i]["data"], w) {
@@ -125,7 +125,7 @@ func TestSyncEcho(t *testing.T) {
 		}
 	}
 	done := evs[2]["data"].(map[string]any)
-	if len(done) != 4 || done["agent"] != "default" || done["request_id"] != inv.ID ||
+	if len(done) != 5 || done["agent_id"] != "default" || done["agent"] != "default" || done["request_id"] != inv.ID ||
 		!reflect.DeepEqual(done["response"], map[string]any{"message": "Process this data"}) {
 		t.Errorf("agent.completed data %v", done)
 	}
@@ -162,10 +162,10 @@ func TestSyncHTTPActionsUserRoom(t *testing.T) {
 	}
 	agent := map[string]any{"id": "bot", "name": "Agent bot"}
 	for i, w := range map[int]map[string]any{
-		0: {"agent": agent, "user": map[string]any{"id": "u1", "name": "John Doe"}, "room": map[string]any{"id": "r1", "name": "Room"}, "content": "hi"},
-		3: {"agent": agent, "room": "r1", "content": "done"},
-		4: {"agent": agent, "room": "r1", "action": "WARP_EXECUTE", "content": `{"identifier":"a1"}`},
-		5: {"agent": agent, "room": "r1", "action": "notify", "content": map[string]any{"n": float64(1)}},
+		0: {"agent_id": "bot", "agent": agent, "user": map[string]any{"id": "u1", "name": "John Doe"}, "room": map[string]any{"id": "r1", "name": "Room"}, "content": "hi"},
+		3: {"agent_id": "bot", "agent": agent, "room": "r1", "content": "done"},
+		4: {"agent_id": "bot", "agent": agent, "room": "r1", "action": "WARP_EXECUTE", "content": `{"identifier":"a1"}`},
+		5: {"agent_id": "bot", "agent": agent, "room": "r1", "action": "notify", "content": map[string]any{"n": float64(1)}},
 	} {
 		if !reflect.DeepEqual(evs[i]["data"], w) {
 			t.Errorf("%s data %v, want %v", evs[i]["type"], evs[i]["data"], w)
@@ -196,7 +196,7 @@ func TestSyncFailureAndTimeout(t *testing.T) {
 	}
 	evs := events(t, db)
 	last := evs[len(evs)-1]
-	if w := map[string]any{"agent": "broken", "request_id": inv.ID, "error": inv.Error}; last["type"] != "agent.failed" || !reflect.DeepEqual(last["data"], w) {
+	if w := map[string]any{"agent_id": "broken", "agent": "broken", "request_id": inv.ID, "error": inv.Error}; last["type"] != "agent.failed" || !reflect.DeepEqual(last["data"], w) {
 		t.Errorf("last event %v, want agent.failed %v", last, w)
 	}
 
@@ -210,7 +210,7 @@ func TestSyncFailureAndTimeout(t *testing.T) {
 	}
 	evs = events(t, db)
 	last = evs[len(evs)-1]
-	if w := map[string]any{"agent": "slow", "request_id": inv.ID, "timeout": float64(1)}; last["type"] != "agent.timeout" || !reflect.DeepEqual(last["data"], w) {
+	if w := map[string]any{"agent_id": "slow", "agent": "slow", "request_id": inv.ID, "timeout": float64(1)}; last["type"] != "agent.timeout" || !reflect.DeepEqual(last["data"], w) {
 		t.Errorf("last event %v, want agent.timeout %v", last, w)
 	}
 }

@@ -128,8 +128,13 @@ func (s *DB) AlertValue(ctx context.Context, q herald.AlertQuery) (*float64, err
 		query, args := `SELECT count(*)::float8, (count(*) FILTER (WHERE NOT a.success))::float8 FROM attempts a`,
 			[]any{q.Since, q.Now}
 		if r.WebhookID != "" {
-			query += ` JOIN deliveries d ON d.id = a.delivery_id AND d.webhook_id = $3`
 			args = append(args, r.WebhookID)
+			query += fmt.Sprintf(` JOIN deliveries d ON d.id = a.delivery_id AND d.webhook_id = $%d`, len(args))
+		}
+		if r.AgentID != "" { // only the attempts of that agent's webhooks count
+			args = append(args, r.AgentID)
+			query += fmt.Sprintf(` JOIN deliveries ad ON ad.id = a.delivery_id
+				JOIN webhooks aw ON aw.id = ad.webhook_id AND aw.agent_id = $%d`, len(args))
 		}
 		var all, failed float64
 		err := s.pool.QueryRow(ctx, query+` WHERE a.started_at >= $1 AND a.started_at < $2`, args...).Scan(&all, &failed)

@@ -45,8 +45,8 @@ func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.
 	defer tx.Rollback(context.Background())
 
 	var inserted bool
-	err = tx.QueryRow(ctx, `INSERT INTO events (`+eventColumns+`) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (id) DO NOTHING RETURNING true`, ev.ID, ev.Type, ev.Data, ev.Created).Scan(&inserted)
+	err = tx.QueryRow(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (id) DO NOTHING RETURNING true`, ev.ID, ev.Type, ev.Data, ev.Created, ev.AgentID()).Scan(&inserted)
 	if errors.Is(err, pgx.ErrNoRows) {
 		first, err := scanEvent(tx.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE id = $1`, ev.ID))
 		if err != nil {
@@ -78,8 +78,8 @@ func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.
 // as PublishEvent does, for writes that publish events along with changes
 // of their own. The caller queues the deliveries with queueDeliveries.
 func publishNew(ctx context.Context, tx pgx.Tx, ev *herald.Event) ([]*herald.Delivery, error) {
-	if _, err := tx.Exec(ctx, `INSERT INTO events (`+eventColumns+`) VALUES ($1, $2, $3, $4)`,
-		ev.ID, ev.Type, ev.Data, ev.Created); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5)`,
+		ev.ID, ev.Type, ev.Data, ev.Created, ev.AgentID()); err != nil {
 		return nil, fmt.Errorf("insert event: %w", err)
 	}
 	return fanOut(ctx, tx, ev, "")
@@ -223,9 +223,16 @@ func (s *DB) Event(ctx context.Context, id string) (*herald.Event, error) {
 // pageTotal).
 func (s *DB) ListEvents(ctx context.Context, f herald.EventFilter) ([]*herald.Event, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	where, args := "", []any{}
+	where, args := "WHERE true", []any{}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where += fmt.Sprintf(" AND %s = $%d", cond, len(args))
+	}
 	if f.Type != "" {
-		where, args = "WHERE type = $1", append(args, f.Type)
+		add("type", f.Type)
+	}
+	if f.AgentID != "" {
+		add("agent_id", f.AgentID)
 	}
 	return listPage(ctx, s, pageQuery{table: "events", cols: eventColumns, where: where, args: args,
 		order: "seq DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Event, error) {

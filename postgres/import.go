@@ -46,8 +46,8 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 				k.ID, k.Name, k.Scope, k.Prefix, k.Hash, k.CreatedAt, k.LastUsedAt, k.RevokedAt)
 		case r.Event != nil:
 			e := r.Event
-			_, err = tx.Exec(ctx, `INSERT INTO events (`+eventColumns+`) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
-				e.ID, e.Type, string(e.Data), e.Created)
+			_, err = tx.Exec(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (id) DO NOTHING`, e.ID, e.Type, string(e.Data), e.Created, e.AgentID())
 		case r.Delivery != nil:
 			var queued bool
 			queued, err = importDelivery(ctx, tx, r.Delivery)

@@ -65,7 +65,7 @@ func (s *DB) Webhook(ctx context.Context, id string) (*herald.Webhook, error) {
 func (s *DB) ListWebhooks(ctx context.Context, f herald.WebhookFilter) ([]*herald.Webhook, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
 	rows, err := s.pool.Query(ctx, `SELECT `+webhookColumns+`, count(*) OVER ()
-		FROM webhooks ORDER BY id DESC LIMIT $1 OFFSET $2`, limit, skip)
+		FROM webhooks WHERE $3 = '' OR agent_id = $3 ORDER BY id DESC LIMIT $1 OFFSET $2`, limit, skip, f.AgentID)
 	if err != nil {
 		return nil, 0, fmt.Errorf("select webhooks: %w", err)
 	}

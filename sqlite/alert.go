@@ -126,11 +126,17 @@ func (s *DB) AlertValue(ctx context.Context, q herald.AlertQuery) (*float64, err
 	since, until := micros(q.Since), micros(q.Now)
 	switch r.Metric {
 	case herald.MetricWebhookFailures, herald.MetricWebhookFailureRate:
-		query, args := `SELECT count(*), coalesce(sum(a.success = 0), 0) FROM attempts a`, []any{since, until}
+		// With an agent, only the attempts of that agent's webhooks count.
+		query, args := `SELECT count(*), coalesce(sum(a.success = 0), 0) FROM attempts a`, []any{}
 		if r.WebhookID != "" {
-			query += ` JOIN deliveries d ON d.id = a.delivery_id AND d.webhook_id = ?`
-			args = append([]any{r.WebhookID}, args...)
+			query, args = query+` JOIN deliveries d ON d.id = a.delivery_id AND d.webhook_id = ?`, append(args, r.WebhookID)
 		}
+		if r.AgentID != "" {
+			query += ` JOIN deliveries ad ON ad.id = a.delivery_id
+				JOIN webhooks aw ON aw.id = ad.webhook_id AND aw.agent_id = ?`
+			args = append(args, r.AgentID)
+		}
+		args = append(args, since, until)
 		var all, failed float64
 		err := s.rdb.QueryRowContext(ctx, query+` WHERE a.started_at >= ? AND a.started_at < ?`, args...).Scan(&all, &failed)
 		if err != nil {

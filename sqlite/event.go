@@ -57,8 +57,8 @@ func (s *DB) publish(ctx context.Context, tx *sql.Tx, p herald.PublishParams, no
 	if ev.ID == "" {
 		ev.ID = herald.NewID(herald.PrefixEvent, now)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, type, data, created_at) VALUES (?, ?, ?, ?)`,
-		ev.ID, ev.Type, string(ev.Data), micros(now)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, type, data, created_at, agent_id) VALUES (?, ?, ?, ?, ?)`,
+		ev.ID, ev.Type, string(ev.Data), micros(now), ev.AgentID()); err != nil {
 		return nil, nil, fmt.Errorf("insert event: %w", err)
 	}
 
@@ -147,9 +147,12 @@ func (s *DB) Event(ctx context.Context, id string) (*herald.Event, error) {
 // ListEvents returns a page of events, newest first, and the total.
 func (s *DB) ListEvents(ctx context.Context, f herald.EventFilter) ([]*herald.Event, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	where, args := "", []any{}
+	where, args := "WHERE 1 = 1", []any{}
 	if f.Type != "" {
-		where, args = "WHERE type = ?", append(args, f.Type)
+		where, args = where+" AND type = ?", append(args, f.Type)
+	}
+	if f.AgentID != "" {
+		where, args = where+" AND agent_id = ?", append(args, f.AgentID)
 	}
 	return listPage(ctx, s, pageQuery{table: "events", cols: "id, type, data, created_at", where: where, args: args,
 		order: "seq DESC", skip: skip, limit: limit}, scanEvent)

@@ -45,8 +45,8 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 				k.ID, k.Name, k.Scope, k.Prefix, k.Hash, micros(k.CreatedAt), microsPtr(k.LastUsedAt), microsPtr(k.RevokedAt))
 		case r.Event != nil:
 			e := r.Event
-			_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO events (id, type, data, created_at) VALUES (?, ?, ?, ?)`,
-				e.ID, e.Type, string(e.Data), micros(e.Created))
+			_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO events (id, type, data, created_at, agent_id)
+				VALUES (?, ?, ?, ?, ?)`, e.ID, e.Type, string(e.Data), micros(e.Created), e.AgentID())
 		case r.Delivery != nil:
 			var queued bool
 			queued, err = importDelivery(ctx, tx, r.Delivery)

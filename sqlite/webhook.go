@@ -53,11 +53,16 @@ func (s *DB) Webhook(ctx context.Context, id string) (*herald.Webhook, error) {
 // ListWebhooks returns a page of webhooks, newest first, and the total.
 func (s *DB) ListWebhooks(ctx context.Context, f herald.WebhookFilter) ([]*herald.Webhook, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
+	where, args := "WHERE 1 = 1", []any{}
+	if f.AgentID != "" {
+		where, args = where+" AND agent_id = ?", append(args, f.AgentID)
+	}
 	var total int
-	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM webhooks`).Scan(&total); err != nil {
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM webhooks `+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count webhooks: %w", err)
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks ORDER BY id DESC LIMIT ? OFFSET ?`, limit, skip)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks `+where+` ORDER BY id DESC LIMIT ? OFFSET ?`,
+		append(args, limit, skip)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("select webhooks: %w", err)
 	}

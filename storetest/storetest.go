@@ -47,6 +47,9 @@ func Run(t *testing.T, open Open) {
 	for name, fn := range replyTests {
 		tests[name] = fn
 	}
+	for name, fn := range agentEventTests {
+		tests[name] = fn
+	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -107,7 +107,7 @@ func plural(n int, one, many string) string {
 func newEventsListCmd(o *cliOptions) *cobra.Command {
 	var f client.EventFilter
 	cmd := &cobra.Command{
-		Use:   "list [--type TYPE]",
+		Use:   "list [--type TYPE] [--agent AGENT]",
 		Short: "List events, newest first",
 		Args:  cobra.NoArgs,
 		RunE: o.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
@@ -132,6 +132,7 @@ func newEventsListCmd(o *cliOptions) *cobra.Command {
 		}),
 	}
 	cmd.Flags().StringVar(&f.Type, "type", "", "only events of this exact type")
+	cmd.Flags().StringVar(&f.AgentID, "agent", "", "only the events of this agent (data.agent_id, data.agent or data.agent.id)")
 	addPageFlags(cmd, &f.Skip, &f.Limit)
 	return cmd
 }

@@ -47,7 +47,7 @@ type inboundFlags struct {
 	template, condition, responseMode  string
 	rateLimit, provider, botToken      string
 	contexts, include, exclude, allowd []string
-	disabled, enabled                  bool
+	disabled, active                   bool // active: --active or its alias --enabled
 }
 
 // register adds the flags to cmd.
@@ -76,10 +76,13 @@ func (f *inboundFlags) register(cmd *cobra.Command, update bool) {
 		return pflag.NormalizedName(name)
 	})
 	fs.StringVar(&f.rateLimit, "rate-limit", "", "at most N requests per duration, such as 10/1m; 'none' removes it")
+	fs.BoolVar(&f.active, "active", false, "accept requests: --active=false disables the webhook, --active enables it")
+	fs.BoolVar(&f.active, "enabled", false, "alias of --active")
 	if update {
-		fs.BoolVar(&f.enabled, "enabled", false, "accept requests: --enabled=false disables the webhook, --enabled enables it")
+		cmd.MarkFlagsMutuallyExclusive("active", "enabled")
 	} else {
 		fs.BoolVar(&f.disabled, "disabled", false, "create the webhook disabled")
+		cmd.MarkFlagsMutuallyExclusive("active", "enabled", "disabled")
 	}
 }
 
@@ -151,11 +154,11 @@ func (f *inboundFlags) apply(cmd *cobra.Command, in *herald.InboundWebhookInput)
 		}
 	}
 	if changed("disabled") {
-		enabled := !f.disabled
-		in.Enabled = &enabled
+		active := !f.disabled
+		in.IsActive = &active
 	}
-	if changed("enabled") {
-		in.Enabled = &f.enabled
+	if changed("active") || changed("enabled") {
+		in.IsActive = &f.active
 	}
 	return n, nil
 }
@@ -195,7 +198,7 @@ func inputOf(wh *herald.InboundWebhook) herald.InboundWebhookInput {
 	t, f := wh.Transform, wh.Filters
 	ips := slices.Clone(wh.AllowedIPs)
 	return herald.InboundWebhookInput{
-		Agent: &wh.Agent, Description: &wh.Description, Enabled: &wh.Enabled, Provider: &wh.Provider,
+		Agent: &wh.Agent, Description: &wh.Description, IsActive: &wh.Enabled, Provider: &wh.Provider,
 		Transform: &t, Filters: &f, ResponseMode: &wh.ResponseMode, AllowedIPs: &ips, RateLimit: wh.RateLimit,
 	}
 }
@@ -240,7 +243,7 @@ func newInboundUpdateCmd(o *cliOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "update NAME [flags]",
 		Short: "Change the given settings of an inbound webhook and keep the others",
-		Example: `  herald inbound update github --enabled=false
+		Example: `  herald inbound update github --active=false
   herald inbound update alerts --exclude 'test.*' --rate-limit none`,
 		Args: cobra.ExactArgs(1),
 		RunE: o.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
@@ -254,7 +257,7 @@ func newInboundUpdateCmd(o *cliOptions) *cobra.Command {
 				return err
 			}
 			if n == 0 {
-				return errors.New("nothing to update: give at least one flag, such as --agent, --template or --enabled=false")
+				return errors.New("nothing to update: give at least one flag, such as --agent, --template or --active=false")
 			}
 			wh, err := c.Inbound.Update(cmd.Context(), args[0], in)
 			if err != nil {

@@ -305,34 +305,34 @@ func TestGenericWebhook(t *testing.T) {
 
 		// The events, with exactly the documented fields.
 		data := rc.waitFor(t, "user.message", "content", "Process this data")
-		checkKeys(t, "user.message", data, "agent", "user", "room", "content")
+		checkKeys(t, "user.message", data, "agent_id", "agent", "user", "room", "content")
 		if !reflect.DeepEqual(data["agent"], map[string]any{"id": "default", "name": def.Name}) || data["user"] != nil || data["room"] != nil {
 			t.Errorf("user.message data %v", data)
 		}
 		data = rc.waitFor(t, "agent.invoked", "request_id", reqID)
-		checkKeys(t, "agent.invoked", data, "agent", "request_id")
+		checkKeys(t, "agent.invoked", data, "agent_id", "agent", "request_id")
 		data = rc.waitFor(t, "agent.completed", "request_id", reqID)
-		checkKeys(t, "agent.completed", data, "agent", "request_id", "duration", "response")
+		checkKeys(t, "agent.completed", data, "agent_id", "agent", "request_id", "duration", "response")
 		if data["agent"] != "default" || !reflect.DeepEqual(data["response"], map[string]any{"message": "Process this data"}) {
 			t.Errorf("agent.completed data %v", data)
 		}
 		data = rc.waitFor(t, "agent.message", "content", "on it")
-		checkKeys(t, "agent.message", data, "agent", "room", "content")
+		checkKeys(t, "agent.message", data, "agent_id", "agent", "room", "content")
 		if !reflect.DeepEqual(data["agent"], map[string]any{"id": "doer", "name": "The Doer"}) {
 			t.Errorf("agent.message data %v", data)
 		}
 		data = rc.waitFor(t, "agent.action", "action", "WARP_EXECUTE")
-		checkKeys(t, "agent.action", data, "agent", "room", "action", "content")
+		checkKeys(t, "agent.action", data, "agent_id", "agent", "room", "action", "content")
 		if data["content"] != `{"identifier":"a1"}` {
 			t.Errorf("agent.action data %v", data)
 		}
 		data = rc.waitFor(t, "agent.failed", "request_id", failedID)
-		checkKeys(t, "agent.failed", data, "agent", "request_id", "error")
+		checkKeys(t, "agent.failed", data, "agent_id", "agent", "request_id", "error")
 		if data["agent"] != "flaky" || !strings.Contains(fmt.Sprint(data["error"]), "500") {
 			t.Errorf("agent.failed data %v", data)
 		}
 		data = rc.waitFor(t, "agent.timeout", "request_id", timeoutID)
-		checkKeys(t, "agent.timeout", data, "agent", "request_id", "timeout")
+		checkKeys(t, "agent.timeout", data, "agent_id", "agent", "request_id", "timeout")
 		if data["timeout"] != float64(1) {
 			t.Errorf("agent.timeout data %v", data)
 		}

@@ -30,6 +30,8 @@ func newWebhooksCmd(o *cliOptions) *cobra.Command {
 		newWebhooksCreateCmd(o),
 		newWebhooksUpdateCmd(o),
 		newWebhooksDeleteCmd(o),
+		newWebhooksSwitchCmd(o, true),
+		newWebhooksSwitchCmd(o, false),
 		newWebhooksTestCmd(o),
 		newWebhooksDeliveriesCmd(o),
 		newWebhooksDeliveryCmd(o),
@@ -78,7 +80,7 @@ type webhookFlags struct {
 	signatureHeader, signatureFormat      string
 	insecure                              bool
 	inactive                              bool // create
-	active                                bool // update
+	active                                bool // --active, or its alias --enabled
 }
 
 // register adds the flags to cmd; on create they show the server's
@@ -101,7 +103,7 @@ func (f *webhookFlags) register(cmd *cobra.Command, update bool) {
 	fs.StringSliceVar(&f.events, "events", nil, help("event patterns, comma-separated or repeated, such as 'agent.*,deployment.*'", " (required)"))
 	fs.StringVar(&f.name, "name", "", help("a name", ""))
 	fs.StringVar(&f.description, "description", "", help("a description", ""))
-	fs.StringVar(&f.agent, "agent", "", help("deliver only events whose data.agent_id is this", ""))
+	fs.StringVar(&f.agent, "agent", "", help("deliver only the events of this agent (data.agent_id, data.agent or data.agent.id)", ""))
 	fs.StringVar(&f.secret, "secret", "", help("signing secret", " (default: a generated whsec_ secret)"))
 	fs.StringArrayVar(&f.headers, "header", nil, help("custom header KEY=VALUE, repeatable; the headers given replace all the old ones, and --header '' clears them", ""))
 	fs.Var(&f.timeout, "timeout", help("how long to wait for the endpoint, 1s to 5m, in whole seconds", ""))
@@ -110,12 +112,15 @@ func (f *webhookFlags) register(cmd *cobra.Command, update bool) {
 	fs.StringVar(&f.signatureHeader, "signature-header", f.signatureHeader, help("header carrying the HMAC signature", ""))
 	fs.StringVar(&f.signatureFormat, "signature-format", f.signatureFormat, help("signature format: sha256=hex, hex or base64", ""))
 	fs.BoolVar(&f.insecure, "insecure-skip-verify", false, help("do not verify the endpoint's TLS certificate", ""))
-	if update {
-		// Default false only so that help shows none: the field is sent
-		// only when the flag is given, and a bare --active means true.
-		fs.BoolVar(&f.active, "active", false, "deliver events: --active=false pauses the webhook, --active resumes it")
-	} else {
+	// Default false only so that help shows none: the field is sent only
+	// when the flag is given, and a bare --active means true.
+	fs.BoolVar(&f.active, "active", false, "deliver events: --active=false pauses the webhook, --active resumes it")
+	fs.BoolVar(&f.active, "enabled", false, "alias of --active")
+	if !update {
 		fs.BoolVar(&f.inactive, "inactive", false, "create the webhook paused")
+		cmd.MarkFlagsMutuallyExclusive("active", "enabled", "inactive")
+	} else {
+		cmd.MarkFlagsMutuallyExclusive("active", "enabled")
 	}
 }
 
@@ -189,7 +194,7 @@ func (f *webhookFlags) input(cmd *cobra.Command) (in herald.WebhookInput, n int,
 		active := !f.inactive
 		in.IsActive = &active
 	}
-	if changed("active") {
+	if changed("active") || changed("enabled") {
 		in.IsActive = &f.active
 	}
 	return in, n, nil
@@ -198,16 +203,25 @@ func (f *webhookFlags) input(cmd *cobra.Command) (in herald.WebhookInput, n int,
 func newWebhooksCreateCmd(o *cliOptions) *cobra.Command {
 	var f webhookFlags
 	cmd := &cobra.Command{
-		Use:   "create --url URL --events PATTERNS [flags]",
+		Use:   "create [AGENT] --url URL --events PATTERNS [flags]",
 		Short: "Register a webhook and print its signing secret once",
+		Long: `Register a webhook and print its signing secret once. With AGENT (or
+--agent AGENT) the webhook receives only that agent's events.`,
 		Example: `  herald webhooks create --url https://example.com/hooks --events 'agent.*,deployment.*'
+  herald webhooks create my-agent --url https://example.com/hooks --events agent.invoked,agent.completed,agent.failed
   herald webhooks create --url https://example.com/hooks --events '*' --name all \
     --header 'Authorization=Bearer abc' --timeout 10s --max-retries 5 --retry-schedule 10s,1m`,
-		Args: cobra.NoArgs,
+		Args: cobra.MaximumNArgs(1),
 		RunE: o.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
 			in, _, err := f.input(cmd)
 			if err != nil {
 				return err
+			}
+			if len(args) == 1 {
+				if in.AgentID != nil && *in.AgentID != args[0] {
+					return fmt.Errorf("the agent is given twice: %q and --agent %q", args[0], *in.AgentID)
+				}
+				in.AgentID = &args[0]
 			}
 			wh, err := c.Webhooks.Create(cmd.Context(), in)
 			if err != nil {
@@ -229,12 +243,19 @@ func newWebhooksCreateCmd(o *cliOptions) *cobra.Command {
 func newWebhooksUpdateCmd(o *cliOptions) *cobra.Command {
 	var f webhookFlags
 	cmd := &cobra.Command{
-		Use:   "update WEBHOOK_ID [flags]",
+		Use:   "update [AGENT] WEBHOOK_ID [flags]",
 		Short: "Change the given fields of a webhook and keep the others",
+		Long: `Change the given fields of a webhook and keep the others. With AGENT the
+webhook must be that agent's.`,
 		Example: `  herald webhooks update wh_01k... --active=false
-  herald webhooks update wh_01k... --events 'agent.*' --timeout 1m`,
-		Args: cobra.ExactArgs(1),
+  herald webhooks update wh_01k... --events 'agent.*' --timeout 1m
+  herald webhooks update my-agent wh_01k... --events agent.invoked,agent.completed,agent.failed,agent.timeout`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: o.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
+			id, err := agentWebhook(cmd, c, args)
+			if err != nil {
+				return err
+			}
 			in, n, err := f.input(cmd)
 			if err != nil {
 				return err
@@ -242,7 +263,7 @@ func newWebhooksUpdateCmd(o *cliOptions) *cobra.Command {
 			if n == 0 {
 				return errors.New("nothing to update: give at least one flag, such as --url, --events or --active=false")
 			}
-			wh, err := c.Webhooks.Update(cmd.Context(), args[0], in)
+			wh, err := c.Webhooks.Update(cmd.Context(), id, in)
 			if err != nil {
 				return err
 			}
@@ -255,23 +276,36 @@ func newWebhooksUpdateCmd(o *cliOptions) *cobra.Command {
 
 func newWebhooksListCmd(o *cliOptions) *cobra.Command {
 	var opts client.ListOptions
+	var agent string
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List webhooks, newest first",
-		Args:  cobra.NoArgs,
+		Use:   "list [AGENT]",
+		Short: "List webhooks, newest first: all, or one agent's",
+		Example: `  herald webhooks list
+  herald webhooks list my-agent
+  herald webhooks list --agent my-agent`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: o.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
-			list, err := c.Webhooks.List(cmd.Context(), opts)
+			if len(args) == 1 {
+				if agent != "" && agent != args[0] {
+					return fmt.Errorf("the agent is given twice: %q and --agent %q", args[0], agent)
+				}
+				agent = args[0]
+			}
+			list, err := c.Webhooks.ListForAgent(cmd.Context(), agent, opts)
 			if err != nil {
 				return err
 			}
 			if err := o.emit(cmd, list, func(w io.Writer) {
-				if len(list.Items) == 0 && list.Skip == 0 {
+				if len(list.Items) == 0 && list.Skip == 0 && agent != "" {
+					fmt.Fprintf(w, "No webhooks for agent %s. Register one with: herald webhooks create %s --url URL --events 'agent.*'\n", agent, agent)
+					return
+				} else if len(list.Items) == 0 && list.Skip == 0 {
 					fmt.Fprintln(w, "No webhooks yet. Register one with: herald webhooks create --url URL --events 'agent.*'")
 					return
 				}
-				tableRow(w, "ID", "NAME", "URL", "EVENTS", "ACTIVE", "LAST TRIGGERED")
+				tableRow(w, "ID", "NAME", "AGENT", "URL", "EVENTS", "ACTIVE", "LAST TRIGGERED")
 				for _, wh := range list.Items {
-					tableRow(w, wh.ID, wh.Name, wh.URL, strings.Join(wh.Events, ","), cellYesNo(wh.IsActive), cellTime(wh.LastTriggeredAt))
+					tableRow(w, wh.ID, wh.Name, wh.AgentID, wh.URL, strings.Join(wh.Events, ","), cellYesNo(wh.IsActive), cellTime(wh.LastTriggeredAt))
 				}
 			}); err != nil {
 				return err
@@ -280,8 +314,30 @@ func newWebhooksListCmd(o *cliOptions) *cobra.Command {
 			return nil
 		}),
 	}
+	cmd.Flags().StringVar(&agent, "agent", "", "only the webhooks of this agent")
 	addPageFlags(cmd, &opts.Skip, &opts.Limit)
 	return cmd
+}
+
+// agentWebhook reads the [AGENT] WEBHOOK_ID arguments of seed 003's
+// commands ("herald webhooks logs my-agent wh_…"): the webhook's ID, after
+// checking, when AGENT is given, that the webhook is that agent's.
+func agentWebhook(cmd *cobra.Command, c *client.Client, args []string) (string, error) {
+	if len(args) < 2 {
+		return args[0], nil
+	}
+	wh, err := c.Webhooks.Get(cmd.Context(), args[1])
+	if err != nil {
+		return "", err
+	}
+	if wh.AgentID != args[0] {
+		owner := "every agent"
+		if wh.AgentID != "" {
+			owner = "agent " + wh.AgentID
+		}
+		return "", fmt.Errorf("webhook %s is not agent %s's: it is for %s", wh.ID, args[0], owner)
+	}
+	return wh.ID, nil
 }
 
 // addPageFlags adds --skip and --limit.
@@ -344,31 +400,67 @@ func webhookFields(wh *herald.Webhook) [][2]string {
 
 func newWebhooksDeleteCmd(o *cliOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:   "delete WEBHOOK_ID",
+		Use:   "delete [AGENT] WEBHOOK_ID",
 		Short: "Delete a webhook and its delivery history",
-		Args:  cobra.ExactArgs(1),
+		Args:  cobra.RangeArgs(1, 2),
 		RunE: o.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
-			if err := c.Webhooks.Delete(cmd.Context(), args[0]); err != nil {
+			id, err := agentWebhook(cmd, c, args)
+			if err != nil {
 				return err
 			}
-			return o.emit(cmd, map[string]any{"id": args[0], "deleted": true}, func(w io.Writer) {
-				fmt.Fprintf(w, "Deleted webhook %s.\n", args[0])
+			if err := c.Webhooks.Delete(cmd.Context(), id); err != nil {
+				return err
+			}
+			return o.emit(cmd, map[string]any{"id": id, "deleted": true}, func(w io.Writer) {
+				fmt.Fprintf(w, "Deleted webhook %s.\n", id)
 			})
+		}),
+	}
+}
+
+// newWebhooksSwitchCmd is "herald webhooks enable" (on) or "disable".
+func newWebhooksSwitchCmd(o *cliOptions, on bool) *cobra.Command {
+	use, short, done := "enable", "Turn a webhook on: it receives matching events again", "Enabled"
+	if !on {
+		use, short, done = "disable", "Turn a webhook off: events published meanwhile are not delivered to it", "Disabled"
+	}
+	return &cobra.Command{
+		Use:   use + " [AGENT] WEBHOOK_ID",
+		Short: short,
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: o.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
+			id, err := agentWebhook(cmd, c, args)
+			if err != nil {
+				return err
+			}
+			switchFn := c.Webhooks.Enable
+			if !on {
+				switchFn = c.Webhooks.Disable
+			}
+			wh, err := switchFn(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			return o.emit(cmd, wh, func(w io.Writer) { fmt.Fprintf(w, "%s webhook %s.\n", done, wh.ID) })
 		}),
 	}
 }
 
 func newWebhooksTestCmd(o *cliOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:   "test WEBHOOK_ID",
+		Use:   "test [AGENT] WEBHOOK_ID",
 		Short: "Send a webhook.test event and wait for the endpoint's answer",
 		Long: `Send a webhook.test event to this webhook alone and wait for its first
 attempt (up to the webhook's timeout plus 15s). The command fails (exit
 status 1) when the attempt fails or none was made in time; the delivery stays
 in the history either way.`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.RangeArgs(1, 2),
 		RunE: o.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
-			res, err := c.Webhooks.Test(cmd.Context(), args[0])
+			id, err := agentWebhook(cmd, c, args)
+			if err != nil {
+				return err
+			}
+			res, err := c.Webhooks.Test(cmd.Context(), id)
 			if err != nil {
 				return err
 			}
@@ -382,7 +474,7 @@ in the history either way.`,
 				default:
 					fmt.Fprintf(w, "Test delivery %s failed: HTTP %s in %s: %s\n", res.DeliveryID, cellCode(res.StatusCode), took, cellText(res.Error))
 				}
-				fmt.Fprintf(w, "Details: herald webhooks delivery %s %s\n", args[0], res.DeliveryID)
+				fmt.Fprintf(w, "Details: herald webhooks delivery %s %s\n", id, res.DeliveryID)
 			}); err != nil {
 				return err
 			}
@@ -400,17 +492,22 @@ func newWebhooksDeliveriesCmd(o *cliOptions) *cobra.Command {
 	var f client.DeliveryFilter
 	var failed, succeeded bool
 	cmd := &cobra.Command{
-		Use:     "deliveries WEBHOOK_ID",
+		Use:     "deliveries [AGENT] WEBHOOK_ID",
 		Aliases: []string{"logs"},
 		Short:   "List a webhook's deliveries, newest first",
 		Example: `  herald webhooks deliveries wh_01k...
-  herald webhooks logs wh_01k... --failed --event deployment.failed`,
-		Args: cobra.ExactArgs(1),
+  herald webhooks logs wh_01k... --failed --event deployment.failed
+  herald webhooks logs my-agent wh_01k... --failed`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: o.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
+			id, err := agentWebhook(cmd, c, args)
+			if err != nil {
+				return err
+			}
 			if failed || succeeded {
 				f.Success = &succeeded
 			}
-			list, err := c.Webhooks.Deliveries(cmd.Context(), args[0], f)
+			list, err := c.Webhooks.Deliveries(cmd.Context(), id, f)
 			if err != nil {
 				return err
 			}

@@ -141,7 +141,7 @@ func TestCLIWebhooksListGetDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	api.only(t).expect(t, "GET", "/v1/webhooks?limit=2&skip=1", "")
-	assertAligned(t, out, "ID", "NAME", "URL", "EVENTS", "ACTIVE", "LAST TRIGGERED")
+	assertAligned(t, out, "ID", "NAME", "AGENT", "URL", "EVENTS", "ACTIVE", "LAST TRIGGERED")
 	for _, want := range []string{"wh_1", "agent.*,deployment.*", "yes", "wh_22", "2024-01-16T08:00:00Z"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output does not contain %q:\n%s", want, out)
@@ -292,5 +292,73 @@ func TestCLIWebhooksDeliveryAndRetry(t *testing.T) {
 
 	if _, _, err := api.run(t, "webhooks", "retry", "wh_1"); err == nil {
 		t.Error("retry with one argument was accepted")
+	}
+}
+
+func TestCLIWebhooksAgentShapes(t *testing.T) {
+	agentHook := strings.Replace(cliWebhookJSON, `"is_active":true`, `"agent_id":"my-agent","is_active":true`, 1) + `}`
+	api := newStubAPI(t, map[string]stubAnswer{
+		"POST /v1/webhooks":                {201, strings.TrimSuffix(agentHook, "}") + `,"secret":"whsec_x"}`},
+		"GET /v1/webhooks":                 {200, `{"items":[` + agentHook + `],"total":1,"skip":0,"limit":50}`},
+		"GET /v1/webhooks/wh_1":            {200, agentHook},
+		"PATCH /v1/webhooks/wh_1":          {200, agentHook},
+		"GET /v1/webhooks/wh_1/deliveries": {200, `{"items":[],"total":0,"skip":0,"limit":50}`},
+	})
+	// seed 003: create my-agent --url … --events …
+	if _, _, err := api.run(t, "webhooks", "create", "my-agent", "--url", "https://example.com/hook", "--events", "agent.invoked,agent.completed"); err != nil {
+		t.Fatal(err)
+	}
+	api.only(t).expect(t, "POST", "/v1/webhooks", `{"agent_id":"my-agent","events":["agent.invoked","agent.completed"],"url":"https://example.com/hook"}`)
+	if _, _, err := api.run(t, "webhooks", "create", "my-agent", "--agent", "other", "--url", "https://example.com/hook", "--events", "*"); err == nil || !strings.Contains(err.Error(), "given twice") {
+		t.Errorf("two agents: err = %v", err)
+	}
+
+	// list my-agent and list --agent my-agent; the table shows the agent.
+	for _, args := range [][]string{{"my-agent"}, {"--agent", "my-agent"}} {
+		api.got = nil
+		out, _, err := api.run(t, append([]string{"webhooks", "list"}, args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		api.only(t).expect(t, "GET", "/v1/webhooks?agent_id=my-agent", "")
+		assertAligned(t, out, "ID", "NAME", "AGENT", "URL", "EVENTS", "ACTIVE", "LAST TRIGGERED")
+		if !strings.Contains(out, "my-agent") {
+			t.Errorf("list %v: no agent in\n%s", args, out)
+		}
+	}
+
+	// update ID --events, --enabled as an alias of --active, and seed 003's
+	// update my-agent ID, which checks the webhook is the agent's.
+	api.got = nil
+	if _, _, err := api.run(t, "webhooks", "update", "wh_1", "--events", "agent.*", "--enabled=false"); err != nil {
+		t.Fatal(err)
+	}
+	api.only(t).expect(t, "PATCH", "/v1/webhooks/wh_1", `{"events":["agent.*"],"is_active":false}`)
+	api.got = nil
+	if _, _, err := api.run(t, "webhooks", "update", "my-agent", "wh_1", "--url", "https://example.com/new"); err != nil {
+		t.Fatal(err)
+	}
+	if len(api.got) != 2 || api.got[1].URI != "/v1/webhooks/wh_1" || api.got[1].Method != "PATCH" {
+		t.Errorf("update my-agent wh_1 sent %+v", api.got)
+	}
+	api.got = nil
+	if _, _, err := api.run(t, "webhooks", "logs", "other-agent", "wh_1", "--failed"); err == nil || !strings.Contains(err.Error(), "is not agent other-agent's") {
+		t.Errorf("logs of another agent's webhook: err = %v", err)
+	}
+	if len(api.got) != 1 {
+		t.Errorf("requests after the mismatch: %+v", api.got)
+	}
+
+	// enable and disable.
+	for cmd, body := range map[string]string{"enable": `{"is_active":true}`, "disable": `{"is_active":false}`} {
+		api.got = nil
+		out, _, err := api.run(t, "webhooks", cmd, "wh_1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		api.only(t).expect(t, "PATCH", "/v1/webhooks/wh_1", body)
+		if !strings.Contains(out, "abled webhook wh_1.") {
+			t.Errorf("%s: output %q", cmd, out)
+		}
 	}
 }

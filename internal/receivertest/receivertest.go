@@ -10,7 +10,10 @@
 //     (X-Webhook-Signature: sha256=<hex>, verified over the raw body), run
 //     with Debian's /usr/bin/python3 and python3-flask;
 //   - node/standard_receiver.js: a receiver verifying the Standard Webhooks
-//     headers with the standardwebhooks npm library.
+//     headers with the standardwebhooks npm library;
+//   - swiftclaw_seed003.py: the Python handler from seed document 003
+//     (X-SwiftClaw-Signature: hex HMAC-SHA256 of the raw body), on the
+//     standard library's http.server.
 //
 // Every receiver is started with PORT=0 and WEBHOOK_SECRET set, prints
 // {"listening": <port>} on stdout once it accepts connections, and one
@@ -59,7 +62,7 @@ const (
 type Received struct {
 	// ID is the event id taken from the body's "id" field.
 	ID string `json:"received"`
-	// Event is the body's "event" field.
+	// Event is the body's "event" field (seed 003's receiver reports "type").
 	Event string `json:"event"`
 	// WebhookID is the value of the request's webhook-id header ("" if absent).
 	WebhookID string `json:"webhook_id"`
@@ -107,6 +110,18 @@ func StartFlask(t testing.TB, secret string) *Receiver {
 	}
 	dir := receiversDir(t)
 	return start(t, "flask_seed000", "/webhooks/mutx", secret, dir, pythonPath, "-u", "flask_seed000.py")
+}
+
+// StartSwiftClaw starts the seed 003 Python handler with the given
+// X-SwiftClaw-Signature secret (hex HMAC-SHA256 of the raw body), under
+// /usr/bin/python3 with the standard library alone. Its URL ends in
+// /webhooks/swiftclaw. It answers 200 to accepted deliveries, 401 to a wrong
+// signature and 500 to a missing one. Each Received's Line also holds
+// "agent": the event's data.agent_id, else its data.agent.
+func StartSwiftClaw(t testing.TB, secret string) *Receiver {
+	t.Helper()
+	dir := receiversDir(t)
+	return start(t, "swiftclaw_seed003", "/webhooks/swiftclaw", secret, dir, pythonPath, "-u", "swiftclaw_seed003.py")
 }
 
 // StartStandard starts the Standard Webhooks receiver with the given secret,

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald"
 )
@@ -73,6 +76,44 @@ func TestBadInput(t *testing.T) {
 			if msg, _ := e["message"].(string); st != http.StatusBadRequest || !strings.HasPrefix(msg, c.field) {
 				t.Errorf("%s %s %q: %d %v, want 400 starting %q", c.method, c.path, c.body, st, v, c.field)
 			}
+		}
+	})
+}
+
+// TestResponseHeadersCapped: an endpoint answering with over 64 KiB of
+// headers makes a failed attempt saying so; one with 20 KiB makes a
+// success whose stored headers fit in 8 KiB.
+func TestResponseHeadersCapped(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db func(*Config)) {
+		ts := startServer(t, db)
+		for _, c := range []struct {
+			n       int
+			success bool
+			err     string
+		}{{40, false, "the endpoint answered with response headers over 64 KiB"}, {20, true, ""}} {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for i := 0; i < c.n; i++ {
+					w.Header().Set(fmt.Sprintf("X-Big-%03d", i), strings.Repeat("v", 2048))
+				}
+			}))
+			t.Cleanup(srv.Close)
+			wh := ts.createWebhook(map[string]any{"url": srv.URL, "events": []string{"big.headers"}, "max_retries": 0})
+			id, _ := ts.publish("big.headers", map[string]any{"n": c.n})
+			d := ts.waitDelivery(wh.ID, ts.deliveryOf(id).ID, 30*time.Second)
+			if len(d.AttemptList) != 1 {
+				t.Fatalf("%d headers: %+v", c.n, d)
+			}
+			a := d.AttemptList[0]
+			size := 0
+			for k, vs := range a.ResponseHeaders {
+				for _, v := range vs {
+					size += len(k) + len(v) + 4
+				}
+			}
+			if a.Success != c.success || a.Error != c.err || d.ErrorMessage != c.err || size > herald.MaxStoredHeaderBytes {
+				t.Fatalf("%d headers: success %v error %q, %d bytes of headers kept", c.n, a.Success, a.Error, size)
+			}
+			ts.must(http.StatusNoContent, "DELETE", "/v1/webhooks/"+wh.ID, nil, nil)
 		}
 	})
 }

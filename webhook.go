@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Signature formats: how the HMAC-SHA256 of the body is written into the
@@ -246,7 +247,7 @@ func ValidateWebhookURL(u string, policy URLPolicy) error {
 		return Errorf(EINVALID, "url: must be at most %d characters", MaxURLLen)
 	}
 	parsed, err := url.Parse(u)
-	if err != nil {
+	if err != nil || !utf8.ValidString(u) {
 		return Errorf(EINVALID, "url: %q is not a valid URL", u)
 	}
 	switch parsed.Scheme {

@@ -240,12 +240,16 @@ func describe(err error, timeoutSeconds int) error {
 	return err
 }
 
-// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
+// parseRetryAfter reads a Retry-After header in seconds or as an HTTP
+// date; a wait over herald.MaxRetryDelay is MaxRetryDelay.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
 	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs > 0 {
+		if secs > int(herald.MaxRetryDelay/time.Second) {
+			return herald.MaxRetryDelay
+		}
 		return time.Duration(secs) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald"
@@ -157,7 +158,12 @@ func decodeJSONWith(body []byte, v any, allowUnknown bool) error {
 		}
 		return herald.Errorf(herald.EINVALID, "%s: must be %s, got %s", field, typeName(typ.Type.Kind().String()), typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return herald.Errorf(herald.EINVALID, "%s: unknown field", strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
+		name, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		if uerr != nil || name == "" || strings.ContainsAny(name, "\"\\:") || strings.IndexFunc(name, unicode.IsSpace) >= 0 ||
+			strings.IndexFunc(name, unicode.IsControl) >= 0 || !utf8.ValidString(name) {
+			return herald.Errorf(herald.EINVALID, "body: unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		}
+		return herald.Errorf(herald.EINVALID, "%s: unknown field", name)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return herald.Errorf(herald.EINVALID, "body: malformed JSON: unexpected end")
 	}

@@ -77,6 +77,9 @@ func (r *AgentReport) Validate() error {
 	if err := ValidateStatus("status", r.Status); err != nil {
 		return err
 	}
+	if err := ValidateName("node_id", r.NodeID); err != nil {
+		return err
+	}
 	if len(r.NodeID) > MaxAgentIDLen {
 		return Errorf(EINVALID, "node_id: must be at most %d characters", MaxAgentIDLen)
 	}
@@ -95,6 +98,9 @@ func (r *AgentReport) Validate() error {
 		}
 		if len(l.Level) > 16 {
 			return Errorf(EINVALID, "logs[%d].level: must be at most 16 characters", i)
+		}
+		if err := ValidateName(fmt.Sprintf("logs[%d].level", i), l.Level); err != nil {
+			return err
 		}
 	}
 	if len(r.Metadata) > 0 && !isJSONObjectOrNull(r.Metadata) {

@@ -2,7 +2,6 @@ package herald
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -139,6 +138,9 @@ func (r *AlertRule) Validate() error {
 			return Errorf(EINVALID, "metric: %q is neither a built-in metric (%s) nor a metric name", r.Metric, strings.Join(BuiltinAlertMetrics, ", "))
 		}
 	}
+	if err := ValidateNames("name", r.Name, "description", r.Description, "agent_id", r.AgentID); err != nil {
+		return err
+	}
 	if len(r.Name) > 200 {
 		return Errorf(EINVALID, "name: must be at most 200 characters")
 	}
@@ -264,23 +266,25 @@ func (d Duration) String() string { return time.Duration(d).String() }
 // MarshalJSON writes the duration as a string.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
-// UnmarshalJSON reads "5m" or 300.
+// UnmarshalJSON reads "5m" or 300; null leaves d unchanged. Its errors are
+// *json.UnmarshalTypeError, which encoding/json names the field of.
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
-		return err
+		return valueError(*d, "must be a duration such as \"5m\"")
 	}
 	switch v := v.(type) {
 	case string:
 		x, err := time.ParseDuration(v)
 		if err != nil {
-			return fmt.Errorf("%q is not a duration such as \"5m\"", v)
+			return valueError(*d, "%q is not a duration such as \"5m\"", v)
 		}
 		*d = Duration(x)
 	case float64:
 		*d = Duration(v * float64(time.Second))
+	case nil:
 	default:
-		return fmt.Errorf("must be a duration such as \"5m\"")
+		return valueError(*d, "must be a duration such as \"5m\"")
 	}
 	return nil
 }

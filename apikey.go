@@ -61,6 +61,9 @@ func HashAPIKey(key string) string {
 
 // ValidateAPIKeyInput checks a key's name and scope.
 func ValidateAPIKeyInput(name, scope string) error {
+	if err := ValidateName("name", name); err != nil {
+		return err
+	}
 	if strings.TrimSpace(name) == "" || len(name) > 200 {
 		return Errorf(EINVALID, "name: is required, at most 200 characters")
 	}

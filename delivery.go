@@ -16,6 +16,12 @@ const (
 const (
 	MaxResponseBodyBytes = 4096
 	MaxErrorMessageLen   = 1024
+	// MaxStoredHeaderBytes caps an attempt's stored response headers, each
+	// counted as its name, value and 4 bytes: 8 KiB.
+	MaxStoredHeaderBytes = 8 << 10
+	// MaxResponseHeaderBytes caps the response headers Herald's outgoing
+	// requests read: 64 KiB. An answer with more is a failed attempt.
+	MaxResponseHeaderBytes = 64 << 10
 )
 
 // Delivery is one event on its way to one webhook, with the outcome of its

@@ -58,6 +58,9 @@ func (r *DeploymentReport) Validate() error {
 	if err := ValidateStatus("status", r.Status); err != nil {
 		return err
 	}
+	if err := ValidateName("version", r.Version); err != nil {
+		return err
+	}
 	if DeploymentAgentStatus(r.Status) == "" {
 		return Errorf(EINVALID, "status: %q is not one of created, started, updated, completed, failed, rolled_back", r.Status)
 	}

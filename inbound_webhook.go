@@ -210,6 +210,9 @@ func (w *InboundWebhook) Validate() error {
 	if !ValidInboundName(w.Name) {
 		return Errorf(EINVALID, "name: must be 1 to 64 characters of a-z, 0-9, _ and -, got %q", w.Name)
 	}
+	if err := ValidateNames("agent", w.Agent, "description", w.Description, "secret", w.Secret, "bot_token", w.BotToken); err != nil {
+		return err
+	}
 	if w.Agent == "" {
 		return Errorf(EINVALID, "agent: is required")
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Signature formats: how the HMAC-SHA256 of the body is written into the
@@ -173,6 +174,9 @@ var reservedHeaders = map[string]bool{
 // Validate checks every field of w and returns an EINVALID *Error naming the
 // first bad field. The policy decides whether http:// URLs pass.
 func (w *Webhook) Validate(policy URLPolicy) error {
+	if err := ValidateNames("name", w.Name, "description", w.Description, "agent_id", w.AgentID); err != nil {
+		return err
+	}
 	if len(w.Name) > MaxWebhookNameLen {
 		return Errorf(EINVALID, "name: must be at most %d characters", MaxWebhookNameLen)
 	}
@@ -246,7 +250,7 @@ func ValidateWebhookURL(u string, policy URLPolicy) error {
 		return Errorf(EINVALID, "url: must be at most %d characters", MaxURLLen)
 	}
 	parsed, err := url.Parse(u)
-	if err != nil {
+	if err != nil || !utf8.ValidString(u) {
 		return Errorf(EINVALID, "url: %q is not a valid URL", u)
 	}
 	switch parsed.Scheme {
@@ -347,11 +351,12 @@ func (d Durations) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads strings in time.ParseDuration form ("30s", "1m",
-// "1h30m") or numbers of seconds.
+// "1h30m") or numbers of seconds. Its errors are
+// *json.UnmarshalTypeError, which encoding/json names the field of.
 func (d *Durations) UnmarshalJSON(b []byte) error {
 	var raw []any
 	if err := json.Unmarshal(b, &raw); err != nil {
-		return fmt.Errorf("must be a list of durations such as \"1m\"")
+		return valueError(*d, "must be a list of durations such as \"1m\"")
 	}
 	out := make(Durations, 0, len(raw))
 	for _, v := range raw {
@@ -359,13 +364,13 @@ func (d *Durations) UnmarshalJSON(b []byte) error {
 		case string:
 			dur, err := time.ParseDuration(v)
 			if err != nil {
-				return fmt.Errorf("%q is not a duration such as \"30s\" or \"1m\"", v)
+				return valueError(*d, "%q is not a duration such as \"30s\" or \"1m\"", v)
 			}
 			out = append(out, dur)
 		case float64:
 			out = append(out, time.Duration(v*float64(time.Second)))
 		default:
-			return fmt.Errorf("must be a list of durations such as \"1m\"")
+			return valueError(*d, "must be a list of durations such as \"1m\"")
 		}
 	}
 	*d = out

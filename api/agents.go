@@ -146,17 +146,10 @@ func (s *Server) agentMetrics(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	var step time.Duration
-	if v := q.Get("step"); v != "" {
-		step, err = time.ParseDuration(v)
-		if err != nil || step < time.Second {
-			s.error(w, r, herald.Errorf(herald.EINVALID, "step: must be a duration of at least 1s such as 1m, got %q", v))
-			return
-		}
-		if until.Sub(since)/step > MaxMetricBuckets {
-			s.error(w, r, herald.Errorf(herald.EINVALID, "step: %s makes more than %d buckets between since and until", step, MaxMetricBuckets))
-			return
-		}
+	step, err := parseStep(q.Get("step"), since, until)
+	if err != nil {
+		s.error(w, r, err)
+		return
 	}
 	id := r.PathValue("id")
 	points, err := s.cfg.Store.AgentMetrics(r.Context(), herald.MetricFilter{AgentID: id, Name: name, Since: since, Until: until, Limit: limit})
@@ -176,6 +169,22 @@ func (s *Server) agentMetrics(w http.ResponseWriter, r *http.Request) {
 		out.Points = &points
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// parseStep reads the step query value v: 0 when empty, else a duration of
+// at least 1s making at most MaxMetricBuckets buckets from since to until.
+func parseStep(v string, since, until time.Time) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	step, err := time.ParseDuration(v)
+	if err != nil || step < time.Second {
+		return 0, herald.Errorf(herald.EINVALID, "step: must be a duration of at least 1s such as 1m, got %q", v)
+	}
+	if until.Sub(since)/step > MaxMetricBuckets {
+		return 0, herald.Errorf(herald.EINVALID, "step: %s makes more than %d buckets between since and until", step, MaxMetricBuckets)
+	}
+	return step, nil
 }
 
 // queryTime reads a time query parameter: an RFC 3339 time, "now", or a

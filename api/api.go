@@ -104,7 +104,13 @@ func New(cfg Config) *Server {
 }
 
 // ServeHTTP implements http.Handler.
+// A path or query holding a NUL byte or invalid UTF-8 is refused with a 400
+// naming the path value or query parameter, on every route alike.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := checkURL(s.mux, r); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

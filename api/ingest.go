@@ -1,9 +1,7 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/heraldhq/herald"
 )
@@ -27,12 +25,8 @@ type ingestEvent struct {
 // events, or agent.heartbeat when the status did not change.
 func (s *Server) ingestAgentStatus(w http.ResponseWriter, r *http.Request) {
 	var rep herald.AgentReport
-	body, err := s.readBody(w, r)
-	if err == nil {
-		err = decodeJSONWith(body, &rep, true)
-	}
-	if err != nil {
-		s.error(w, r, logEntryError(body, err))
+	if err := s.decodeOpen(w, r, &rep); err != nil {
+		s.error(w, r, err)
 		return
 	}
 	if err := rep.Validate(); err != nil {
@@ -46,27 +40,6 @@ func (s *Server) ingestAgentStatus(w http.ResponseWriter, r *http.Request) {
 	rep.Now = s.cfg.Clock.Now()
 	res, err := s.cfg.Store.ReportAgentStatus(r.Context(), &rep)
 	s.answerReport(w, r, res, err)
-}
-
-// logEntryError names the log entry that err, a decoding error without a
-// field (a log entry's own UnmarshalJSON reports none), came from.
-func logEntryError(body []byte, err error) error {
-	if herald.ErrorCode(err) != herald.EINVALID || !strings.HasPrefix(herald.ErrorMessage(err), "body: ") {
-		return err
-	}
-	var v struct {
-		Logs []json.RawMessage `json:"logs"`
-	}
-	if json.Unmarshal(body, &v) != nil {
-		return err
-	}
-	for i, raw := range v.Logs {
-		var l herald.LogEntry
-		if e := json.Unmarshal(raw, &l); e != nil {
-			return herald.Errorf(herald.EINVALID, "logs[%d]: %s", i, strings.TrimPrefix(e.Error(), "json: "))
-		}
-	}
-	return err
 }
 
 // ingestDeployment is POST /ingest/deployment: a deployment's status. It

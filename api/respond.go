@@ -3,11 +3,15 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/heraldhq/herald"
 )
@@ -124,6 +128,9 @@ func decodeJSONWith(body []byte, v any, allowUnknown bool) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return herald.Errorf(herald.EINVALID, "body: a JSON object is required")
 	}
+	if !utf8.Valid(body) {
+		return herald.Errorf(herald.EINVALID, "body: must be valid UTF-8")
+	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	if !allowUnknown {
 		dec.DisallowUnknownFields()
@@ -143,17 +150,61 @@ func decodeJSONWith(body []byte, v any, allowUnknown bool) error {
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
-			field = "body"
+			// From inside a field's own UnmarshalJSON, as a log entry's.
+			field = failingField(body, v, err)
+		}
+		if reflect.PointerTo(typ.Type).Implements(unmarshalerType) {
+			// The type's own UnmarshalJSON wrote the whole message.
+			return herald.Errorf(herald.EINVALID, "%s: %s", field, typ.Value)
 		}
 		return herald.Errorf(herald.EINVALID, "%s: must be %s, got %s", field, typeName(typ.Type.Kind().String()), typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return herald.Errorf(herald.EINVALID, "%s: unknown field", strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
+		name, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		if uerr != nil || name == "" || strings.ContainsAny(name, "\"\\:") || strings.IndexFunc(name, unicode.IsSpace) >= 0 ||
+			strings.IndexFunc(name, unicode.IsControl) >= 0 || !utf8.ValidString(name) {
+			return herald.Errorf(herald.EINVALID, "body: unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		}
+		return herald.Errorf(herald.EINVALID, "%s: unknown field", name)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return herald.Errorf(herald.EINVALID, "body: malformed JSON: unexpected end")
 	}
-	// Errors from a field's own UnmarshalJSON (such as durations) carry no
-	// field name; json wraps them with the type only.
-	return herald.Errorf(herald.EINVALID, "body: %s", strings.TrimPrefix(err.Error(), "json: "))
+	// Other errors from a field's own UnmarshalJSON (such as time.Time's)
+	// carry no field name: the field is the one whose value alone gives it.
+	return herald.Errorf(herald.EINVALID, "%s: %s", failingField(body, v, err), strings.TrimPrefix(err.Error(), "json: "))
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// failingField is the field of the JSON object body that, decoded alone
+// into a new value of v's type, fails with err's message: a top-level
+// field ("timestamp"), or an element of a top-level list ("logs[2]");
+// "body" when none does.
+func failingField(body []byte, v any, err error) string {
+	var fields map[string]json.RawMessage
+	t := reflect.TypeOf(v)
+	if json.Unmarshal(body, &fields) != nil || t.Kind() != reflect.Pointer {
+		return "body"
+	}
+	fails := func(name string, value any) bool {
+		one, _ := json.Marshal(map[string]any{name: value})
+		e := json.Unmarshal(one, reflect.New(t.Elem()).Interface())
+		return e != nil && e.Error() == err.Error()
+	}
+	for name, value := range fields {
+		if !fails(name, value) {
+			continue
+		}
+		var list []json.RawMessage
+		if json.Unmarshal(value, &list) == nil {
+			for i, elem := range list {
+				if fails(name, []json.RawMessage{elem}) {
+					return fmt.Sprintf("%s[%d]", name, i)
+				}
+			}
+		}
+		return name
+	}
+	return "body"
 }
 
 func typeName(kind string) string {
@@ -222,4 +273,53 @@ func page(r *http.Request, filters ...string) (skip, limit int, err error) {
 	}
 	skip, limit = herald.Page(skip, limit)
 	return skip, limit, nil
+}
+
+// checkURL refuses a request whose path or query holds a NUL byte or
+// invalid UTF-8, naming the route's path value ("id") or the query
+// parameter.
+func checkURL(mux *http.ServeMux, r *http.Request) error {
+	if path := r.URL.Path; !validURLText(path) {
+		_, pattern := mux.Handler(r)
+		return herald.Errorf(herald.EINVALID, "%s: must be valid UTF-8 without NUL", pathValueName(pattern, path))
+	}
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	for name, values := range r.URL.Query() {
+		if !validURLText(name) {
+			return herald.Errorf(herald.EINVALID, "query: a parameter name must be valid UTF-8 without NUL")
+		}
+		for _, v := range values {
+			if !validURLText(v) {
+				return herald.Errorf(herald.EINVALID, "%s: must be valid UTF-8 without NUL", name)
+			}
+		}
+	}
+	return nil
+}
+
+func validURLText(s string) bool { return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) }
+
+// pathValueName is the name of the wildcard of pattern (such as
+// "GET /v1/agents/{id}") that matches path's first invalid segment, or
+// "path" when none does.
+func pathValueName(pattern, path string) string {
+	i := strings.IndexByte(pattern, '/')
+	if i < 0 {
+		return "path"
+	}
+	pats, segs := strings.Split(pattern[i:], "/"), strings.Split(path, "/")
+	for i, seg := range segs {
+		if validURLText(seg) {
+			continue
+		}
+		if i < len(pats) && strings.HasPrefix(pats[i], "{") {
+			if name := strings.TrimSuffix(strings.Trim(pats[i], "{}"), "..."); name != "" && name != "$" {
+				return name
+			}
+		}
+		break
+	}
+	return "path"
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,8 +48,9 @@ func NewSender(userAgent string, allowPrivate bool) *Sender {
 
 // NewHTTPClient returns a client with the Sender's protections: unless
 // allowPrivate, its dialer refuses loopback, private and metadata
-// addresses after DNS; redirects are not followed; TLS is verified. The
-// reply worker sends with it.
+// addresses after DNS (ErrBlockedAddress); redirects are not followed; TLS
+// is verified; response headers over herald.MaxResponseHeaderBytes are an
+// error. The reply worker and HTTP runtimes send with it.
 func NewHTTPClient(allowPrivate bool) *http.Client { return newHTTPClient(allowPrivate, false) }
 
 func newHTTPClient(allowPrivate, skipVerify bool) *http.Client {
@@ -57,15 +59,16 @@ func newHTTPClient(allowPrivate, skipVerify bool) *http.Client {
 		dialer.Control = refusePrivate
 	}
 	transport := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: skipVerify, MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:   10 * time.Second,
-		MaxIdleConns:          512,
-		MaxIdleConnsPerHost:   64,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: 0, // the request context carries the webhook's timeout
-		ForceAttemptHTTP2:     true,
+		Proxy:                  nil,
+		DialContext:            dialer.DialContext,
+		TLSClientConfig:        &tls.Config{InsecureSkipVerify: skipVerify, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:    10 * time.Second,
+		MaxIdleConns:           512,
+		MaxIdleConnsPerHost:    64,
+		IdleConnTimeout:        90 * time.Second,
+		ResponseHeaderTimeout:  0, // the request context carries the webhook's timeout
+		MaxResponseHeaderBytes: herald.MaxResponseHeaderBytes,
+		ForceAttemptHTTP2:      true,
 	}
 	return &http.Client{
 		Transport: transport,
@@ -75,21 +78,22 @@ func newHTTPClient(allowPrivate, skipVerify bool) *http.Client {
 	}
 }
 
-// errBlockedAddress is returned by the dialer for refused addresses.
-var errBlockedAddress = errors.New("address is not allowed")
+// ErrBlockedAddress is returned by the dialer of NewHTTPClient for refused
+// addresses.
+var ErrBlockedAddress = errors.New("address is not allowed")
 
 // refusePrivate is the dialer's Control: it runs on the resolved address.
 func refusePrivate(network, address string, _ syscall.RawConn) error {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
-		return fmt.Errorf("dial %s: %w", address, errBlockedAddress)
+		return fmt.Errorf("dial %s: %w", address, ErrBlockedAddress)
 	}
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
-		return fmt.Errorf("dial %s: %w", address, errBlockedAddress)
+		return fmt.Errorf("dial %s: %w", address, ErrBlockedAddress)
 	}
 	if Blocked(ip) {
-		return fmt.Errorf("dial %s: %w: it is loopback, private, link-local or reserved (start the server with --allow-private-targets to allow it)", address, errBlockedAddress)
+		return fmt.Errorf("dial %s: %w: it is loopback, private, link-local or reserved (start the server with --allow-private-targets to allow it)", address, ErrBlockedAddress)
 	}
 	return nil
 }
@@ -207,7 +211,7 @@ func (s *Sender) Send(ctx context.Context, task *herald.DeliveryTask, now time.T
 	// Drain a little more so the connection can be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	res.Duration = time.Since(start)
-	res.StatusCode, res.Header, res.Body = resp.StatusCode, resp.Header, strings.ToValidUTF8(string(head), "\uFFFD")
+	res.StatusCode, res.Header, res.Body = resp.StatusCode, CapHeaders(resp.Header), strings.ToValidUTF8(string(head), "\uFFFD")
 	if err != nil && ctx.Err() != nil {
 		res.Err = describe(err, wh.TimeoutSeconds)
 	}
@@ -225,7 +229,9 @@ func describe(err error, timeoutSeconds int) error {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("timed out after %ds", timeoutSeconds)
-	case errors.Is(err, errBlockedAddress):
+	case HeadersTooLarge(err):
+		return fmt.Errorf("the endpoint answered with response headers over %d KiB", herald.MaxResponseHeaderBytes>>10)
+	case errors.Is(err, ErrBlockedAddress):
 		var op *net.OpError
 		if errors.As(err, &op) && op.Err != nil {
 			return op.Err
@@ -234,16 +240,55 @@ func describe(err error, timeoutSeconds int) error {
 	return err
 }
 
-// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
+// parseRetryAfter reads a Retry-After header in seconds or as an HTTP
+// date; a wait over herald.MaxRetryDelay is MaxRetryDelay.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
 	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs > 0 {
+		if secs > int(herald.MaxRetryDelay/time.Second) {
+			return herald.MaxRetryDelay
+		}
 		return time.Duration(secs) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// HeadersTooLarge reports whether err is the transport's refusal of an
+// answer whose headers are over herald.MaxResponseHeaderBytes (net/http
+// has no exported error for it).
+func HeadersTooLarge(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "server response headers exceeded") ||
+		strings.Contains(err.Error(), "header list larger than"))
+}
+
+// CapHeaders is h as an attempt keeps it: headers in name order while they
+// fit in herald.MaxStoredHeaderBytes (a name's values all or none), and
+// X-Herald-Headers-Truncated: true when some were left out.
+func CapHeaders(h http.Header) http.Header {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	const mark = "X-Herald-Headers-Truncated"
+	budget := herald.MaxStoredHeaderBytes - len(mark) - len("true") - 4
+	out := make(http.Header, len(h))
+	for _, k := range names {
+		size := 0
+		for _, v := range h[k] {
+			size += len(k) + len(v) + 4
+		}
+		if size > budget {
+			out[mark] = []string{"true"}
+			continue
+		}
+		budget -= size
+		out[k] = h[k]
+	}
+	return out
 }

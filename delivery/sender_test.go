@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -78,5 +79,48 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := parseRetryAfter(in, now); got != want {
 			t.Errorf("parseRetryAfter(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// headerServer answers 200 with n headers of size bytes each, and a small
+// A-Small header.
+func headerServer(t *testing.T, n, size int) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i < n; i++ {
+			w.Header().Set(fmt.Sprintf("X-Big-%03d", i), strings.Repeat("v", size))
+		}
+		w.Header().Set("A-Small", "kept")
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func headerBytes(h http.Header) int {
+	n := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
+func TestSenderCapsResponseHeaders(t *testing.T) {
+	s := NewSender("test", true)
+	// Over the transport's 64 KiB: a failed attempt saying why.
+	res := s.Send(context.Background(), task(headerServer(t, 40, 2048)), time.Now())
+	if res.Success() || res.Err == nil || res.Err.Error() != "the endpoint answered with response headers over 64 KiB" {
+		t.Fatalf("80 KiB of headers: status %d err %v", res.StatusCode, res.Err)
+	}
+	// Under it: a success whose kept headers fit in 8 KiB.
+	res = s.Send(context.Background(), task(headerServer(t, 20, 1024)), time.Now())
+	if !res.Success() || headerBytes(res.Header) > herald.MaxStoredHeaderBytes || res.Header.Get("A-Small") != "kept" ||
+		res.Header.Get("X-Herald-Headers-Truncated") != "true" || res.Header.Get("X-Big-000") == "" {
+		t.Fatalf("20 KiB of headers: %d bytes kept (%v), err %v", headerBytes(res.Header), res.Header, res.Err)
+	}
+	// Small headers are kept whole.
+	res = s.Send(context.Background(), task(headerServer(t, 2, 10)), time.Now())
+	if !res.Success() || len(res.Header["X-Herald-Headers-Truncated"]) != 0 || res.Header.Get("X-Big-001") != strings.Repeat("v", 10) {
+		t.Fatalf("small headers: %v, err %v", res.Header, res.Err)
 	}
 }

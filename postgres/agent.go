@@ -179,7 +179,7 @@ func (s *DB) AgentLogs(ctx context.Context, f herald.LogFilter) ([]*herald.LogEn
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*herald.LogEntry, error) {
 		var l herald.LogEntry
-		return &l, row.Scan(&l.Level, &l.Message, &l.Timestamp)
+		return &l, row.Scan(&l.Level, freeText(&l.Message), &l.Timestamp)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("select agent logs: %w", err)
@@ -281,7 +281,7 @@ func applyAgentReport(ctx context.Context, tx pgx.Tx, r *herald.AgentReport, now
 		times := make([]time.Time, len(r.Logs))
 		for i, l := range r.Logs {
 			l.Normalize(now) // l is a copy: the report is left as it is
-			levels[i], messages[i], times[i] = l.Level, l.Message, l.Timestamp.Truncate(time.Microsecond)
+			levels[i], messages[i], times[i] = l.Level, escapeText(l.Message), l.Timestamp.Truncate(time.Microsecond)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO agent_logs (agent_id, level, message, ts)
 			SELECT $1, u.level, u.message, u.ts
@@ -316,7 +316,7 @@ func writeAgent(ctx context.Context, tx pgx.Tx, id string, change func(old *hera
 		var inserted bool
 		err = tx.QueryRow(ctx, `INSERT INTO agents (`+agentColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING RETURNING true`,
-			a.ID, a.Status, a.NodeID, a.Error, jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
+			a.ID, a.Status, a.NodeID, escapeText(a.Error), jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
 			a.LastSeen, a.StatusChangedAt, a.CreatedAt, a.UpdatedAt, a.Name, rt).Scan(&inserted)
 		if err == nil {
 			return nil, a, nil
@@ -345,7 +345,7 @@ func updateAgent(ctx context.Context, tx pgx.Tx, a *herald.Agent) error {
 	if _, err := tx.Exec(ctx, `UPDATE agents SET status = $2, node_id = $3, error = $4, metadata = $5,
 		last_metrics = $6, last_metrics_at = $7, last_seen = $8, status_changed_at = $9, updated_at = $10
 		WHERE id = $1`,
-		a.ID, a.Status, a.NodeID, a.Error, jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
+		a.ID, a.Status, a.NodeID, escapeText(a.Error), jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
 		a.LastSeen, a.StatusChangedAt, a.UpdatedAt); err != nil {
 		return fmt.Errorf("update agent: %w", err)
 	}
@@ -385,7 +385,7 @@ func scanAgent(row scanner, after ...any) (*herald.Agent, error) {
 		last     string
 		rt       *string
 	)
-	if err := row.Scan(append([]any{&a.ID, &a.Status, &a.NodeID, &a.Error, &metadata, &last, &a.LastMetricsAt,
+	if err := row.Scan(append([]any{&a.ID, &a.Status, &a.NodeID, freeText(&a.Error), &metadata, &last, &a.LastMetricsAt,
 		&a.LastSeen, &a.StatusChangedAt, &a.CreatedAt, &a.UpdatedAt, &a.Name, &rt}, after...)...); err != nil {
 		return nil, err
 	}

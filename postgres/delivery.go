@@ -41,7 +41,7 @@ func queryDeliveries(ctx context.Context, q querier, tail string, args ...any) (
 func scanDelivery(row scanner, after ...any) (*herald.Delivery, error) {
 	var d herald.Delivery
 	if err := row.Scan(append([]any{&d.ID, &d.WebhookID, &d.EventID, &d.Event, &d.Status, &d.Attempts,
-		&d.ResponseStatusCode, &d.ErrorMessage, &d.CreatedAt, &d.LastAttemptAt, &d.NextAttemptAt, &d.DeliveredAt},
+		&d.ResponseStatusCode, freeText(&d.ErrorMessage), &d.CreatedAt, &d.LastAttemptAt, &d.NextAttemptAt, &d.DeliveredAt},
 		after...)...); err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (s *DB) Delivery(ctx context.Context, id string) (*herald.Delivery, error) 
 	for rows.Next() {
 		var a herald.Attempt
 		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &a.StartedAt, &a.DurationMS, &a.StatusCode,
-			&a.ResponseHeaders, &a.ResponseBody, &a.Error, &a.Success); err != nil {
+			&a.ResponseHeaders, freeText(&a.ResponseBody), freeText(&a.Error), &a.Success); err != nil {
 			return nil, fmt.Errorf("scan attempt: %w", err)
 		}
 		d.AttemptList = append(d.AttemptList, &a)
@@ -160,7 +160,7 @@ func (s *DB) RecordAttempt(ctx context.Context, r herald.AttemptResult) (*herald
 		response_status_code = $2, error_message = $3, last_attempt_at = $4, next_attempt_at = $5,
 		delivered_at = coalesce($6, delivered_at)
 		WHERE id = $7 RETURNING `+deliveryColumns,
-		r.Status, a.StatusCode, a.Error, at, next, delivered, r.DeliveryID))
+		r.Status, a.StatusCode, escapeText(a.Error), at, next, delivered, r.DeliveryID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", r.DeliveryID)
 	} else if err != nil {
@@ -176,7 +176,7 @@ func (s *DB) RecordAttempt(ctx context.Context, r herald.AttemptResult) (*herald
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO attempts (id, delivery_id, number, started_at, duration_ms,
 		status_code, response_headers, response_body, error, success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		a.ID, a.DeliveryID, a.Number, at, a.DurationMS, a.StatusCode, headers, a.ResponseBody, a.Error, a.Success); err != nil {
+		a.ID, a.DeliveryID, a.Number, at, a.DurationMS, a.StatusCode, headers, escapeText(a.ResponseBody), escapeText(a.Error), a.Success); err != nil {
 		return nil, fmt.Errorf("insert attempt: %w", err)
 	}
 	column := "last_failure_at"

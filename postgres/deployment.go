@@ -40,7 +40,7 @@ func (s *DB) ReportDeployment(ctx context.Context, r *herald.DeploymentReport) (
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO deployment_history
 			(deployment_id, status, version, changes, error, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			d.ID, r.Status, r.Version, jsonArg(r.Changes), r.Error, r.Reason, now); err != nil {
+			d.ID, r.Status, r.Version, jsonArg(r.Changes), escapeText(r.Error), escapeText(r.Reason), now); err != nil {
 			return fmt.Errorf("insert deployment history: %w", err)
 		}
 		a, agentSpecs, err := applyAgentReport(ctx, tx, r.AgentReport(), now)
@@ -68,7 +68,7 @@ func writeDeployment(ctx context.Context, tx pgx.Tx, r *herald.DeploymentReport,
 			d := herald.ApplyDeployment(old, r, now)
 			if _, err := tx.Exec(ctx, `UPDATE deployments SET agent_id = $2, status = $3, version = $4,
 				changes = $5, error = $6, reason = $7, updated_at = $8 WHERE id = $1`,
-				d.ID, d.AgentID, d.Status, d.Version, jsonArg(d.Changes), d.Error, d.Reason, d.UpdatedAt); err != nil {
+				d.ID, d.AgentID, d.Status, d.Version, jsonArg(d.Changes), escapeText(d.Error), escapeText(d.Reason), d.UpdatedAt); err != nil {
 				return nil, fmt.Errorf("update deployment: %w", err)
 			}
 			return d, nil
@@ -79,7 +79,7 @@ func writeDeployment(ctx context.Context, tx pgx.Tx, r *herald.DeploymentReport,
 		var inserted bool
 		err = tx.QueryRow(ctx, `INSERT INTO deployments (`+deploymentColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING RETURNING true`,
-			d.ID, d.AgentID, d.Status, d.Version, jsonArg(d.Changes), d.Error, d.Reason, d.CreatedAt, d.UpdatedAt).Scan(&inserted)
+			d.ID, d.AgentID, d.Status, d.Version, jsonArg(d.Changes), escapeText(d.Error), escapeText(d.Reason), d.CreatedAt, d.UpdatedAt).Scan(&inserted)
 		if err == nil {
 			return d, nil
 		} else if !errors.Is(err, pgx.ErrNoRows) {
@@ -107,7 +107,7 @@ func (s *DB) Deployment(ctx context.Context, id string) (*herald.Deployment, err
 			c       herald.DeploymentChange
 			changes *string
 		)
-		err := row.Scan(&c.Status, &c.Version, &changes, &c.Error, &c.Reason, &c.At)
+		err := row.Scan(&c.Status, &c.Version, &changes, freeText(&c.Error), freeText(&c.Reason), &c.At)
 		if changes != nil {
 			c.Changes = json.RawMessage(*changes)
 		}
@@ -147,7 +147,7 @@ func scanDeployment(row scanner, after ...any) (*herald.Deployment, error) {
 		d       herald.Deployment
 		changes *string
 	)
-	if err := row.Scan(append([]any{&d.ID, &d.AgentID, &d.Status, &d.Version, &changes, &d.Error, &d.Reason,
+	if err := row.Scan(append([]any{&d.ID, &d.AgentID, &d.Status, &d.Version, &changes, freeText(&d.Error), freeText(&d.Reason),
 		&d.CreatedAt, &d.UpdatedAt}, after...)...); err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ func (s *DB) ExportAgentData(ctx context.Context, p herald.ExportParams) error {
 	if p.Logs != nil {
 		err := streamChunks(ctx, s, p.Chunk(), p.Logs, "agent logs", func(rows pgx.Rows) (herald.LogEntry, error) {
 			var l herald.LogEntry
-			return l, rows.Scan(&l.Level, &l.Message, &l.Timestamp)
+			return l, rows.Scan(&l.Level, freeText(&l.Message), &l.Timestamp)
 		}, `SELECT level, message, ts FROM agent_logs WHERE agent_id = $1 ORDER BY ts, seq`, p.AgentID)
 		if err != nil {
 			return err
@@ -85,8 +85,8 @@ func scanInboundRequest(row scanner) (*herald.InboundRequest, error) {
 		r       herald.InboundRequest
 		headers string
 	)
-	if err := row.Scan(&r.ID, &r.Webhook, &r.At, &r.SourceIP, &headers, &r.Body, &r.EventType, &r.Verdict,
-		&r.Reason, &r.Status, &r.InvocationID); err != nil {
+	if err := row.Scan(&r.ID, &r.Webhook, &r.At, &r.SourceIP, &headers, freeText(&r.Body), &r.EventType, &r.Verdict,
+		freeText(&r.Reason), &r.Status, &r.InvocationID); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(headers), &r.Headers); err != nil {

@@ -93,7 +93,7 @@ func importDelivery(ctx context.Context, tx pgx.Tx, d *herald.ExportedDelivery) 
 		attempts, response_status_code, error_message, created_at, last_attempt_at, next_attempt_at, delivered_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
 		d.ID, d.WebhookID, d.EventID, d.Event, d.WebhookName, d.Status, d.Attempts, d.ResponseStatusCode,
-		d.ErrorMessage, d.CreatedAt, d.LastAttemptAt, d.NextAttemptAt, d.DeliveredAt)
+		escapeText(d.ErrorMessage), d.CreatedAt, d.LastAttemptAt, d.NextAttemptAt, d.DeliveredAt)
 	if err != nil || tag.RowsAffected() == 0 {
 		return false, err
 	}
@@ -105,7 +105,7 @@ func importDelivery(ctx context.Context, tx pgx.Tx, d *herald.ExportedDelivery) 
 		if _, err := tx.Exec(ctx, `INSERT INTO attempts (id, delivery_id, number, started_at, duration_ms,
 			status_code, response_headers, response_body, error, success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 			ON CONFLICT DO NOTHING`,
-			a.ID, d.ID, a.Number, a.StartedAt, a.DurationMS, a.StatusCode, headers, a.ResponseBody, a.Error, a.Success); err != nil {
+			a.ID, d.ID, a.Number, a.StartedAt, a.DurationMS, a.StatusCode, headers, escapeText(a.ResponseBody), escapeText(a.Error), a.Success); err != nil {
 			return false, err
 		}
 	}
@@ -120,7 +120,7 @@ func importAgent(ctx context.Context, tx pgx.Tx, a *herald.Agent) error {
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO agents (`+agentColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
-		a.ID, a.Status, a.NodeID, a.Error, jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
+		a.ID, a.Status, a.NodeID, escapeText(a.Error), jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
 		a.LastSeen, a.StatusChangedAt, a.CreatedAt, a.UpdatedAt, a.Name, rt); err != nil {
 		return fmt.Errorf("insert agent: %w", err)
 	}
@@ -161,7 +161,7 @@ func importLogs(ctx context.Context, tx pgx.Tx, c *storedRows, l *herald.Exporte
 	lines := l.Lines[skip:]
 	levels, messages, times := make([]string, len(lines)), make([]string, len(lines)), make([]time.Time, len(lines))
 	for i, e := range lines {
-		levels[i], messages[i], times[i] = e.Level, e.Message, e.Timestamp
+		levels[i], messages[i], times[i] = e.Level, escapeText(e.Message), e.Timestamp
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO agent_logs (agent_id, level, message, ts)
 		SELECT $1, u.level, u.message, u.ts
@@ -197,7 +197,7 @@ func importPoints(ctx context.Context, tx pgx.Tx, c *storedRows, p *herald.Expor
 func importDeployment(ctx context.Context, tx pgx.Tx, d *herald.Deployment) error {
 	tag, err := tx.Exec(ctx, `INSERT INTO deployments (`+deploymentColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-		d.ID, d.AgentID, d.Status, d.Version, jsonArg(d.Changes), d.Error, d.Reason, d.CreatedAt, d.UpdatedAt)
+		d.ID, d.AgentID, d.Status, d.Version, jsonArg(d.Changes), escapeText(d.Error), escapeText(d.Reason), d.CreatedAt, d.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("insert deployment: %w", err)
 	}
@@ -207,7 +207,7 @@ func importDeployment(ctx context.Context, tx pgx.Tx, d *herald.Deployment) erro
 	for _, c := range d.History {
 		if _, err := tx.Exec(ctx, `INSERT INTO deployment_history
 			(deployment_id, status, version, changes, error, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			d.ID, c.Status, c.Version, jsonArg(c.Changes), c.Error, c.Reason, c.At); err != nil {
+			d.ID, c.Status, c.Version, jsonArg(c.Changes), escapeText(c.Error), escapeText(c.Reason), c.At); err != nil {
 			return fmt.Errorf("insert deployment history: %w", err)
 		}
 	}
@@ -257,9 +257,9 @@ func importInbound(ctx context.Context, tx pgx.Tx, r *herald.Record) (*river.Ins
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO invocations (`+invocationColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO NOTHING`,
-			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, sqlcol.Object(inv.Context),
-			jsonArg(inv.User), jsonArg(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
-			inv.CreatedAt, inv.StartedAt, inv.FinishedAt, replyToArg(inv.ReplyTo), inv.ReplyStatus, inv.ReplyError)
+			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, escapeText(inv.Message), sqlcol.Object(inv.Context),
+			jsonArg(inv.User), jsonArg(inv.Room), escapeText(inv.Response), actions, escapeText(inv.Error), inv.DurationMS,
+			inv.CreatedAt, inv.StartedAt, inv.FinishedAt, replyToArg(inv.ReplyTo), inv.ReplyStatus, escapeText(inv.ReplyError))
 		if err != nil {
 			return nil, fmt.Errorf("insert invocation: %w", err)
 		}
@@ -281,7 +281,7 @@ func importInbound(ctx context.Context, tx pgx.Tx, r *herald.Record) (*river.Ins
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO inbound_requests (`+inboundRequestColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
-			q.ID, q.Webhook, q.At, q.SourceIP, headers, q.Body, q.EventType, q.Verdict, q.Reason,
+			q.ID, q.Webhook, q.At, q.SourceIP, headers, escapeText(q.Body), q.EventType, q.Verdict, escapeText(q.Reason),
 			q.Status, q.InvocationID); err != nil {
 			return nil, fmt.Errorf("insert inbound request: %w", err)
 		}

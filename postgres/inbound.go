@@ -145,7 +145,7 @@ func (s *DB) RecordInboundRequest(ctx context.Context, r *herald.InboundRequest)
 	}
 	if _, err := s.pool.Exec(ctx, `INSERT INTO inbound_requests (`+inboundRequestColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		r.ID, r.Webhook, r.At, r.SourceIP, headers, r.Body, r.EventType, r.Verdict, r.Reason,
+		r.ID, r.Webhook, r.At, r.SourceIP, headers, escapeText(r.Body), r.EventType, r.Verdict, escapeText(r.Reason),
 		r.Status, r.InvocationID); err != nil {
 		return fmt.Errorf("insert inbound request: %w", err)
 	}

@@ -67,7 +67,7 @@ func (s *DB) SaveAgent(ctx context.Context, p herald.SaveAgentParams) (*herald.A
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO agents (`+agentColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
-			a.ID, a.Status, a.NodeID, a.Error, jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
+			a.ID, a.Status, a.NodeID, escapeText(a.Error), jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
 			a.LastSeen, a.StatusChangedAt, a.CreatedAt, a.UpdatedAt, a.Name, rt)
 		if err != nil {
 			return fmt.Errorf("insert agent: %w", err)
@@ -103,9 +103,9 @@ func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationPara
 	return s.inTx(ctx, "create invocation", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO invocations (`+invocationColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO NOTHING`,
-			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, sqlcol.Object(inv.Context),
-			jsonArg(inv.User), jsonArg(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
-			inv.CreatedAt, inv.StartedAt, inv.FinishedAt, replyToArg(inv.ReplyTo), inv.ReplyStatus, inv.ReplyError)
+			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, escapeText(inv.Message), sqlcol.Object(inv.Context),
+			jsonArg(inv.User), jsonArg(inv.Room), escapeText(inv.Response), actions, escapeText(inv.Error), inv.DurationMS,
+			inv.CreatedAt, inv.StartedAt, inv.FinishedAt, replyToArg(inv.ReplyTo), inv.ReplyStatus, escapeText(inv.ReplyError))
 		if err != nil {
 			return fmt.Errorf("insert invocation: %w", err)
 		}
@@ -167,7 +167,7 @@ func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (
 		}
 		if _, err := tx.Exec(ctx, `UPDATE invocations SET status = $2, response = $3, actions = $4, error = $5,
 			duration_ms = $6, started_at = $7, finished_at = $8 WHERE id = $1`,
-			o.ID, inv.Status, inv.Response, actions, inv.Error, inv.DurationMS, inv.StartedAt, now); err != nil {
+			o.ID, inv.Status, escapeText(inv.Response), actions, escapeText(inv.Error), inv.DurationMS, inv.StartedAt, now); err != nil {
 			return fmt.Errorf("finish invocation: %w", err)
 		}
 		if _, err := s.publishSpecs(ctx, tx, o.Events, now); err != nil {
@@ -232,9 +232,9 @@ func scanInvocation(row scanner, after ...any) (*herald.Invocation, error) {
 		user, room, actions *string
 		replyTo             *string
 	)
-	if err := row.Scan(append([]any{&inv.ID, &inv.Agent, &inv.Source, &inv.Mode, &inv.Status, &inv.Message,
-		&ctxText, &user, &room, &inv.Response, &actions, &inv.Error, &inv.DurationMS, &inv.CreatedAt,
-		&inv.StartedAt, &inv.FinishedAt, &replyTo, &inv.ReplyStatus, &inv.ReplyError}, after...)...); err != nil {
+	if err := row.Scan(append([]any{&inv.ID, &inv.Agent, &inv.Source, &inv.Mode, &inv.Status, freeText(&inv.Message),
+		&ctxText, &user, &room, freeText(&inv.Response), &actions, freeText(&inv.Error), &inv.DurationMS, &inv.CreatedAt,
+		&inv.StartedAt, &inv.FinishedAt, &replyTo, &inv.ReplyStatus, freeText(&inv.ReplyError)}, after...)...); err != nil {
 		return nil, err
 	}
 	inv.Context = json.RawMessage(ctxText)
@@ -276,7 +276,7 @@ func replyToArg(t *herald.ReplyTarget) *string {
 // RecordReply sets an invocation's reply_status and reply_error.
 func (s *DB) RecordReply(ctx context.Context, p herald.RecordReplyParams) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE invocations SET reply_status = $2, reply_error = $3 WHERE id = $1`,
-		p.InvocationID, p.Status, p.Error)
+		p.InvocationID, p.Status, escapeText(p.Error))
 	if err != nil {
 		return fmt.Errorf("record reply: %w", err)
 	}

@@ -31,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/heraldhq/herald"
 )
@@ -224,6 +225,9 @@ func decodeBody(r *Request, formFields bool) (any, error) {
 				if len(v) > 0 {
 					out[k] = v[0]
 				}
+				if !utf8.ValidString(k) || len(v) > 0 && !utf8.ValidString(v[0]) {
+					return nil, herald.Errorf(herald.EINVALID, "body: must be valid UTF-8")
+				}
 			}
 			return out, nil
 		} else {
@@ -234,8 +238,11 @@ func decodeBody(r *Request, formFields bool) (any, error) {
 }
 
 // decodeJSON decodes one JSON value, naming the position of a syntax
-// error.
+// error, and refuses invalid UTF-8 rather than replacing it.
 func decodeJSON(b []byte) (any, error) {
+	if !utf8.Valid(b) {
+		return nil, herald.Errorf(herald.EINVALID, "body: must be valid UTF-8")
+	}
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
 		var syntax *json.SyntaxError

@@ -3,7 +3,6 @@ package runtime
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,19 +10,13 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/delivery"
 )
-
-// errBlockedAddress is returned by the default client's dialer for
-// addresses that delivery.Blocked refuses.
-var errBlockedAddress = errors.New("address is not allowed")
 
 // errTooLarge is returned by readCapped for a body over the limit.
 var errTooLarge = errors.New("body is over the limit")
@@ -33,48 +26,8 @@ func (iv *Invoker) client() *http.Client {
 	if iv.HTTPClient != nil {
 		return iv.HTTPClient
 	}
-	iv.once.Do(func() { iv.defaultClient = newHTTPClient(iv.AllowPrivate) })
+	iv.once.Do(func() { iv.defaultClient = delivery.NewHTTPClient(iv.AllowPrivate) })
 	return iv.defaultClient
-}
-
-// newHTTPClient mirrors the webhook sender's client: no proxy, no
-// redirects, and unless allowPrivate a dialer that checks every resolved
-// address with delivery.Blocked.
-func newHTTPClient(allowPrivate bool) *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	if !allowPrivate {
-		dialer.Control = refusePrivate
-	}
-	transport := &http.Transport{
-		Proxy:               nil,
-		DialContext:         dialer.DialContext,
-		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout: 10 * time.Second,
-		MaxIdleConns:        256,
-		MaxIdleConnsPerHost: 32,
-		IdleConnTimeout:     90 * time.Second,
-		ForceAttemptHTTP2:   true,
-	}
-	return &http.Client{
-		Transport: transport,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
-}
-
-// refusePrivate is the dialer's Control: it runs on the resolved address,
-// so a name that resolves (or rebinds) to a private address is refused.
-func refusePrivate(_, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return fmt.Errorf("dial %s: %w", address, errBlockedAddress)
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil || delivery.Blocked(ip) {
-		return fmt.Errorf("dial %s: %w: it is loopback, private, link-local or reserved (start the server with --allow-private-targets to allow it)", address, errBlockedAddress)
-	}
-	return nil
 }
 
 // invokeHTTP POSTs body to rt.URL under runCtx (parent is the caller's
@@ -169,7 +122,7 @@ func transportError(err error) *Error {
 	if errors.As(err, &ue) {
 		cause = ue.Err
 	}
-	if errors.Is(err, errBlockedAddress) {
+	if errors.Is(err, delivery.ErrBlockedAddress) {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Err != nil {
 			cause = op.Err

@@ -44,6 +44,9 @@ func Run(t *testing.T, open Open) {
 	for name, fn := range inboundTests {
 		tests[name] = fn
 	}
+	for name, fn := range badInputTests {
+		tests[name] = fn
+	}
 	for name, fn := range replyTests {
 		tests[name] = fn
 	}

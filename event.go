@@ -73,26 +73,43 @@ func (e *Event) AgentID() string { return EventAgentID(e.Data) }
 // data.agent_id when it is a non-empty string; otherwise data.agent when it
 // is a non-empty string (seed 003's invocation events); otherwise
 // data.agent.id when a non-empty string (seed 004's events); otherwise "".
-// Per-agent webhooks, GET /v1/events?agent_id= and alerts all use it.
+// An agent that is no valid name (ValidateName) counts as none; publishing
+// refuses it (ValidateEventAgent). Per-agent webhooks,
+// GET /v1/events?agent_id= and alerts all use it.
 func EventAgentID(data json.RawMessage) string {
+	field, id := eventAgent(data)
+	if ValidateName(field, id) != nil {
+		return ""
+	}
+	return id
+}
+
+// ValidateEventAgent refuses event data whose agent (as EventAgentID reads
+// it) holds a NUL or invalid UTF-8, naming its field (data.agent_id).
+func ValidateEventAgent(data json.RawMessage) error {
+	return ValidateName(eventAgent(data))
+}
+
+// eventAgent returns the field EventAgentID reads and its value.
+func eventAgent(data json.RawMessage) (field, id string) {
 	var v struct {
 		AgentID any `json:"agent_id"`
 		Agent   any `json:"agent"`
 	}
 	if json.Unmarshal(data, &v) != nil {
-		return ""
+		return "", ""
 	}
 	if s, ok := v.AgentID.(string); ok && s != "" {
-		return s
+		return "data.agent_id", s
 	}
 	switch a := v.Agent.(type) {
 	case string:
-		return a
+		return "data.agent", a
 	case map[string]any:
 		s, _ := a["id"].(string)
-		return s
+		return "data.agent.id", s
 	}
-	return ""
+	return "", ""
 }
 
 // PublishParams is an event to publish. ID is an optional idempotency key: a

@@ -2,6 +2,7 @@ package herald
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -22,5 +23,24 @@ func TestEventAgentID(t *testing.T) {
 		if got := EventAgentID(json.RawMessage(data)); got != want {
 			t.Errorf("EventAgentID(%s) = %q, want %q", data, got, want)
 		}
+	}
+}
+
+func TestEventAgentNotAName(t *testing.T) {
+	for data, field := range map[string]string{
+		`{"agent_id":"a\u0000b"}`:   "data.agent_id",
+		`{"agent":"a\u0000b"}`:      "data.agent",
+		`{"agent":{"id":"\u0000"}}`: "data.agent.id",
+	} {
+		if got := EventAgentID(json.RawMessage(data)); got != "" {
+			t.Errorf("EventAgentID(%q) = %q, want none", data, got)
+		}
+		err := ValidateEventAgent(json.RawMessage(data))
+		if ErrorCode(err) != EINVALID || !strings.HasPrefix(ErrorMessage(err), field+":") {
+			t.Errorf("ValidateEventAgent(%q) = %v, want EINVALID naming %s", data, err, field)
+		}
+	}
+	if err := ValidateEventAgent(json.RawMessage(`{"agent_id":"ok"}`)); err != nil {
+		t.Errorf("ValidateEventAgent of a valid agent: %v", err)
 	}
 }

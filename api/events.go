@@ -41,6 +41,9 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 		} else if len(canon) == 0 || canon[0] != '{' {
 			s.error(w, r, herald.Errorf(herald.EINVALID, "data: must be a JSON object"))
 			return
+		} else if err := herald.ValidateEventAgent(canon); err != nil {
+			s.error(w, r, err)
+			return
 		}
 		data = canon
 	}

@@ -69,6 +69,8 @@ func TestBadInput(t *testing.T) {
 			{"POST", "/api/webhooks", `{"name":"alerts","agent":"bot","description":"d\u0000"}`, "description:"},
 			{"POST", "/v1/alerts", `{"metric":"cpu","name":"\u0000"}`, "name:"},
 			{"POST", "/v1/keys", `{"name":"k\u0000","scope":"admin"}`, "name:"},
+			{"POST", "/v1/events", `{"type":"agent.status","data":{"agent_id":"a\u0000b"}}`, "data.agent_id:"},
+			{"POST", "/v1/events", `{"type":"agent.status","data":{"agent":{"id":"\u0000"}}}`, "data.agent.id:"},
 			{"GET", "/v1/agents/a%00b", "", "id:"},
 			{"GET", "/v1/agents/a%FFb/logs", "", "id:"},
 			{"GET", "/v1/events?type=a%00", "", "type:"},

@@ -168,8 +168,10 @@ func TestClusterSurvivesKilledNode(t *testing.T) {
 	if d := dups.Load(); d > 100 {
 		t.Fatalf("%d duplicate deliveries of %d events: more than the killed node had in flight", d, events)
 	}
-	// The leader's sweep, not River's rescuer, queued the dead node's jobs.
-	if !strings.Contains(survivors[0].stderr.String()+survivors[1].stderr.String(), "queued again the running jobs of dead nodes") {
+	// The leader's sweep, not River's rescuer, finds the dead node (once it
+	// has been silent for --node-dead-after, which may be after the last
+	// event arrived when the dead node held no running job).
+	if !waitLog("queued again the running jobs of dead nodes", deadline, survivors[0], survivors[1]) {
 		t.Errorf("no survivor queued the dead node's jobs again:\n%s\n%s", survivors[0].stderr, survivors[1].stderr)
 	}
 	// The surviving nodes both delivered.

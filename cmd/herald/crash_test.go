@@ -59,15 +59,48 @@ func freeAddr(t *testing.T) string {
 type process struct {
 	cmd    *exec.Cmd
 	addr   string
-	stderr *bytes.Buffer
+	stderr *logBuffer
 	done   chan error
+}
+
+// logBuffer is a child process's stderr, safe to read while it writes.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitLog reports whether any of the processes logs s before deadline.
+func waitLog(s string, deadline time.Time, ps ...*process) bool {
+	for {
+		for _, p := range ps {
+			if strings.Contains(p.stderr.String(), s) {
+				return true
+			}
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func startProcess(t *testing.T, dataDir, addr string, extra ...string) *process {
 	t.Helper()
 	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir, "--allow-http", "--allow-private-targets",
 		"--poll-interval", "20ms", "--log-level", "warn"}, extra...)
-	p := &process{cmd: exec.Command(heraldBinary(t), args...), addr: addr, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	p := &process{cmd: exec.Command(heraldBinary(t), args...), addr: addr, stderr: &logBuffer{}, done: make(chan error, 1)}
 	p.cmd.Stderr = p.stderr
 	p.cmd.Stdout = io.Discard
 	if err := p.cmd.Start(); err != nil {

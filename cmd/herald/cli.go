@@ -8,11 +8,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/heraldhq/herald/client"
 )
@@ -254,4 +256,70 @@ func cellYesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// newVersionCmd is "herald version": it prints the release (Version, "dev"
+// unless set at build time) and the Go version it was built with; with
+// -o json, {"version", "go"}.
+func newVersionCmd(cli *cliOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print Herald's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cli.checkOutput(); err != nil {
+				return err
+			}
+			v := struct {
+				Version string `json:"version"`
+				Go      string `json:"go"`
+			}{Version, runtime.Version()}
+			return cli.emit(cmd, v, func(w io.Writer) {
+				fmt.Fprintf(w, "herald %s (%s)\n", v.Version, v.Go)
+			})
+		},
+	}
+}
+
+// normalizeBoolFlags rewrites "--flag true" and "--flag false" (and "-f
+// false") into "--flag=true" and "--flag=false" when flag is a bool flag of
+// the command args name, so that "--active false" means what it says:
+// without it, pflag reads "--active" as true and "false" as an argument.
+// Arguments after "--" are left alone.
+func normalizeBoolFlags(root *cobra.Command, args []string) []string {
+	cmd, _, err := root.Find(args)
+	if err != nil || cmd == nil {
+		return args
+	}
+	lookup := func(arg string) *pflag.Flag {
+		for _, fs := range []*pflag.FlagSet{cmd.Flags(), cmd.InheritedFlags()} {
+			var f *pflag.Flag
+			if name, ok := strings.CutPrefix(arg, "--"); ok {
+				f = fs.Lookup(name)
+			} else if len(arg) == 2 {
+				f = fs.ShorthandLookup(arg[1:])
+			}
+			if f != nil {
+				return f
+			}
+		}
+		return nil
+	}
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			return append(out, args[i:]...)
+		}
+		if i+1 < len(args) && (args[i+1] == "true" || args[i+1] == "false") &&
+			strings.HasPrefix(arg, "-") && !strings.Contains(arg, "=") {
+			if f := lookup(arg); f != nil && f.Value.Type() == "bool" {
+				out = append(out, arg+"="+args[i+1])
+				i++
+				continue
+			}
+		}
+		out = append(out, arg)
+	}
+	return out
 }

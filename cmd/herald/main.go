@@ -18,7 +18,9 @@ var Version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCmd().ExecuteContext(ctx)
+	root := newRootCmd()
+	root.SetArgs(normalizeBoolFlags(root, os.Args[1:]))
+	err := root.ExecuteContext(ctx)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
@@ -52,6 +54,7 @@ func newRootCmd() *cobra.Command {
 		newBenchCmd(),
 		newExportCmd(),
 		newImportCmd(),
+		newVersionCmd(cli),
 	)
 	return root
 }

@@ -2,6 +2,7 @@ package herald_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,35 @@ func TestWebhookValidateNamesTheField(t *testing.T) {
 	w.URL = "http://127.0.0.1:9/x"
 	if err := w.Validate(herald.URLPolicy{AllowHTTP: true}); err != nil {
 		t.Errorf("http with AllowHTTP: %v", err)
+	}
+}
+
+func TestWebhookRefusesHeadersHeraldSets(t *testing.T) {
+	for _, h := range []string{"Content-Type", "content-type", "USER-AGENT", "webhook-id", "Webhook-Anything",
+		"X-Webhook-Event", "x-webhook-delivery", "X-Webhook-Signature", "x-sig"} {
+		w := validWebhook()
+		if h == "x-sig" { // the webhook's own signature header
+			w.SignatureHeader = "X-Sig"
+		}
+		w.Headers = map[string]string{"X-Fine": "1", h: "mine"}
+		err := w.Validate(herald.URLPolicy{})
+		want := fmt.Sprintf("headers: %q is set by Herald and cannot be overridden", h)
+		if herald.ErrorCode(err) != herald.EINVALID || herald.ErrorMessage(err) != want {
+			t.Errorf("%s: got %v, want %q", h, err, want)
+		}
+	}
+	w := validWebhook()
+	w.SignatureHeader = "X-Sig"
+	w.Headers = map[string]string{"X-Tenant": "a", "Authorization": "Bearer x", "X-Webhook-Signature": "free with X-Sig"}
+	if err := w.Validate(herald.URLPolicy{}); err != nil {
+		t.Errorf("custom headers: %v", err)
+	}
+	for _, h := range []string{"Content-Type", "webhook-x"} {
+		w := validWebhook()
+		w.SignatureHeader = h
+		if err := w.Validate(herald.URLPolicy{}); herald.ErrorCode(err) != herald.EINVALID || !strings.HasPrefix(herald.ErrorMessage(err), "signature_header:") {
+			t.Errorf("signature_header %s: %v", h, err)
+		}
 	}
 }
 

@@ -100,10 +100,12 @@ func (s *Server) decodeOpen(w http.ResponseWriter, r *http.Request, v any) error
 }
 
 // readBody reads the request body, refusing other media types than JSON
-// (415) and bodies over MaxBodyBytes (413).
+// (415: a browser's cross-site form post cannot send application/json) and
+// bodies over MaxBodyBytes (413). A body with no Content-Type is read as
+// JSON.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return nil, herald.Errorf(herald.EUNSUPPORTED, "body: Content-Type must be application/json, got %q", ct)
+		return nil, herald.Errorf(herald.EUNSUPPORTED, "body: Content-Type must be application/json (or none), got %q; with curl -d, add -H 'Content-Type: application/json'", ct)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	var tooLarge *http.MaxBytesError

@@ -280,3 +280,38 @@ func TestWorkerRoleServesOnlyProbes(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+func TestBodyContentType(t *testing.T) {
+	ts := startServer(t)
+	for _, tc := range []struct {
+		ct   string
+		want int
+	}{
+		{"", http.StatusCreated},
+		{"application/json; charset=utf-8", http.StatusCreated},
+		{"application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
+		{"text/plain", http.StatusUnsupportedMediaType},
+		{"multipart/form-data; boundary=x", http.StatusUnsupportedMediaType},
+	} {
+		req, _ := http.NewRequest("POST", ts.URL()+"/v1/webhooks",
+			strings.NewReader(`{"url": "http://127.0.0.1:9/x", "events": ["agent.*"]}`))
+		req.Header.Set("Authorization", "Bearer "+ts.key)
+		if tc.ct != "" {
+			req.Header.Set("Content-Type", tc.ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("Content-Type %q: %d %s, want %d", tc.ct, resp.StatusCode, body, tc.want)
+		}
+		if tc.want == http.StatusUnsupportedMediaType {
+			if code, msg := errorOf(t, body); code != herald.EUNSUPPORTED || !strings.Contains(msg, "-H 'Content-Type: application/json'") {
+				t.Errorf("Content-Type %q: %s %s", tc.ct, code, msg)
+			}
+		}
+	}
+}

@@ -321,6 +321,20 @@ type WebhookFilter struct {
 	Limit int
 }
 
+// FormatDuration writes d as time.Duration's String does, without zero
+// units at its end: "1h" rather than "1h0m0s", "1h30m", "5m", "1m30s",
+// "250ms". time.ParseDuration reads it back.
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
 // Durations is a list of durations written in JSON as strings such as "1m".
 type Durations []time.Duration
 
@@ -332,7 +346,7 @@ func (d Durations) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, "%q", v.String())
+		fmt.Fprintf(&b, "%q", FormatDuration(v))
 	}
 	b.WriteByte(']')
 	return []byte(b.String()), nil

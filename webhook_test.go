@@ -120,7 +120,7 @@ func TestDurationsJSON(t *testing.T) {
 		t.Fatalf("got %v", d)
 	}
 	b, _ := json.Marshal(d)
-	if string(b) != `["1m0s","30s","2s"]` {
+	if string(b) != `["1m","30s","2s"]` {
 		t.Fatalf("marshal: %s", b)
 	}
 	if err := json.Unmarshal([]byte(`["soon"]`), &d); err == nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/jsontime"
 )
 
 // StatusCode maps an error code to its HTTP status. It is the only place
@@ -60,13 +62,20 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, StatusCode(code), body)
 }
 
-// writeJSON answers with v as JSON, without HTML escaping.
+// writeJSON answers with v as JSON, without HTML escaping, its times in
+// RFC 3339 UTC with microseconds (herald.TimestampFormat).
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"error":{"code":"internal","message":"internal error"}}` + "\n")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(jsontime.Rewrite(v, buf.Bytes()))
 }
 
 // list is the shape of every list answer.

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/client"
 )
 
 // errorOf decodes an error answer and checks its shape.
@@ -314,4 +317,32 @@ func TestBodyContentType(t *testing.T) {
 			}
 		}
 	}
+}
+
+// answerTime is the one format of times in answers: RFC 3339 in UTC with
+// exactly six fractional digits.
+var answerTime = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$`)
+
+func TestAnswerTimesOneFormat(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db func(*Config)) {
+		ts := startServer(t, db)
+		var created struct {
+			ID string `json:"id"`
+		}
+		ts.must(http.StatusCreated, "POST", "/v1/webhooks", map[string]any{"url": "http://127.0.0.1:9/x", "events": []string{"agent.*"}}, &created)
+		var wh, keys map[string]any
+		ts.must(http.StatusOK, "GET", "/v1/webhooks/"+created.ID, nil, &wh)
+		ts.must(http.StatusOK, "GET", "/v1/keys", nil, &keys)
+		key := keys["items"].([]any)[0].(map[string]any)
+		for name, v := range map[string]any{"webhook created_at": wh["created_at"], "webhook updated_at": wh["updated_at"],
+			"key created_at": key["created_at"]} {
+			if s, _ := v.(string); !answerTime.MatchString(s) {
+				t.Errorf("%s = %v, want RFC 3339 UTC with microseconds", name, v)
+			}
+		}
+		got, err := client.New(ts.URL(), ts.key).Webhooks.Get(context.Background(), created.ID)
+		if err != nil || got.CreatedAt.IsZero() || got.CreatedAt.Format(herald.TimestampFormat) != wh["created_at"] {
+			t.Errorf("SDK: %v %v, answer %v", got, err, wh["created_at"])
+		}
+	})
 }

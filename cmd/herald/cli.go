@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/heraldhq/herald/client"
+	"github.com/heraldhq/herald/internal/jsontime"
 )
 
 // Defaults of the global flags.
@@ -172,15 +174,20 @@ func (o *cliOptions) explain(err error) error {
 	return err
 }
 
-// emit prints v as indented JSON with -o json, and otherwise calls table
+// emit prints v as indented JSON with -o json (times in RFC 3339 UTC with
+// microseconds, as the API answers them), and otherwise calls table
 // with an aligned writer that it flushes.
 func (o *cliOptions) emit(cmd *cobra.Command, v any, table func(w io.Writer)) error {
 	out := cmd.OutOrStdout()
 	if o.output == "json" {
-		enc := json.NewEncoder(out)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(v); err != nil {
+			return fmt.Errorf("write json: %w", err)
+		}
+		if _, err := out.Write(jsontime.Rewrite(v, buf.Bytes())); err != nil {
 			return fmt.Errorf("write json: %w", err)
 		}
 		return nil

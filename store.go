@@ -56,6 +56,9 @@ type Store interface {
 	ListAPIKeys(ctx context.Context) ([]*APIKey, error)
 	// RevokeAPIKey marks a key revoked.
 	RevokeAPIKey(ctx context.Context, id string) error
+	// TouchAPIKey sets a key's last_used_at to p.UsedAt unless it is later
+	// already; an unknown key is no error.
+	TouchAPIKey(ctx context.Context, p TouchAPIKeyParams) error
 
 	// ReportAgentStatus applies one agent-status report in one transaction:
 	// it registers or updates the agent (ApplyReport), appends its logs, and

@@ -35,6 +35,8 @@ func (f *fakeStore) APIKeyByHash(ctx context.Context, hash string) (*herald.APIK
 	return nil, herald.Errorf(herald.ENOTFOUND, "no key")
 }
 
+func (f *fakeStore) TouchAPIKey(context.Context, herald.TouchAPIKeyParams) error { return nil }
+
 func (f *fakeStore) result(agentID, status string, types ...string) *herald.ReportResult {
 	f.mu.Lock()
 	f.reports = append(f.reports, agentID)

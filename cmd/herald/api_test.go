@@ -346,3 +346,51 @@ func TestAnswerTimesOneFormat(t *testing.T) {
 		}
 	})
 }
+
+func TestKeysListShowsLastUsed(t *testing.T) {
+	ts := startServer(t)
+	var k herald.APIKey
+	ts.must(http.StatusCreated, "POST", "/v1/keys", map[string]string{"name": "ops", "scope": "admin"}, &k)
+	lastUsed := func() string {
+		out, err := ts.herald("", "keys", "list", "-o", "json")
+		if err != nil {
+			t.Fatalf("keys list: %v\n%s", err, out)
+		}
+		var keys struct {
+			Items []map[string]any `json:"items"`
+		}
+		if err := json.Unmarshal([]byte(out), &keys); err != nil {
+			t.Fatalf("keys list: %v\n%s", err, out)
+		}
+		for _, key := range keys.Items {
+			if key["id"] == k.ID {
+				s, _ := key["last_used_at"].(string)
+				return s
+			}
+		}
+		t.Fatalf("key %s not listed:\n%s", k.ID, out)
+		return ""
+	}
+	if got := lastUsed(); got != "" {
+		t.Fatalf("unused key: last_used_at = %q", got)
+	}
+	use := func() {
+		req, _ := http.NewRequest("GET", ts.URL()+"/v1/webhooks", nil)
+		req.Header.Set("X-API-Key", k.Key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("use key: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	use()
+	first := lastUsed()
+	if !answerTime.MatchString(first) {
+		t.Fatalf("used key: last_used_at = %q", first)
+	}
+	// Used again within the minute: not written again.
+	use()
+	if got := lastUsed(); got != first {
+		t.Fatalf("last_used_at written again within a minute: %q, then %q", first, got)
+	}
+}

@@ -185,7 +185,7 @@ type Store interface {
 	// Import stores exported records in one transaction and queues a job
 	// for every pending delivery and every queued invocation among them;
 	// see ImportParams for what an import run again does.
-	Import(ctx context.Context, p ImportParams) error
+	Import(ctx context.Context, p ImportParams) (ImportResult, error)
 
 	// Ready returns nil when the database answers and is fully migrated.
 	Ready(ctx context.Context) error

@@ -412,7 +412,7 @@ func testImport(t *testing.T, s herald.Store) {
 	records := []*herald.Record{{Webhook: w}, {APIKey: &herald.ExportedAPIKey{APIKey: *key, Hash: key.Hash}}, {Event: ev}, {Delivery: d}}
 	before, _ := s.QueueDepth(ctx)
 	for i := 0; i < 2; i++ { // a second import changes nothing
-		if err := s.Import(ctx, herald.ImportParams{Records: records}); err != nil {
+		if _, err := s.Import(ctx, herald.ImportParams{Records: records}); err != nil {
 			t.Fatalf("import %d: %v", i+1, err)
 		}
 	}

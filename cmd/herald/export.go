@@ -98,7 +98,9 @@ store them as they are, keeping IDs, timestamps and statuses. Records already
 present are left alone, and an agent's log lines and metric points are
 stored only past those it holds, so an import can be run again, also after
 one that stopped halfway. Pending deliveries and queued invocations are
-queued on the new database.`,
+queued on the new database. At the end it reports how many records were
+new and how many were present already; on a terminal, standard error shows
+how many are imported so far.`,
 		func(ctx context.Context, cmd *cobra.Command, _ Config, db database) error {
 			in := cmd.InOrStdin()
 			if f, _ := cmd.Flags().GetString("file"); f != "" && f != "-" {
@@ -110,12 +112,13 @@ queued on the new database.`,
 				in = file
 			}
 			progress := newProgress(cmd.ErrOrStderr(), "imported")
-			n, err := importAll(ctx, db, in, progress)
+			res, err := importAll(ctx, db, in, progress)
 			progress.done()
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "imported %d records\n", n)
+			fmt.Fprintf(cmd.ErrOrStderr(), "imported %d records: %d new, %d already present\n",
+				res.Stored+res.Present, res.Stored, res.Present)
 			return nil
 		})
 	cmd.Flags().String("file", "-", "file to read (- for standard input)")
@@ -346,22 +349,25 @@ func exportAgentData(ctx context.Context, store herald.Store, agentID string, wr
 
 // importAll reads JSON lines from r into store in batches, shows the count
 // after each on progress (which may be nil), and returns how many records
-// it stored.
-func importAll(ctx context.Context, store herald.Store, r io.Reader, progress *progress) (int, error) {
+// were new and how many present already.
+func importAll(ctx context.Context, store herald.Store, r io.Reader, progress *progress) (herald.ImportResult, error) {
 	dec := json.NewDecoder(r)
 	// Keep numbers of free-form values (an invocation's action contents)
 	// as they were written, not as float64.
 	dec.UseNumber()
 	batch := make([]*herald.Record, 0, importBatch)
+	var total herald.ImportResult
 	n, line := 0, 0
 	var start int64 // where the batch begins in r
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := store.Import(ctx, herald.ImportParams{Records: batch}); err != nil {
+		res, err := store.Import(ctx, herald.ImportParams{Records: batch})
+		if err != nil {
 			return fmt.Errorf("import records %d to %d: %w", n+1, n+len(batch), err)
 		}
+		total.Stored, total.Present = total.Stored+res.Stored, total.Present+res.Present
 		n += len(batch)
 		progress.show(n)
 		clear(batch) // let the stored records go
@@ -375,21 +381,22 @@ func importAll(ctx context.Context, store herald.Store, r io.Reader, progress *p
 		if err == io.EOF {
 			break
 		} else if err != nil {
-			return n, fmt.Errorf("read record %d: %w", line+1, err)
+			return total, fmt.Errorf("read record %d: %w", line+1, err)
 		}
 		line++
 		if rec.Event != nil {
 			// Keep event data in the canonical form deliveries are signed in.
 			if rec.Event.Data, err = jsjson.Canonicalize(rec.Event.Data); err != nil {
-				return n, fmt.Errorf("read record %d: event data: %w", line, err)
+				return total, fmt.Errorf("read record %d: event data: %w", line, err)
 			}
 		}
 		batch = append(batch, &rec)
 		if len(batch) == importBatch || dec.InputOffset()-start >= importBatchBytes {
 			if err := flush(); err != nil {
-				return n, err
+				return total, err
 			}
 		}
 	}
-	return n, flush()
+	err := flush()
+	return total, err
 }

@@ -51,7 +51,7 @@ func newRootCmd() *cobra.Command {
 		newInvocationsCmd(cli),
 		newDeploymentsCmd(cli),
 		newAlertsCmd(cli),
-		newBenchCmd(),
+		newBenchCmd(cli),
 		newExportCmd(),
 		newImportCmd(),
 		newVersionCmd(cli),

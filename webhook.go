@@ -338,7 +338,7 @@ func FormatDuration(d time.Duration) string {
 // Durations is a list of durations written in JSON as strings such as "1m".
 type Durations []time.Duration
 
-// MarshalJSON writes the durations as strings such as "1m0s".
+// MarshalJSON writes the durations as strings such as "1m" (FormatDuration).
 func (d Durations) MarshalJSON() ([]byte, error) {
 	var b strings.Builder
 	b.WriteByte('[')

@@ -382,6 +382,8 @@ func TestNormalizeBoolFlags(t *testing.T) {
 		{"webhooks update wh_1 --active -- false", "webhooks update wh_1 --active -- false"}, // after --
 		{"webhooks update wh_1 --active=true false", "webhooks update wh_1 --active=true false"},
 		{"events send x --data {}", "events send x --data {}"},
+		{"--server http://x -o json webhooks update wh_1 --active false", "--server http://x -o json webhooks update wh_1 --active=false"},
+		{"agents update a --runtime echo", "agents update a --runtime echo"},
 	} {
 		if got := strings.Join(normalizeBoolFlags(root, strings.Fields(tc.in)), " "); got != tc.want {
 			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)

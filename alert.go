@@ -256,12 +256,12 @@ type AlertStateResult struct {
 	Event *Event
 }
 
-// Duration is a time.Duration written in JSON as a string such as "5m0s";
+// Duration is a time.Duration written in JSON as a string such as "5m";
 // it reads strings in time.ParseDuration form or numbers of seconds.
 type Duration time.Duration
 
 // String formats the duration like time.Duration.
-func (d Duration) String() string { return time.Duration(d).String() }
+func (d Duration) String() string { return FormatDuration(time.Duration(d)) }
 
 // MarshalJSON writes the duration as a string.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }

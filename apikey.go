@@ -33,6 +33,18 @@ type APIKey struct {
 	Key string `json:"key,omitempty"`
 }
 
+// APIKeyTouchInterval is how often, at most, a key's last_used_at is
+// written: a key used all the time costs one write a minute per node.
+const APIKeyTouchInterval = time.Minute
+
+// TouchAPIKeyParams says when a key was used.
+type TouchAPIKeyParams struct {
+	// ID is the key's id.
+	ID string
+	// UsedAt is the time of use.
+	UsedAt time.Time
+}
+
 // NewAPIKey makes a key "hk_" + base64url of 32 random bytes and returns the
 // APIKey record (with Key set) ready to be stored.
 func NewAPIKey(name, scope string, now time.Time) *APIKey {

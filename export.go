@@ -149,6 +149,14 @@ type ImportParams struct {
 	Records []*Record
 }
 
+// ImportResult counts the records of an import batch: Stored were new and
+// stored (for a chunk of log lines or metric points: at least one of its
+// rows), Present were there already and left alone.
+type ImportResult struct {
+	Stored  int
+	Present int
+}
+
 // ExportParams asks Store.ExportAgentData for one agent's log lines and
 // metric points, which have no ID of their own to page by: the store
 // streams them from one query each instead.

@@ -56,6 +56,9 @@ type Store interface {
 	ListAPIKeys(ctx context.Context) ([]*APIKey, error)
 	// RevokeAPIKey marks a key revoked.
 	RevokeAPIKey(ctx context.Context, id string) error
+	// TouchAPIKey sets a key's last_used_at to p.UsedAt unless it is later
+	// already; an unknown key is no error.
+	TouchAPIKey(ctx context.Context, p TouchAPIKeyParams) error
 
 	// ReportAgentStatus applies one agent-status report in one transaction:
 	// it registers or updates the agent (ApplyReport), appends its logs, and
@@ -182,7 +185,7 @@ type Store interface {
 	// Import stores exported records in one transaction and queues a job
 	// for every pending delivery and every queued invocation among them;
 	// see ImportParams for what an import run again does.
-	Import(ctx context.Context, p ImportParams) error
+	Import(ctx context.Context, p ImportParams) (ImportResult, error)
 
 	// Ready returns nil when the database answers and is fully migrated.
 	Ready(ctx context.Context) error

@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -164,11 +166,19 @@ type URLPolicy struct {
 	AllowHTTP bool
 }
 
-// reservedHeaders are the headers a webhook may not set: Herald sets them.
+// reservedHeaders are the headers a webhook may not set: Herald or the HTTP
+// transport sets them. Every header starting with "Webhook-" is reserved too
+// (see reservedHeader), as is the webhook's own signature header.
 var reservedHeaders = map[string]bool{
 	"Host": true, "Content-Length": true, "Transfer-Encoding": true, "Connection": true,
-	"Webhook-Id": true, "Webhook-Timestamp": true, "Webhook-Signature": true,
+	"Content-Type": true, "User-Agent": true,
 	"X-Webhook-Event": true, "X-Webhook-Delivery": true,
+}
+
+// reservedHeader reports whether the canonical header name ck is one Herald
+// sets on every delivery.
+func reservedHeader(ck string) bool {
+	return reservedHeaders[ck] || strings.HasPrefix(ck, "Webhook-")
 }
 
 // Validate checks every field of w and returns an EINVALID *Error naming the
@@ -220,18 +230,19 @@ func (w *Webhook) Validate(policy URLPolicy) error {
 		return Errorf(EINVALID, "signature_header: %q is not a valid header name", w.SignatureHeader)
 	}
 	sigHeader := http.CanonicalHeaderKey(w.SignatureHeader)
-	if reservedHeaders[sigHeader] {
+	if reservedHeader(sigHeader) {
 		return Errorf(EINVALID, "signature_header: %q is reserved", w.SignatureHeader)
 	}
 	if len(w.Headers) > MaxCustomHeaders {
 		return Errorf(EINVALID, "headers: at most %d custom headers", MaxCustomHeaders)
 	}
-	for k, v := range w.Headers {
+	for _, k := range slices.Sorted(maps.Keys(w.Headers)) {
+		v := w.Headers[k]
 		if !validHeaderName(k) {
 			return Errorf(EINVALID, "headers: %q is not a valid header name", k)
 		}
 		ck := http.CanonicalHeaderKey(k)
-		if reservedHeaders[ck] || ck == sigHeader {
+		if reservedHeader(ck) || ck == sigHeader {
 			return Errorf(EINVALID, "headers: %q is set by Herald and cannot be overridden", k)
 		}
 		if strings.ContainsAny(v, "\r\n\x00") || len(v) > 4096 {
@@ -333,10 +344,24 @@ type WebhookFilter struct {
 	Limit   int
 }
 
+// FormatDuration writes d as time.Duration's String does, without zero
+// units at its end: "1h" rather than "1h0m0s", "1h30m", "5m", "1m30s",
+// "250ms". time.ParseDuration reads it back.
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
 // Durations is a list of durations written in JSON as strings such as "1m".
 type Durations []time.Duration
 
-// MarshalJSON writes the durations as strings such as "1m0s".
+// MarshalJSON writes the durations as strings such as "1m" (FormatDuration).
 func (d Durations) MarshalJSON() ([]byte, error) {
 	var b strings.Builder
 	b.WriteByte('[')
@@ -344,7 +369,7 @@ func (d Durations) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, "%q", v.String())
+		fmt.Fprintf(&b, "%q", FormatDuration(v))
 	}
 	b.WriteByte(']')
 	return []byte(b.String()), nil

@@ -2,6 +2,7 @@ package herald_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,35 @@ func TestWebhookValidateNamesTheField(t *testing.T) {
 	}
 }
 
+func TestWebhookRefusesHeadersHeraldSets(t *testing.T) {
+	for _, h := range []string{"Content-Type", "content-type", "USER-AGENT", "webhook-id", "Webhook-Anything",
+		"X-Webhook-Event", "x-webhook-delivery", "X-Webhook-Signature", "x-sig"} {
+		w := validWebhook()
+		if h == "x-sig" { // the webhook's own signature header
+			w.SignatureHeader = "X-Sig"
+		}
+		w.Headers = map[string]string{"X-Fine": "1", h: "mine"}
+		err := w.Validate(herald.URLPolicy{})
+		want := fmt.Sprintf("headers: %q is set by Herald and cannot be overridden", h)
+		if herald.ErrorCode(err) != herald.EINVALID || herald.ErrorMessage(err) != want {
+			t.Errorf("%s: got %v, want %q", h, err, want)
+		}
+	}
+	w := validWebhook()
+	w.SignatureHeader = "X-Sig"
+	w.Headers = map[string]string{"X-Tenant": "a", "Authorization": "Bearer x", "X-Webhook-Signature": "free with X-Sig"}
+	if err := w.Validate(herald.URLPolicy{}); err != nil {
+		t.Errorf("custom headers: %v", err)
+	}
+	for _, h := range []string{"Content-Type", "webhook-x"} {
+		w := validWebhook()
+		w.SignatureHeader = h
+		if err := w.Validate(herald.URLPolicy{}); herald.ErrorCode(err) != herald.EINVALID || !strings.HasPrefix(herald.ErrorMessage(err), "signature_header:") {
+			t.Errorf("signature_header %s: %v", h, err)
+		}
+	}
+}
+
 func TestWebhookMatches(t *testing.T) {
 	w := validWebhook()
 	w.AgentID = "a1"
@@ -90,7 +120,7 @@ func TestDurationsJSON(t *testing.T) {
 		t.Fatalf("got %v", d)
 	}
 	b, _ := json.Marshal(d)
-	if string(b) != `["1m0s","30s","2s"]` {
+	if string(b) != `["1m","30s","2s"]` {
 		t.Fatalf("marshal: %s", b)
 	}
 	if err := json.Unmarshal([]byte(`["soon"]`), &d); err == nil {

@@ -131,7 +131,7 @@ func (s *Server) agentMetrics(w http.ResponseWriter, r *http.Request) {
 		since = until.Add(-DefaultMetricsRange)
 	}
 	if !since.Before(until) {
-		s.error(w, r, herald.Errorf(herald.EINVALID, "since: must be before until (%s)", until.UTC().Format(time.RFC3339)))
+		s.error(w, r, herald.Errorf(herald.EINVALID, "since: must be before until (%s)", until.UTC().Format(herald.TimestampFormat)))
 		return
 	}
 	name := q.Get("name")

@@ -71,6 +71,8 @@ type Server struct {
 	cfg  Config
 	mux  *http.ServeMux
 	keys *keyCache
+	// touched is when this node last wrote each key's last_used_at.
+	touched *keyTouches
 	// inbound caches compiled programs and rate limiters of named
 	// inbound webhooks (its zero value is ready).
 	inbound inboundCache
@@ -98,7 +100,7 @@ func New(cfg Config) *Server {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), keys: newKeyCache(5 * time.Second), failures: newFailureLimiter(cfg.InboundFailureLimit)}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), keys: newKeyCache(5 * time.Second), touched: &keyTouches{m: map[string]time.Time{}}, failures: newFailureLimiter(cfg.InboundFailureLimit)}
 	s.routes()
 	return s
 }

@@ -113,15 +113,46 @@ func (s *Server) authenticate(scope string, h http.HandlerFunc) http.Handler {
 
 func (s *Server) lookupKey(ctx context.Context, raw string) (*herald.APIKey, error) {
 	hash := herald.HashAPIKey(raw)
-	if k := s.keys.get(hash); k != nil {
-		return k, nil
+	k := s.keys.get(hash)
+	if k == nil {
+		var err error
+		if k, err = s.cfg.Store.APIKeyByHash(ctx, hash); err != nil {
+			return nil, err
+		}
+		s.keys.put(hash, k)
 	}
-	k, err := s.cfg.Store.APIKeyByHash(ctx, hash)
-	if err != nil {
-		return nil, err
-	}
-	s.keys.put(hash, k)
+	s.touchKey(ctx, k)
 	return k, nil
+}
+
+// keyTouches remembers when this node last wrote each key's last_used_at.
+type keyTouches struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+// touchKey writes k's last_used_at when this node has not written it for
+// herald.APIKeyTouchInterval (a minute), so that a key in constant use costs
+// one write a minute. A failed write is logged, not answered.
+func (s *Server) touchKey(ctx context.Context, k *herald.APIKey) {
+	now := s.cfg.Clock.Now()
+	t := s.touched
+	t.mu.Lock()
+	last, ok := t.m[k.ID]
+	due := !ok || now.Sub(last) >= herald.APIKeyTouchInterval
+	if due {
+		if len(t.m) > 10000 {
+			clear(t.m)
+		}
+		t.m[k.ID] = now
+	}
+	t.mu.Unlock()
+	if !due {
+		return
+	}
+	if err := s.cfg.Store.TouchAPIKey(ctx, herald.TouchAPIKeyParams{ID: k.ID, UsedAt: now}); err != nil {
+		s.cfg.Logger.Warn("write api key last_used_at", "key", k.ID, "error", err)
+	}
 }
 
 // keyCache keeps looked-up keys briefly so that a burst of requests does

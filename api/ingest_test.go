@@ -35,6 +35,8 @@ func (f *fakeStore) APIKeyByHash(ctx context.Context, hash string) (*herald.APIK
 	return nil, herald.Errorf(herald.ENOTFOUND, "no key")
 }
 
+func (f *fakeStore) TouchAPIKey(context.Context, herald.TouchAPIKeyParams) error { return nil }
+
 func (f *fakeStore) result(agentID, status string, types ...string) *herald.ReportResult {
 	f.mu.Lock()
 	f.reports = append(f.reports, agentID)
@@ -274,7 +276,7 @@ func TestAgentMetricsQuery(t *testing.T) {
 		t.Fatalf("metrics: %d %v", status, out)
 	}
 	buckets, _ := out["buckets"].([]any)
-	if len(buckets) != 2 || buckets[0].(map[string]any)["value"] != 2.0 || buckets[1].(map[string]any)["count"] != 1.0 || out["step"] != "1m0s" {
+	if len(buckets) != 2 || buckets[0].(map[string]any)["value"] != 2.0 || buckets[1].(map[string]any)["count"] != 1.0 || out["step"] != "1m" {
 		t.Fatalf("buckets: %v", out)
 	}
 	f := a.store.metricF
@@ -312,7 +314,7 @@ func TestAlertWebhookMustExist(t *testing.T) {
 		t.Fatalf("missing webhook: %d %v", status, out)
 	}
 	status, out = a.call("POST", "/v1/alerts", map[string]any{"metric": "webhook-failures", "threshold": 5, "window": "1h", "webhook_id": "wh_1"}, admin...)
-	if status != 201 || out["id"] != "alr_1" || out["window"] != "1h0m0s" || out["op"] != ">=" || out["name"] != "webhook-failures" || out["state"] != "ok" {
+	if status != 201 || out["id"] != "alr_1" || out["window"] != "1h" || out["op"] != ">=" || out["name"] != "webhook-failures" || out["state"] != "ok" {
 		t.Fatalf("create: %d %v", status, out)
 	}
 	status, out = a.call("POST", "/v1/alerts", map[string]any{"metric": "webhook-failures", "colour": "red"}, admin...)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/jsontime"
 )
 
 // StatusCode maps an error code to its HTTP status. It is the only place
@@ -65,13 +67,20 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, StatusCode(code), body)
 }
 
-// writeJSON answers with v as JSON, without HTML escaping.
+// writeJSON answers with v as JSON, without HTML escaping, its times in
+// RFC 3339 UTC with microseconds (herald.TimestampFormat).
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"error":{"code":"internal","message":"internal error"}}` + "\n")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(jsontime.Rewrite(v, buf.Bytes()))
 }
 
 // list is the shape of every list answer.
@@ -105,10 +114,12 @@ func (s *Server) decodeOpen(w http.ResponseWriter, r *http.Request, v any) error
 }
 
 // readBody reads the request body, refusing other media types than JSON
-// (415) and bodies over MaxBodyBytes (413).
+// (415: a browser's cross-site form post cannot send application/json) and
+// bodies over MaxBodyBytes (413). A body with no Content-Type is read as
+// JSON.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return nil, herald.Errorf(herald.EUNSUPPORTED, "body: Content-Type must be application/json, got %q", ct)
+		return nil, herald.Errorf(herald.EUNSUPPORTED, "body: Content-Type must be application/json (or none), got %q; with curl -d, add -H 'Content-Type: application/json'", ct)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	var tooLarge *http.MaxBytesError

@@ -122,7 +122,7 @@ func TestAlertsRequests(t *testing.T) {
 		t.Fatalf("create = %+v %v", r, err)
 	}
 	// encoding/json escapes ">" as \u003e; the server reads it back as ">".
-	f.only(t).expect(t, "POST", "/v1/alerts", `{"agg":"max","metric":"cpu","op":"\u003e","threshold":0.9,"window":"10m0s"}`)
+	f.only(t).expect(t, "POST", "/v1/alerts", `{"agg":"max","metric":"cpu","op":"\u003e","threshold":0.9,"window":"10m"}`)
 
 	f = newFake(t, 200, rule)
 	if _, err := f.client().Alerts.Update(ctx, "alr_1", herald.AlertInput{IsActive: Ptr(false), WebhookID: Ptr("")}); err != nil {

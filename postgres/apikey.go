@@ -102,6 +102,15 @@ func (s *DB) RevokeAPIKey(ctx context.Context, id string) error {
 	return nil
 }
 
+// TouchAPIKey sets a key's last_used_at unless it is later already.
+func (s *DB) TouchAPIKey(ctx context.Context, p herald.TouchAPIKeyParams) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = $1
+		WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)`, p.UsedAt.UTC(), p.ID); err != nil {
+		return fmt.Errorf("touch api key: %w", err)
+	}
+	return nil
+}
+
 func scanAPIKey(row scanner) (*herald.APIKey, error) {
 	var k herald.APIKey
 	if err := row.Scan(&k.ID, &k.Name, &k.Scope, &k.Prefix, &k.Hash, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt); err != nil {

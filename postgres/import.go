@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
@@ -19,17 +20,22 @@ import (
 // log lines and metric points store only the rows past those their agent
 // holds (see herald.ImportParams), so an import can be run again; every
 // newly stored pending delivery, queued invocation and finished invocation
-// with a pending reply gets a queued job.
-func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
-	tx, err := s.pool.Begin(ctx)
+// with a pending reply gets a queued job. It counts the records stored and
+// those present already.
+func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportResult, error) {
+	var result herald.ImportResult
+	ptx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("begin import: %w", err)
+		return herald.ImportResult{}, fmt.Errorf("begin import: %w", err)
 	}
-	defer tx.Rollback(ctx)
+	defer ptx.Rollback(ctx)
+	// A record was stored when its statements changed rows.
+	tx := &countingTx{Tx: ptx}
 	var jobs []river.InsertManyParams
 	logs := storedRows{count: `SELECT count(*) FROM agent_logs WHERE agent_id = $1`}
 	points := storedRows{count: `SELECT count(*) FROM metric_points WHERE agent_id = $1`}
 	for _, r := range p.Records {
+		before := tx.rows
 		switch {
 		case r.Webhook != nil:
 			w := r.Webhook
@@ -72,18 +78,36 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("import record: %w", err)
+			return herald.ImportResult{}, fmt.Errorf("import record: %w", err)
+		}
+		if tx.rows > before {
+			result.Stored++
+		} else {
+			result.Present++
 		}
 	}
 	if len(jobs) > 0 {
-		if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
-			return fmt.Errorf("queue imported deliveries and invocations: %w", err)
+		if _, err := s.river.InsertManyTx(ctx, ptx, jobs); err != nil {
+			return herald.ImportResult{}, fmt.Errorf("queue imported deliveries and invocations: %w", err)
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit import: %w", err)
+	if err := ptx.Commit(ctx); err != nil {
+		return herald.ImportResult{}, fmt.Errorf("commit import: %w", err)
 	}
-	return nil
+	return result, nil
+}
+
+// countingTx is a transaction that counts the rows its Exec calls change.
+type countingTx struct {
+	pgx.Tx
+	rows int64
+}
+
+// Exec runs sql and adds the rows it changed to t.rows.
+func (t *countingTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	tag, err := t.Tx.Exec(ctx, sql, args...)
+	t.rows += tag.RowsAffected()
+	return tag, err
 }
 
 // importDelivery stores a delivery and its attempts, and reports whether it

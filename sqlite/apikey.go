@@ -92,6 +92,16 @@ func (s *DB) RevokeAPIKey(ctx context.Context, id string) error {
 	return nil
 }
 
+// TouchAPIKey sets a key's last_used_at unless it is later already.
+func (s *DB) TouchAPIKey(ctx context.Context, p herald.TouchAPIKeyParams) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ?
+		WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+		micros(p.UsedAt), p.ID, micros(p.UsedAt)); err != nil {
+		return fmt.Errorf("touch api key: %w", err)
+	}
+	return nil
+}
+
 func scanAPIKey(row scanner) (*herald.APIKey, error) {
 	var (
 		k             herald.APIKey

@@ -19,16 +19,28 @@ import (
 // lines and metric points store only the rows past those their agent
 // holds (see herald.ImportParams), so an import can be run again; every
 // newly stored pending delivery, queued invocation and finished invocation
-// with a pending reply gets a queued job.
-func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
+// with a pending reply gets a queued job. It counts the records stored and
+// those present already.
+func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportResult, error) {
+	var result herald.ImportResult
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin import: %w", err)
+		return herald.ImportResult{}, fmt.Errorf("begin import: %w", err)
 	}
 	defer tx.Rollback()
 	var jobs []river.InsertManyParams
 	logs := storedRows{count: `SELECT count(*) FROM agent_logs WHERE agent_id = ?`}
 	points := storedRows{count: `SELECT count(*) FROM metric_points WHERE agent_id = ?`}
+	// A record was stored when the transaction's count of changed rows
+	// (total_changes) grew with it.
+	changes := func() (n int64, err error) {
+		err = tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&n)
+		return n, err
+	}
+	before, err := changes()
+	if err != nil {
+		return herald.ImportResult{}, fmt.Errorf("count changes: %w", err)
+	}
 	for _, r := range p.Records {
 		switch {
 		case r.Webhook != nil:
@@ -71,18 +83,28 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) error {
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("import record: %w", err)
+			return herald.ImportResult{}, fmt.Errorf("import record: %w", err)
 		}
+		after, err := changes()
+		if err != nil {
+			return herald.ImportResult{}, fmt.Errorf("count changes: %w", err)
+		}
+		if after > before {
+			result.Stored++
+		} else {
+			result.Present++
+		}
+		before = after
 	}
 	if len(jobs) > 0 {
 		if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
-			return fmt.Errorf("queue imported deliveries and invocations: %w", err)
+			return herald.ImportResult{}, fmt.Errorf("queue imported deliveries and invocations: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit import: %w", err)
+		return herald.ImportResult{}, fmt.Errorf("commit import: %w", err)
 	}
-	return nil
+	return result, nil
 }
 
 // importDelivery stores a delivery and its attempts, and reports whether it

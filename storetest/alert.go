@@ -371,7 +371,7 @@ func testAlertStateTransitions(t *testing.T, s herald.Store) {
 		t.Fatalf("event data %s: %v", res.Event.Data, err)
 	}
 	want := map[string]any{"alert_id": r.ID, "name": "failing hook", "metric": herald.MetricWebhookFailures, "value": 2.0,
-		"threshold": 1.0, "op": ">=", "window": "1m0s", "agent_id": "a1", "webhook_id": alertHook.ID}
+		"threshold": 1.0, "op": ">=", "window": "1m", "agent_id": "a1", "webhook_id": alertHook.ID}
 	if len(data) != len(want) {
 		t.Errorf("event data %s, want the fields of %v", res.Event.Data, want)
 	}

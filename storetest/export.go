@@ -59,19 +59,29 @@ func testExportImport(t *testing.T, s herald.Store) {
 		{append(append([]*herald.Record{}, first...), second...)}, // and again in one batch,
 		{second}, // and a second batch alone.
 	}
+	// Every record is stored by the first import that has it, and found
+	// present by the others.
+	wantCounts := []herald.ImportResult{{Stored: len(first)}, {Stored: len(second), Present: len(first)},
+		{Present: len(first) + len(second)}, {Present: len(second)}}
 	for i, batches := range imports {
+		var got herald.ImportResult
 		for _, b := range batches {
-			if err := s.Import(ctx, herald.ImportParams{Records: b}); err != nil {
+			res, err := s.Import(ctx, herald.ImportParams{Records: b})
+			if err != nil {
 				t.Fatalf("import %d: %v", i+1, err)
 			}
+			got.Stored, got.Present = got.Stored+res.Stored, got.Present+res.Present
+		}
+		if got != wantCounts[i] {
+			t.Errorf("import %d: %+v, want %+v", i+1, got, wantCounts[i])
 		}
 	}
 	// Present records are left alone, with their history.
 	changed, changedDep := *agent, *dep
 	changed.Status, changedDep.Status = "stopped", "failed"
 	changedDep.History = append(changedDep.History, herald.DeploymentChange{Status: "failed", At: t2})
-	if err := s.Import(ctx, herald.ImportParams{Records: []*herald.Record{{Agent: &changed}, {Deployment: &changedDep}}}); err != nil {
-		t.Fatalf("import changed records: %v", err)
+	if res, err := s.Import(ctx, herald.ImportParams{Records: []*herald.Record{{Agent: &changed}, {Deployment: &changedDep}}}); err != nil || res != (herald.ImportResult{Present: 2}) {
+		t.Fatalf("import changed records: %+v %v", res, err)
 	}
 
 	got, err := s.Agent(ctx, agent.ID)
@@ -155,7 +165,7 @@ func testExportReported(t *testing.T, s herald.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.Import(ctx, herald.ImportParams{Records: []*herald.Record{{Agent: a},
+	_, err = s.Import(ctx, herald.ImportParams{Records: []*herald.Record{{Agent: a},
 		{AgentLogs: &herald.ExportedLogs{AgentID: a.ID, Lines: lines}},
 		{MetricPoints: &herald.ExportedPoints{AgentID: a.ID, Points: points}}}})
 	if err != nil {

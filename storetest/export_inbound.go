@@ -110,7 +110,7 @@ func testExportImportInbound(t *testing.T, s herald.Store) {
 		{records},                  // and again in one batch.
 	} {
 		for _, b := range batches {
-			if err := s.Import(ctx, herald.ImportParams{Records: b}); err != nil {
+			if _, err := s.Import(ctx, herald.ImportParams{Records: b}); err != nil {
 				t.Fatalf("import %d: %v", i+1, err)
 			}
 		}
@@ -123,7 +123,7 @@ func testExportImportInbound(t *testing.T, s herald.Store) {
 	changedHook.Secret, changedInv.Status, changedReq.Status = "whsec_another-secret", herald.InvocationCompleted, 500
 	changedClaim := claims[0]
 	changedClaim.ExpiresAt = now.Add(48 * time.Hour)
-	err := s.Import(ctx, herald.ImportParams{Records: []*herald.Record{{InboundWebhook: &changedHook},
+	_, err := s.Import(ctx, herald.ImportParams{Records: []*herald.Record{{InboundWebhook: &changedHook},
 		{InboundSecret: &herald.ExportedInboundSecret{Name: "generic", Secret: "another-secret"}},
 		{Invocation: herald.ExportInvocation(&changedInv)}, {InboundRequest: &changedReq}, {InboundClaim: &changedClaim}}})
 	if err != nil {
@@ -131,7 +131,7 @@ func testExportImportInbound(t *testing.T, s herald.Store) {
 	}
 	changedReply := *invs[4]
 	changedReply.ReplyTo = &herald.ReplyTarget{Provider: herald.ProviderSlack, Webhook: "hook-b", URL: "https://elsewhere.test"}
-	if err := s.Import(ctx, herald.ImportParams{Records: []*herald.Record{{Invocation: herald.ExportInvocation(&changedReply)}}}); err != nil {
+	if _, err := s.Import(ctx, herald.ImportParams{Records: []*herald.Record{{Invocation: herald.ExportInvocation(&changedReply)}}}); err != nil {
 		t.Fatalf("import changed pending reply: %v", err)
 	}
 	if got := depth() - before; got != 2 {

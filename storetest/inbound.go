@@ -597,7 +597,7 @@ func testExportImportRuntimes(t *testing.T, s herald.Store) {
 	a := &herald.Agent{ID: "imported", Name: "Imported", Runtime: echoRuntime(), Status: "unknown",
 		LastMetrics: map[string]float64{}, LastSeen: inboundT0, StatusChangedAt: inboundT0,
 		CreatedAt: inboundT0, UpdatedAt: inboundT0}
-	if err := s.Import(ctx, herald.ImportParams{Records: []*herald.Record{{Agent: a}}}); err != nil {
+	if _, err := s.Import(ctx, herald.ImportParams{Records: []*herald.Record{{Agent: a}}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Agent(ctx, "imported")

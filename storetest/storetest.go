@@ -361,6 +361,24 @@ func testAPIKeys(t *testing.T, s herald.Store) {
 	if err := s.RevokeAPIKey(ctx, "key_missing"); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("revoke missing: %v", err)
 	}
+
+	// last_used_at: set, moved forward, never back.
+	if got, _ := s.APIKeyByHash(ctx, herald.HashAPIKey(first.Key)); got.LastUsedAt != nil {
+		t.Fatalf("new key has last_used_at %v", got.LastUsedAt)
+	}
+	used := time.Date(2026, 3, 1, 10, 0, 0, 123456000, time.UTC)
+	for _, at := range []time.Time{used.Add(-time.Hour), used, used.Add(-time.Minute)} {
+		if err := s.TouchAPIKey(ctx, herald.TouchAPIKeyParams{ID: first.ID, UsedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.TouchAPIKey(ctx, herald.TouchAPIKeyParams{ID: "key_missing", UsedAt: used}); err != nil {
+		t.Fatalf("touch missing: %v", err)
+	}
+	got, err = s.APIKeyByHash(ctx, herald.HashAPIKey(first.Key))
+	if err != nil || got.LastUsedAt == nil || !got.LastUsedAt.Equal(used) {
+		t.Fatalf("last_used_at = %v (%v), want %v", got.LastUsedAt, err, used)
+	}
 }
 
 func testListEvents(t *testing.T, s herald.Store) {
@@ -400,7 +418,7 @@ func testImport(t *testing.T, s herald.Store) {
 	records := []*herald.Record{{Webhook: w}, {APIKey: &herald.ExportedAPIKey{APIKey: *key, Hash: key.Hash}}, {Event: ev}, {Delivery: d}}
 	before, _ := s.QueueDepth(ctx)
 	for i := 0; i < 2; i++ { // a second import changes nothing
-		if err := s.Import(ctx, herald.ImportParams{Records: records}); err != nil {
+		if _, err := s.Import(ctx, herald.ImportParams{Records: records}); err != nil {
 			t.Fatalf("import %d: %v", i+1, err)
 		}
 	}

@@ -108,7 +108,7 @@ func (f *alertFlags) input(cmd *cobra.Command) (in herald.AlertInput, n int) {
 	return in, n
 }
 
-// alertCondition writes a rule's condition, such as "avg(cpu) > 0.9 over 5m0s".
+// alertCondition writes a rule's condition, such as "avg(cpu) > 0.9 over 5m".
 func alertCondition(r *herald.AlertRule) string {
 	metric := r.Metric
 	if !herald.IsBuiltinMetric(r.Metric) {

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/client"
 )
 
 // errorOf decodes an error answer and checks its shape.
@@ -279,4 +282,115 @@ func TestWorkerRoleServesOnlyProbes(t *testing.T) {
 		t.Fatalf("readyz: %v", err)
 	}
 	resp.Body.Close()
+}
+
+func TestBodyContentType(t *testing.T) {
+	ts := startServer(t)
+	for _, tc := range []struct {
+		ct   string
+		want int
+	}{
+		{"", http.StatusCreated},
+		{"application/json; charset=utf-8", http.StatusCreated},
+		{"application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
+		{"text/plain", http.StatusUnsupportedMediaType},
+		{"multipart/form-data; boundary=x", http.StatusUnsupportedMediaType},
+	} {
+		req, _ := http.NewRequest("POST", ts.URL()+"/v1/webhooks",
+			strings.NewReader(`{"url": "http://127.0.0.1:9/x", "events": ["agent.*"]}`))
+		req.Header.Set("Authorization", "Bearer "+ts.key)
+		if tc.ct != "" {
+			req.Header.Set("Content-Type", tc.ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("Content-Type %q: %d %s, want %d", tc.ct, resp.StatusCode, body, tc.want)
+		}
+		if tc.want == http.StatusUnsupportedMediaType {
+			if code, msg := errorOf(t, body); code != herald.EUNSUPPORTED || !strings.Contains(msg, "-H 'Content-Type: application/json'") {
+				t.Errorf("Content-Type %q: %s %s", tc.ct, code, msg)
+			}
+		}
+	}
+}
+
+// answerTime is the one format of times in answers: RFC 3339 in UTC with
+// exactly six fractional digits.
+var answerTime = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$`)
+
+func TestAnswerTimesOneFormat(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db func(*Config)) {
+		ts := startServer(t, db)
+		var created struct {
+			ID string `json:"id"`
+		}
+		ts.must(http.StatusCreated, "POST", "/v1/webhooks", map[string]any{"url": "http://127.0.0.1:9/x", "events": []string{"agent.*"}}, &created)
+		var wh, keys map[string]any
+		ts.must(http.StatusOK, "GET", "/v1/webhooks/"+created.ID, nil, &wh)
+		ts.must(http.StatusOK, "GET", "/v1/keys", nil, &keys)
+		key := keys["items"].([]any)[0].(map[string]any)
+		for name, v := range map[string]any{"webhook created_at": wh["created_at"], "webhook updated_at": wh["updated_at"],
+			"key created_at": key["created_at"]} {
+			if s, _ := v.(string); !answerTime.MatchString(s) {
+				t.Errorf("%s = %v, want RFC 3339 UTC with microseconds", name, v)
+			}
+		}
+		got, err := client.New(ts.URL(), ts.key).Webhooks.Get(context.Background(), created.ID)
+		if err != nil || got.CreatedAt.IsZero() || got.CreatedAt.Format(herald.TimestampFormat) != wh["created_at"] {
+			t.Errorf("SDK: %v %v, answer %v", got, err, wh["created_at"])
+		}
+	})
+}
+
+func TestKeysListShowsLastUsed(t *testing.T) {
+	ts := startServer(t)
+	var k herald.APIKey
+	ts.must(http.StatusCreated, "POST", "/v1/keys", map[string]string{"name": "ops", "scope": "admin"}, &k)
+	lastUsed := func() string {
+		out, err := ts.herald("", "keys", "list", "-o", "json")
+		if err != nil {
+			t.Fatalf("keys list: %v\n%s", err, out)
+		}
+		var keys struct {
+			Items []map[string]any `json:"items"`
+		}
+		if err := json.Unmarshal([]byte(out), &keys); err != nil {
+			t.Fatalf("keys list: %v\n%s", err, out)
+		}
+		for _, key := range keys.Items {
+			if key["id"] == k.ID {
+				s, _ := key["last_used_at"].(string)
+				return s
+			}
+		}
+		t.Fatalf("key %s not listed:\n%s", k.ID, out)
+		return ""
+	}
+	if got := lastUsed(); got != "" {
+		t.Fatalf("unused key: last_used_at = %q", got)
+	}
+	use := func() {
+		req, _ := http.NewRequest("GET", ts.URL()+"/v1/webhooks", nil)
+		req.Header.Set("X-API-Key", k.Key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("use key: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	use()
+	first := lastUsed()
+	if !answerTime.MatchString(first) {
+		t.Fatalf("used key: last_used_at = %q", first)
+	}
+	// Used again within the minute: not written again.
+	use()
+	if got := lastUsed(); got != first {
+		t.Fatalf("last_used_at written again within a minute: %q, then %q", first, got)
+	}
 }

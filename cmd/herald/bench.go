@@ -35,9 +35,11 @@ type benchOptions struct {
 	database    string // "" for a temporary SQLite file, or a postgres:// URL
 	nodes       int
 	agents      int
+	output      string // "table" or "json" (the global -o)
+	exe         string // the herald binary to run; "" for this one
 }
 
-func newBenchCmd() *cobra.Command {
+func newBenchCmd(cli *cliOptions) *cobra.Command {
 	o := benchOptions{}
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -61,9 +63,18 @@ Cases:
   ingest   --agents simulated agents (default 100) posting agent-status and
            metrics reports concurrently, --events reports in all, while one
            webhook receives the event of each; it reports ingests/s and the
-           latency of the HTTP answers`,
+           latency of the HTTP answers
+
+With -o json, it writes one JSON object with every case's figures instead of
+the table. With --keep, each case's data directory (and schema) is kept, and
+its path is printed under the case's row, or given as "data_dir" (and
+"schema") in JSON.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cli.checkOutput(); err != nil {
+				return err
+			}
+			o.output = cli.output
 			return runBench(cmd.Context(), cmd.OutOrStdout(), o)
 		},
 	}
@@ -88,12 +99,61 @@ type benchResult struct {
 	deliveredPerS float64
 	p50, p95, p99 time.Duration
 	peakRSSKiB    int64
+	// dataDir and schema are where --keep kept the case's data ("" when
+	// not kept or not used).
+	dataDir, schema string
+}
+
+// benchCaseJSON is one case's figures in -o json.
+type benchCaseJSON struct {
+	Case          string  `json:"case"`
+	Events        int     `json:"events"`
+	Deliveries    int     `json:"deliveries"`
+	AcceptedPerS  float64 `json:"accepted_per_s"`
+	DeliveredPerS float64 `json:"delivered_per_s"`
+	P50MS         float64 `json:"p50_ms"`
+	P95MS         float64 `json:"p95_ms"`
+	P99MS         float64 `json:"p99_ms"`
+	PeakRSSKiB    int64   `json:"peak_rss_kib"`
+	DataDir       string  `json:"data_dir,omitempty"`
+	Schema        string  `json:"schema,omitempty"`
+}
+
+// json returns r as -o json writes it.
+func (r *benchResult) json() benchCaseJSON {
+	msOf := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	return benchCaseJSON{Case: r.name, Events: r.events, Deliveries: r.deliveries, AcceptedPerS: r.acceptedPerS,
+		DeliveredPerS: r.deliveredPerS, P50MS: msOf(r.p50), P95MS: msOf(r.p95), P99MS: msOf(r.p99),
+		PeakRSSKiB: r.peakRSSKiB, DataDir: r.dataDir, Schema: r.schema}
+}
+
+// kept records in r where --keep kept the case's data.
+func (r *benchResult) kept(o benchOptions, dir string, nodes *benchNodes) *benchResult {
+	if o.keep {
+		r.dataDir, r.schema = dir, nodes.schema
+	}
+	return r
+}
+
+// keptLine is the line under a case's row that says where its data is.
+func (r *benchResult) keptLine() string {
+	if r.dataDir == "" {
+		return ""
+	}
+	s := "         kept: data dir " + r.dataDir
+	if r.schema != "" {
+		s += ", schema " + r.schema
+	}
+	return s + "\n"
 }
 
 func runBench(ctx context.Context, out io.Writer, o benchOptions) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("find herald binary: %w", err)
+	exe := o.exe
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return fmt.Errorf("find herald binary: %w", err)
+		}
 	}
 	engine := "SQLite"
 	switch {
@@ -107,9 +167,18 @@ func runBench(ctx context.Context, out io.Writer, o benchOptions) error {
 		}
 		engine = fmt.Sprintf("PostgreSQL, %d node(s)", o.nodes)
 	}
-	fmt.Fprintf(out, "herald bench: %d events per case, %d publishers, %s\n\n", o.events, o.concurrency, engine)
-	fmt.Fprintf(out, "%-8s %8s %11s %12s %13s %9s %9s %9s %10s\n",
-		"case", "events", "deliveries", "accepted/s", "delivered/s", "p50", "p95", "p99", "peak RSS")
+	report := struct {
+		Engine      string          `json:"engine"`
+		Events      int             `json:"events"`
+		Concurrency int             `json:"concurrency"`
+		Cases       []benchCaseJSON `json:"cases"`
+	}{engine, o.events, o.concurrency, []benchCaseJSON{}}
+	table := o.output != "json"
+	if table {
+		fmt.Fprintf(out, "herald bench: %d events per case, %d publishers, %s\n\n", o.events, o.concurrency, engine)
+		fmt.Fprintf(out, "%-8s %8s %11s %12s %13s %9s %9s %9s %10s\n",
+			"case", "events", "deliveries", "accepted/s", "delivered/s", "p50", "p95", "p99", "peak RSS")
+	}
 	for _, name := range strings.Split(o.cases, ",") {
 		name = strings.TrimSpace(name)
 		var hooks, slow, rate int
@@ -127,8 +196,11 @@ func runBench(ctx context.Context, out io.Writer, o benchOptions) error {
 			if err != nil {
 				return fmt.Errorf("case ingest: %w", err)
 			}
-			fmt.Fprintf(out, "%-8s %8d %11d %12.0f %13.0f %9s %9s %9s %7d MiB   (ingests; latency of the HTTP answer)\n",
-				r.name, r.events, r.deliveries, r.acceptedPerS, r.deliveredPerS, ms(r.p50), ms(r.p95), ms(r.p99), r.peakRSSKiB/1024)
+			report.Cases = append(report.Cases, r.json())
+			if table {
+				fmt.Fprintf(out, "%-8s %8d %11d %12.0f %13.0f %9s %9s %9s %7d MiB   (ingests; latency of the HTTP answer)\n%s",
+					r.name, r.events, r.deliveries, r.acceptedPerS, r.deliveredPerS, ms(r.p50), ms(r.p95), ms(r.p99), r.peakRSSKiB/1024, r.keptLine())
+			}
 			continue
 		default:
 			return fmt.Errorf("cases: unknown case %q", name)
@@ -137,8 +209,19 @@ func runBench(ctx context.Context, out io.Writer, o benchOptions) error {
 		if err != nil {
 			return fmt.Errorf("case %s: %w", name, err)
 		}
-		fmt.Fprintf(out, "%-8s %8d %11d %12.0f %13.0f %9s %9s %9s %7d MiB\n", r.name, r.events, r.deliveries,
-			r.acceptedPerS, r.deliveredPerS, ms(r.p50), ms(r.p95), ms(r.p99), r.peakRSSKiB/1024)
+		report.Cases = append(report.Cases, r.json())
+		if table {
+			fmt.Fprintf(out, "%-8s %8d %11d %12.0f %13.0f %9s %9s %9s %7d MiB\n%s", r.name, r.events, r.deliveries,
+				r.acceptedPerS, r.deliveredPerS, ms(r.p50), ms(r.p95), ms(r.p99), r.peakRSSKiB/1024, r.keptLine())
+		}
+	}
+	if table {
+		return nil
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(report); err != nil {
+		return fmt.Errorf("write json: %w", err)
 	}
 	return nil
 }
@@ -249,12 +332,12 @@ func benchCase(ctx context.Context, exe string, o benchOptions, name string, hoo
 	}
 	rc.mu.Unlock()
 	p50, p95, p99 := percentiles(lat)
-	return &benchResult{
+	return (&benchResult{
 		name: name, events: o.events, deliveries: int(rc.expected),
 		acceptedPerS:  float64(o.events) / published.Seconds(),
 		deliveredPerS: float64(rc.expected) / elapsed.Seconds(),
 		p50:           p50, p95: p95, p99: p99, peakRSSKiB: rss,
-	}, nil
+	}).kept(o, dir, nodes), nil
 }
 
 // percentiles sorts lat and returns its 50th, 95th and 99th percentiles.
@@ -312,6 +395,8 @@ type benchNodes struct {
 	bases []string // their base URLs
 	key   string   // the admin key
 	stops []func()
+	// schema is the PostgreSQL schema of the case ("" on SQLite).
+	schema string
 }
 
 // stop interrupts the nodes, waits for them, and drops the case's schema.
@@ -343,6 +428,9 @@ func startBenchNodes(ctx context.Context, exe string, o benchOptions, dir string
 		database, drop, err = benchSchema(ctx, o.database)
 		if err != nil {
 			return nil, err
+		}
+		if u, perr := url.Parse(database); perr == nil {
+			n.schema = u.Query().Get("search_path")
 		}
 		if !o.keep {
 			n.stops = append(n.stops, drop)

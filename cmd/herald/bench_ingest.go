@@ -97,10 +97,10 @@ func benchIngest(ctx context.Context, exe string, o benchOptions) (*benchResult,
 		rss += peakRSS(c.Process.Pid)
 	}
 	p50, p95, p99 := percentiles(lat)
-	return &benchResult{
+	return (&benchResult{
 		name: "ingest", events: o.events, deliveries: int(rc.expected),
 		acceptedPerS:  float64(o.events) / ingested.Seconds(),
 		deliveredPerS: float64(rc.expected) / elapsed.Seconds(),
 		p50:           p50, p95: p95, p99: p99, peakRSSKiB: rss,
-	}, nil
+	}).kept(o, dir, nodes), nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,13 +9,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/heraldhq/herald/client"
+	"github.com/heraldhq/herald/internal/jsontime"
 )
 
 // Defaults of the global flags.
@@ -170,15 +174,20 @@ func (o *cliOptions) explain(err error) error {
 	return err
 }
 
-// emit prints v as indented JSON with -o json, and otherwise calls table
+// emit prints v as indented JSON with -o json (times in RFC 3339 UTC with
+// microseconds, as the API answers them), and otherwise calls table
 // with an aligned writer that it flushes.
 func (o *cliOptions) emit(cmd *cobra.Command, v any, table func(w io.Writer)) error {
 	out := cmd.OutOrStdout()
 	if o.output == "json" {
-		enc := json.NewEncoder(out)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(v); err != nil {
+			return fmt.Errorf("write json: %w", err)
+		}
+		if _, err := out.Write(jsontime.Rewrite(v, buf.Bytes())); err != nil {
 			return fmt.Errorf("write json: %w", err)
 		}
 		return nil
@@ -254,4 +263,70 @@ func cellYesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// newVersionCmd is "herald version": it prints the release (Version, "dev"
+// unless set at build time) and the Go version it was built with; with
+// -o json, {"version", "go"}.
+func newVersionCmd(cli *cliOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print Herald's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cli.checkOutput(); err != nil {
+				return err
+			}
+			v := struct {
+				Version string `json:"version"`
+				Go      string `json:"go"`
+			}{Version, runtime.Version()}
+			return cli.emit(cmd, v, func(w io.Writer) {
+				fmt.Fprintf(w, "herald %s (%s)\n", v.Version, v.Go)
+			})
+		},
+	}
+}
+
+// normalizeBoolFlags rewrites "--flag true" and "--flag false" (and "-f
+// false") into "--flag=true" and "--flag=false" when flag is a bool flag of
+// the command args name, so that "--active false" means what it says:
+// without it, pflag reads "--active" as true and "false" as an argument.
+// Arguments after "--" are left alone.
+func normalizeBoolFlags(root *cobra.Command, args []string) []string {
+	cmd, _, err := root.Find(args)
+	if err != nil || cmd == nil {
+		return args
+	}
+	lookup := func(arg string) *pflag.Flag {
+		for _, fs := range []*pflag.FlagSet{cmd.Flags(), cmd.InheritedFlags()} {
+			var f *pflag.Flag
+			if name, ok := strings.CutPrefix(arg, "--"); ok {
+				f = fs.Lookup(name)
+			} else if len(arg) == 2 {
+				f = fs.ShorthandLookup(arg[1:])
+			}
+			if f != nil {
+				return f
+			}
+		}
+		return nil
+	}
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			return append(out, args[i:]...)
+		}
+		if i+1 < len(args) && (args[i+1] == "true" || args[i+1] == "false") &&
+			strings.HasPrefix(arg, "-") && !strings.Contains(arg, "=") {
+			if f := lookup(arg); f != nil && f.Value.Type() == "bool" {
+				out = append(out, arg+"="+args[i+1])
+				i++
+				continue
+			}
+		}
+		out = append(out, arg)
+	}
+	return out
 }

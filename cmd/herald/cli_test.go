@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -105,7 +106,7 @@ func newCLITestRoot() *cobra.Command {
 	cli := &cliOptions{}
 	cli.register(root)
 	root.AddCommand(newKeysCmd(cli), newWebhooksCmd(cli), newEventsCmd(cli),
-		newIngestCmd(cli), newAgentsCmd(cli), newDeploymentsCmd(cli), newAlertsCmd(cli))
+		newIngestCmd(cli), newAgentsCmd(cli), newDeploymentsCmd(cli), newAlertsCmd(cli), newVersionCmd(cli))
 	return root
 }
 
@@ -123,7 +124,7 @@ func runCLITest(t *testing.T, stdin string, args ...string) (stdout, stderr stri
 	root.SetOut(&out)
 	root.SetErr(&errOut)
 	root.SetIn(strings.NewReader(stdin))
-	root.SetArgs(args)
+	root.SetArgs(normalizeBoolFlags(root, args))
 	err = root.Execute()
 	return out.String(), errOut.String(), err
 }
@@ -351,5 +352,52 @@ func TestCLIUnknownSubcommand(t *testing.T) {
 	out, _, err := api.run(t, "events")
 	if err != nil || !strings.Contains(out, "Available Commands") {
 		t.Errorf("err = %v, output:\n%s", err, out)
+	}
+}
+
+func TestCLIBoolFlagTakesSeparateValue(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--active", "false"}, `{"is_active":false}`},
+		{[]string{"--active", "true"}, `{"is_active":true}`},
+		{[]string{"--active=false"}, `{"is_active":false}`},
+		{[]string{"--active"}, `{"is_active":true}`},
+		{[]string{"--insecure-skip-verify", "false", "--active", "false"}, `{"is_active":false,"verify_ssl":true}`},
+	} {
+		api := newStubAPI(t, map[string]stubAnswer{"PATCH /v1/webhooks/wh_1": {200, cliWebhookJSON + `}`}})
+		if _, _, err := api.run(t, append([]string{"webhooks", "update", "wh_1"}, tc.args...)...); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		api.only(t).expect(t, "PATCH", "/v1/webhooks/wh_1", tc.want)
+	}
+}
+
+func TestNormalizeBoolFlags(t *testing.T) {
+	root := newCLITestRoot()
+	for _, tc := range []struct{ in, want string }{
+		{"webhooks update wh_1 --active false", "webhooks update wh_1 --active=false"},
+		{"webhooks update wh_1 --name false", "webhooks update wh_1 --name false"},           // a string flag
+		{"webhooks update wh_1 --active -- false", "webhooks update wh_1 --active -- false"}, // after --
+		{"webhooks update wh_1 --active=true false", "webhooks update wh_1 --active=true false"},
+		{"events send x --data {}", "events send x --data {}"},
+		{"--server http://x -o json webhooks update wh_1 --active false", "--server http://x -o json webhooks update wh_1 --active=false"},
+		{"agents update a --runtime echo", "agents update a --runtime echo"},
+	} {
+		if got := strings.Join(normalizeBoolFlags(root, strings.Fields(tc.in)), " "); got != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestCLIVersion(t *testing.T) {
+	out, _, err := runCLITest(t, "", "version")
+	if err != nil || out != "herald "+Version+" ("+runtime.Version()+")\n" {
+		t.Errorf("version: %q, %v", out, err)
+	}
+	out, _, err = runCLITest(t, "", "version", "-o", "json")
+	if v := decodeOutput(t, out); err != nil || v["version"] != Version || v["go"] != runtime.Version() {
+		t.Errorf("version -o json: %q, %v", out, err)
 	}
 }

@@ -27,7 +27,7 @@ const (
 
 // newDatabaseCmd makes a command that works on the database directly
 // (export, import), with --database and --config like migrate.
-func newDatabaseCmd(use, short, long string, run func(ctx context.Context, cmd *cobra.Command, db database) error) *cobra.Command {
+func newDatabaseCmd(use, short, long string, run func(ctx context.Context, cmd *cobra.Command, cfg Config, db database) error) *cobra.Command {
 	cfg := DefaultConfig()
 	cmd := &cobra.Command{
 		Use: use, Short: short, Long: long, Args: cobra.NoArgs,
@@ -40,7 +40,7 @@ func newDatabaseCmd(use, short, long string, run func(ctx context.Context, cmd *
 				return fmt.Errorf("open database: %w", err)
 			}
 			defer db.Close()
-			return run(cmd.Context(), cmd, db)
+			return run(cmd.Context(), cmd, cfg, db)
 		},
 	}
 	cmd.Flags().String("config", "", "config file (JSON, keys are flag names)")
@@ -69,10 +69,17 @@ func newExportCmd() *cobra.Command {
   inbound claims    the delivery ids claimed and not yet expired, so that
                 duplicates are still refused
 
-Stop the server first so nothing changes meanwhile.`,
-		func(ctx context.Context, cmd *cobra.Command, db database) error {
+Stop the server first so nothing changes meanwhile: on SQLite, export warns
+when a server holds the data dir, and otherwise holds it itself until it is
+done. On a terminal, standard error shows how many records are written.`,
+		func(ctx context.Context, cmd *cobra.Command, cfg Config, db database) error {
+			if lock := lockForExport(cfg, cmd.ErrOrStderr()); lock != nil {
+				defer lock.Unlock()
+			}
 			w := bufio.NewWriter(cmd.OutOrStdout())
-			n, err := exportAll(ctx, db, w)
+			progress := newProgress(cmd.ErrOrStderr(), "exported")
+			n, err := exportAll(ctx, db, w, progress)
+			progress.done()
 			if err != nil {
 				return err
 			}
@@ -91,8 +98,10 @@ store them as they are, keeping IDs, timestamps and statuses. Records already
 present are left alone, and an agent's log lines and metric points are
 stored only past those it holds, so an import can be run again, also after
 one that stopped halfway. Pending deliveries and queued invocations are
-queued on the new database.`,
-		func(ctx context.Context, cmd *cobra.Command, db database) error {
+queued on the new database. At the end it reports how many records were
+new and how many were present already; on a terminal, standard error shows
+how many are imported so far.`,
+		func(ctx context.Context, cmd *cobra.Command, _ Config, db database) error {
 			in := cmd.InOrStdin()
 			if f, _ := cmd.Flags().GetString("file"); f != "" && f != "-" {
 				file, err := os.Open(f)
@@ -102,11 +111,14 @@ queued on the new database.`,
 				defer file.Close()
 				in = file
 			}
-			n, err := importAll(ctx, db, in)
+			progress := newProgress(cmd.ErrOrStderr(), "imported")
+			res, err := importAll(ctx, db, in, progress)
+			progress.done()
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "imported %d records\n", n)
+			fmt.Fprintf(cmd.ErrOrStderr(), "imported %d records: %d new, %d already present\n",
+				res.Stored+res.Present, res.Stored, res.Present)
 			return nil
 		})
 	cmd.Flags().String("file", "-", "file to read (- for standard input)")
@@ -114,8 +126,9 @@ queued on the new database.`,
 }
 
 // exportAll writes every record of store to w, one JSON object a line, in
-// dependency order (see herald.Record), and returns how many it wrote.
-func exportAll(ctx context.Context, store herald.Store, w io.Writer) (int, error) {
+// dependency order (see herald.Record), shows the count on progress (which
+// may be nil), and returns how many it wrote.
+func exportAll(ctx context.Context, store herald.Store, w io.Writer, progress *progress) (int, error) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	n := 0
@@ -124,6 +137,7 @@ func exportAll(ctx context.Context, store herald.Store, w io.Writer) (int, error
 		if err := enc.Encode(r); err != nil {
 			return fmt.Errorf("write export: %w", err)
 		}
+		progress.show(n)
 		return nil
 	}
 	var hooks []*herald.Webhook
@@ -333,24 +347,29 @@ func exportAgentData(ctx context.Context, store herald.Store, agentID string, wr
 	return nil
 }
 
-// importAll reads JSON lines from r into store in batches, and returns how
-// many records it stored.
-func importAll(ctx context.Context, store herald.Store, r io.Reader) (int, error) {
+// importAll reads JSON lines from r into store in batches, shows the count
+// after each on progress (which may be nil), and returns how many records
+// were new and how many present already.
+func importAll(ctx context.Context, store herald.Store, r io.Reader, progress *progress) (herald.ImportResult, error) {
 	dec := json.NewDecoder(r)
 	// Keep numbers of free-form values (an invocation's action contents)
 	// as they were written, not as float64.
 	dec.UseNumber()
 	batch := make([]*herald.Record, 0, importBatch)
+	var total herald.ImportResult
 	n, line := 0, 0
 	var start int64 // where the batch begins in r
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := store.Import(ctx, herald.ImportParams{Records: batch}); err != nil {
+		res, err := store.Import(ctx, herald.ImportParams{Records: batch})
+		if err != nil {
 			return fmt.Errorf("import records %d to %d: %w", n+1, n+len(batch), err)
 		}
+		total.Stored, total.Present = total.Stored+res.Stored, total.Present+res.Present
 		n += len(batch)
+		progress.show(n)
 		clear(batch) // let the stored records go
 		batch = batch[:0]
 		start = dec.InputOffset()
@@ -362,21 +381,22 @@ func importAll(ctx context.Context, store herald.Store, r io.Reader) (int, error
 		if err == io.EOF {
 			break
 		} else if err != nil {
-			return n, fmt.Errorf("read record %d: %w", line+1, err)
+			return total, fmt.Errorf("read record %d: %w", line+1, err)
 		}
 		line++
 		if rec.Event != nil {
 			// Keep event data in the canonical form deliveries are signed in.
 			if rec.Event.Data, err = jsjson.Canonicalize(rec.Event.Data); err != nil {
-				return n, fmt.Errorf("read record %d: event data: %w", line, err)
+				return total, fmt.Errorf("read record %d: event data: %w", line, err)
 			}
 		}
 		batch = append(batch, &rec)
 		if len(batch) == importBatch || dec.InputOffset()-start >= importBatchBytes {
 			if err := flush(); err != nil {
-				return n, err
+				return total, err
 			}
 		}
 	}
-	return n, flush()
+	err := flush()
+	return total, err
 }

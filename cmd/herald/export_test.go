@@ -80,13 +80,22 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if got := countRecords(t, dump); !reflect.DeepEqual(got, want) {
 		t.Fatalf("export wrote %v, want %v", got, want)
 	}
+	records := bytes.Count(dump, []byte("\n"))
 	for i := 0; i < 2; i++ { // a second import changes nothing
 		root := newRootCmd()
 		root.SetIn(bytes.NewReader(dump))
-		root.SetErr(&bytes.Buffer{})
+		var stderr bytes.Buffer
+		root.SetErr(&stderr)
 		root.SetArgs([]string{"import", "--database", pgURL})
 		if err := root.ExecuteContext(context.Background()); err != nil {
 			t.Fatalf("import %d: %v", i+1, err)
+		}
+		want := fmt.Sprintf("imported %d records: %d new, 0 already present\n", records, records)
+		if i == 1 {
+			want = fmt.Sprintf("imported %d records: 0 new, %d already present\n", records, records)
+		}
+		if stderr.String() != want {
+			t.Errorf("import %d: stderr %q, want %q", i+1, stderr.String(), want)
 		}
 		if again := runExport(t, "--database", pgURL); !bytes.Equal(again, dump) {
 			t.Fatalf("after import %d, PostgreSQL exports another dump than SQLite: %s", i+1, firstDiff(again, dump))

@@ -16,7 +16,7 @@ func (ts *testServer) herald(stdin string, args ...string) (string, error) {
 	cmd.SetIn(strings.NewReader(stdin))
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)
-	cmd.SetArgs(append([]string{"--server", ts.URL(), "--data-dir", ts.Config.DataDir}, args...))
+	cmd.SetArgs(normalizeBoolFlags(cmd, append([]string{"--server", ts.URL(), "--data-dir", ts.Config.DataDir}, args...)))
 	err := cmd.ExecuteContext(context.Background())
 	return out.String(), err
 }

@@ -18,7 +18,9 @@ var Version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCmd().ExecuteContext(ctx)
+	root := newRootCmd()
+	root.SetArgs(normalizeBoolFlags(root, os.Args[1:]))
+	err := root.ExecuteContext(ctx)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
@@ -49,9 +51,10 @@ func newRootCmd() *cobra.Command {
 		newInvocationsCmd(cli),
 		newDeploymentsCmd(cli),
 		newAlertsCmd(cli),
-		newBenchCmd(),
+		newBenchCmd(cli),
 		newExportCmd(),
 		newImportCmd(),
+		newVersionCmd(cli),
 	)
 	return root
 }

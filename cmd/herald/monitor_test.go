@@ -90,7 +90,7 @@ func TestAlertMonitor(t *testing.T) {
 		}
 		p := nextPayload(t, alerts, "alert.triggered")
 		if p.Data["alert_id"] != rule.ID || p.Data["name"] != "deliveries failing" || p.Data["value"] != 1.0 ||
-			p.Data["threshold"] != 1.0 || p.Data["webhook_id"] != hook.ID || p.Data["window"] != "1m0s" {
+			p.Data["threshold"] != 1.0 || p.Data["webhook_id"] != hook.ID || p.Data["window"] != "1m" {
 			t.Fatalf("alert.triggered data %v", p.Data)
 		}
 

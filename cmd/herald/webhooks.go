@@ -49,7 +49,7 @@ func (v *secondsValue) String() string {
 	if v.n == 0 {
 		return ""
 	}
-	return (time.Duration(v.n) * time.Second).String()
+	return herald.FormatDuration(time.Duration(v.n) * time.Second)
 }
 
 // Set parses "45" or a duration such as "1m30s".
@@ -372,7 +372,7 @@ func webhookFields(wh *herald.Webhook) [][2]string {
 	if len(wh.RetrySchedule) > 0 {
 		parts := make([]string, len(wh.RetrySchedule))
 		for i, d := range wh.RetrySchedule {
-			parts[i] = d.String()
+			parts[i] = herald.FormatDuration(d)
 		}
 		schedule = strings.Join(parts, ",")
 	}
@@ -385,7 +385,7 @@ func webhookFields(wh *herald.Webhook) [][2]string {
 		{"Agent", wh.AgentID},
 		{"Active", cellYesNo(wh.IsActive)},
 		{"Headers", strings.Join(headers, " ")},
-		{"Timeout", (time.Duration(wh.TimeoutSeconds) * time.Second).String()},
+		{"Timeout", herald.FormatDuration(time.Duration(wh.TimeoutSeconds) * time.Second)},
 		{"Max retries", strconv.Itoa(wh.MaxRetries)},
 		{"Retry schedule", schedule},
 		{"Verify TLS", cellYesNo(wh.VerifySSL)},
@@ -465,7 +465,7 @@ in the history either way.`,
 				return err
 			}
 			if err := o.emit(cmd, res, func(w io.Writer) {
-				took := (time.Duration(res.DurationMS) * time.Millisecond).String()
+				took := herald.FormatDuration(time.Duration(res.DurationMS) * time.Millisecond)
 				switch {
 				case res.Pending:
 					fmt.Fprintf(w, "Test delivery %s is still queued: no attempt was made in time.\n", res.DeliveryID)
@@ -568,7 +568,7 @@ func newWebhooksDeliveryCmd(o *cliOptions) *cobra.Command {
 					if a.Success {
 						result = "success"
 					}
-					tableRow(w, strconv.Itoa(a.Number), cellTime(&a.StartedAt), (time.Duration(a.DurationMS) * time.Millisecond).String(),
+					tableRow(w, strconv.Itoa(a.Number), cellTime(&a.StartedAt), herald.FormatDuration(time.Duration(a.DurationMS)*time.Millisecond),
 						cellCode(a.StatusCode), result, cellCut(a.Error, 80))
 				}
 				last := d.AttemptList[len(d.AttemptList)-1]

@@ -28,7 +28,7 @@ func TestCLIWebhooksCreateAllFlags(t *testing.T) {
 	}
 	api.only(t).expect(t, "POST", "/v1/webhooks", `{"agent_id":"agent-1","description":"the ops channel",`+
 		`"events":["agent.*","deployment.*","*.failed"],"headers":{"X-A":"1","X-B":"a=b,c"},"is_active":false,`+
-		`"max_retries":5,"name":"ops","retry_schedule":["1m0s","5m0s"],"secret":"whsec_c2VjcmV0",`+
+		`"max_retries":5,"name":"ops","retry_schedule":["1m","5m"],"secret":"whsec_c2VjcmV0",`+
 		`"signature_format":"hex","signature_header":"X-Sig","timeout_seconds":90,"url":"https://example.com/hook","verify_ssl":false}`)
 	for _, want := range []string{"Created webhook wh_1.", "URL:", "https://example.com/hook", "Headers:", "X-A=1 X-B=2",
 		"Signing secret (shown once", "\n    whsec_c2VjcmV0\n"} {

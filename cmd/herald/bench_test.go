@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBenchJSONAndKeep runs "herald bench" with a tiny case, built from this
+// package, with -o json and --keep, then as a table.
+func TestBenchJSONAndKeep(t *testing.T) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go is not on PATH to build the herald binary that bench runs")
+	}
+	exe := filepath.Join(t.TempDir(), "herald")
+	if out, err := exec.Command(gobin, "build", "-o", exe, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build herald: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	o := benchOptions{events: 20, concurrency: 2, cases: "single", keep: true, nodes: 1, output: "json", exe: exe}
+	var out bytes.Buffer
+	if err := runBench(ctx, &out, o); err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	var report struct {
+		Engine string          `json:"engine"`
+		Cases  []benchCaseJSON `json:"cases"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &report); err != nil {
+		t.Fatalf("bench -o json wrote no JSON object: %v\n%s", err, out.String())
+	}
+	if report.Engine != "SQLite" || len(report.Cases) != 1 {
+		t.Fatalf("report: %+v", report)
+	}
+	c := report.Cases[0]
+	if c.Case != "single" || c.Events != 20 || c.Deliveries != 20 || c.AcceptedPerS <= 0 || c.P99MS <= 0 {
+		t.Errorf("case: %+v", c)
+	}
+	if c.DataDir == "" {
+		t.Fatalf("--keep: no data_dir in %+v", c)
+	}
+	t.Cleanup(func() { os.RemoveAll(c.DataDir) })
+	if _, err := os.Stat(filepath.Join(c.DataDir, "node0", "herald.db")); err != nil {
+		t.Errorf("--keep: the kept data dir has no database: %v", err)
+	}
+
+	o.output, o.keep = "table", false
+	out.Reset()
+	if err := runBench(ctx, &out, o); err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "single") || strings.Contains(out.String(), "kept:") {
+		t.Errorf("table without --keep:\n%s", out.String())
+	}
+}

@@ -87,7 +87,7 @@ func testAgentEventList(t *testing.T, s herald.Store) {
 	// Imported events are listed by agent too.
 	imported := &herald.Event{ID: "evt_agent_imported", Type: "agent.invoked", Data: json.RawMessage(`{"agent":"a9"}`),
 		Created: time.Now().UTC().Truncate(time.Second)}
-	if err := s.Import(ctx, herald.ImportParams{Records: []*herald.Record{{Event: imported}}}); err != nil {
+	if _, err := s.Import(ctx, herald.ImportParams{Records: []*herald.Record{{Event: imported}}}); err != nil {
 		t.Fatal(err)
 	}
 	if evs, _, err := s.ListEvents(ctx, herald.EventFilter{AgentID: "a9"}); err != nil || len(evs) != 1 || evs[0].ID != imported.ID {

@@ -121,14 +121,18 @@ func StartFlask(t testing.TB, secret string) *Receiver {
 
 // StartSwiftClaw starts the seed 003 Python handler with the given
 // X-SwiftClaw-Signature secret (hex HMAC-SHA256 of the raw body), under
-// /usr/bin/python3 with the standard library alone. Its URL ends in
+// the python3 on PATH (else Debian's) with the standard library alone. Its URL ends in
 // /webhooks/swiftclaw. It answers 200 to accepted deliveries, 401 to a wrong
 // signature and 500 to a missing one. Each Received's Line also holds
 // "agent": the event's data.agent_id, else its data.agent.
 func StartSwiftClaw(t testing.TB, secret string) *Receiver {
 	t.Helper()
 	dir := receiversDir(t)
-	return start(t, "swiftclaw_seed003", "/webhooks/swiftclaw", secret, dir, pythonPath, "-u", "swiftclaw_seed003.py")
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		python = debianPython
+	}
+	return start(t, "swiftclaw_seed003", "/webhooks/swiftclaw", secret, dir, python, "-u", "swiftclaw_seed003.py")
 }
 
 // StartStandard starts the Standard Webhooks receiver with the given secret,

@@ -2,6 +2,7 @@ package herald
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -36,6 +37,8 @@ const DefaultHeartbeatTimeout = 90 * time.Second
 // An agent is registered by its first report.
 type Agent struct {
 	ID string `json:"id"`
+	// TenantID owns the agent; ids are unique within a tenant.
+	TenantID TenantID `json:"tenant_id"`
 	// Name is the agent's display name, set by POST/PATCH /v1/agents.
 	Name string `json:"name,omitempty"`
 	// Runtime is what Herald calls to invoke the agent; nil when it cannot
@@ -58,6 +61,9 @@ type Agent struct {
 
 // AgentReport is the body of POST /ingest/agent-status.
 type AgentReport struct {
+	// TenantID owns the agent: the credential's tenant, or the body's
+	// tenant_id from an admin or platform ingest key.
+	TenantID TenantID        `json:"tenant_id,omitempty"`
 	AgentID  string          `json:"agent_id"`
 	Status   string          `json:"status"`
 	NodeID   string          `json:"node_id,omitempty"`
@@ -198,15 +204,18 @@ func (l *LogEntry) Normalize(now time.Time) {
 
 // AgentFilter selects agents: by status when Status is set, newest first.
 type AgentFilter struct {
-	Status string
-	Skip   int
-	Limit  int
+	Tenancy Tenancy
+	Status  string
+	Skip    int
+	Limit   int
 }
 
 // LogFilter selects an agent's log lines: those at or after Since (when
 // set), oldest first, at most Limit (default DefaultLimit, at most
 // MaxLimit).
 type LogFilter struct {
+	// Tenancy must reach the agent (see Tenancy.Owner).
+	Tenancy Tenancy
 	AgentID string
 	Since   time.Time
 	Limit   int
@@ -296,4 +305,58 @@ type ReportResult struct {
 	Agent      *Agent
 	Deployment *Deployment
 	Events     []*Event
+}
+
+// AgentStore keeps agents, their logs, metrics and deployments, from
+// ingestion reports.
+type AgentStore interface {
+	// ReportAgentStatus applies one agent-status report in one transaction:
+	// it registers or updates the agent of r.TenantID (ApplyReport),
+	// appends its logs, and publishes AgentEvents, for the same tenant, as
+	// PublishEvent does. Reports for one agent are applied one at a time,
+	// so each sees the state the last one left.
+	ReportAgentStatus(ctx context.Context, r *AgentReport) (*ReportResult, error)
+	// ReportDeployment applies one deployment report in one transaction:
+	// the deployment's state and history (ApplyDeployment), its
+	// DeploymentEvent, and its agent's report (DeploymentReport.AgentReport)
+	// with the agent events, all for r.TenantID.
+	ReportDeployment(ctx context.Context, r *DeploymentReport) (*ReportResult, error)
+	// ReportMetrics stores the points of one report, updates the agent's
+	// last metrics (registering an unknown agent with status "unknown"),
+	// and publishes MetricsEvent, in one transaction, for r.TenantID.
+	ReportMetrics(ctx context.Context, r *MetricsReport) (*ReportResult, error)
+	// MarkUnresponsive marks every running agent, of every tenant, last
+	// seen before p.Before unresponsive and publishes its agent.status
+	// event for its tenant, each agent in one transaction, and returns
+	// what it did.
+	MarkUnresponsive(ctx context.Context, p UnresponsiveParams) ([]*ReportResult, error)
+	// Agent returns one agent (see Tenancy.Owner for AnyTenant).
+	Agent(ctx context.Context, ref Ref) (*Agent, error)
+	// ListAgents returns a page of agents, most recently seen first, and
+	// the total.
+	ListAgents(ctx context.Context, f AgentFilter) ([]*Agent, int, error)
+	// AgentLogs returns an agent's log lines, oldest first (ENOTFOUND for
+	// an unknown agent).
+	AgentLogs(ctx context.Context, f LogFilter) ([]*LogEntry, error)
+	// AgentMetrics returns an agent's metric points, oldest first
+	// (ENOTFOUND for an unknown agent).
+	AgentMetrics(ctx context.Context, f MetricFilter) ([]MetricPoint, error)
+	// ExportAgentData streams an agent's log lines, then its metric points,
+	// to p.Logs and p.Points in chunks (ENOTFOUND for an unknown agent),
+	// for "herald export": unlike AgentLogs and AgentMetrics, which page by
+	// time and so may split rows with equal timestamps, it reads each kind
+	// with one query, however many rows there are. A callback's error ends
+	// it and is returned as is.
+	ExportAgentData(ctx context.Context, p ExportParams) error
+	// Deployment returns one deployment with its history (see
+	// Tenancy.Owner for AnyTenant).
+	Deployment(ctx context.Context, ref Ref) (*Deployment, error)
+	// ListDeployments returns a page of deployments, most recently updated
+	// first, and the total.
+	ListDeployments(ctx context.Context, f DeploymentFilter) ([]*Deployment, int, error)
+	// SaveAgent registers an agent (status "unknown" when new) of the one
+	// tenant of p.Tenancy, or updates its name and runtime: the fields of
+	// in that are set. With create set, an existing agent is a ECONFLICT;
+	// without it, a missing one is ENOTFOUND.
+	SaveAgent(ctx context.Context, p SaveAgentParams) (*Agent, error)
 }

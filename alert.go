@@ -1,6 +1,7 @@
 package herald
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"time"
@@ -58,7 +59,9 @@ const (
 // alert.triggered when "value op threshold" starts to hold, and
 // alert.resolved when it stops. It never repeats while it stays triggered.
 type AlertRule struct {
-	ID          string   `json:"id"`
+	ID string `json:"id"`
+	// TenantID owns the rule, which counts only its tenant's rows.
+	TenantID    TenantID `json:"tenant_id"`
 	Name        string   `json:"name"`
 	Description string   `json:"description"`
 	Metric      string   `json:"metric"`
@@ -85,6 +88,9 @@ type AlertRule struct {
 // AlertInput is the body of POST /v1/alerts and PATCH /v1/alerts/{id}:
 // fields left out keep their value (or default).
 type AlertInput struct {
+	// TenantID creates the rule for a tenant (admin keys); an update
+	// cannot change it.
+	TenantID    *TenantID `json:"tenant_id"`
 	Name        *string   `json:"name"`
 	Description *string   `json:"description"`
 	Metric      *string   `json:"metric"`
@@ -228,8 +234,9 @@ func AlertEvent(r *AlertRule, triggered bool, value *float64) EventSpec {
 
 // AlertFilter selects alert rules, newest first.
 type AlertFilter struct {
-	Skip  int
-	Limit int
+	Tenancy Tenancy
+	Skip    int
+	Limit   int
 }
 
 // AlertQuery asks a store for a rule's metric value over [Since, Now).
@@ -287,4 +294,27 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		return valueError(*d, "must be a duration such as \"5m\"")
 	}
 	return nil
+}
+
+// AlertStore keeps alert rules and evaluates them.
+type AlertStore interface {
+	// CreateAlert stores a validated alert rule for r.TenantID, setting ID
+	// and timestamps when empty.
+	CreateAlert(ctx context.Context, r *AlertRule) error
+	// Alert returns one alert rule with its state.
+	Alert(ctx context.Context, ref Ref) (*AlertRule, error)
+	// ListAlerts returns a page of alert rules, newest first, and the total.
+	ListAlerts(ctx context.Context, f AlertFilter) ([]*AlertRule, int, error)
+	// UpdateAlert replaces the settings of r.ID (not its state); the rule
+	// must belong to r.TenantID.
+	UpdateAlert(ctx context.Context, r *AlertRule) error
+	// DeleteAlert removes an alert rule.
+	DeleteAlert(ctx context.Context, ref Ref) error
+	// AlertValue computes a rule's metric over [q.Since, q.Now), counting
+	// only the rows of the rule's tenant: nil when an ingested metric has
+	// no points there.
+	AlertValue(ctx context.Context, q AlertQuery) (*float64, error)
+	// SetAlertState records an evaluation; see AlertStateParams. Its event
+	// is the rule's tenant's.
+	SetAlertState(ctx context.Context, p AlertStateParams) (*AlertStateResult, error)
 }

@@ -1,6 +1,7 @@
 package herald
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -21,9 +22,12 @@ const APIKeyPrefix = "hk_"
 // APIKey is a credential for the API. Only the SHA-256 of the key is kept;
 // the key itself is shown once, when it is created.
 type APIKey struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Scope      string     `json:"scope"`
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Scope string `json:"scope"`
+	// TenantID confines every request of the key to one tenant; "" (null)
+	// is a platform key.
+	TenantID   TenantID   `json:"tenant_id"`
 	Prefix     string     `json:"prefix"`
 	Hash       string     `json:"-"`
 	CreatedAt  time.Time  `json:"created_at"`
@@ -43,6 +47,11 @@ type TouchAPIKeyParams struct {
 	ID string
 	// UsedAt is the time of use.
 	UsedAt time.Time
+}
+
+// APIKeyFilter selects API keys.
+type APIKeyFilter struct {
+	Tenancy Tenancy
 }
 
 // NewAPIKey makes a key "hk_" + base64url of 32 random bytes and returns the
@@ -83,4 +92,25 @@ func ValidateAPIKeyInput(name, scope string) error {
 		return Errorf(EINVALID, "scope: must be %q or %q, got %q", ScopeAdmin, ScopeIngest, scope)
 	}
 	return nil
+}
+
+// APIKeyStore keeps API keys.
+type APIKeyStore interface {
+	// CreateAPIKey stores a key (by its hash) for k.TenantID.
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// CreateFirstAPIKey stores k (a platform key) only when no key exists
+	// yet, and reports whether it did; concurrent first starts create one
+	// key between them.
+	CreateFirstAPIKey(ctx context.Context, k *APIKey) (bool, error)
+	// APIKeyByHash returns the unrevoked key with that hash, whatever its
+	// tenant: it is how a request's tenant is found.
+	APIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
+	// ListAPIKeys returns the keys within f.Tenancy, revoked ones too,
+	// oldest first.
+	ListAPIKeys(ctx context.Context, f APIKeyFilter) ([]*APIKey, error)
+	// RevokeAPIKey marks a key revoked.
+	RevokeAPIKey(ctx context.Context, ref Ref) error
+	// TouchAPIKey sets a key's last_used_at to p.UsedAt unless it is later
+	// already; an unknown key is no error.
+	TouchAPIKey(ctx context.Context, p TouchAPIKeyParams) error
 }

@@ -1,6 +1,7 @@
 package herald
 
 import (
+	"context"
 	"net/http"
 	"time"
 )
@@ -28,6 +29,7 @@ const (
 // latest attempt. Attempts is filled by the single-delivery read.
 type Delivery struct {
 	ID                 string     `json:"id"`
+	TenantID           TenantID   `json:"tenant_id"`
 	WebhookID          string     `json:"webhook_id"`
 	EventID            string     `json:"event_id"`
 	Event              string     `json:"event"`
@@ -60,6 +62,7 @@ type Attempt struct {
 // DeliveryFilter selects deliveries in a list. Success, when set, keeps only
 // deliveries whose success flag equals it.
 type DeliveryFilter struct {
+	Tenancy   Tenancy
 	WebhookID string
 	EventID   string
 	Event     string
@@ -91,6 +94,7 @@ type AttemptResult struct {
 
 // RetryParams asks for a delivery to be attempted again now.
 type RetryParams struct {
+	Tenancy    Tenancy
 	WebhookID  string
 	DeliveryID string
 	Now        time.Time
@@ -105,4 +109,20 @@ type WebhookTestResult struct {
 	StatusCode *int   `json:"status_code"`
 	DurationMS int64  `json:"duration_ms"`
 	Error      string `json:"error"`
+}
+
+// DeliveryStore reads deliveries and records their attempts.
+type DeliveryStore interface {
+	// Delivery returns one delivery with its attempts.
+	Delivery(ctx context.Context, ref Ref) (*Delivery, error)
+	// ListDeliveries returns a page of deliveries, newest first, and the total.
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, int, error)
+	// DeliveryTask loads what a worker needs to attempt a delivery; a
+	// delivery deleted meanwhile (with its webhook or tenant) is ENOTFOUND.
+	DeliveryTask(ctx context.Context, ref Ref) (*DeliveryTask, error)
+	// RecordAttempt stores an attempt, the delivery's new status, and the
+	// webhook's last_* timestamps, in one transaction.
+	RecordAttempt(ctx context.Context, r AttemptResult) (*Delivery, error)
+	// RetryDelivery makes a delivery pending again and queues an attempt now.
+	RetryDelivery(ctx context.Context, p RetryParams) (*Delivery, error)
 }

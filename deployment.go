@@ -10,7 +10,9 @@ var DeploymentStatuses = []string{"created", "started", "updated", "completed", 
 
 // Deployment is the state Herald keeps of one deployment of an agent.
 type Deployment struct {
-	ID        string          `json:"id"`
+	ID string `json:"id"`
+	// TenantID owns the deployment; ids are unique within a tenant.
+	TenantID  TenantID        `json:"tenant_id"`
 	AgentID   string          `json:"agent_id"`
 	Status    string          `json:"status"`
 	Version   string          `json:"version,omitempty"`
@@ -36,6 +38,8 @@ type DeploymentChange struct {
 
 // DeploymentReport is the body of POST /ingest/deployment.
 type DeploymentReport struct {
+	// TenantID owns the deployment and its agent; see AgentReport.TenantID.
+	TenantID     TenantID        `json:"tenant_id,omitempty"`
 	DeploymentID string          `json:"deployment_id"`
 	AgentID      string          `json:"agent_id"`
 	Status       string          `json:"status"`
@@ -159,6 +163,7 @@ func ApplyDeployment(old *Deployment, r *DeploymentReport, now time.Time) *Deplo
 
 // DeploymentFilter selects deployments, newest first.
 type DeploymentFilter struct {
+	Tenancy Tenancy
 	AgentID string
 	Status  string
 	Skip    int

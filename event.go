@@ -2,6 +2,7 @@ package herald
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"time"
 )
@@ -19,10 +20,12 @@ const MaxEventIDLen = 128
 // matching webhook. Data is a JSON object kept in the JavaScript-compatible
 // canonical form the deliveries carry (see package jsjson).
 type Event struct {
-	ID      string          `json:"id"`
-	Type    string          `json:"type"`
-	Data    json.RawMessage `json:"data"`
-	Created time.Time       `json:"-"`
+	ID string `json:"id"`
+	// TenantID owns the event: "" for the platform's own.
+	TenantID TenantID        `json:"tenant_id"`
+	Type     string          `json:"type"`
+	Data     json.RawMessage `json:"data"`
+	Created  time.Time       `json:"-"`
 	// Deliveries is filled by the single-event read.
 	Deliveries []*Delivery `json:"-"`
 }
@@ -35,6 +38,7 @@ const TimestampFormat = "2006-01-02T15:04:05.000000Z"
 // SwiftClaw) and timestamp in TimestampFormat (seed 004).
 type eventJSON struct {
 	ID         string          `json:"id"`
+	TenantID   TenantID        `json:"tenant_id"`
 	Type       string          `json:"type"`
 	Created    int64           `json:"created"`
 	Timestamp  string          `json:"timestamp"`
@@ -42,13 +46,14 @@ type eventJSON struct {
 	Deliveries []*Delivery     `json:"deliveries,omitempty"`
 }
 
-// MarshalJSON writes {id, type, created, timestamp, data, deliveries},
+// MarshalJSON writes {id, tenant_id, type, created, timestamp, data,
+// deliveries},
 // leaving data's bytes as they are (no HTML escaping).
 func (e *Event) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	err := enc.Encode(eventJSON{e.ID, e.Type, e.Created.Unix(), e.Created.UTC().Format(TimestampFormat), e.Data, e.Deliveries})
+	err := enc.Encode(eventJSON{e.ID, e.TenantID, e.Type, e.Created.Unix(), e.Created.UTC().Format(TimestampFormat), e.Data, e.Deliveries})
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
 }
 
@@ -62,7 +67,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if t, err := time.Parse(TimestampFormat, v.Timestamp); err == nil {
 		created = t
 	}
-	*e = Event{ID: v.ID, Type: v.Type, Data: v.Data, Created: created, Deliveries: v.Deliveries}
+	*e = Event{ID: v.ID, TenantID: v.TenantID, Type: v.Type, Data: v.Data, Created: created, Deliveries: v.Deliveries}
 	return nil
 }
 
@@ -117,6 +122,11 @@ func eventAgent(data json.RawMessage) (field, id string) {
 // nothing. WebhookID, when set, sends the event to that webhook alone and
 // regardless of its patterns (test events).
 type PublishParams struct {
+	// TenantID owns the event: it fans out to that tenant's matching
+	// webhooks and to the platform's all_tenants ones; "" is the
+	// platform's, which fan out to the platform's webhooks. The event ID
+	// is unique per tenant.
+	TenantID  string
 	ID        string
 	Type      string
 	Data      json.RawMessage
@@ -150,6 +160,7 @@ func ValidateEventID(id string) error {
 // EventFilter selects events in a list: by exact type when Type is set, and
 // by agent (EventAgentID of the data) when AgentID is set.
 type EventFilter struct {
+	Tenancy Tenancy
 	Type    string
 	AgentID string
 	Skip    int
@@ -184,4 +195,19 @@ type PublishAnswer struct {
 	Created    int64  `json:"created"`
 	Timestamp  string `json:"timestamp"`
 	Deliveries int    `json:"deliveries"`
+}
+
+// EventStore publishes and reads events.
+type EventStore interface {
+	// PublishEvent stores an event for p.TenantID and, in the same
+	// transaction, one pending delivery per matching active webhook (of
+	// the tenant, and the platform's all_tenants ones) and one queued job
+	// per delivery. An ID the tenant published before returns the first
+	// event with Created false.
+	PublishEvent(ctx context.Context, p PublishParams) (*PublishResult, error)
+	// Event returns one event with its deliveries. An event id is unique
+	// per tenant only: with AnyTenant, the newest event of that id.
+	Event(ctx context.Context, ref Ref) (*Event, error)
+	// ListEvents returns a page of events, newest first, and the total.
+	ListEvents(ctx context.Context, f EventFilter) ([]*Event, int, error)
 }

@@ -12,6 +12,7 @@ import "time"
 // first), the inbound request log (oldest first) and the unexpired claimed
 // delivery ids.
 type Record struct {
+	Tenant       *Tenant           `json:"tenant,omitempty"`
 	Webhook      *Webhook          `json:"webhook,omitempty"`
 	APIKey       *ExportedAPIKey   `json:"api_key,omitempty"`
 	Event        *Event            `json:"event,omitempty"`
@@ -105,7 +106,8 @@ func (e *ExportedInvocation) PendingReply() (runAt time.Time, ok bool) {
 // ExportedLogs is a chunk of one agent's log lines, in the order
 // Store.ExportAgentData reads them.
 type ExportedLogs struct {
-	AgentID string `json:"agent_id"`
+	TenantID TenantID `json:"tenant_id,omitempty"`
+	AgentID  string   `json:"agent_id"`
 	// Offset is how many of the agent's lines the export wrote before
 	// this chunk; it makes a repeated import idempotent (see ImportParams).
 	Offset int        `json:"offset"`
@@ -115,7 +117,8 @@ type ExportedLogs struct {
 // ExportedPoints is a chunk of one agent's metric points, in the order
 // Store.ExportAgentData reads them.
 type ExportedPoints struct {
-	AgentID string `json:"agent_id"`
+	TenantID TenantID `json:"tenant_id,omitempty"`
+	AgentID  string   `json:"agent_id"`
 	// Offset is how many of the agent's points the export wrote before
 	// this chunk; it makes a repeated import idempotent (see ImportParams).
 	Offset int           `json:"offset"`
@@ -161,7 +164,9 @@ type ImportResult struct {
 // metric points, which have no ID of their own to page by: the store
 // streams them from one query each instead.
 type ExportParams struct {
-	AgentID string
+	// TenantID owns the agent.
+	TenantID string
+	AgentID  string
 	// ChunkSize is the most rows one call of Logs or Points gets; zero
 	// means ExportChunk.
 	ChunkSize int

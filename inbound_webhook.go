@@ -83,6 +83,9 @@ func DefaultInboundProvider(name string) string {
 // whsec_ secret). PUT replaces every setting with the body's, defaults
 // for those left out, except the secret, which is kept when left out.
 type InboundWebhookInput struct {
+	// TenantID creates the webhook for a tenant (admin keys); an update
+	// cannot change it.
+	TenantID *TenantID `json:"tenant_id,omitempty"`
 	// Name is [a-z0-9_-]{1,64}; required on create, and on PUT, when set,
 	// it must be the name in the path.
 	Name *string `json:"name,omitempty"`

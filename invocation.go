@@ -46,13 +46,15 @@ type AgentRuntime struct {
 
 // Invocation is one message handed to an agent's runtime, and its outcome.
 type Invocation struct {
-	ID      string          `json:"id"`
-	Agent   string          `json:"agent"`
-	Source  string          `json:"source"` // "generic", "webhook:<name>" or "trigger:<name>"
-	Mode    string          `json:"response_mode"`
-	Status  string          `json:"status"`
-	Message string          `json:"message"`
-	Context json.RawMessage `json:"context"`
+	ID string `json:"id"`
+	// TenantID owns the invocation: its agent's tenant.
+	TenantID TenantID        `json:"tenant_id"`
+	Agent    string          `json:"agent"`
+	Source   string          `json:"source"` // "generic", "webhook:<name>" or "trigger:<name>"
+	Mode     string          `json:"response_mode"`
+	Status   string          `json:"status"`
+	Message  string          `json:"message"`
+	Context  json.RawMessage `json:"context"`
 	// User and Room come from the source when it knows them (seed 004).
 	User       json.RawMessage `json:"user,omitempty"`
 	Room       json.RawMessage `json:"room,omitempty"`
@@ -118,10 +120,11 @@ type RecordReplyParams struct {
 
 // InvocationFilter selects invocations, newest first.
 type InvocationFilter struct {
-	Agent  string
-	Status string
-	Skip   int
-	Limit  int
+	Tenancy Tenancy
+	Agent   string
+	Status  string
+	Skip    int
+	Limit   int
 }
 
 // InvocationOutcome finishes an invocation: its final status, response or
@@ -178,10 +181,12 @@ const (
 // InboundWebhook is a named inbound webhook (seed 002): the URL an external
 // service posts to, and how its requests become messages for an agent.
 type InboundWebhook struct {
-	Name        string `json:"name"`
-	Agent       string `json:"agent"`
-	Secret      string `json:"secret,omitempty"` // write-only; never returned
-	Description string `json:"description"`
+	// TenantID owns the webhook; names are unique within a tenant.
+	TenantID    TenantID `json:"tenant_id"`
+	Name        string   `json:"name"`
+	Agent       string   `json:"agent"`
+	Secret      string   `json:"secret,omitempty"` // write-only; never returned
+	Description string   `json:"description"`
 	// Enabled accepts requests; in JSON it is is_active, with enabled as
 	// its alias (see MarshalJSON).
 	Enabled bool `json:"enabled"`
@@ -210,6 +215,8 @@ type RateLimit struct {
 
 // InboundRequest is one logged inbound request.
 type InboundRequest struct {
+	// TenantID is the tenant of the named webhook it came to.
+	TenantID     TenantID          `json:"tenant_id"`
 	ID           string            `json:"id"`
 	Webhook      string            `json:"webhook"` // the named webhook, or "generic"
 	At           time.Time         `json:"at"`
@@ -225,6 +232,8 @@ type InboundRequest struct {
 
 // InboundRequestFilter selects logged requests of one webhook, newest first.
 type InboundRequestFilter struct {
+	// Tenancy must reach the webhook (see Tenancy.Owner).
+	Tenancy Tenancy
 	Webhook string
 	Verdict string
 	Limit   int
@@ -251,10 +260,13 @@ type ClaimParams struct {
 
 // SaveAgentParams registers or updates an agent's name and runtime.
 type SaveAgentParams struct {
-	ID     string
-	Input  AgentInput
-	Create bool
-	Now    time.Time
+	// Tenancy must name one tenant: the one that owns, or will own, the
+	// agent (a zero or AnyTenant Tenancy is refused).
+	Tenancy Tenancy
+	ID      string
+	Input   AgentInput
+	Create  bool
+	Now     time.Time
 }
 
 // Invoker hands messages to agents' runtimes; package invoke implements
@@ -290,4 +302,85 @@ func (inv *Invocation) ApplyOutcome(o InvocationOutcome, now time.Time) {
 		inv.StartedAt = &now
 	}
 	inv.FinishedAt = &now
+}
+
+// InvocationStore keeps invocations of agents.
+type InvocationStore interface {
+	// CreateInvocation stores a new invocation for its TenantID, publishes
+	// its arrival events for that tenant and, with p.Queue, queues the job
+	// that runs it, in one transaction.
+	CreateInvocation(ctx context.Context, p CreateInvocationParams) error
+	// StartInvocation marks a queued invocation running at now and returns
+	// it; one no longer queued is an ECONFLICT (it ran already).
+	StartInvocation(ctx context.Context, id string, now time.Time) (*Invocation, error)
+	// FinishInvocation records an outcome and publishes its events in one
+	// transaction, with o.Reply queuing the reply job (delivery.ReplyArgs)
+	// and setting reply_status pending.
+	FinishInvocation(ctx context.Context, o InvocationOutcome) (*Invocation, error)
+	// Invocation returns one invocation.
+	Invocation(ctx context.Context, ref Ref) (*Invocation, error)
+	// RecordReply sets an invocation's reply_status and reply_error
+	// (ENOTFOUND when there is none).
+	RecordReply(ctx context.Context, p RecordReplyParams) error
+	// ListInvocations returns a page of invocations, newest first, and the
+	// total.
+	ListInvocations(ctx context.Context, f InvocationFilter) ([]*Invocation, int, error)
+}
+
+// InboundWebhookFilter selects named inbound webhooks, by name.
+type InboundWebhookFilter struct {
+	Tenancy Tenancy
+}
+
+// TouchInboundParams sets a named inbound webhook's last_triggered_at.
+type TouchInboundParams struct {
+	// Tenancy must reach the webhook (see Tenancy.Owner).
+	Tenancy Tenancy
+	Name    string
+	At      time.Time
+}
+
+// InboundStore keeps named inbound webhooks, their request log and the
+// delivery ids their senders claimed.
+type InboundStore interface {
+	// CreateInboundWebhook stores a named inbound webhook for w.TenantID
+	// (ECONFLICT when the tenant has that name already).
+	CreateInboundWebhook(ctx context.Context, w *InboundWebhook) error
+	// InboundWebhook returns one named inbound webhook (Ref.ID is its
+	// name), with its secret; see Tenancy.Owner for AnyTenant.
+	InboundWebhook(ctx context.Context, ref Ref) (*InboundWebhook, error)
+	// ListInboundWebhooks returns the named inbound webhooks within
+	// f.Tenancy, by tenant, then name.
+	ListInboundWebhooks(ctx context.Context, f InboundWebhookFilter) ([]*InboundWebhook, error)
+	// UpdateInboundWebhook replaces the settings of w.Name of w.TenantID.
+	UpdateInboundWebhook(ctx context.Context, w *InboundWebhook) error
+	// DeleteInboundWebhook removes a named inbound webhook and its log.
+	DeleteInboundWebhook(ctx context.Context, ref Ref) error
+	// TouchInboundWebhook sets its last_triggered_at.
+	TouchInboundWebhook(ctx context.Context, p TouchInboundParams) error
+	// RecordInboundRequest appends to the inbound request log, for
+	// r.TenantID.
+	RecordInboundRequest(ctx context.Context, r *InboundRequest) error
+	// ListInboundRequests returns one webhook's logged requests, newest
+	// first.
+	ListInboundRequests(ctx context.Context, f InboundRequestFilter) ([]*InboundRequest, error)
+	// PruneInboundRequests deletes logged requests, of every tenant,
+	// older than p.Before and the oldest beyond p.MaxRows, and expired
+	// claims, and reports how many requests it deleted.
+	PruneInboundRequests(ctx context.Context, p PruneInboundParams) (int, error)
+	// ClaimRequestID reports whether p.ID was unclaimed in p.Scope within
+	// p.TTL, and claims it. The caller puts the tenant in the scope.
+	ClaimRequestID(ctx context.Context, p ClaimParams) (bool, error)
+	// SetInboundSecret sets the secret of a built-in inbound endpoint
+	// ("generic", the platform's); "" removes it.
+	SetInboundSecret(ctx context.Context, name, secret string) error
+	// InboundSecret returns that secret, "" when none is set.
+	InboundSecret(ctx context.Context, name string) (string, error)
+	// ExportInbound streams every invocation, then the inbound request log
+	// of all webhooks, then the unexpired claims, of every tenant, to the
+	// callbacks of p in chunks, for "herald export": ListInvocations pages
+	// by offset and ListInboundRequests reads one webhook's newest rows
+	// only, whereas this reads each kind with one query, however many
+	// rows there are. A callback's error ends it and is returned as is.
+	ExportInbound(ctx context.Context, p InboundExportParams) error
 }

@@ -11,8 +11,10 @@ const MaxMetricsPerReport = 256
 
 // MetricsReport is the body of POST /ingest/metrics.
 type MetricsReport struct {
-	AgentID string             `json:"agent_id"`
-	Metrics map[string]float64 `json:"metrics"`
+	// TenantID owns the agent; see AgentReport.TenantID.
+	TenantID TenantID           `json:"tenant_id,omitempty"`
+	AgentID  string             `json:"agent_id"`
+	Metrics  map[string]float64 `json:"metrics"`
 	// Timestamp is when the values were measured; zero means Now.
 	Timestamp time.Time `json:"timestamp"`
 	// Now is when the report was received; zero means the store's clock.
@@ -98,6 +100,8 @@ type MetricPoint struct {
 // from Since (inclusive) to Until (exclusive) when set, oldest first, at
 // most Limit (default MaxLimit).
 type MetricFilter struct {
+	// Tenancy must reach the agent (see Tenancy.Owner).
+	Tenancy Tenancy
 	AgentID string
 	Name    string
 	Since   time.Time

@@ -1,6 +1,7 @@
 package herald
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -45,7 +46,13 @@ const (
 // Events (and, when AgentID is set, whose EventAgentID equals it) is POSTed
 // to URL, signed with Secret.
 type Webhook struct {
-	ID          string `json:"id"`
+	ID string `json:"id"`
+	// TenantID owns the row: "" (null in JSON) for the platform's own.
+	TenantID TenantID `json:"tenant_id"`
+	// AllTenants, on a platform webhook only, makes it a firehose: it
+	// receives every tenant's events as well as the platform's, each body
+	// carrying tenant_id. False by default.
+	AllTenants  bool   `json:"all_tenants"`
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	URL         string `json:"url"`
@@ -76,6 +83,11 @@ type Webhook struct {
 // WebhookInput is the body of a create request: every field is optional but
 // URL and Events, and missing ones take the defaults of ApplyDefaults.
 type WebhookInput struct {
+	// TenantID creates the webhook for a tenant (admin keys); it cannot
+	// be changed by an update.
+	TenantID *TenantID `json:"tenant_id"`
+	// AllTenants sets Webhook.AllTenants.
+	AllTenants  *bool    `json:"all_tenants"`
 	Name        *string  `json:"name"`
 	Description *string  `json:"description"`
 	URL         *string  `json:"url"`
@@ -339,6 +351,7 @@ func ActiveAlias(isActive, enabled *bool) (*bool, error) {
 // WebhookFilter selects webhooks in a list: those of one agent when AgentID
 // is set. Limit 0 means DefaultLimit.
 type WebhookFilter struct {
+	Tenancy Tenancy
 	AgentID string
 	Skip    int
 	Limit   int
@@ -431,4 +444,20 @@ func ParseDurations(s string) (Durations, error) {
 		out = append(out, d)
 	}
 	return out, out.Validate()
+}
+
+// WebhookStore keeps webhooks.
+type WebhookStore interface {
+	// CreateWebhook stores a validated webhook for w.TenantID; it sets
+	// nothing but ID and the timestamps when they are empty.
+	CreateWebhook(ctx context.Context, w *Webhook) error
+	// Webhook returns one webhook, with its secret.
+	Webhook(ctx context.Context, ref Ref) (*Webhook, error)
+	// ListWebhooks returns a page of webhooks, newest first, and the total.
+	ListWebhooks(ctx context.Context, f WebhookFilter) ([]*Webhook, int, error)
+	// UpdateWebhook replaces the stored fields of w.ID with those of w;
+	// the webhook must belong to w.TenantID, which it keeps.
+	UpdateWebhook(ctx context.Context, w *Webhook) error
+	// DeleteWebhook removes a webhook with its deliveries and attempts.
+	DeleteWebhook(ctx context.Context, ref Ref) error
 }

@@ -23,7 +23,7 @@ type fakeStore struct {
 	mu       sync.Mutex
 	keys     map[string]*herald.APIKey // by hash
 	reports  []string                  // agent ids reported for, in order
-	webhooks map[string]string // tenant by webhook id
+	webhooks map[string]string         // tenant by webhook id
 	points   []herald.MetricPoint
 	metricF  herald.MetricFilter
 }

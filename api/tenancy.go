@@ -64,7 +64,7 @@ func resolveAccess(r *http.Request, credTenant string, key bool) (access, error)
 	case credTenant != "" && asked != credTenant:
 		return acc, herald.Errorf(herald.EFORBIDDEN, "%s: this credential belongs to tenant %q and cannot act for tenant %q", field, credTenant, asked)
 	case credTenant == "" && !key:
-		return acc, herald.Errorf(herald.EFORBIDDEN, "%s: this token has no %s claim and acts for the platform only", field, TenantParam)
+		return acc, herald.Errorf(herald.EFORBIDDEN, "%s: this token names no tenant and acts for the platform only", field)
 	}
 	if credTenant == "" {
 		acc.scoped = asked
@@ -130,7 +130,7 @@ func ownerOf(r *http.Request, body *herald.TenantID) (string, error) {
 	case acc.tenant != "" && named != acc.tenant:
 		return "", herald.Errorf(herald.EFORBIDDEN, "tenant_id: this credential belongs to tenant %q and cannot act for tenant %q", acc.tenant, named)
 	case acc.tenant == "" && !acc.key:
-		return "", herald.Errorf(herald.EFORBIDDEN, "tenant_id: this token has no %s claim and acts for the platform only", TenantParam)
+		return "", herald.Errorf(herald.EFORBIDDEN, "tenant_id: this token names no tenant and acts for the platform only")
 	case acc.scoped != "" && named != acc.scoped:
 		return "", herald.Errorf(herald.EINVALID, "tenant_id: the body names tenant %q but the request is scoped to tenant %q", named, acc.scoped)
 	}

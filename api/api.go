@@ -47,6 +47,10 @@ type Config struct {
 	// also take API keys of scope ingest or admin); nil means API keys
 	// only. The /v1 management routes never take JWTs.
 	JWT *JWTVerifier
+	// JWTTenantClaim names the claim of a JWT that holds its tenant: a
+	// token with it reports for that tenant's agents only, one without it
+	// for the platform's (--jwt-tenant-claim). Default "tenant_id".
+	JWTTenantClaim string
 	// Invoker hands inbound messages to agents (package invoke); nil
 	// answers the inbound routes with 503.
 	Invoker herald.Invoker

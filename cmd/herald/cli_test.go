@@ -106,7 +106,7 @@ func newCLITestRoot() *cobra.Command {
 	cli := &cliOptions{}
 	cli.register(root)
 	root.AddCommand(newKeysCmd(cli), newWebhooksCmd(cli), newEventsCmd(cli),
-		newIngestCmd(cli), newAgentsCmd(cli), newDeploymentsCmd(cli), newAlertsCmd(cli), newVersionCmd(cli))
+		newIngestCmd(cli), newAgentsCmd(cli), newDeploymentsCmd(cli), newAlertsCmd(cli), newTenantsCmd(cli), newVersionCmd(cli))
 	return root
 }
 
@@ -114,7 +114,7 @@ func newCLITestRoot() *cobra.Command {
 // environment variables cleared.
 func runCLITest(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	for _, env := range []string{"HERALD_URL", "HERALD_API_KEY", "HERALD_DATA_DIR"} {
+	for _, env := range []string{"HERALD_URL", "HERALD_API_KEY", "HERALD_DATA_DIR", "HERALD_TENANT"} {
 		if _, set := os.LookupEnv(env); set {
 			t.Setenv(env, "")
 		}

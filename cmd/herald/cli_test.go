@@ -30,6 +30,8 @@ type stubRequest struct {
 	Agent  string
 	Type   string
 	Body   string
+	// Tenant is the X-Herald-Tenant header ("" when not sent).
+	Tenant string
 }
 
 // stubAPI is a fake Herald API for the CLI tests: it answers "METHOD /path"
@@ -48,7 +50,7 @@ func newStubAPI(t *testing.T, answers map[string]stubAnswer) *stubAPI {
 		b, _ := io.ReadAll(r.Body)
 		s.mu.Lock()
 		s.got = append(s.got, stubRequest{r.Method, r.RequestURI, r.Header.Get("Authorization"),
-			r.Header.Get("User-Agent"), r.Header.Get("Content-Type"), string(b)})
+			r.Header.Get("User-Agent"), r.Header.Get("Content-Type"), string(b), r.Header.Get("X-Herald-Tenant")})
 		a, ok := s.answers[r.Method+" "+r.URL.Path]
 		s.mu.Unlock()
 		if !ok {

@@ -144,9 +144,12 @@ type InvocationOutcome struct {
 // InvokeParams is one message for an agent, from an inbound webhook or the
 // API.
 type InvokeParams struct {
-	Agent   string
-	Message string
-	Context map[string]any
+	// TenantID is the tenant whose agent is invoked ("" for the
+	// platform's); the invocation and its events are that tenant's.
+	TenantID string
+	Agent    string
+	Message  string
+	Context  map[string]any
 	// Source is "generic", "webhook:<name>" or "trigger:<name>".
 	Source string
 	// Mode is ResponseSync (default) or ResponseAsync.

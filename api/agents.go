@@ -30,7 +30,7 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	agents, total, err := s.cfg.Store.ListAgents(r.Context(), herald.AgentFilter{Status: status, Skip: skip, Limit: limit})
+	agents, total, err := s.cfg.Store.ListAgents(r.Context(), herald.AgentFilter{Tenancy: tenancyOf(r), Status: status, Skip: skip, Limit: limit})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -41,8 +41,10 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, list[*herald.Agent]{Items: agents, Total: total, Skip: skip, Limit: limit})
 }
 
+// getAgent is GET /v1/agents/{id}: an agent of the request's tenant (a
+// platform key without a tenant reads the platform's).
 func (s *Server) getAgent(w http.ResponseWriter, r *http.Request) {
-	a, err := s.cfg.Store.Agent(r.Context(), r.PathValue("id"))
+	a, err := s.cfg.Store.Agent(r.Context(), herald.Ref{Tenancy: tenancyOf(r), ID: r.PathValue("id")})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -78,7 +80,7 @@ func (s *Server) agentLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	_, limit := herald.Page(0, n)
 	id := r.PathValue("id")
-	logs, err := s.cfg.Store.AgentLogs(r.Context(), herald.LogFilter{AgentID: id, Since: since, Limit: limit})
+	logs, err := s.cfg.Store.AgentLogs(r.Context(), herald.LogFilter{Tenancy: tenancyOf(r), AgentID: id, Since: since, Limit: limit})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -152,7 +154,7 @@ func (s *Server) agentMetrics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	points, err := s.cfg.Store.AgentMetrics(r.Context(), herald.MetricFilter{AgentID: id, Name: name, Since: since, Until: until, Limit: limit})
+	points, err := s.cfg.Store.AgentMetrics(r.Context(), herald.MetricFilter{Tenancy: tenancyOf(r), AgentID: id, Name: name, Since: since, Until: until, Limit: limit})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -214,7 +216,7 @@ func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	f := herald.DeploymentFilter{AgentID: q.Get("agent_id"), Status: q.Get("status"), Skip: skip, Limit: limit}
+	f := herald.DeploymentFilter{Tenancy: tenancyOf(r), AgentID: q.Get("agent_id"), Status: q.Get("status"), Skip: skip, Limit: limit}
 	if f.Status != "" {
 		if err := herald.ValidateStatus("status", f.Status); err != nil {
 			s.error(w, r, err)
@@ -233,7 +235,7 @@ func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request) {
-	d, err := s.cfg.Store.Deployment(r.Context(), r.PathValue("id"))
+	d, err := s.cfg.Store.Deployment(r.Context(), herald.Ref{Tenancy: tenancyOf(r), ID: r.PathValue("id")})
 	if err != nil {
 		s.error(w, r, err)
 		return

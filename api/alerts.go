@@ -14,7 +14,13 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	owner, err := ownerOf(r, in.TenantID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	rule := herald.NewAlertDefaults()
+	rule.TenantID = herald.TenantID(owner)
 	in.Apply(rule)
 	if err := s.validateAlert(r, rule); err != nil {
 		s.error(w, r, err)
@@ -27,7 +33,9 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, rule)
 }
 
-// validateAlert checks a rule, and that its webhook exists.
+// validateAlert checks a rule, and that its webhook exists within the
+// rule's tenant. Its agent_id names an agent of that tenant too (the rule
+// counts that tenant's rows only); the agent need not have reported yet.
 func (s *Server) validateAlert(r *http.Request, rule *herald.AlertRule) error {
 	if err := rule.Validate(); err != nil {
 		return err
@@ -35,7 +43,7 @@ func (s *Server) validateAlert(r *http.Request, rule *herald.AlertRule) error {
 	if rule.WebhookID == "" {
 		return nil
 	}
-	_, err := s.cfg.Store.Webhook(r.Context(), rule.WebhookID)
+	_, err := s.cfg.Store.Webhook(r.Context(), herald.Ref{Tenancy: herald.OnlyTenant(string(rule.TenantID)), ID: rule.WebhookID})
 	if herald.ErrorCode(err) == herald.ENOTFOUND {
 		return herald.Errorf(herald.EINVALID, "webhook_id: webhook %q does not exist", rule.WebhookID)
 	}
@@ -48,7 +56,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	rules, total, err := s.cfg.Store.ListAlerts(r.Context(), herald.AlertFilter{Skip: skip, Limit: limit})
+	rules, total, err := s.cfg.Store.ListAlerts(r.Context(), herald.AlertFilter{Tenancy: tenancyOf(r), Skip: skip, Limit: limit})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -59,8 +67,14 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, list[*herald.AlertRule]{Items: rules, Total: total, Skip: skip, Limit: limit})
 }
 
+// alertRef names the alert rule of the path, within the request's
+// tenancy.
+func alertRef(r *http.Request) herald.Ref {
+	return herald.Ref{Tenancy: tenancyOf(r), ID: r.PathValue("id")}
+}
+
 func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
-	rule, err := s.cfg.Store.Alert(r.Context(), r.PathValue("id"))
+	rule, err := s.cfg.Store.Alert(r.Context(), alertRef(r))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -76,8 +90,12 @@ func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	rule, err := s.cfg.Store.Alert(r.Context(), r.PathValue("id"))
+	rule, err := s.cfg.Store.Alert(r.Context(), alertRef(r))
 	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if err := keepOwner(r, in.TenantID, rule.TenantID); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -94,7 +112,7 @@ func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request) {
-	if err := s.cfg.Store.DeleteAlert(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.cfg.Store.DeleteAlert(r.Context(), alertRef(r)); err != nil {
 		s.error(w, r, err)
 		return
 	}

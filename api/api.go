@@ -47,9 +47,9 @@ type Config struct {
 	// also take API keys of scope ingest or admin); nil means API keys
 	// only. The /v1 management routes never take JWTs.
 	JWT *JWTVerifier
-	// JWTTenantClaim names the claim of a JWT that holds its tenant: a
-	// token with it reports for that tenant's agents only, one without it
-	// for the platform's (--jwt-tenant-claim). Default "tenant_id".
+	// JWTTenantClaim is the JWT claim that names the tenant a token
+	// reports for (--jwt-tenant-claim); a token without it reports for
+	// the platform. Default DefaultJWTTenantClaim ("tenant_id").
 	JWTTenantClaim string
 	// Invoker hands inbound messages to agents (package invoke); nil
 	// answers the inbound routes with 503.
@@ -104,6 +104,9 @@ func New(cfg Config) *Server {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
 	}
+	if cfg.JWTTenantClaim == "" {
+		cfg.JWTTenantClaim = DefaultJWTTenantClaim
+	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), keys: newKeyCache(5 * time.Second), touched: &keyTouches{m: map[string]time.Time{}}, failures: newFailureLimiter(cfg.InboundFailureLimit)}
 	s.routes()
 	return s
@@ -130,7 +133,18 @@ func (s *Server) routes() {
 		return
 	}
 
+	// Every admin route is confined to the key's tenant, or for a
+	// platform key to the tenant of X-Herald-Tenant or ?tenant_id= (see
+	// tenancyOf); platform routes refuse tenant keys.
 	admin := func(h http.HandlerFunc) http.Handler { return s.authenticate(herald.ScopeAdmin, h) }
+	platform := s.platformOnly
+
+	s.mux.Handle("PUT /v1/tenants/{id}", platform(s.putTenant))
+	s.mux.Handle("GET /v1/tenants", platform(s.listTenants))
+	s.mux.Handle("GET /v1/tenants/{$}", platform(s.listTenants))
+	s.mux.Handle("GET /v1/tenants/{id}", platform(s.getTenant))
+	s.mux.Handle("DELETE /v1/tenants/{id}", platform(s.deleteTenant))
+	s.mux.Handle("/v1/tenants/", platform(s.notFound))
 
 	s.mux.Handle("POST /v1/webhooks", admin(s.createWebhook))
 	s.mux.Handle("POST /v1/webhooks/{$}", admin(s.createWebhook))
@@ -181,16 +195,18 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /v1/agents", admin(s.createAgent))
 	s.mux.Handle("POST /v1/agents/{$}", admin(s.createAgent))
 	s.mux.Handle("PATCH /v1/agents/{id}", admin(s.updateAgent))
-	s.mux.Handle("GET /v1/inbound/secrets/{name}", admin(s.getInboundSecret))
-	s.mux.Handle("PUT /v1/inbound/secrets/{name}", admin(s.setInboundSecret))
-	s.mux.Handle("DELETE /v1/inbound/secrets/{name}", admin(s.deleteInboundSecret))
+	s.mux.Handle("GET /v1/inbound/secrets/{name}", platform(s.getInboundSecret))
+	s.mux.Handle("PUT /v1/inbound/secrets/{name}", platform(s.setInboundSecret))
+	s.mux.Handle("DELETE /v1/inbound/secrets/{name}", platform(s.deleteInboundSecret))
 	s.mux.Handle("GET /v1/invocations", admin(s.listInvocations))
 	s.mux.Handle("GET /v1/invocations/{$}", admin(s.listInvocations))
 	s.mux.Handle("GET /v1/invocations/{id}", s.invocationStatus(admin(s.getInvocation)))
 	s.mux.HandleFunc("POST /api/webhooks/generic", s.receiveGeneric)
 
 	// Named inbound webhooks (seed 002): managed with an admin key,
-	// received with the webhook's secret.
+	// received with the webhook's secret: the platform's under
+	// /api/webhooks/{name}, a tenant's under
+	// /api/tenants/{tenant}/webhooks/{name}.
 	s.mux.Handle("POST /api/webhooks", admin(s.createInbound))
 	s.mux.Handle("GET /api/webhooks", admin(s.listInbound))
 	s.mux.Handle("GET /api/webhooks/{name}", admin(s.getInbound))
@@ -201,6 +217,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/webhooks/{name}/trigger", s.triggerInbound)
 	// Slack's interactive components URL, for the webhook named slack.
 	s.mux.HandleFunc("POST /api/webhooks/slack/interactive", s.receiveSlackInteractive)
+	s.mux.HandleFunc("POST /api/tenants/{tenant}/webhooks/{name}", s.receiveInbound)
+	s.mux.HandleFunc("POST /api/tenants/{tenant}/webhooks/{name}/trigger", s.triggerInbound)
+	s.mux.HandleFunc("POST /api/tenants/{tenant}/webhooks/slack/interactive", s.receiveSlackInteractive)
 
 	s.mux.Handle("/v1/", admin(s.notFound))
 	s.mux.HandleFunc("/", s.notFound)

@@ -15,6 +15,7 @@ type ctxKey int
 const (
 	keyCtx ctxKey = iota
 	claimsCtx
+	accessCtx
 )
 
 // KeyFromContext returns the API key that authenticated the request.
@@ -32,8 +33,9 @@ func ClaimsFromContext(ctx context.Context) *JWTClaims {
 
 // authenticateIngest wraps h for the ingestion routes: it accepts an API
 // key of scope ingest or admin, as authenticate does, or a bearer JWT that
-// Config.JWT verifies. A bearer credential that starts with the API key
-// prefix (hk_) is always taken as a key.
+// Config.JWT verifies, whose Config.JWTTenantClaim names its tenant. A
+// bearer credential that starts with the API key prefix (hk_) is always
+// taken as a key.
 func (s *Server) authenticateIngest(h http.HandlerFunc) http.Handler {
 	keys := s.authenticate(herald.ScopeIngest, h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -59,7 +61,16 @@ func (s *Server) authenticateIngest(h http.HandlerFunc) http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), claimsCtx, claims)))
+		if claims.TenantID, err = s.jwtTenant(claims); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		acc, err := resolveAccess(r, claims.TenantID, false)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		h(w, withAccess(r.WithContext(context.WithValue(r.Context(), claimsCtx, claims)), acc))
 	})
 }
 
@@ -84,7 +95,7 @@ func bearer(r *http.Request) string {
 
 // authenticate wraps h so that it runs only for requests carrying a valid
 // key (Authorization: Bearer <key> or X-API-Key: <key>) of the given scope
-// or admin.
+// or admin, and resolves the request's tenant (resolveAccess) for h.
 func (s *Server) authenticate(scope string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw := r.Header.Get("X-API-Key")
@@ -107,7 +118,12 @@ func (s *Server) authenticate(scope string, h http.HandlerFunc) http.Handler {
 			s.error(w, r, herald.Errorf(herald.EFORBIDDEN, "this key has scope %q; the route needs %q", key.Scope, scope))
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), keyCtx, key)))
+		acc, err := resolveAccess(r, string(key.TenantID), true)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		h(w, withAccess(r.WithContext(context.WithValue(r.Context(), keyCtx, key)), acc))
 	})
 }
 

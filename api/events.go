@@ -9,16 +9,24 @@ import (
 	"github.com/heraldhq/herald/jsjson"
 )
 
-// publishInput is the body of POST /v1/events.
+// publishInput is the body of POST /v1/events. TenantID publishes for a
+// tenant (see ownerOf): the event fans out to that tenant's webhooks and
+// the platform's all_tenants ones.
 type publishInput struct {
-	ID   string          `json:"id"`
-	Type string          `json:"type"`
-	Data json.RawMessage `json:"data"`
+	ID       string           `json:"id"`
+	TenantID *herald.TenantID `json:"tenant_id"`
+	Type     string           `json:"type"`
+	Data     json.RawMessage  `json:"data"`
 }
 
 func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 	var in publishInput
 	if err := s.decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	owner, err := ownerOf(r, in.TenantID)
+	if err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -48,7 +56,7 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 		data = canon
 	}
 	res, err := s.cfg.Store.PublishEvent(r.Context(), herald.PublishParams{
-		ID: in.ID, Type: in.Type, Data: data, Now: s.cfg.Clock.Now(),
+		TenantID: owner, ID: in.ID, Type: in.Type, Data: data, Now: s.cfg.Clock.Now(),
 	})
 	if err != nil {
 		s.error(w, r, err)
@@ -73,7 +81,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	evs, total, err := s.cfg.Store.ListEvents(r.Context(), herald.EventFilter{
-		Type: r.URL.Query().Get("type"), AgentID: r.URL.Query().Get("agent_id"), Skip: skip, Limit: limit,
+		Tenancy: tenancyOf(r), Type: r.URL.Query().Get("type"), AgentID: r.URL.Query().Get("agent_id"), Skip: skip, Limit: limit,
 	})
 	if err != nil {
 		s.error(w, r, err)
@@ -83,7 +91,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
-	ev, err := s.cfg.Store.Event(r.Context(), r.PathValue("id"))
+	ev, err := s.cfg.Store.Event(r.Context(), herald.Ref{Tenancy: tenancyOf(r), ID: r.PathValue("id")})
 	if err != nil {
 		s.error(w, r, err)
 		return

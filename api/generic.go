@@ -52,7 +52,7 @@ func (s *Server) failGeneric(w http.ResponseWriter, r *http.Request, rec *herald
 }
 
 // receiveGeneric is POST /api/webhooks/generic (seed 002): a message for
-// any agent, authenticated by the generic secret (PUT
+// any agent of the platform's own, authenticated by the generic secret (PUT
 // /v1/inbound/secrets/generic) sent as X-Webhook-Secret (or as the named
 // webhooks take it: Authorization: Bearer, or X-Webhook-Signature). With
 // no generic secret configured every request is refused. The body is

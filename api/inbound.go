@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/provider"
@@ -71,7 +70,13 @@ func (s *Server) createInbound(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	owner, err := ownerOf(r, in.TenantID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	wh := herald.NewInboundWebhook()
+	wh.TenantID = herald.TenantID(owner)
 	in.Apply(wh)
 	if in.Provider == nil {
 		wh.Provider = herald.DefaultInboundProvider(wh.Name)
@@ -97,7 +102,7 @@ func (s *Server) createInbound(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	s.inbound.forget(wh.Name)
+	s.inbound.forget(owner, wh.Name)
 	// The create answer is the only one that shows the secret; the bot
 	// token is never shown.
 	wh.BotToken = ""
@@ -129,7 +134,7 @@ func (s *Server) listInbound(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	hooks, err := s.cfg.Store.ListInboundWebhooks(r.Context())
+	hooks, err := s.cfg.Store.ListInboundWebhooks(r.Context(), herald.InboundWebhookFilter{Tenancy: tenancyOf(r)})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -143,8 +148,14 @@ func (s *Server) listInbound(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, inboundList{Webhooks: hooks, Items: hooks, Total: len(hooks)})
 }
 
+// inboundRef names the inbound webhook of the path within the request's
+// tenancy (a platform key without a tenant reaches the platform's).
+func inboundRef(r *http.Request) herald.Ref {
+	return herald.Ref{Tenancy: tenancyOf(r), ID: r.PathValue("name")}
+}
+
 func (s *Server) getInbound(w http.ResponseWriter, r *http.Request) {
-	wh, err := s.cfg.Store.InboundWebhook(r.Context(), r.PathValue("name"))
+	wh, err := s.cfg.Store.InboundWebhook(r.Context(), inboundRef(r))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -155,6 +166,7 @@ func (s *Server) getInbound(w http.ResponseWriter, r *http.Request) {
 
 // updateInbound replaces the settings of a webhook with the body's (the
 // defaults for those left out), keeping its secret unless one is given.
+// The body's tenant_id names whose webhook it is (see ownerOf).
 func (s *Server) updateInbound(w http.ResponseWriter, r *http.Request) {
 	body, err := s.readAnyJSON(w, r)
 	if err != nil {
@@ -179,13 +191,18 @@ func (s *Server) updateInbound(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, herald.Errorf(herald.EINVALID, "secret: cannot be empty; omit it to keep the current one"))
 		return
 	}
-	old, err := s.cfg.Store.InboundWebhook(r.Context(), name)
+	owner, err := ownerOf(r, in.TenantID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	old, err := s.cfg.Store.InboundWebhook(r.Context(), herald.Ref{Tenancy: herald.OnlyTenant(owner), ID: name})
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	wh := herald.NewInboundWebhook()
-	wh.Name, wh.Secret, wh.BotToken = old.Name, old.Secret, old.BotToken
+	wh.TenantID, wh.Name, wh.Secret, wh.BotToken = old.TenantID, old.Name, old.Secret, old.BotToken
 	in.Apply(wh)
 	if in.Provider == nil {
 		wh.Provider = herald.DefaultInboundProvider(wh.Name)
@@ -200,18 +217,19 @@ func (s *Server) updateInbound(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	s.inbound.forget(name)
+	s.inbound.forget(owner, name)
 	wh.Secret, wh.BotToken = "", ""
 	writeJSON(w, http.StatusOK, wh)
 }
 
 func (s *Server) deleteInbound(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	if err := s.cfg.Store.DeleteInboundWebhook(r.Context(), name); err != nil {
+	ref := inboundRef(r)
+	if err := s.cfg.Store.DeleteInboundWebhook(r.Context(), ref); err != nil {
 		s.error(w, r, err)
 		return
 	}
-	s.inbound.forget(name)
+	owner, _ := ref.Tenancy.Owner()
+	s.inbound.forget(owner, ref.ID)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -240,13 +258,22 @@ func (s *Server) listInboundRequests(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, herald.Errorf(herald.EINVALID, "verdict: must be accepted, filtered or rejected, got %q", verdict))
 		return
 	}
-	if name != "generic" { // the built-in endpoint logs under its own name
-		if _, err := s.cfg.Store.InboundWebhook(r.Context(), name); err != nil {
+	tenancy := tenancyOf(r)
+	if name == GenericSecretName { // the platform's built-in endpoint logs under its own name
+		if owner, ok := tenancy.Owner(); !ok || owner != "" {
+			s.error(w, r, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", name))
+			return
+		}
+		tenancy = herald.Platform()
+	} else {
+		wh, err := s.cfg.Store.InboundWebhook(r.Context(), inboundRef(r))
+		if err != nil {
 			s.error(w, r, err)
 			return
 		}
+		tenancy = herald.OnlyTenant(string(wh.TenantID))
 	}
-	reqs, err := s.cfg.Store.ListInboundRequests(r.Context(), herald.InboundRequestFilter{Webhook: name, Verdict: verdict, Limit: limit})
+	reqs, err := s.cfg.Store.ListInboundRequests(r.Context(), herald.InboundRequestFilter{Tenancy: tenancy, Webhook: name, Verdict: verdict, Limit: limit})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -270,7 +297,8 @@ type triggerBody struct {
 func (s *Server) receiveInbound(w http.ResponseWriter, r *http.Request) { s.receive(w, r, false) }
 
 // receiveSlackInteractive takes /api/webhooks/slack/interactive, Slack's
-// interactive components URL, for the webhook named slack.
+// interactive components URL, for the webhook named slack (and
+// /api/tenants/{tenant}/webhooks/slack/interactive for a tenant's).
 func (s *Server) receiveSlackInteractive(w http.ResponseWriter, r *http.Request) {
 	r.SetPathValue("name", herald.ProviderSlack)
 	s.receive(w, r, false)
@@ -287,7 +315,29 @@ func telegramToken() string {
 }
 func (s *Server) triggerInbound(w http.ResponseWriter, r *http.Request) { s.receive(w, r, true) }
 
-// receive takes a request to a named inbound webhook, in steps: admit
+// inboundTenant is the tenant whose webhook a receive route names: the
+// {tenant} of /api/tenants/{tenant}/webhooks/..., "" under /api/webhooks/;
+// ok is false when the path's tenant is no tenant id.
+func inboundTenant(r *http.Request) (tenant string, ok bool) {
+	if !strings.Contains(r.Pattern, "{tenant}") {
+		return "", true
+	}
+	tenant = r.PathValue("tenant")
+	return tenant, herald.ValidateTenantID("tenant", tenant) == nil
+}
+
+// claimScope is the scope of the delivery ids claimed for a webhook: its
+// name for the platform's, tenant/name for a tenant's (neither a tenant id
+// nor a name holds a slash).
+func claimScope(tenant, name string) string {
+	if tenant == "" {
+		return name
+	}
+	return tenant + "/" + name
+}
+
+// receive takes a request to a named inbound webhook of a tenant (or of
+// the platform; see inboundTenant), in steps: admit
 // the source (admitSource: not out of failures), find the webhook, check
 // the source IP and the body size, authenticate (authenticateInbound; a
 // refusal until here counts against the source and is logged without the
@@ -297,9 +347,10 @@ func (s *Server) triggerInbound(w http.ResponseWriter, r *http.Request) { s.rece
 func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 	ctx := r.Context()
 	name := r.PathValue("name")
+	tenant, tenantOK := inboundTenant(r)
 	now := s.cfg.Clock.Now().UTC()
 	ip := s.clientIP(r)
-	rec := &herald.InboundRequest{Webhook: name, At: now, Headers: logHeaders(r.Header)}
+	rec := &herald.InboundRequest{TenantID: herald.TenantID(tenant), Webhook: name, At: now, Headers: logHeaders(r.Header)}
 	if ip.IsValid() {
 		rec.SourceIP = ip.String()
 	}
@@ -330,13 +381,21 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 		s.error(w, r, err)
 	}
 
-	wh, err := s.cfg.Store.InboundWebhook(ctx, name)
+	var wh *herald.InboundWebhook
+	var err error = herald.Errorf(herald.ENOTFOUND, "no tenant %q", tenant)
+	if tenantOK {
+		wh, err = s.cfg.Store.InboundWebhook(ctx, herald.Ref{Tenancy: herald.OnlyTenant(tenant), ID: name})
+	}
 	if herald.ErrorCode(err) == herald.ENOTFOUND {
 		if limited := s.countFailure(w, ip); limited != nil {
 			s.error(w, r, limited)
 			return
 		}
-		s.cfg.Logger.Info("inbound webhook not found", "webhook", name, "source_ip", rec.SourceIP)
+		s.cfg.Logger.Info("inbound webhook not found", "tenant_id", tenant, "webhook", name, "source_ip", rec.SourceIP)
+		if tenant != "" {
+			s.error(w, r, herald.Errorf(herald.ENOTFOUND, "webhook %q of tenant %q not found; see GET /api/webhooks?tenant_id=%s", name, tenant, url.QueryEscape(tenant)))
+			return
+		}
 		s.error(w, r, herald.Errorf(herald.ENOTFOUND, "webhook %q not found; see GET /api/webhooks", name))
 		return
 	} else if err != nil {
@@ -348,7 +407,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 		return
 	}
 	if err := s.ipAllowed(ip, wh); err != nil {
-		s.cfg.Logger.Warn("inbound request refused", "webhook", name, "source_ip", rec.SourceIP, "reason", herald.ErrorMessage(err))
+		s.cfg.Logger.Warn("inbound request refused", "tenant_id", tenant, "webhook", name, "source_ip", rec.SourceIP, "reason", herald.ErrorMessage(err))
 		reject(err, nil)
 		return
 	}
@@ -368,7 +427,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 		if wh.Provider != herald.ProviderGeneric && !trigger {
 			reason = herald.ErrorMessage(err)
 		}
-		s.cfg.Logger.Warn("inbound request refused", "webhook", name, "provider", wh.Provider, "source_ip", rec.SourceIP, "reason", reason)
+		s.cfg.Logger.Warn("inbound request refused", "tenant_id", tenant, "webhook", name, "provider", wh.Provider, "source_ip", rec.SourceIP, "reason", reason)
 		reject(err, nil)
 		return
 	}
@@ -396,7 +455,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 		return
 	}
 	if id := parsed.DuplicateKey; id != "" {
-		fresh, err := s.cfg.Store.ClaimRequestID(ctx, herald.ClaimParams{Scope: name, ID: id, Now: now, TTL: herald.InboundClaimTTL})
+		fresh, err := s.cfg.Store.ClaimRequestID(ctx, herald.ClaimParams{Scope: claimScope(tenant, name), ID: id, Now: now, TTL: herald.InboundClaimTTL})
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -409,7 +468,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 		}
 	}
 
-	params := herald.InvokeParams{Agent: wh.Agent, Mode: wh.ResponseMode}
+	params := herald.InvokeParams{TenantID: tenant, Agent: wh.Agent, Mode: wh.ResponseMode}
 	if trigger {
 		if params, err = triggerParams(wh, body); err != nil {
 			reject(err, nil)
@@ -429,7 +488,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 		if !pass {
 			rec.Verdict, rec.Reason, rec.Status = herald.VerdictFiltered, reason, http.StatusOK
 			s.record(ctx, rec, body)
-			s.touch(ctx, name, now)
+			s.touch(ctx, rec)
 			writeJSON(w, http.StatusOK, map[string]any{"success": true, "filtered": true, "reason": reason})
 			return
 		}
@@ -476,14 +535,14 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, trigger bool) {
 		rec.Verdict, rec.Reason = herald.VerdictRejected, "invocation "+inv.Status+": "+inv.Error
 	}
 	s.record(ctx, rec, body)
-	s.touch(ctx, name, now)
+	s.touch(ctx, rec)
 	writeJSON(w, status, answer)
 }
 
 // authenticateInbound checks the credential of a request to wh: the
-// provider's signature, or for /trigger the webhook's secret or the admin
-// key (only the admin key when the provider is discord, whose key is
-// public).
+// provider's signature, or for /trigger the webhook's secret or an admin
+// key of the platform or of the webhook's tenant (only such a key when the
+// provider is discord, whose key is public).
 func (s *Server) authenticateInbound(r *http.Request, wh *herald.InboundWebhook, prov provider.Provider, preq *provider.Request, trigger bool) error {
 	if !trigger {
 		return prov.Verify(preq, wh.Secret)
@@ -492,7 +551,7 @@ func (s *Server) authenticateInbound(r *http.Request, wh *herald.InboundWebhook,
 	if wh.Provider == herald.ProviderDiscord {
 		err = herald.Errorf(herald.EUNAUTHORIZED, "this webhook's /trigger takes the admin key")
 	}
-	if err != nil && s.adminRequest(r) {
+	if err != nil && s.adminRequest(r, string(wh.TenantID)) {
 		err = nil
 	}
 	return err
@@ -501,7 +560,7 @@ func (s *Server) authenticateInbound(r *http.Request, wh *herald.InboundWebhook,
 // triggerParams reads the body of POST /api/webhooks/{name}/trigger: a
 // message for the webhook's agent as it is.
 func triggerParams(wh *herald.InboundWebhook, body []byte) (herald.InvokeParams, error) {
-	p := herald.InvokeParams{Agent: wh.Agent, Mode: wh.ResponseMode, Source: "trigger:" + wh.Name}
+	p := herald.InvokeParams{TenantID: string(wh.TenantID), Agent: wh.Agent, Mode: wh.ResponseMode, Source: "trigger:" + wh.Name}
 	var tb triggerBody
 	if err := decodeJSONWith(body, &tb, true); err != nil {
 		return p, err
@@ -523,9 +582,10 @@ func triggerParams(wh *herald.InboundWebhook, body []byte) (herald.InvokeParams,
 	return p, nil
 }
 
-// adminRequest reports whether r carries an admin API key, which may
-// also call /trigger (the CLI's "herald inbound trigger").
-func (s *Server) adminRequest(r *http.Request) bool {
+// adminRequest reports whether r carries an admin API key of the platform
+// or of tenant, which may also call /trigger (the CLI's "herald inbound
+// trigger").
+func (s *Server) adminRequest(r *http.Request, tenant string) bool {
 	raw := r.Header.Get("X-API-Key")
 	if raw == "" {
 		raw = bearer(r)
@@ -534,7 +594,7 @@ func (s *Server) adminRequest(r *http.Request) bool {
 		return false
 	}
 	key, err := s.lookupKey(r.Context(), raw)
-	return err == nil && key.Scope == herald.ScopeAdmin
+	return err == nil && key.Scope == herald.ScopeAdmin && (key.TenantID == "" || string(key.TenantID) == tenant)
 }
 
 // invocationAnswer is the answer to an invocation, as the generic
@@ -577,14 +637,16 @@ func (s *Server) record(ctx context.Context, rec *herald.InboundRequest, body []
 	}
 	rec.Body = strings.ToValidUTF8(string(body), "\uFFFD")
 	if err := s.cfg.Store.RecordInboundRequest(context.WithoutCancel(ctx), rec); err != nil {
-		s.cfg.Logger.Error("record inbound request", "webhook", rec.Webhook, "error", err)
+		s.cfg.Logger.Error("record inbound request", "tenant_id", string(rec.TenantID), "webhook", rec.Webhook, "error", err)
 	}
 }
 
-// touch sets the webhook's last_triggered_at.
-func (s *Server) touch(ctx context.Context, name string, now time.Time) {
-	if err := s.cfg.Store.TouchInboundWebhook(context.WithoutCancel(ctx), name, now); err != nil {
-		s.cfg.Logger.Error("touch inbound webhook", "webhook", name, "error", err)
+// touch sets the last_triggered_at of the webhook rec came to, to the
+// time it came.
+func (s *Server) touch(ctx context.Context, rec *herald.InboundRequest) {
+	p := herald.TouchInboundParams{Tenancy: herald.OnlyTenant(string(rec.TenantID)), Name: rec.Webhook, At: rec.At}
+	if err := s.cfg.Store.TouchInboundWebhook(context.WithoutCancel(ctx), p); err != nil {
+		s.cfg.Logger.Error("touch inbound webhook", "tenant_id", string(rec.TenantID), "webhook", rec.Webhook, "error", err)
 	}
 }
 

@@ -94,9 +94,9 @@ func checkSecret(r *http.Request, secret string, body []byte) error {
 	return provider.Generic.Verify(&provider.Request{Header: r.Header, Body: body, ContentType: r.Header.Get("Content-Type")}, secret)
 }
 
-// inboundCache holds, per named inbound webhook on this node, the
-// compiled transform and filters and the rate limiter. Its zero value is
-// ready.
+// inboundCache holds, per named inbound webhook on this node (by tenant
+// and name, see cacheKey), the compiled transform and filters and the rate
+// limiter. Its zero value is ready.
 type inboundCache struct {
 	mu       sync.Mutex
 	programs map[string]cachedProgram
@@ -114,7 +114,7 @@ type cachedProgram struct {
 func (c *inboundCache) program(wh *herald.InboundWebhook) (*transform.Program, error) {
 	key := programKey(wh)
 	c.mu.Lock()
-	cp, ok := c.programs[wh.Name]
+	cp, ok := c.programs[cacheKey(string(wh.TenantID), wh.Name)]
 	c.mu.Unlock()
 	if ok && cp.key == key {
 		return cp.prog, nil
@@ -127,7 +127,7 @@ func (c *inboundCache) program(wh *herald.InboundWebhook) (*transform.Program, e
 	if c.programs == nil {
 		c.programs = map[string]cachedProgram{}
 	}
-	c.programs[wh.Name] = cachedProgram{key: key, prog: prog}
+	c.programs[cacheKey(string(wh.TenantID), wh.Name)] = cachedProgram{key: key, prog: prog}
 	c.mu.Unlock()
 	return prog, nil
 }
@@ -149,11 +149,34 @@ func programKey(wh *herald.InboundWebhook) string {
 	return b.String()
 }
 
-// forget drops what the cache holds for name (after an update or delete).
-func (c *inboundCache) forget(name string) {
+// cacheKey names a tenant's webhook in the cache: names are unique within
+// a tenant only.
+func cacheKey(tenant, name string) string { return tenant + "\x00" + name }
+
+// forget drops what the cache holds for the webhook name of tenant (after
+// an update or delete).
+func (c *inboundCache) forget(tenant, name string) {
 	c.mu.Lock()
-	delete(c.programs, name)
-	delete(c.limiters, name)
+	delete(c.programs, cacheKey(tenant, name))
+	delete(c.limiters, cacheKey(tenant, name))
+	c.mu.Unlock()
+}
+
+// forgetTenant drops what the cache holds for every webhook of tenant
+// (after the tenant is deleted).
+func (c *inboundCache) forgetTenant(tenant string) {
+	prefix := cacheKey(tenant, "")
+	c.mu.Lock()
+	for k := range c.programs {
+		if strings.HasPrefix(k, prefix) {
+			delete(c.programs, k)
+		}
+	}
+	for k := range c.limiters {
+		if strings.HasPrefix(k, prefix) {
+			delete(c.limiters, k)
+		}
+	}
 	c.mu.Unlock()
 }
 
@@ -169,11 +192,12 @@ func (c *inboundCache) allow(wh *herald.InboundWebhook, now time.Time) (bool, ti
 	if c.limiters == nil {
 		c.limiters = map[string]*bucket{}
 	}
-	b := c.limiters[wh.Name]
+	key := cacheKey(string(wh.TenantID), wh.Name)
+	b := c.limiters[key]
 	if b == nil || b.limit != *wh.RateLimit {
 		every := rate.Limit(float64(wh.RateLimit.Requests) / time.Duration(wh.RateLimit.Per).Seconds())
 		b = &bucket{limit: *wh.RateLimit, lim: rate.NewLimiter(every, wh.RateLimit.Requests)}
-		c.limiters[wh.Name] = b
+		c.limiters[key] = b
 	}
 	r := b.lim.ReserveN(now, 1)
 	if wait := r.DelayFrom(now); wait > 0 {

@@ -22,7 +22,7 @@ const (
 func (s *Server) ackReply(w http.ResponseWriter, r *http.Request, rec *herald.InboundRequest, body []byte, t *herald.ReplyTarget) {
 	rec.Verdict, rec.Status = herald.VerdictAccepted, http.StatusOK
 	s.record(r.Context(), rec, body)
-	s.touch(r.Context(), rec.Webhook, rec.At)
+	s.touch(r.Context(), rec)
 	switch t.Provider {
 	case herald.ProviderSlack:
 		w.WriteHeader(http.StatusOK)
@@ -71,7 +71,7 @@ func (s *Server) invokeDiscord(w http.ResponseWriter, r *http.Request, rec *hera
 		text := reply.DiscordContent(inv)
 		rec.Verdict, rec.Status = herald.VerdictAccepted, http.StatusOK
 		s.record(ctx, rec, body)
-		s.touch(ctx, rec.Webhook, rec.At)
+		s.touch(ctx, rec)
 		writeJSON(w, http.StatusOK, map[string]any{"type": discordChannelMessage, "data": map[string]any{"content": text}})
 	case <-timer.C:
 		rec.Reason = "deferred: the agent did not answer within " + s.cfg.DiscordDeferAfter.String()

@@ -17,8 +17,8 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-// inboundFake keeps named inbound webhooks, their log and claims in
-// memory; other calls go to the embedded store.
+// inboundFake keeps named inbound webhooks (by tenant and name), their
+// log and claims in memory; other calls go to the embedded store.
 type inboundFake struct {
 	herald.Store
 	mu       sync.Mutex
@@ -27,34 +27,45 @@ type inboundFake struct {
 	claims   map[string]bool
 }
 
+// hookKey is the key of a tenant's webhook in hooks.
+func hookKey(tenant herald.TenantID, name string) string { return string(tenant) + "/" + name }
+
+// refKey is the key of the webhook a Ref reaches (see Tenancy.Owner).
+func refKey(ref herald.Ref) (string, bool) {
+	owner, ok := ref.Tenancy.Owner()
+	return hookKey(herald.TenantID(owner), ref.ID), ok
+}
+
 func (f *inboundFake) CreateInboundWebhook(ctx context.Context, w *herald.InboundWebhook) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.hooks[w.Name] != nil {
+	if f.hooks[hookKey(w.TenantID, w.Name)] != nil {
 		return herald.Errorf(herald.ECONFLICT, "webhook %q exists", w.Name)
 	}
 	c := *w
-	f.hooks[w.Name] = &c
+	f.hooks[hookKey(w.TenantID, w.Name)] = &c
 	return nil
 }
 
-func (f *inboundFake) InboundWebhook(ctx context.Context, name string) (*herald.InboundWebhook, error) {
+func (f *inboundFake) InboundWebhook(ctx context.Context, ref herald.Ref) (*herald.InboundWebhook, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if w := f.hooks[name]; w != nil {
-		c := *w
+	if k, ok := refKey(ref); ok && f.hooks[k] != nil {
+		c := *f.hooks[k]
 		return &c, nil
 	}
-	return nil, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", name)
+	return nil, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", ref.ID)
 }
 
-func (f *inboundFake) ListInboundWebhooks(ctx context.Context) ([]*herald.InboundWebhook, error) {
+func (f *inboundFake) ListInboundWebhooks(ctx context.Context, filter herald.InboundWebhookFilter) ([]*herald.InboundWebhook, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []*herald.InboundWebhook
 	for _, w := range f.hooks {
-		c := *w
-		out = append(out, &c)
+		if filter.Tenancy.Allows(string(w.TenantID)) {
+			c := *w
+			out = append(out, &c)
+		}
 	}
 	return out, nil
 }
@@ -62,19 +73,26 @@ func (f *inboundFake) ListInboundWebhooks(ctx context.Context) ([]*herald.Inboun
 func (f *inboundFake) UpdateInboundWebhook(ctx context.Context, w *herald.InboundWebhook) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.hooks[hookKey(w.TenantID, w.Name)] == nil {
+		return herald.Errorf(herald.ENOTFOUND, "webhook %q not found", w.Name)
+	}
 	c := *w
-	f.hooks[w.Name] = &c
+	f.hooks[hookKey(w.TenantID, w.Name)] = &c
 	return nil
 }
 
-func (f *inboundFake) DeleteInboundWebhook(ctx context.Context, name string) error {
+func (f *inboundFake) DeleteInboundWebhook(ctx context.Context, ref herald.Ref) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.hooks, name)
+	k, ok := refKey(ref)
+	if !ok || f.hooks[k] == nil {
+		return herald.Errorf(herald.ENOTFOUND, "webhook %q not found", ref.ID)
+	}
+	delete(f.hooks, k)
 	return nil
 }
 
-func (f *inboundFake) TouchInboundWebhook(ctx context.Context, name string, at time.Time) error {
+func (f *inboundFake) TouchInboundWebhook(ctx context.Context, p herald.TouchInboundParams) error {
 	return nil
 }
 

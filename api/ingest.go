@@ -37,6 +37,10 @@ func (s *Server) ingestAgentStatus(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	if err := reportTenant(r, &rep.TenantID); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	rep.Now = s.cfg.Clock.Now()
 	res, err := s.cfg.Store.ReportAgentStatus(r.Context(), &rep)
 	s.answerReport(w, r, res, err)
@@ -56,6 +60,10 @@ func (s *Server) ingestDeployment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := checkAgent(r, rep.AgentID); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if err := reportTenant(r, &rep.TenantID); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -80,9 +88,27 @@ func (s *Server) ingestMetrics(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	if err := reportTenant(r, &rep.TenantID); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	rep.Now = s.cfg.Clock.Now()
 	res, err := s.cfg.Store.ReportMetrics(r.Context(), &rep)
 	s.answerReport(w, r, res, err)
+}
+
+// reportTenant sets the tenant of a report: the credential's (a tenant
+// key, or a JWT's tenant claim), which the body's tenant_id may only
+// repeat (403 otherwise); for a platform API key the body's tenant_id,
+// else X-Herald-Tenant or ?tenant_id=, else the platform. A JWT without a
+// tenant claim reports for the platform only.
+func reportTenant(r *http.Request, t *herald.TenantID) error {
+	owner, err := ownerOf(r, t)
+	if err != nil {
+		return err
+	}
+	*t = herald.TenantID(owner)
+	return nil
 }
 
 // answerReport answers 202 with what a report did.

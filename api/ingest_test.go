@@ -23,7 +23,7 @@ type fakeStore struct {
 	mu       sync.Mutex
 	keys     map[string]*herald.APIKey // by hash
 	reports  []string                  // agent ids reported for, in order
-	webhooks map[string]bool
+	webhooks map[string]string         // tenant by webhook id
 	points   []herald.MetricPoint
 	metricF  herald.MetricFilter
 }
@@ -65,11 +65,11 @@ func (f *fakeStore) ReportMetrics(ctx context.Context, r *herald.MetricsReport) 
 	return f.result(r.AgentID, "unknown", "metrics.report"), nil
 }
 
-func (f *fakeStore) Webhook(ctx context.Context, id string) (*herald.Webhook, error) {
-	if f.webhooks[id] {
-		return &herald.Webhook{ID: id}, nil
+func (f *fakeStore) Webhook(ctx context.Context, ref herald.Ref) (*herald.Webhook, error) {
+	if tenant, ok := f.webhooks[ref.ID]; ok && ref.Tenancy.Allows(tenant) {
+		return &herald.Webhook{ID: ref.ID, TenantID: herald.TenantID(tenant)}, nil
 	}
-	return nil, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", id)
+	return nil, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", ref.ID)
 }
 
 func (f *fakeStore) CreateAlert(ctx context.Context, r *herald.AlertRule) error {
@@ -100,7 +100,7 @@ func newAPITest(t *testing.T, mutate ...func(*Config)) *apiTest {
 	store := &fakeStore{keys: map[string]*herald.APIKey{
 		herald.HashAPIKey(adminKey):  {ID: "key_a", Scope: herald.ScopeAdmin},
 		herald.HashAPIKey(ingestKey): {ID: "key_i", Scope: herald.ScopeIngest},
-	}, webhooks: map[string]bool{"wh_1": true}}
+	}, webhooks: map[string]string{"wh_1": ""}}
 	v, err := NewJWTVerifier(JWTConfig{Secret: testSecret})
 	if err != nil {
 		t.Fatal(err)

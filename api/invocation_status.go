@@ -8,11 +8,11 @@ import (
 )
 
 // invocationStatus serves GET /v1/invocations/{id}, the status_url of an
-// async call. A request with an API key goes to admin (the admin key reads
-// every invocation). Otherwise the credential that made the call reads
-// that invocation: the generic secret for source "generic", the webhook's
-// secret for "webhook:NAME" and "trigger:NAME" (never a Discord public
-// key), sent as the inbound routes take it: X-Webhook-Secret,
+// async call. A request with an API key goes to admin (an admin key reads
+// the invocations of its tenancy). Otherwise the credential that made the
+// call reads that invocation: the generic secret for source "generic" (the
+// platform's), the secret of the invocation's tenant's webhook for
+// "webhook:NAME" and "trigger:NAME" (never a Discord public key), sent as the inbound routes take it: X-Webhook-Secret,
 // Authorization: Bearer, or X-Webhook-Signature over the empty body. The
 // credential reads nothing else. A wrong credential, or an invocation that
 // does not exist, is 401 and counts against the source IP's inbound
@@ -31,13 +31,13 @@ func (s *Server) invocationStatus(admin http.Handler) http.HandlerFunc {
 			s.error(w, r, err)
 			return
 		}
-		inv, err := s.cfg.Store.Invocation(r.Context(), r.PathValue("id"))
+		inv, err := s.cfg.Store.Invocation(r.Context(), herald.Ref{Tenancy: herald.AnyTenant(), ID: r.PathValue("id")})
 		if err != nil && herald.ErrorCode(err) != herald.ENOTFOUND {
 			s.error(w, r, err)
 			return
 		}
 		if err == nil {
-			err = s.checkInvocationCredential(r, inv.Source)
+			err = s.checkInvocationCredential(r, inv)
 		}
 		if err != nil {
 			if limited := s.countFailure(w, ip); limited != nil {
@@ -53,19 +53,20 @@ func (s *Server) invocationStatus(admin http.Handler) http.HandlerFunc {
 }
 
 // checkInvocationCredential checks r's inbound credential against the
-// secret of the endpoint an invocation's source names.
-func (s *Server) checkInvocationCredential(r *http.Request, source string) error {
+// secret of the endpoint an invocation's source names, of its tenant.
+func (s *Server) checkInvocationCredential(r *http.Request, inv *herald.Invocation) error {
 	var secret string
+	source := inv.Source
 	kind, name, _ := strings.Cut(source, ":")
 	switch {
-	case source == GenericSecretName:
+	case source == GenericSecretName && inv.TenantID == "":
 		sec, err := s.cfg.Store.InboundSecret(r.Context(), GenericSecretName)
 		if err != nil {
 			return err
 		}
 		secret = sec
 	case kind == "webhook" || kind == "trigger":
-		wh, err := s.cfg.Store.InboundWebhook(r.Context(), name)
+		wh, err := s.cfg.Store.InboundWebhook(r.Context(), herald.Ref{Tenancy: herald.OnlyTenant(string(inv.TenantID)), ID: name})
 		if err != nil {
 			return err
 		}

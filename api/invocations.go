@@ -39,15 +39,29 @@ func (s *Server) checkAgentInput(in *herald.AgentInput) error {
 	return nil
 }
 
-// createAgent is POST /v1/agents {id, name?, runtime?}: registers an agent
-// (status "unknown" until it reports) and answers 201 with it; 409 when
-// the id is taken.
+// agentBody is the body of POST /v1/agents and PATCH /v1/agents/{id}: an
+// agent's input, and the tenant whose agent it is (see ownerOf; agent ids
+// are unique within a tenant).
+type agentBody struct {
+	herald.AgentInput
+	TenantID *herald.TenantID `json:"tenant_id"`
+}
+
+// createAgent is POST /v1/agents {id, name?, runtime?, tenant_id?}:
+// registers an agent (status "unknown" until it reports) and answers 201
+// with it; 409 when its tenant has that id already.
 func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
-	var in herald.AgentInput
-	if err := s.decode(w, r, &in); err != nil {
+	var body agentBody
+	if err := s.decode(w, r, &body); err != nil {
 		s.error(w, r, err)
 		return
 	}
+	owner, err := ownerOf(r, body.TenantID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	in := body.AgentInput
 	if in.ID == nil {
 		s.error(w, r, herald.Errorf(herald.EINVALID, "id: is required"))
 		return
@@ -60,7 +74,9 @@ func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	a, err := s.cfg.Store.SaveAgent(r.Context(), herald.SaveAgentParams{ID: *in.ID, Input: in, Create: true, Now: s.cfg.Clock.Now()})
+	a, err := s.cfg.Store.SaveAgent(r.Context(), herald.SaveAgentParams{
+		Tenancy: herald.OnlyTenant(owner), ID: *in.ID, Input: in, Create: true, Now: s.cfg.Clock.Now(),
+	})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -68,15 +84,21 @@ func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, a)
 }
 
-// updateAgent is PATCH /v1/agents/{id} {name?, runtime?}: sets the fields
-// given and answers 200 with the agent; an id in the body must be the
-// path's.
+// updateAgent is PATCH /v1/agents/{id} {name?, runtime?, tenant_id?}:
+// sets the fields given on the agent of that tenant (see ownerOf) and
+// answers 200 with it; an id in the body must be the path's.
 func (s *Server) updateAgent(w http.ResponseWriter, r *http.Request) {
-	var in herald.AgentInput
-	if err := s.decode(w, r, &in); err != nil {
+	var body agentBody
+	if err := s.decode(w, r, &body); err != nil {
 		s.error(w, r, err)
 		return
 	}
+	owner, err := ownerOf(r, body.TenantID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	in := body.AgentInput
 	id := r.PathValue("id")
 	if in.ID != nil && *in.ID != id {
 		s.error(w, r, herald.Errorf(herald.EINVALID, "id: cannot be changed (the path names %q)", id))
@@ -86,7 +108,7 @@ func (s *Server) updateAgent(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	a, err := s.cfg.Store.SaveAgent(r.Context(), herald.SaveAgentParams{ID: id, Input: in, Now: s.cfg.Clock.Now()})
+	a, err := s.cfg.Store.SaveAgent(r.Context(), herald.SaveAgentParams{Tenancy: herald.OnlyTenant(owner), ID: id, Input: in, Now: s.cfg.Clock.Now()})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -199,7 +221,7 @@ func (s *Server) listInvocations(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, herald.Errorf(herald.EINVALID, "status: must be queued, running, completed, failed or timeout, got %q", status))
 		return
 	}
-	items, total, err := s.cfg.Store.ListInvocations(r.Context(), herald.InvocationFilter{Agent: q.Get("agent"), Status: status, Skip: skip, Limit: limit})
+	items, total, err := s.cfg.Store.ListInvocations(r.Context(), herald.InvocationFilter{Tenancy: tenancyOf(r), Agent: q.Get("agent"), Status: status, Skip: skip, Limit: limit})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -213,7 +235,7 @@ func (s *Server) listInvocations(w http.ResponseWriter, r *http.Request) {
 // getInvocation is GET /v1/invocations/{id} (the status_url of an async
 // call).
 func (s *Server) getInvocation(w http.ResponseWriter, r *http.Request) {
-	inv, err := s.cfg.Store.Invocation(r.Context(), r.PathValue("id"))
+	inv, err := s.cfg.Store.Invocation(r.Context(), herald.Ref{Tenancy: tenancyOf(r), ID: r.PathValue("id")})
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -67,12 +68,41 @@ type JWTClaims struct {
 	AgentID string
 	// Subject is the sub claim.
 	Subject string
+	// TenantID is the tenant the token reports for, "" for the platform:
+	// the claim Config.JWTTenantClaim names, which the server reads (with
+	// Claim) once the token is verified.
+	TenantID string
+
+	all map[string]any
 }
 
-// ingestClaims are the claims read from a token.
+// Claim returns one claim of the token, as JSON decoded it, and whether
+// the token has it.
+func (c *JWTClaims) Claim(name string) (any, bool) {
+	v, ok := c.all[name]
+	return v, ok
+}
+
+// ingestClaims are the claims read from a token: those Herald knows, and
+// all of them by name.
 type ingestClaims struct {
 	AgentID string `json:"agent_id,omitempty"`
 	jwt.RegisteredClaims
+	all map[string]any
+}
+
+// UnmarshalJSON reads the known claims and keeps every claim by name.
+func (c *ingestClaims) UnmarshalJSON(b []byte) error {
+	type known ingestClaims
+	var k known
+	if err := json.Unmarshal(b, &k); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &k.all); err != nil {
+		return err
+	}
+	*c = ingestClaims(k)
+	return nil
 }
 
 // JWTVerifier checks the bearer tokens of the ingestion routes. Make it
@@ -186,7 +216,7 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (*JWTClaims, err
 	if err != nil {
 		return nil, herald.Errorf(herald.EUNAUTHORIZED, "the bearer token is not valid: %s", v.reason(err))
 	}
-	out := &JWTClaims{AgentID: c.AgentID, Subject: c.Subject}
+	out := &JWTClaims{AgentID: c.AgentID, Subject: c.Subject, all: c.all}
 	if out.AgentID == "" {
 		out.AgentID = c.Subject
 	}

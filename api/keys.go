@@ -12,7 +12,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	keys, err := s.cfg.Store.ListAPIKeys(r.Context())
+	keys, err := s.cfg.Store.ListAPIKeys(r.Context(), herald.APIKeyFilter{Tenancy: tenancyOf(r)})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -20,10 +20,14 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, list[*herald.APIKey]{Items: keys, Total: len(keys), Limit: len(keys)})
 }
 
+// createKey is POST /v1/keys {name, scope, tenant_id?}: a key of the
+// platform, or of a tenant (ownerOf: a tenant key makes keys of its own
+// tenant only); 201 with the key, shown this once.
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Name  string `json:"name"`
-		Scope string `json:"scope"`
+		Name     string           `json:"name"`
+		Scope    string           `json:"scope"`
+		TenantID *herald.TenantID `json:"tenant_id"`
 	}
 	if err := s.decode(w, r, &in); err != nil {
 		s.error(w, r, err)
@@ -33,11 +37,17 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 	if in.Scope == "" {
 		in.Scope = herald.ScopeIngest // least privilege unless asked
 	}
+	owner, err := ownerOf(r, in.TenantID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	if err := herald.ValidateAPIKeyInput(in.Name, in.Scope); err != nil {
 		s.error(w, r, err)
 		return
 	}
 	k := herald.NewAPIKey(in.Name, in.Scope, s.cfg.Clock.Now())
+	k.TenantID = herald.TenantID(owner)
 	if err := s.cfg.Store.CreateAPIKey(r.Context(), k); err != nil {
 		s.error(w, r, err)
 		return
@@ -46,7 +56,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) {
-	if err := s.cfg.Store.RevokeAPIKey(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.cfg.Store.RevokeAPIKey(r.Context(), herald.Ref{Tenancy: tenancyOf(r), ID: r.PathValue("id")}); err != nil {
 		s.error(w, r, err)
 		return
 	}

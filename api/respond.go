@@ -258,10 +258,12 @@ func queryBool(r *http.Request, name string) (*bool, error) {
 	return &b, nil
 }
 
-// knownQuery refuses a query parameter that is not one of names with an
-// EINVALID error naming it, so a misspelt filter is never silently ignored.
-// Every list handler calls it, through page or directly.
+// knownQuery refuses a query parameter that is not one of names, or
+// tenant_id (TenantParam, which every route takes; see resolveAccess), with
+// an EINVALID error naming it, so a misspelt filter is never silently
+// ignored. Every list handler calls it, through page or directly.
 func knownQuery(r *http.Request, names ...string) error {
+	names = append(names[:len(names):len(names)], TenantParam)
 	for k := range r.URL.Query() {
 		if !slices.Contains(names, k) {
 			return herald.Errorf(herald.EINVALID, "%s: unknown query parameter; this list takes %s", k, strings.Join(names, ", "))

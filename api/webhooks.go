@@ -19,12 +19,18 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	owner, err := ownerOf(r, in.TenantID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	wh := herald.NewWebhookDefaults()
+	wh.TenantID = herald.TenantID(owner)
 	in.Apply(wh)
 	if in.Secret == nil || *in.Secret == "" {
 		wh.Secret = herald.GenerateSecret()
 	}
-	if err := wh.Validate(s.cfg.URLPolicy); err != nil {
+	if err := s.validateWebhook(wh, in.AllTenants); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -36,13 +42,25 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, wh)
 }
 
+// validateWebhook sets all_tenants when the body gives it, refusing it on
+// a tenant's webhook, and validates wh.
+func (s *Server) validateWebhook(wh *herald.Webhook, allTenants *bool) error {
+	if allTenants != nil {
+		if *allTenants && wh.TenantID != "" {
+			return herald.Errorf(herald.EINVALID, "all_tenants: only a platform webhook (no tenant_id) may receive every tenant's events; this one is tenant %s's", wh.TenantID)
+		}
+		wh.AllTenants = *allTenants
+	}
+	return wh.Validate(s.cfg.URLPolicy)
+}
+
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) {
 	skip, limit, err := page(r, "agent_id")
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	f := herald.WebhookFilter{AgentID: r.URL.Query().Get("agent_id"), Skip: skip, Limit: limit}
+	f := herald.WebhookFilter{Tenancy: tenancyOf(r), AgentID: r.URL.Query().Get("agent_id"), Skip: skip, Limit: limit}
 	hooks, total, err := s.cfg.Store.ListWebhooks(r.Context(), f)
 	if err != nil {
 		s.error(w, r, err)
@@ -54,8 +72,13 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, list[*herald.Webhook]{Items: hooks, Total: total, Skip: skip, Limit: limit})
 }
 
+// webhookRef names the webhook of the path, within the request's tenancy.
+func webhookRef(r *http.Request) herald.Ref {
+	return herald.Ref{Tenancy: tenancyOf(r), ID: r.PathValue("id")}
+}
+
 func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
-	wh, err := s.cfg.Store.Webhook(r.Context(), r.PathValue("id"))
+	wh, err := s.cfg.Store.Webhook(r.Context(), webhookRef(r))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -74,8 +97,12 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	wh, err := s.cfg.Store.Webhook(r.Context(), r.PathValue("id"))
+	wh, err := s.cfg.Store.Webhook(r.Context(), webhookRef(r))
 	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if err := keepOwner(r, in.TenantID, wh.TenantID); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -84,7 +111,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.Apply(wh)
-	if err := wh.Validate(s.cfg.URLPolicy); err != nil {
+	if err := s.validateWebhook(wh, in.AllTenants); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -97,17 +124,18 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) {
-	if err := s.cfg.Store.DeleteWebhook(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.cfg.Store.DeleteWebhook(r.Context(), webhookRef(r)); err != nil {
 		s.error(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// testWebhook sends a webhook.test event to one webhook and waits for its
-// first attempt, which stays in the history like any other.
+// testWebhook sends a webhook.test event, of the webhook's tenant, to one
+// webhook and waits for its first attempt, which stays in the history
+// like any other.
 func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) {
-	wh, err := s.cfg.Store.Webhook(r.Context(), r.PathValue("id"))
+	wh, err := s.cfg.Store.Webhook(r.Context(), webhookRef(r))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -118,7 +146,7 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) {
 		"message":    "This is a test event from Herald.",
 	})
 	res, err := s.cfg.Store.PublishEvent(r.Context(), herald.PublishParams{
-		Type: "webhook.test", Data: data, WebhookID: wh.ID, Now: now,
+		TenantID: string(wh.TenantID), Type: "webhook.test", Data: data, WebhookID: wh.ID, Now: now,
 	})
 	if err != nil {
 		s.error(w, r, err)
@@ -127,7 +155,7 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Metrics.EventsAccepted.Inc()
 	did := res.Deliveries[0].ID
 	wait := time.Duration(wh.TimeoutSeconds)*time.Second + s.cfg.TestWait
-	d, err := s.waitFirstAttempt(r.Context(), did, wait)
+	d, err := s.waitFirstAttempt(r.Context(), herald.Ref{Tenancy: tenancyOf(r), ID: did}, wait)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -145,13 +173,13 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) {
 
 // waitFirstAttempt polls the delivery until it has an attempt or wait ends.
 // Polling works whichever node of a cluster makes the attempt.
-func (s *Server) waitFirstAttempt(ctx context.Context, id string, wait time.Duration) (*herald.Delivery, error) {
+func (s *Server) waitFirstAttempt(ctx context.Context, ref herald.Ref, wait time.Duration) (*herald.Delivery, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		d, err := s.cfg.Store.Delivery(ctx, id)
+		d, err := s.cfg.Store.Delivery(ctx, ref)
 		if err != nil && ctx.Err() == nil {
 			return nil, err
 		}
@@ -161,7 +189,7 @@ func (s *Server) waitFirstAttempt(ctx context.Context, id string, wait time.Dura
 		select {
 		case <-ctx.Done():
 			if d == nil {
-				d = &herald.Delivery{ID: id}
+				d = &herald.Delivery{ID: ref.ID}
 			}
 			return d, nil
 		case <-tick.C:
@@ -181,12 +209,12 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	if _, err := s.cfg.Store.Webhook(r.Context(), id); err != nil {
+	if _, err := s.cfg.Store.Webhook(r.Context(), webhookRef(r)); err != nil {
 		s.error(w, r, err)
 		return
 	}
 	ds, total, err := s.cfg.Store.ListDeliveries(r.Context(), herald.DeliveryFilter{
-		WebhookID: id, Event: r.URL.Query().Get("event"), Success: success, Skip: skip, Limit: limit,
+		Tenancy: tenancyOf(r), WebhookID: id, Event: r.URL.Query().Get("event"), Success: success, Skip: skip, Limit: limit,
 	})
 	if err != nil {
 		s.error(w, r, err)
@@ -196,7 +224,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {
-	d, err := s.cfg.Store.Delivery(r.Context(), r.PathValue("delivery_id"))
+	d, err := s.cfg.Store.Delivery(r.Context(), herald.Ref{Tenancy: tenancyOf(r), ID: r.PathValue("delivery_id")})
 	if err == nil && d.WebhookID != r.PathValue("id") {
 		err = herald.Errorf(herald.ENOTFOUND, "delivery %q of webhook %q not found", r.PathValue("delivery_id"), r.PathValue("id"))
 	}
@@ -209,7 +237,7 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) {
 	d, err := s.cfg.Store.RetryDelivery(r.Context(), herald.RetryParams{
-		WebhookID: r.PathValue("id"), DeliveryID: r.PathValue("delivery_id"), Now: s.cfg.Clock.Now(),
+		Tenancy: tenancyOf(r), WebhookID: r.PathValue("id"), DeliveryID: r.PathValue("delivery_id"), Now: s.cfg.Clock.Now(),
 	})
 	if err != nil {
 		s.error(w, r, err)

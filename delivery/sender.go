@@ -130,6 +130,8 @@ func Blocked(ip netip.Addr) bool {
 //
 //	{"id":…,"event":…,"type":…,"created":…,"timestamp":…,"webhook":{"id":…,"name":…},"data":…}
 //
+// An event of a tenant carries "tenant_id":… right after "id"; the
+// platform's events leave it out, so their bodies are unchanged.
 // ev.Data must already be canonical (events are canonicalized when
 // published). The same inputs give the same bytes, so retries resend them.
 func Body(ev *herald.Event, webhookID, webhookName string) []byte {
@@ -137,9 +139,13 @@ func Body(ev *herald.Event, webhookID, webhookName string) []byte {
 	if len(data) == 0 {
 		data = []byte("{}")
 	}
-	b := make([]byte, 0, 160+len(ev.ID)+2*len(ev.Type)+len(webhookID)+len(webhookName)+len(data))
+	b := make([]byte, 0, 176+len(ev.ID)+len(ev.TenantID)+2*len(ev.Type)+len(webhookID)+len(webhookName)+len(data))
 	b = append(b, `{"id":`...)
 	b = jsjson.AppendString(b, ev.ID)
+	if ev.TenantID != "" {
+		b = append(b, `,"tenant_id":`...)
+		b = jsjson.AppendString(b, string(ev.TenantID))
+	}
 	b = append(b, `,"event":`...)
 	b = jsjson.AppendString(b, ev.Type)
 	b = append(b, `,"type":`...)

@@ -47,6 +47,15 @@ func TestBody(t *testing.T) {
 	if got != want {
 		t.Fatalf("body\n got %s\nwant %s", got, want)
 	}
+	// A tenant's event carries tenant_id right after id.
+	ev := task("").Event
+	ev.TenantID = "acme"
+	got = string(Body(ev, "wh_1", "n"))
+	want = `{"id":"evt_1","tenant_id":"acme","event":"agent.status","type":"agent.status","created":1709884800,` +
+		`"timestamp":"2024-03-08T08:00:00.000000Z","webhook":{"id":"wh_1","name":"n"},"data":{"a":1}}`
+	if got != want {
+		t.Fatalf("tenant body\n got %s\nwant %s", got, want)
+	}
 }
 
 func TestSenderRefusesPrivateAddresses(t *testing.T) {

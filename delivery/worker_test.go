@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -83,7 +86,7 @@ func TestJobTimeoutCountsAsAttempt(t *testing.T) {
 	if d.Status != herald.DeliveryFailed || d.Attempts != 1 {
 		t.Fatalf("after the job timeout: status %s, %d attempts; want failed, 1", d.Status, d.Attempts)
 	}
-	got, err := db.Delivery(ctx, res.Deliveries[0].ID)
+	got, err := db.Delivery(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: res.Deliveries[0].ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,5 +98,113 @@ func TestJobTimeoutCountsAsAttempt(t *testing.T) {
 	}
 	if n := conns.Load(); n != 1 {
 		t.Fatalf("endpoint got %d connections, want 1", n)
+	}
+}
+
+// TestTenantDeliveries publishes for two tenants and the platform, then
+// deletes one tenant before the queue starts: the deleted tenant's queued
+// deliveries end without a send, the other tenant's reach its webhook and
+// the firehose with tenant_id in the body, and the platform's events
+// reach the platform's webhooks with the body they always had.
+func TestTenantDeliveries(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	bodies := map[string][]map[string]any{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		mu.Lock()
+		bodies[r.URL.Path] = append(bodies[r.URL.Path], body)
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+
+	workers := river.NewWorkers()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Queue: delivery.QueueConfig{
+		Workers: workers, PollInterval: 20 * time.Millisecond,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attempts := make(chan *herald.Delivery, 20)
+	river.AddWorker(workers, &delivery.Worker{
+		Store: db, Sender: delivery.NewSender("Herald/test", true),
+		Attempted: func(d *herald.Delivery) { attempts <- d },
+	})
+	for _, id := range []string{"acme", "beta"} {
+		if _, err := db.PutTenant(ctx, &herald.Tenant{ID: id, Metadata: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for path, tenant := range map[string]herald.TenantID{"/acme": "acme", "/beta": "beta", "/platform": "", "/firehose": ""} {
+		wh := herald.NewWebhookDefaults()
+		wh.TenantID, wh.AllTenants = tenant, path == "/firehose"
+		wh.Name, wh.URL, wh.Events, wh.Secret = path, srv.URL+path, []string{"*"}, herald.GenerateSecret()
+		if err := db.CreateWebhook(ctx, wh); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tenant := range []string{"acme", "beta", ""} {
+		if _, err := db.PublishEvent(ctx, herald.PublishParams{TenantID: tenant, Type: "agent.status", Data: json.RawMessage(`{"t":"` + tenant + `"}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.DeleteTenant(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		db.Stop(stopCtx)
+		db.Close()
+	})
+
+	// beta's event to beta's webhook and the firehose; the platform's to
+	// the platform's webhook and the firehose.
+	for range 4 {
+		select {
+		case d := <-attempts:
+			if d.Status != herald.DeliverySuccess {
+				t.Fatalf("delivery %+v", d)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the deliveries were not made")
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for n, _ := db.QueueDepth(ctx); n > 0 && time.Now().Before(deadline); n, _ = db.QueueDepth(ctx) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+
+	mu.Lock()
+	defer mu.Unlock()
+	if got := bodies["/acme"]; len(got) != 0 {
+		t.Fatalf("the deleted tenant's webhook got %v", got)
+	}
+	if got := bodies["/beta"]; len(got) != 1 || got[0]["tenant_id"] != "beta" {
+		t.Fatalf("beta's webhook got %v", got)
+	}
+	if got := bodies["/platform"]; len(got) != 1 || got[0]["data"].(map[string]any)["t"] != "" {
+		t.Fatalf("the platform's webhook got %v", got)
+	} else if _, ok := got[0]["tenant_id"]; ok {
+		t.Fatalf("a platform event's body carries tenant_id: %v", got[0])
+	}
+	var fromBeta, fromPlatform int
+	for _, b := range bodies["/firehose"] {
+		switch tenant, ok := b["tenant_id"]; {
+		case !ok:
+			fromPlatform++
+		case tenant == "beta":
+			fromBeta++
+		case tenant != "acme":
+			t.Fatalf("the firehose got %v", b)
+		}
+	}
+	if fromBeta != 1 || fromPlatform != 1 {
+		t.Fatalf("the firehose got %v", bodies["/firehose"])
 	}
 }

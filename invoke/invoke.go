@@ -93,8 +93,10 @@ func (s *Service) init() {
 	})
 }
 
-// Invoke records an invocation of p.Agent and runs it (see herald.Invoker).
-// p.Mode "" means sync and p.Source "" means "generic".
+// Invoke records an invocation of p.Agent, the agent of tenant p.TenantID
+// ("" the platform's; another tenant's agent is not found), and runs it
+// (see herald.Invoker). p.Mode "" means sync and p.Source "" means
+// "generic".
 //
 // In sync mode it first takes one of the agent's slots, waiting up to the
 // runtime's timeout (EUNAVAILABLE "agent is busy" past it; nothing is
@@ -118,7 +120,7 @@ func (s *Service) Invoke(ctx context.Context, p herald.InvokeParams) (*herald.In
 	if p.Agent == "" {
 		return nil, herald.Errorf(herald.EINVALID, "agent: is required")
 	}
-	a, err := s.Store.Agent(ctx, p.Agent)
+	a, err := s.Store.Agent(ctx, herald.Ref{Tenancy: herald.OnlyTenant(p.TenantID), ID: p.Agent})
 	if herald.ErrorCode(err) == herald.ENOTFOUND {
 		return nil, herald.Errorf(herald.ENOTFOUND, "agent %q not found", p.Agent)
 	} else if err != nil {
@@ -132,7 +134,7 @@ func (s *Service) Invoke(ctx context.Context, p herald.InvokeParams) (*herald.In
 
 	var busy error
 	if mode == herald.ResponseSync {
-		release, err := s.acquire(ctx, a.ID, rt)
+		release, err := s.acquire(ctx, a, rt)
 		if err != nil && p.ReplyTo == nil {
 			return nil, err
 		}
@@ -146,7 +148,7 @@ func (s *Service) Invoke(ctx context.Context, p herald.InvokeParams) (*herald.In
 		}
 	}
 
-	inv, err := newInvocation(p, a.ID, mode, s.Clock.Now())
+	inv, err := newInvocation(p, a, mode, s.Clock.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -173,20 +175,31 @@ func (s *Service) Invoke(ctx context.Context, p herald.InvokeParams) (*herald.In
 
 // acquire takes one of the agent's slots, waiting up to the runtime's
 // timeout.
-func (s *Service) acquire(ctx context.Context, agentID string, rt herald.Runtime) (func(), error) {
+func (s *Service) acquire(ctx context.Context, a *herald.Agent, rt herald.Runtime) (func(), error) {
 	actx, cancel := context.WithTimeout(ctx, runtime.Timeout(rt))
 	defer cancel()
-	release, err := s.Limiter.Acquire(actx, agentID, rt.MaxConcurrency)
+	release, err := s.Limiter.Acquire(actx, limiterKey(a), rt.MaxConcurrency)
 	if err != nil {
-		return nil, herald.Errorf(herald.EUNAVAILABLE, "agent %q is busy: all %d of its slots stayed taken for %s; try again later", agentID, rt.MaxConcurrency, runtime.Timeout(rt))
+		return nil, herald.Errorf(herald.EUNAVAILABLE, "agent %q is busy: all %d of its slots stayed taken for %s; try again later", a.ID, rt.MaxConcurrency, runtime.Timeout(rt))
 	}
 	return release, nil
 }
 
-// newInvocation builds the queued invocation of p.
-func newInvocation(p herald.InvokeParams, agentID, mode string, now time.Time) (*herald.Invocation, error) {
+// limiterKey names an agent's slots in the Limiter: agent ids are unique
+// within a tenant only, so a tenant's agent is keyed by its tenant too
+// (the platform's by its id alone).
+func limiterKey(a *herald.Agent) string {
+	if a.TenantID == "" {
+		return a.ID
+	}
+	return string(a.TenantID) + "\x00" + a.ID
+}
+
+// newInvocation builds the queued invocation of p for agent a, owned by
+// a's tenant.
+func newInvocation(p herald.InvokeParams, a *herald.Agent, mode string, now time.Time) (*herald.Invocation, error) {
 	inv := &herald.Invocation{
-		ID: herald.NewID(herald.PrefixInvocation, now), Agent: agentID, Source: p.Source, Mode: mode,
+		ID: herald.NewID(herald.PrefixInvocation, now), TenantID: a.TenantID, Agent: a.ID, Source: p.Source, Mode: mode,
 		Status: herald.InvocationQueued, Message: p.Message, CreatedAt: now, ReplyTo: p.ReplyTo,
 	}
 	if inv.Source == "" {
@@ -219,8 +232,9 @@ func newInvocation(p herald.InvokeParams, agentID, mode string, now time.Time) (
 // agent deleted or left without a runtime since fails the invocation.
 func (s *Service) RunQueued(ctx context.Context, id string, snooze time.Duration) error {
 	s.init()
-	inv, err := s.Store.Invocation(ctx, id)
+	inv, err := s.Store.Invocation(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: id})
 	if herald.ErrorCode(err) == herald.ENOTFOUND {
+		// Deleted, with its tenant: the job ends without a run.
 		s.Logger.Warn("queued invocation not found", "invocation_id", id)
 		return nil
 	} else if err != nil {
@@ -232,11 +246,11 @@ func (s *Service) RunQueued(ctx context.Context, id string, snooze time.Duration
 	if inv.Status != herald.InvocationQueued {
 		return nil
 	}
-	a, err := s.Store.Agent(ctx, inv.Agent)
+	a, err := s.invocationAgent(ctx, inv)
 	var reason string
 	switch {
 	case herald.ErrorCode(err) == herald.ENOTFOUND:
-		a, reason = &herald.Agent{ID: inv.Agent}, fmt.Sprintf("agent %q not found", inv.Agent)
+		a, reason = &herald.Agent{ID: inv.Agent, TenantID: inv.TenantID}, fmt.Sprintf("agent %q not found", inv.Agent)
 	case err != nil:
 		return fmt.Errorf("load agent: %w", err)
 	case a.Runtime == nil:
@@ -246,7 +260,7 @@ func (s *Service) RunQueued(ctx context.Context, id string, snooze time.Duration
 	if reason == "" {
 		rt = *a.Runtime
 		rt.Normalize()
-		release, ok := s.Limiter.TryAcquire(a.ID, rt.MaxConcurrency)
+		release, ok := s.Limiter.TryAcquire(limiterKey(a), rt.MaxConcurrency)
 		if !ok {
 			return river.JobSnooze(snooze)
 		}
@@ -266,6 +280,12 @@ func (s *Service) RunQueued(ctx context.Context, id string, snooze time.Duration
 	// The run ends with ctx (the queue's shutdown), recorded as a failure.
 	_, err = s.run(ctx, a, rt, started)
 	return err
+}
+
+// invocationAgent loads the agent of an invocation, within the
+// invocation's tenant.
+func (s *Service) invocationAgent(ctx context.Context, inv *herald.Invocation) (*herald.Agent, error) {
+	return s.Store.Agent(ctx, herald.Ref{Tenancy: herald.OnlyTenant(string(inv.TenantID)), ID: inv.Agent})
 }
 
 // run calls the runtime and records the outcome (the records do not end
@@ -391,9 +411,9 @@ func (s *Service) recoverRunning(ctx context.Context, inv *herald.Invocation) er
 // runtime's timeout and interruptedGrace have passed since it started;
 // before that it returns how long is left.
 func (s *Service) interruptStale(ctx context.Context, inv *herald.Invocation) (time.Duration, error) {
-	a, err := s.Store.Agent(ctx, inv.Agent)
+	a, err := s.invocationAgent(ctx, inv)
 	if herald.ErrorCode(err) == herald.ENOTFOUND {
-		a, err = &herald.Agent{ID: inv.Agent}, nil
+		a, err = &herald.Agent{ID: inv.Agent, TenantID: inv.TenantID}, nil
 	} else if err != nil {
 		return 0, fmt.Errorf("load agent: %w", err)
 	}
@@ -426,7 +446,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	failed, skip := 0, 0
 	for {
 		invs, _, err := s.Store.ListInvocations(ctx, herald.InvocationFilter{
-			Status: herald.InvocationRunning, Skip: skip, Limit: herald.MaxLimit,
+			Tenancy: herald.AnyTenant(), Status: herald.InvocationRunning, Skip: skip, Limit: herald.MaxLimit,
 		})
 		if err != nil {
 			return failed, fmt.Errorf("list running invocations: %w", err)

@@ -44,15 +44,22 @@ func newService(t *testing.T) (*Service, *sqlite.DB) {
 	return s, db
 }
 
-// saveAgent registers an agent with runtime rt (nil for none).
+// saveAgent registers a platform agent with runtime rt (nil for none).
 func saveAgent(t *testing.T, db herald.Store, id string, rt *herald.Runtime) {
+	t.Helper()
+	saveTenantAgent(t, db, "", id, rt)
+}
+
+// saveTenantAgent registers an agent of tenant with runtime rt (nil for
+// none).
+func saveTenantAgent(t *testing.T, db herald.Store, tenant, id string, rt *herald.Runtime) {
 	t.Helper()
 	if rt != nil {
 		rt.Normalize()
 	}
 	name := "Agent " + id
 	if _, err := db.SaveAgent(context.Background(), herald.SaveAgentParams{
-		ID: id, Create: true, Now: time.Now(), Input: herald.AgentInput{Name: &name, Runtime: rt},
+		Tenancy: herald.OnlyTenant(tenant), ID: id, Create: true, Now: time.Now(), Input: herald.AgentInput{Name: &name, Runtime: rt},
 	}); err != nil {
 		t.Fatalf("save agent %s: %v", id, err)
 	}
@@ -61,7 +68,7 @@ func saveAgent(t *testing.T, db herald.Store, id string, rt *herald.Runtime) {
 // events returns the published events, oldest first, with decoded data.
 func events(t *testing.T, db herald.Store) []map[string]any {
 	t.Helper()
-	evs, _, err := db.ListEvents(context.Background(), herald.EventFilter{Limit: 100})
+	evs, _, err := db.ListEvents(context.Background(), herald.EventFilter{Tenancy: herald.AnyTenant(), Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +252,7 @@ func TestInvokeErrors(t *testing.T) {
 		t.Errorf("gave up after %s, want about 1s", d)
 	}
 	release()
-	if _, n, _ := db.ListInvocations(ctx, herald.InvocationFilter{}); n != 0 {
+	if _, n, _ := db.ListInvocations(ctx, herald.InvocationFilter{Tenancy: herald.AnyTenant()}); n != 0 {
 		t.Errorf("%d invocations recorded for refused calls, want 0", n)
 	}
 }
@@ -301,7 +308,7 @@ func TestAsyncRunsOnce(t *testing.T) {
 	if calls.Load() != 1 {
 		t.Fatalf("runtime called %d times, want 1", calls.Load())
 	}
-	got, err := db.Invocation(ctx, inv.ID)
+	got, err := db.Invocation(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: inv.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +342,7 @@ func TestRescuedRunningInvocation(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = s.RunQueued(ctx, inv.ID, time.Second)
-			got, gerr := db.Invocation(ctx, inv.ID)
+			got, gerr := db.Invocation(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: inv.ID})
 			if gerr != nil {
 				t.Fatal(gerr)
 			}
@@ -378,7 +385,7 @@ func TestSweepInterruptedSyncInvocations(t *testing.T) {
 		t.Fatalf("sweep: %d, %v; want 1", n, err)
 	}
 	for id, want := range map[string]string{"inv_stale": herald.InvocationFailed, "inv_live": herald.InvocationRunning} {
-		got, err := db.Invocation(ctx, id)
+		got, err := db.Invocation(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: id})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -411,5 +418,77 @@ func TestBusyAgentWithReplyTarget(t *testing.T) {
 	}
 	if after, _ := db.QueueDepth(ctx); after != before+1 || inv.ReplyStatus != herald.ReplyPending {
 		t.Fatalf("reply: queue %d → %d, status %q; want one queued reply", before, after, inv.ReplyStatus)
+	}
+}
+
+// An invocation goes to the agent of its tenant: two tenants and the
+// platform each have an agent "bot", and each call reaches its own, is
+// recorded for that tenant, and publishes its events for it. A tenant
+// without the agent gets ENOTFOUND; the agents' slots are apart.
+func TestInvokeWithinTenant(t *testing.T) {
+	s, db := newService(t)
+	ctx := context.Background()
+	for _, id := range []string{"acme", "beta"} {
+		if _, err := db.PutTenant(ctx, &herald.Tenant{ID: id, Metadata: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answer := func(text string) *httptest.Server {
+		srv, _ := runtimeServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, text) })
+		return srv
+	}
+	saveAgent(t, db, "bot", &herald.Runtime{Type: herald.RuntimeHTTP, URL: answer("platform").URL, MaxConcurrency: 1})
+	saveTenantAgent(t, db, "acme", "bot", &herald.Runtime{Type: herald.RuntimeHTTP, URL: answer("acme").URL, MaxConcurrency: 1})
+	for _, tenant := range []string{"", "acme"} {
+		inv, err := s.Invoke(ctx, herald.InvokeParams{TenantID: tenant, Agent: "bot", Message: "x"})
+		if err != nil {
+			t.Fatalf("%q: %v", tenant, err)
+		}
+		want := tenant
+		if want == "" {
+			want = "platform"
+		}
+		if inv.Response != want || string(inv.TenantID) != tenant {
+			t.Fatalf("%q: invocation %+v", tenant, inv)
+		}
+		evs, n, err := db.ListEvents(ctx, herald.EventFilter{Tenancy: herald.OnlyTenant(tenant), Limit: 100})
+		if err != nil || n != 4 {
+			t.Fatalf("%q: %d events (%v), want 4", tenant, n, err)
+		}
+		for _, ev := range evs {
+			if string(ev.TenantID) != tenant {
+				t.Fatalf("%q: event %+v", tenant, ev)
+			}
+		}
+	}
+	if _, err := s.Invoke(ctx, herald.InvokeParams{TenantID: "beta", Agent: "bot", Message: "x"}); herald.ErrorCode(err) != herald.ENOTFOUND {
+		t.Fatalf("beta's missing agent: %v", err)
+	}
+	// acme's bot at its cap does not hold the platform's bot back.
+	inv, err := s.Invoke(ctx, herald.InvokeParams{TenantID: "acme", Agent: "bot", Message: "x", Mode: herald.ResponseAsync})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, err := s.Limiter.Acquire(ctx, "acme\x00bot", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snooze *river.JobSnoozeError
+	if err := s.RunQueued(ctx, inv.ID, time.Second); !errors.As(err, &snooze) {
+		t.Fatalf("acme's bot at its cap: %v, want a snooze", err)
+	}
+	if got, err := s.Invoke(ctx, herald.InvokeParams{Agent: "bot", Message: "x"}); err != nil || got.Response != "platform" {
+		t.Fatalf("the platform's bot: %+v %v", got, err)
+	}
+	release()
+	if err := s.RunQueued(ctx, inv.ID, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Invocation(ctx, herald.Ref{Tenancy: herald.OnlyTenant("acme"), ID: inv.ID})
+	if err != nil || got.Response != "acme" {
+		t.Fatalf("acme's queued invocation: %+v %v", got, err)
+	}
+	if _, err := db.Invocation(ctx, herald.Ref{Tenancy: herald.OnlyTenant("beta"), ID: inv.ID}); herald.ErrorCode(err) != herald.ENOTFOUND {
+		t.Fatalf("beta reads acme's invocation: %v", err)
 	}
 }

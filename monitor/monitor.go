@@ -146,7 +146,7 @@ func (w *HeartbeatWorker) Check(ctx context.Context) ([]*herald.ReportResult, er
 	}
 	for _, r := range marked {
 		if r.Agent != nil {
-			logger(w.Logger).Info("agent unresponsive", "agent_id", r.Agent.ID, "last_seen", r.Agent.LastSeen)
+			logger(w.Logger).Info("agent unresponsive", "agent_id", r.Agent.ID, "tenant_id", string(r.Agent.TenantID), "last_seen", r.Agent.LastSeen)
 		}
 	}
 	if w.Checked != nil {
@@ -211,7 +211,7 @@ func (w *AlertWorker) EvaluateAll(ctx context.Context) ([]*herald.AlertStateResu
 		}
 		results = append(results, res)
 		if res.Event != nil {
-			logger(w.Logger).Info("alert "+res.Rule.State, "alert_id", r.ID, "name", r.Name, "metric", r.Metric,
+			logger(w.Logger).Info("alert "+res.Rule.State, "alert_id", r.ID, "tenant_id", string(r.TenantID), "name", r.Name, "metric", r.Metric,
 				"value", valueOf(res.Rule.Value), "event_id", res.Event.ID)
 		}
 	}
@@ -226,7 +226,7 @@ func (w *AlertWorker) EvaluateAll(ctx context.Context) ([]*herald.AlertStateResu
 func (w *AlertWorker) activeRules(ctx context.Context) ([]*herald.AlertRule, error) {
 	var out []*herald.AlertRule
 	for skip := 0; ; skip += pageSize {
-		page, total, err := w.Store.ListAlerts(ctx, herald.AlertFilter{Skip: skip, Limit: pageSize})
+		page, total, err := w.Store.ListAlerts(ctx, herald.AlertFilter{Tenancy: herald.AnyTenant(), Skip: skip, Limit: pageSize})
 		if err != nil {
 			return out, fmt.Errorf("list alerts: %w", err)
 		}

@@ -162,18 +162,18 @@ func TestEvaluateAll(t *testing.T) {
 	}
 
 	for id, wantState := range map[string]string{failing.ID: herald.AlertOK, quiet.ID: herald.AlertOK, noData.ID: herald.AlertOK} {
-		r, err := s.Alert(ctx, id)
+		r, err := s.Alert(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: id})
 		if err != nil || r.State != wantState || r.EvaluatedAt == nil || !r.EvaluatedAt.Equal(c.Now()) {
 			t.Errorf("rule %s: %+v %v", id, r, err)
 		}
 	}
-	if r, _ := s.Alert(ctx, noData.ID); r.Value != nil {
+	if r, _ := s.Alert(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: noData.ID}); r.Value != nil {
 		t.Errorf("rule without points has value %v", *r.Value)
 	}
-	if r, _ := s.Alert(ctx, inactive.ID); r.EvaluatedAt != nil {
+	if r, _ := s.Alert(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: inactive.ID}); r.EvaluatedAt != nil {
 		t.Errorf("inactive rule was evaluated: %+v", r)
 	}
-	if _, n, _ := s.ListEvents(ctx, herald.EventFilter{Type: "alert.triggered"}); n != 1 {
+	if _, n, _ := s.ListEvents(ctx, herald.EventFilter{Tenancy: herald.AnyTenant(), Type: "alert.triggered"}); n != 1 {
 		t.Errorf("%d alert.triggered events, want 1", n)
 	}
 }
@@ -287,4 +287,54 @@ func publish(t *testing.T, s herald.Store, typ string) *herald.PublishResult {
 		t.Fatal(err)
 	}
 	return res
+}
+
+// TestChecksOfTenants: the checks cover every tenant's rules and agents,
+// and what they publish is each row's tenant's. A tenant's rule counts its
+// tenant's agents only.
+func TestChecksOfTenants(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	s := openStore(t, c, delivery.QueueConfig{})
+	for _, id := range []string{"acme", "beta"} {
+		if _, err := s.PutTenant(ctx, &herald.Tenant{ID: id, Metadata: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// acme's agent goes silent; beta's and the platform's stay alive.
+	for tenant, ago := range map[herald.TenantID]time.Duration{"acme": 2 * time.Minute, "beta": time.Second, "": time.Second} {
+		if _, err := s.ReportAgentStatus(ctx, &herald.AgentReport{TenantID: tenant, AgentID: "bot", Status: herald.AgentRunning, Now: c.Now().Add(-ago)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	marked, err := (&HeartbeatWorker{Store: s, Clock: c}).Check(ctx)
+	if err != nil || len(marked) != 1 || marked[0].Agent.TenantID != "acme" || len(marked[0].Events) != 1 || marked[0].Events[0].TenantID != "acme" {
+		t.Fatalf("marked %+v: %v", marked, err)
+	}
+	// An agent-unresponsive rule per tenant: acme's fires, beta's does not.
+	rules := map[herald.TenantID]*herald.AlertRule{}
+	for _, tenant := range []herald.TenantID{"acme", "beta", ""} {
+		rules[tenant] = newAlert(t, s, func(r *herald.AlertRule) {
+			r.TenantID, r.Metric, r.Threshold = tenant, herald.MetricAgentUnresponsive, 1
+		})
+	}
+	res, err := (&AlertWorker{Store: s, Clock: c}).EvaluateAll(ctx)
+	if err != nil || len(res) != 3 {
+		t.Fatalf("evaluated %d: %v", len(res), err)
+	}
+	for _, r := range res {
+		fired := r.Event != nil
+		if fired != (r.Rule.TenantID == "acme") {
+			t.Errorf("rule of %q: state %s, event %+v", r.Rule.TenantID, r.Rule.State, r.Event)
+		}
+		if fired && (r.Event.Type != "alert.triggered" || r.Event.TenantID != "acme") {
+			t.Errorf("acme's alert event %+v", r.Event)
+		}
+	}
+	if _, n, _ := s.ListEvents(ctx, herald.EventFilter{Tenancy: herald.OnlyTenant("beta"), Type: "alert.triggered"}); n != 0 {
+		t.Errorf("beta has %d alert.triggered events", n)
+	}
+	if _, err := s.Alert(ctx, herald.Ref{Tenancy: herald.OnlyTenant("beta"), ID: rules["acme"].ID}); herald.ErrorCode(err) != herald.ENOTFOUND {
+		t.Errorf("beta reads acme's rule: %v", err)
+	}
 }

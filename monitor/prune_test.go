@@ -43,7 +43,7 @@ func TestPruneDeletesOldRequests(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("Prune = %d, %v; want 1 deleted", n, err)
 	}
-	left, err := db.ListInboundRequests(ctx, herald.InboundRequestFilter{Webhook: "hook", Limit: 10})
+	left, err := db.ListInboundRequests(ctx, herald.InboundRequestFilter{Tenancy: herald.Platform(), Webhook: "hook", Limit: 10})
 	if err != nil || len(left) != 1 {
 		t.Fatalf("left %d, %v", len(left), err)
 	}
@@ -64,7 +64,7 @@ func TestPruneKeepsAtMostMaxRows(t *testing.T) {
 	if n, err := w.Prune(ctx); err != nil || n != 2 {
 		t.Fatalf("Prune = %d, %v; want 2 deleted", n, err)
 	}
-	left, err := db.ListInboundRequests(ctx, herald.InboundRequestFilter{Webhook: "hook", Limit: 10})
+	left, err := db.ListInboundRequests(ctx, herald.InboundRequestFilter{Tenancy: herald.Platform(), Webhook: "hook", Limit: 10})
 	if err != nil || len(left) != 1 || left[0].ID != newest.ID {
 		t.Fatalf("left %+v, %v; want the newest only", left, err)
 	}

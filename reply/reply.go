@@ -98,7 +98,7 @@ func (w *Worker) Timeout(*river.Job[delivery.ReplyArgs]) time.Duration {
 // Work sends one invocation's reply and records how it went.
 func (w *Worker) Work(ctx context.Context, job *river.Job[delivery.ReplyArgs]) error {
 	id := job.Args.InvocationID
-	inv, err := w.Store.Invocation(ctx, id)
+	inv, err := w.Store.Invocation(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: id})
 	if herald.ErrorCode(err) == herald.ENOTFOUND {
 		return nil
 	} else if err != nil {
@@ -176,14 +176,14 @@ func (w *Worker) send(ctx context.Context, inv *herald.Invocation) error {
 			}
 			return w.do(ctx, http.MethodPost, t.URL, "", map[string]any{"text": truncate(text, slackMaxText)}, false)
 		}
-		token, err := w.botToken(ctx, t.Webhook)
+		token, err := w.botToken(ctx, inv, t.Webhook)
 		if err != nil {
 			return err
 		}
 		u := strings.TrimRight(orDefault(w.SlackAPI, DefaultSlackAPI), "/") + "/chat.postMessage"
 		return w.do(ctx, http.MethodPost, u, token, map[string]any{"channel": t.Channel, "text": truncate(text, slackMaxText)}, true)
 	case herald.ProviderTelegram:
-		token, err := w.botToken(ctx, t.Webhook)
+		token, err := w.botToken(ctx, inv, t.Webhook)
 		if err != nil {
 			return err
 		}
@@ -193,9 +193,10 @@ func (w *Worker) send(ctx context.Context, inv *herald.Invocation) error {
 	return fmt.Errorf("provider %q cannot be replied to", t.Provider)
 }
 
-// botToken is the bot token of the webhook called name.
-func (w *Worker) botToken(ctx context.Context, name string) (string, error) {
-	wh, err := w.Store.InboundWebhook(ctx, name)
+// botToken is the bot token of the webhook called name, of the
+// invocation's tenant.
+func (w *Worker) botToken(ctx context.Context, inv *herald.Invocation, name string) (string, error) {
+	wh, err := w.Store.InboundWebhook(ctx, herald.Ref{Tenancy: herald.OnlyTenant(string(inv.TenantID)), ID: name})
 	if err != nil {
 		return "", fmt.Errorf("load webhook %q: %w", name, err)
 	}

@@ -17,13 +17,14 @@ import (
 // maxMetricPoints bounds the points one AgentMetrics call returns.
 const maxMetricPoints = 10000
 
-const agentColumns = `id, status, node_id, error, metadata, last_metrics, last_metrics_at, last_seen,
+const agentColumns = `tenant_id, id, status, node_id, error, metadata, last_metrics, last_metrics_at, last_seen,
 	status_changed_at, created_at, updated_at, name, runtime`
 
-// ReportAgentStatus applies an agent-status report in one write: the
-// agent's new state (herald.ApplyReport), its log lines, and the events of
-// herald.AgentEvents with their deliveries and jobs. SQLite's one writer
-// applies reports one at a time, so each sees the state the last one left.
+// ReportAgentStatus applies an agent-status report of r.TenantID, which
+// must exist, in one write: the agent's new state (herald.ApplyReport),
+// its log lines, and the events of herald.AgentEvents with their
+// deliveries and jobs. SQLite's one writer applies reports one at a time,
+// so each sees the state the last one left.
 func (s *DB) ReportAgentStatus(ctx context.Context, r *herald.AgentReport) (*herald.ReportResult, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -31,11 +32,14 @@ func (s *DB) ReportAgentStatus(ctx context.Context, r *herald.AgentReport) (*her
 	now := s.reportTime(r.Now)
 	var res *herald.ReportResult
 	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		if err := checkTenant(ctx, tx, r.TenantID); err != nil {
+			return effects{}, err
+		}
 		a, specs, err := applyAgentReport(ctx, tx, r, now)
 		if err != nil {
 			return effects{}, err
 		}
-		evs, jobs, err := s.publishSpecs(ctx, tx, specs, now)
+		evs, jobs, err := s.publishSpecs(ctx, tx, r.TenantID, specs, now)
 		if err != nil {
 			return effects{}, err
 		}
@@ -49,9 +53,10 @@ func (s *DB) ReportAgentStatus(ctx context.Context, r *herald.AgentReport) (*her
 }
 
 // ReportMetrics stores one point per metric at r.Timestamp (or the report's
-// time), merges the values into the agent's last metrics, registering an
-// unknown agent with status "unknown", and publishes metrics.report, in one
-// write. It moves last_seen but never the status.
+// time), merges the values into the last metrics of the agent of
+// r.TenantID (which must exist), registering an unknown agent with status
+// "unknown", and publishes metrics.report, in one write. It moves
+// last_seen but never the status.
 func (s *DB) ReportMetrics(ctx context.Context, r *herald.MetricsReport) (*herald.ReportResult, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -63,7 +68,10 @@ func (s *DB) ReportMetrics(ctx context.Context, r *herald.MetricsReport) (*heral
 	}
 	var res *herald.ReportResult
 	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
-		old, err := loadAgent(ctx, tx, r.AgentID)
+		if err := checkTenant(ctx, tx, r.TenantID); err != nil {
+			return effects{}, err
+		}
+		old, err := loadAgent(ctx, tx, string(r.TenantID), r.AgentID)
 		if err != nil {
 			return effects{}, err
 		}
@@ -72,12 +80,12 @@ func (s *DB) ReportMetrics(ctx context.Context, r *herald.MetricsReport) (*heral
 			return effects{}, err
 		}
 		for name, v := range r.Metrics {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO metric_points (agent_id, name, value, ts) VALUES (?, ?, ?, ?)`,
-				a.ID, name, v, micros(at)); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO metric_points (tenant_id, agent_id, name, value, ts)
+				VALUES (?, ?, ?, ?, ?)`, string(a.TenantID), a.ID, name, v, micros(at)); err != nil {
 				return effects{}, fmt.Errorf("insert metric point: %w", err)
 			}
 		}
-		evs, jobs, err := s.publishSpecs(ctx, tx, []herald.EventSpec{herald.MetricsEvent(r)}, now)
+		evs, jobs, err := s.publishSpecs(ctx, tx, r.TenantID, []herald.EventSpec{herald.MetricsEvent(r)}, now)
 		if err != nil {
 			return effects{}, err
 		}
@@ -90,26 +98,27 @@ func (s *DB) ReportMetrics(ctx context.Context, r *herald.MetricsReport) (*heral
 	return res, nil
 }
 
-// MarkUnresponsive marks every running agent last seen before p.Before
-// unresponsive at p.Now, each agent in a write of its own that checks the
-// condition again, and publishes its agent.status event. On an error it
-// returns what it did so far.
+// MarkUnresponsive marks every running agent, of every tenant, last seen
+// before p.Before unresponsive at p.Now, each agent in a write of its own
+// that checks the condition again, and publishes its agent.status event
+// for the agent's tenant. On an error it returns what it did so far.
 func (s *DB) MarkUnresponsive(ctx context.Context, p herald.UnresponsiveParams) ([]*herald.ReportResult, error) {
 	now := s.reportTime(p.Now)
 	before := p.Before.UTC().Truncate(time.Microsecond)
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id FROM agents WHERE status = ? AND last_seen < ?
-		ORDER BY last_seen, id`, herald.AgentRunning, micros(before))
+	rows, err := s.rdb.QueryContext(ctx, `SELECT tenant_id, id FROM agents WHERE status = ? AND last_seen < ?
+		ORDER BY last_seen, id, tenant_id`, herald.AgentRunning, micros(before))
 	if err != nil {
 		return nil, fmt.Errorf("select silent agents: %w", err)
 	}
-	var ids []string
+	type silent struct{ tenant, id string }
+	var ids []silent
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var a silent
+		if err := rows.Scan(&a.tenant, &a.id); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan agent: %w", err)
 		}
-		ids = append(ids, id)
+		ids = append(ids, a)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -117,11 +126,11 @@ func (s *DB) MarkUnresponsive(ctx context.Context, p herald.UnresponsiveParams) 
 	}
 
 	out := []*herald.ReportResult{}
-	for _, id := range ids {
+	for _, silent := range ids {
 		var res *herald.ReportResult
 		err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
 			res = nil
-			old, err := loadAgent(ctx, tx, id)
+			old, err := loadAgent(ctx, tx, silent.tenant, silent.id)
 			if err != nil || old == nil || old.Status != herald.AgentRunning || !old.LastSeen.Before(before) {
 				return effects{}, err // reported or removed meanwhile
 			}
@@ -130,8 +139,9 @@ func (s *DB) MarkUnresponsive(ctx context.Context, p herald.UnresponsiveParams) 
 			if err := saveAgent(ctx, tx, &a); err != nil {
 				return effects{}, err
 			}
-			specs := herald.AgentEvents(old, &herald.AgentReport{AgentID: id, Status: herald.AgentUnresponsive})
-			evs, jobs, err := s.publishSpecs(ctx, tx, specs, now)
+			specs := herald.AgentEvents(old, &herald.AgentReport{TenantID: old.TenantID, AgentID: old.ID,
+				Status: herald.AgentUnresponsive})
+			evs, jobs, err := s.publishSpecs(ctx, tx, old.TenantID, specs, now)
 			if err != nil {
 				return effects{}, err
 			}
@@ -148,28 +158,32 @@ func (s *DB) MarkUnresponsive(ctx context.Context, p herald.UnresponsiveParams) 
 	return out, nil
 }
 
-// Agent returns one agent.
-func (s *DB) Agent(ctx context.Context, id string) (*herald.Agent, error) {
-	a, err := loadAgent(ctx, s.rdb, id)
-	if err != nil {
-		return nil, err
+// Agent returns one agent of ref.Tenancy's owner (see
+// herald.Tenancy.Owner).
+func (s *DB) Agent(ctx context.Context, ref herald.Ref) (*herald.Agent, error) {
+	var a *herald.Agent
+	if tenant, ok := ref.Tenancy.Owner(); ok {
+		var err error
+		if a, err = loadAgent(ctx, s.rdb, tenant, ref.ID); err != nil {
+			return nil, err
+		}
 	}
 	if a == nil {
-		return nil, herald.Errorf(herald.ENOTFOUND, "agent %q not found", id)
+		return nil, herald.Errorf(herald.ENOTFOUND, "agent %q not found", ref.ID)
 	}
 	return a, nil
 }
 
-// ListAgents returns a page of agents, most recently seen first, and the
-// total.
+// ListAgents returns a page of agents within f.Tenancy, most recently seen
+// first, and the total.
 func (s *DB) ListAgents(ctx context.Context, f herald.AgentFilter) ([]*herald.Agent, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	where, args := "", []any{}
+	q := confined("tenant_id", f.Tenancy)
 	if f.Status != "" {
-		where, args = "WHERE status = ?", append(args, f.Status)
+		q.and("status = ?", f.Status)
 	}
-	return listPage(ctx, s, pageQuery{table: "agents", cols: agentColumns, where: where, args: args,
-		order: "last_seen DESC, id DESC", skip: skip, limit: limit}, scanAgent)
+	return listPage(ctx, s, pageQuery{table: "agents", cols: agentColumns, where: q.String(), args: q.args,
+		order: "last_seen DESC, id DESC, tenant_id DESC", skip: skip, limit: limit}, scanAgent)
 }
 
 // AgentLogs returns an agent's log lines at or after f.Since, oldest first
@@ -181,15 +195,16 @@ func (s *DB) AgentLogs(ctx context.Context, f herald.LogFilter) ([]*herald.LogEn
 	} else if limit > herald.MaxLimit {
 		limit = herald.MaxLimit
 	}
-	if err := s.agentExists(ctx, f.AgentID); err != nil {
+	tenant, err := s.agentOf(ctx, f.Tenancy, f.AgentID)
+	if err != nil {
 		return nil, err
 	}
-	where, args := "WHERE agent_id = ?", []any{f.AgentID}
+	q := (&where{}).and("tenant_id = ?", tenant).and("agent_id = ?", f.AgentID)
 	if !f.Since.IsZero() {
-		where, args = where+" AND ts >= ?", append(args, micros(f.Since))
+		q.and("ts >= ?", micros(f.Since))
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT level, message, ts FROM agent_logs `+where+
-		` ORDER BY ts, seq LIMIT ?`, append(args, limit)...)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT level, message, ts FROM agent_logs `+q.String()+
+		` ORDER BY ts, seq LIMIT ?`, append(q.args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("select agent logs: %w", err)
 	}
@@ -221,21 +236,22 @@ func (s *DB) AgentMetrics(ctx context.Context, f herald.MetricFilter) ([]herald.
 	} else if limit > maxMetricPoints {
 		limit = maxMetricPoints
 	}
-	if err := s.agentExists(ctx, f.AgentID); err != nil {
+	tenant, err := s.agentOf(ctx, f.Tenancy, f.AgentID)
+	if err != nil {
 		return nil, err
 	}
-	where, args := "WHERE agent_id = ?", []any{f.AgentID}
+	q := (&where{}).and("tenant_id = ?", tenant).and("agent_id = ?", f.AgentID)
 	if f.Name != "" {
-		where, args = where+" AND name = ?", append(args, f.Name)
+		q.and("name = ?", f.Name)
 	}
 	if !f.Since.IsZero() {
-		where, args = where+" AND ts >= ?", append(args, micros(f.Since))
+		q.and("ts >= ?", micros(f.Since))
 	}
 	if !f.Until.IsZero() {
-		where, args = where+" AND ts < ?", append(args, micros(f.Until))
+		q.and("ts < ?", micros(f.Until))
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT name, value, ts FROM metric_points `+where+
-		` ORDER BY ts, name LIMIT ?`, append(args, limit)...)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT name, value, ts FROM metric_points `+q.String()+
+		` ORDER BY ts, name LIMIT ?`, append(q.args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("select metric points: %w", err)
 	}
@@ -258,10 +274,20 @@ func (s *DB) AgentMetrics(ctx context.Context, f herald.MetricFilter) ([]herald.
 	return out, nil
 }
 
-// agentExists returns ENOTFOUND for an unknown agent.
-func (s *DB) agentExists(ctx context.Context, id string) error {
+// agentOf returns the tenant of the agent id of t's owner (see
+// herald.Tenancy.Owner), and ENOTFOUND when it has no such agent.
+func (s *DB) agentOf(ctx context.Context, t herald.Tenancy, id string) (string, error) {
+	tenant, ok := t.Owner()
+	if !ok {
+		return "", herald.Errorf(herald.ENOTFOUND, "agent %q not found", id)
+	}
+	return tenant, s.agentExists(ctx, tenant, id)
+}
+
+// agentExists returns ENOTFOUND for an unknown agent of tenant.
+func (s *DB) agentExists(ctx context.Context, tenant, id string) error {
 	var one int
-	err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM agents WHERE id = ?`, id).Scan(&one)
+	err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM agents WHERE tenant_id = ? AND id = ?`, tenant, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return herald.Errorf(herald.ENOTFOUND, "agent %q not found", id)
 	} else if err != nil {
@@ -279,11 +305,12 @@ func (s *DB) reportTime(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond)
 }
 
-// applyAgentReport applies r to its agent in tx, appends its logs, and
-// returns the agent's new state and the events to publish: the one code
-// path of status reports and of the agent side of deployment reports.
+// applyAgentReport applies r to its agent of r.TenantID in tx, appends
+// its logs, and returns the agent's new state and the events to publish:
+// the one code path of status reports and of the agent side of deployment
+// reports. The caller has checked the tenant.
 func applyAgentReport(ctx context.Context, tx *sql.Tx, r *herald.AgentReport, now time.Time) (*herald.Agent, []herald.EventSpec, error) {
-	old, err := loadAgent(ctx, tx, r.AgentID)
+	old, err := loadAgent(ctx, tx, string(r.TenantID), r.AgentID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -293,17 +320,18 @@ func applyAgentReport(ctx context.Context, tx *sql.Tx, r *herald.AgentReport, no
 	}
 	for _, l := range r.Logs {
 		l.Normalize(now) // l is a copy: the report is left as it is
-		if _, err := tx.ExecContext(ctx, `INSERT INTO agent_logs (agent_id, level, message, ts) VALUES (?, ?, ?, ?)`,
-			a.ID, l.Level, l.Message, micros(l.Timestamp)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO agent_logs (tenant_id, agent_id, level, message, ts)
+			VALUES (?, ?, ?, ?, ?)`, string(a.TenantID), a.ID, l.Level, l.Message, micros(l.Timestamp)); err != nil {
 			return nil, nil, fmt.Errorf("insert agent log: %w", err)
 		}
 	}
 	return a, herald.AgentEvents(old, r), nil
 }
 
-// publishSpecs publishes events in tx, in order, as PublishEvent does, with
-// payloads in jsjson's canonical form, and returns them and their jobs.
-func (s *DB) publishSpecs(ctx context.Context, tx *sql.Tx, specs []herald.EventSpec, now time.Time) ([]*herald.Event, []river.InsertManyParams, error) {
+// publishSpecs publishes events of tenant in tx, in order, as
+// PublishEvent does, with payloads in jsjson's canonical form, and returns
+// them and their jobs.
+func (s *DB) publishSpecs(ctx context.Context, tx *sql.Tx, tenant herald.TenantID, specs []herald.EventSpec, now time.Time) ([]*herald.Event, []river.InsertManyParams, error) {
 	evs := make([]*herald.Event, 0, len(specs))
 	var jobs []river.InsertManyParams
 	for _, spec := range specs {
@@ -311,7 +339,7 @@ func (s *DB) publishSpecs(ctx context.Context, tx *sql.Tx, specs []herald.EventS
 		if err != nil {
 			return nil, nil, fmt.Errorf("encode %s event: %w", spec.Type, err)
 		}
-		res, js, err := s.publish(ctx, tx, herald.PublishParams{Type: spec.Type, Data: data}, now)
+		res, js, err := s.publish(ctx, tx, herald.PublishParams{TenantID: string(tenant), Type: spec.Type, Data: data}, now)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -320,9 +348,10 @@ func (s *DB) publishSpecs(ctx context.Context, tx *sql.Tx, specs []herald.EventS
 	return evs, jobs, nil
 }
 
-// loadAgent returns one agent, or nil when there is none.
-func loadAgent(ctx context.Context, q querier, id string) (*herald.Agent, error) {
-	a, err := scanAgent(q.QueryRowContext(ctx, `SELECT `+agentColumns+` FROM agents WHERE id = ?`, id))
+// loadAgent returns one agent of tenant, or nil when there is none.
+func loadAgent(ctx context.Context, q querier, tenant, id string) (*herald.Agent, error) {
+	a, err := scanAgent(q.QueryRowContext(ctx, `SELECT `+agentColumns+` FROM agents WHERE tenant_id = ? AND id = ?`,
+		tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
@@ -342,13 +371,13 @@ func saveAgent(ctx context.Context, tx *sql.Tx, a *herald.Agent) error {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO agents (`+agentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET status = excluded.status, node_id = excluded.node_id,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant_id, id) DO UPDATE SET status = excluded.status, node_id = excluded.node_id,
 			error = excluded.error, metadata = excluded.metadata, last_metrics = excluded.last_metrics,
 			last_metrics_at = excluded.last_metrics_at, last_seen = excluded.last_seen,
 			status_changed_at = excluded.status_changed_at, updated_at = excluded.updated_at`,
-		a.ID, a.Status, a.NodeID, a.Error, jsonText(a.Metadata), string(last), microsPtr(a.LastMetricsAt), micros(a.LastSeen),
-		micros(a.StatusChangedAt), micros(a.CreatedAt), micros(a.UpdatedAt), a.Name, rt); err != nil {
+		string(a.TenantID), a.ID, a.Status, a.NodeID, a.Error, jsonText(a.Metadata), string(last), microsPtr(a.LastMetricsAt),
+		micros(a.LastSeen), micros(a.StatusChangedAt), micros(a.CreatedAt), micros(a.UpdatedAt), a.Name, rt); err != nil {
 		return fmt.Errorf("save agent: %w", err)
 	}
 	return nil
@@ -362,7 +391,7 @@ func scanAgent(row scanner) (*herald.Agent, error) {
 		lastAt                          sql.NullInt64
 		seen, changed, created, updated int64
 	)
-	if err := row.Scan(&a.ID, &a.Status, &a.NodeID, &a.Error, &metadata, &last, &lastAt, &seen,
+	if err := row.Scan(&a.TenantID, &a.ID, &a.Status, &a.NodeID, &a.Error, &metadata, &last, &lastAt, &seen,
 		&changed, &created, &updated, &a.Name, &rt); err != nil {
 		return nil, err
 	}

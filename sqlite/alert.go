@@ -13,11 +13,11 @@ import (
 	"github.com/heraldhq/herald/jsjson"
 )
 
-const alertColumns = `id, name, description, metric, agg, op, threshold, window_ns, webhook_id, agent_id,
+const alertColumns = `id, tenant_id, name, description, metric, agg, op, threshold, window_ns, webhook_id, agent_id,
 	is_active, state, value, evaluated_at, triggered_at, resolved_at, created_at, updated_at`
 
-// CreateAlert validates and stores r, setting its ID, timestamps and state
-// when empty.
+// CreateAlert validates and stores r for r.TenantID, which must exist,
+// setting its ID, timestamps and state when empty.
 func (s *DB) CreateAlert(ctx context.Context, r *herald.AlertRule) error {
 	if err := r.Validate(); err != nil {
 		return err
@@ -35,20 +35,30 @@ func (s *DB) CreateAlert(ctx context.Context, r *herald.AlertRule) error {
 	if r.State == "" {
 		r.State = herald.AlertOK
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO alerts (`+alertColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.Name, r.Description, r.Metric, r.Agg, r.Op, r.Threshold, int64(r.Window), r.WebhookID, r.AgentID,
-		r.IsActive, r.State, nullFloat(r.Value), microsPtr(r.EvaluatedAt), microsPtr(r.TriggeredAt),
-		microsPtr(r.ResolvedAt), micros(r.CreatedAt), micros(r.UpdatedAt))
-	if err != nil {
-		return fmt.Errorf("insert alert: %w", err)
-	}
-	return nil
+	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		if err := checkTenant(ctx, tx, r.TenantID); err != nil {
+			return effects{}, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alerts (`+alertColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, alertArgs(r)...); err != nil {
+			return effects{}, fmt.Errorf("insert alert: %w", err)
+		}
+		return effects{}, nil
+	})
 }
 
-// Alert returns one alert rule with its state.
-func (s *DB) Alert(ctx context.Context, id string) (*herald.AlertRule, error) {
-	r, err := scanAlert(s.rdb.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE id = ?`, id))
+// alertArgs are the values of alertColumns for r.
+func alertArgs(r *herald.AlertRule) []any {
+	return []any{r.ID, string(r.TenantID), r.Name, r.Description, r.Metric, r.Agg, r.Op, r.Threshold, int64(r.Window),
+		r.WebhookID, r.AgentID, r.IsActive, r.State, nullFloat(r.Value), microsPtr(r.EvaluatedAt), microsPtr(r.TriggeredAt),
+		microsPtr(r.ResolvedAt), micros(r.CreatedAt), micros(r.UpdatedAt)}
+}
+
+// Alert returns one alert rule within ref.Tenancy with its state.
+func (s *DB) Alert(ctx context.Context, ref herald.Ref) (*herald.AlertRule, error) {
+	id := ref.ID
+	q := confined("tenant_id", ref.Tenancy).and("id = ?", id)
+	r, err := scanAlert(s.rdb.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts `+q.String(), q.args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, herald.Errorf(herald.ENOTFOUND, "alert %q not found", id)
 	} else if err != nil {
@@ -57,31 +67,18 @@ func (s *DB) Alert(ctx context.Context, id string) (*herald.AlertRule, error) {
 	return r, nil
 }
 
-// ListAlerts returns a page of alert rules, newest first, and the total.
+// ListAlerts returns a page of alert rules within f.Tenancy, newest
+// first, and the total.
 func (s *DB) ListAlerts(ctx context.Context, f herald.AlertFilter) ([]*herald.AlertRule, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	var total int
-	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM alerts`).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count alerts: %w", err)
-	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts ORDER BY id DESC LIMIT ? OFFSET ?`, limit, skip)
-	if err != nil {
-		return nil, 0, fmt.Errorf("select alerts: %w", err)
-	}
-	defer rows.Close()
-	out := []*herald.AlertRule{}
-	for rows.Next() {
-		r, err := scanAlert(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan alert: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, total, rows.Err()
+	q := confined("tenant_id", f.Tenancy)
+	return listPage(ctx, s, pageQuery{table: "alerts", cols: alertColumns, where: q.String(), args: q.args,
+		order: "id DESC", skip: skip, limit: limit}, scanAlert)
 }
 
-// UpdateAlert validates r and replaces the settings of r.ID with r's,
-// setting its UpdatedAt. The stored state is kept, and copied into r.
+// UpdateAlert validates r and replaces the settings of r.ID, a rule of
+// r.TenantID, with r's, setting its UpdatedAt. The stored state and
+// tenant are kept, and copied into r.
 func (s *DB) UpdateAlert(ctx context.Context, r *herald.AlertRule) error {
 	if err := r.Validate(); err != nil {
 		return err
@@ -89,9 +86,9 @@ func (s *DB) UpdateAlert(ctx context.Context, r *herald.AlertRule) error {
 	r.UpdatedAt = s.clock.Now().UTC().Truncate(time.Microsecond)
 	got, err := scanAlert(s.db.QueryRowContext(ctx, `UPDATE alerts SET name = ?, description = ?, metric = ?, agg = ?,
 		op = ?, threshold = ?, window_ns = ?, webhook_id = ?, agent_id = ?, is_active = ?, updated_at = ?
-		WHERE id = ? RETURNING `+alertColumns,
+		WHERE id = ? AND tenant_id = ? RETURNING `+alertColumns,
 		r.Name, r.Description, r.Metric, r.Agg, r.Op, r.Threshold, int64(r.Window), r.WebhookID, r.AgentID,
-		r.IsActive, micros(r.UpdatedAt), r.ID))
+		r.IsActive, micros(r.UpdatedAt), r.ID, string(r.TenantID)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return herald.Errorf(herald.ENOTFOUND, "alert %q not found", r.ID)
 	} else if err != nil {
@@ -101,9 +98,11 @@ func (s *DB) UpdateAlert(ctx context.Context, r *herald.AlertRule) error {
 	return nil
 }
 
-// DeleteAlert removes an alert rule.
-func (s *DB) DeleteAlert(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM alerts WHERE id = ?`, id)
+// DeleteAlert removes an alert rule within ref.Tenancy.
+func (s *DB) DeleteAlert(ctx context.Context, ref herald.Ref) error {
+	id := ref.ID
+	q := confined("tenant_id", ref.Tenancy).and("id = ?", id)
+	res, err := s.db.ExecContext(ctx, `DELETE FROM alerts `+q.String(), q.args...)
 	if err != nil {
 		return fmt.Errorf("delete alert: %w", err)
 	}
@@ -119,14 +118,16 @@ var metricAggSQL = map[string]string{
 	"count": "count(*)", "sum": "total(value)", "avg": "avg(value)", "min": "min(value)", "max": "max(value)",
 }
 
-// AlertValue computes a rule's metric over [q.Since, q.Now) in SQL, through
-// the reader pool.
+// AlertValue computes a rule's metric over [q.Since, q.Now) in SQL, over
+// the rows of the rule's tenant only, through the reader pool.
 func (s *DB) AlertValue(ctx context.Context, q herald.AlertQuery) (*float64, error) {
 	r := q.Rule
+	tenant := string(r.TenantID)
 	since, until := micros(q.Since), micros(q.Now)
 	switch r.Metric {
 	case herald.MetricWebhookFailures, herald.MetricWebhookFailureRate:
 		// With an agent, only the attempts of that agent's webhooks count.
+		// An attempt's tenant is its webhook's.
 		query, args := `SELECT count(*), coalesce(sum(a.success = 0), 0) FROM attempts a`, []any{}
 		if r.WebhookID != "" {
 			query, args = query+` JOIN deliveries d ON d.id = a.delivery_id AND d.webhook_id = ?`, append(args, r.WebhookID)
@@ -136,9 +137,10 @@ func (s *DB) AlertValue(ctx context.Context, q herald.AlertQuery) (*float64, err
 				JOIN webhooks aw ON aw.id = ad.webhook_id AND aw.agent_id = ?`
 			args = append(args, r.AgentID)
 		}
-		args = append(args, since, until)
+		args = append(args, tenant, since, until)
 		var all, failed float64
-		err := s.rdb.QueryRowContext(ctx, query+` WHERE a.started_at >= ? AND a.started_at < ?`, args...).Scan(&all, &failed)
+		err := s.rdb.QueryRowContext(ctx, query+` WHERE a.tenant_id = ? AND a.started_at >= ? AND a.started_at < ?`,
+			args...).Scan(&all, &failed)
 		if err != nil {
 			return nil, fmt.Errorf("count attempts: %w", err)
 		}
@@ -151,13 +153,13 @@ func (s *DB) AlertValue(ctx context.Context, q herald.AlertQuery) (*float64, err
 		}
 		return &rate, nil
 	case herald.MetricDeliveriesPending:
-		query, args := `SELECT count(*) FROM deliveries WHERE status = 'pending'`, []any{}
+		query, args := `SELECT count(*) FROM deliveries WHERE status = 'pending' AND tenant_id = ?`, []any{tenant}
 		if r.WebhookID != "" {
 			query, args = query+` AND webhook_id = ?`, append(args, r.WebhookID)
 		}
 		return s.alertScalar(ctx, "count pending deliveries", query, args...)
 	case herald.MetricAgentUnresponsive:
-		query, args := `SELECT count(*) FROM agents WHERE status = ?`, []any{herald.AgentUnresponsive}
+		query, args := `SELECT count(*) FROM agents WHERE status = ? AND tenant_id = ?`, []any{herald.AgentUnresponsive, tenant}
 		if r.AgentID != "" {
 			query, args = query+` AND id = ?`, append(args, r.AgentID)
 		}
@@ -167,7 +169,8 @@ func (s *DB) AlertValue(ctx context.Context, q herald.AlertQuery) (*float64, err
 	if !ok {
 		return nil, herald.Errorf(herald.EINVALID, "agg: %q is not one of avg, min, max, sum, count", r.Agg)
 	}
-	query, args := `SELECT `+agg+` FROM metric_points WHERE name = ? AND ts >= ? AND ts < ?`, []any{r.Metric, since, until}
+	query, args := `SELECT `+agg+` FROM metric_points WHERE tenant_id = ? AND name = ? AND ts >= ? AND ts < ?`,
+		[]any{tenant, r.Metric, since, until}
 	if r.AgentID != "" {
 		query, args = query+` AND agent_id = ?`, append(args, r.AgentID)
 	}
@@ -189,7 +192,8 @@ func (s *DB) alertScalar(ctx context.Context, what, query string, args ...any) (
 // SetAlertState records an evaluation in one write of the group writer
 // (which holds SQLite's only write lock, so the rule cannot change
 // meanwhile): the value and time always, and on a change of state the new
-// state, its time, and the alert event published as PublishEvent does.
+// state, its time, and the alert event published for the rule's tenant as
+// PublishEvent does.
 func (s *DB) SetAlertState(ctx context.Context, p herald.AlertStateParams) (*herald.AlertStateResult, error) {
 	now := p.Now
 	if now.IsZero() {
@@ -245,7 +249,8 @@ func (s *DB) setAlertState(ctx context.Context, tx *sql.Tx, p herald.AlertStateP
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode alert event: %w", err)
 	}
-	pub, jobs, err := s.publish(ctx, tx, herald.PublishParams{Type: spec.Type, Data: data, Now: now}, now)
+	pub, jobs, err := s.publish(ctx, tx, herald.PublishParams{TenantID: string(r.TenantID), Type: spec.Type, Data: data,
+		Now: now}, now)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -261,7 +266,7 @@ func scanAlert(row scanner) (*herald.AlertRule, error) {
 		value                         sql.NullFloat64
 		evaluated, triggered, resolve sql.NullInt64
 	)
-	if err := row.Scan(&r.ID, &r.Name, &r.Description, &r.Metric, &r.Agg, &r.Op, &r.Threshold, &window,
+	if err := row.Scan(&r.ID, &r.TenantID, &r.Name, &r.Description, &r.Metric, &r.Agg, &r.Op, &r.Threshold, &window,
 		&r.WebhookID, &r.AgentID, &r.IsActive, &r.State, &value, &evaluated, &triggered, &resolve,
 		&created, &updated); err != nil {
 		return nil, err

@@ -9,20 +9,28 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-const apiKeyColumns = `id, name, scope, prefix, hash, created_at, last_used_at, revoked_at`
+const apiKeyColumns = `id, tenant_id, name, scope, prefix, hash, created_at, last_used_at, revoked_at`
 
-// CreateAPIKey stores a key by its hash.
+// apiKeyArgs are the values of apiKeyColumns for k, with its hash.
+func apiKeyArgs(k *herald.APIKey, hash string) []any {
+	return []any{k.ID, string(k.TenantID), k.Name, k.Scope, k.Prefix, hash, micros(k.CreatedAt), microsPtr(k.LastUsedAt),
+		microsPtr(k.RevokedAt)}
+}
+
+// CreateAPIKey stores a key of k.TenantID, which must exist, by its hash.
 func (s *DB) CreateAPIKey(ctx context.Context, k *herald.APIKey) error {
-	return insertAPIKey(ctx, s.db, k)
+	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		return effects{}, insertAPIKey(ctx, tx, k)
+	})
 }
 
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-func insertAPIKey(ctx context.Context, e execer, k *herald.APIKey) error {
-	if _, err := e.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.Name, k.Scope, k.Prefix, k.Hash, micros(k.CreatedAt), microsPtr(k.LastUsedAt), microsPtr(k.RevokedAt)); err != nil {
+// insertAPIKey checks the key's tenant and stores the key, in tx.
+func insertAPIKey(ctx context.Context, tx *sql.Tx, k *herald.APIKey) error {
+	if err := checkTenant(ctx, tx, k.TenantID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		apiKeyArgs(k, k.Hash)...); err != nil {
 		return fmt.Errorf("insert api key: %w", err)
 	}
 	return nil
@@ -50,7 +58,7 @@ func (s *DB) CreateFirstAPIKey(ctx context.Context, k *herald.APIKey) (bool, err
 	return true, nil
 }
 
-// APIKeyByHash returns the unrevoked key with that hash.
+// APIKeyByHash returns the unrevoked key with that hash, of any tenant.
 func (s *DB) APIKeyByHash(ctx context.Context, hash string) (*herald.APIKey, error) {
 	k, err := scanAPIKey(s.rdb.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ? AND revoked_at IS NULL`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -61,9 +69,10 @@ func (s *DB) APIKeyByHash(ctx context.Context, hash string) (*herald.APIKey, err
 	return k, nil
 }
 
-// ListAPIKeys returns every key, oldest first.
-func (s *DB) ListAPIKeys(ctx context.Context) ([]*herald.APIKey, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY id`)
+// ListAPIKeys returns the keys within f.Tenancy, oldest first.
+func (s *DB) ListAPIKeys(ctx context.Context, f herald.APIKeyFilter) ([]*herald.APIKey, error) {
+	q := confined("tenant_id", f.Tenancy)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys `+q.String()+` ORDER BY id`, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("select api keys: %w", err)
 	}
@@ -79,10 +88,12 @@ func (s *DB) ListAPIKeys(ctx context.Context) ([]*herald.APIKey, error) {
 	return out, rows.Err()
 }
 
-// RevokeAPIKey marks a key revoked.
-func (s *DB) RevokeAPIKey(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`,
-		micros(s.clock.Now()), id)
+// RevokeAPIKey marks a key within ref.Tenancy revoked.
+func (s *DB) RevokeAPIKey(ctx context.Context, ref herald.Ref) error {
+	id := ref.ID
+	q := confined("tenant_id", ref.Tenancy).and("id = ?", id)
+	res, err := s.db.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) `+q.String(),
+		append([]any{micros(s.clock.Now())}, q.args...)...)
 	if err != nil {
 		return fmt.Errorf("revoke api key: %w", err)
 	}
@@ -108,7 +119,7 @@ func scanAPIKey(row scanner) (*herald.APIKey, error) {
 		created       int64
 		used, revoked sql.NullInt64
 	)
-	if err := row.Scan(&k.ID, &k.Name, &k.Scope, &k.Prefix, &k.Hash, &created, &used, &revoked); err != nil {
+	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Scope, &k.Prefix, &k.Hash, &created, &used, &revoked); err != nil {
 		return nil, err
 	}
 	k.CreatedAt, k.LastUsedAt, k.RevokedAt = fromMicros(created), fromNull(used), fromNull(revoked)

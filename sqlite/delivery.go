@@ -15,7 +15,7 @@ import (
 	"github.com/heraldhq/herald/delivery"
 )
 
-const deliveryColumns = `id, webhook_id, event_id, event_type, status, attempts, response_status_code,
+const deliveryColumns = `id, tenant_id, webhook_id, event_id, event_type, status, attempts, response_status_code,
 	error_message, created_at, last_attempt_at, next_attempt_at, delivered_at`
 
 // querier is what *sql.DB and *sql.Tx share.
@@ -48,7 +48,7 @@ func scanDelivery(row scanner) (*herald.Delivery, error) {
 		created           int64
 		last, next, deliv sql.NullInt64
 	)
-	if err := row.Scan(&d.ID, &d.WebhookID, &d.EventID, &d.Event, &d.Status, &d.Attempts, &code,
+	if err := row.Scan(&d.ID, &d.TenantID, &d.WebhookID, &d.EventID, &d.Event, &d.Status, &d.Attempts, &code,
 		&d.ErrorMessage, &created, &last, &next, &deliv); err != nil {
 		return nil, err
 	}
@@ -62,9 +62,11 @@ func scanDelivery(row scanner) (*herald.Delivery, error) {
 	return &d, nil
 }
 
-// Delivery returns one delivery with its attempts.
-func (s *DB) Delivery(ctx context.Context, id string) (*herald.Delivery, error) {
-	d, err := scanDelivery(s.rdb.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ?`, id))
+// Delivery returns one delivery within ref.Tenancy with its attempts.
+func (s *DB) Delivery(ctx context.Context, ref herald.Ref) (*herald.Delivery, error) {
+	id := ref.ID
+	q := confined("tenant_id", ref.Tenancy).and("id = ?", id)
+	d, err := scanDelivery(s.rdb.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries `+q.String(), q.args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", id)
 	} else if err != nil {
@@ -101,52 +103,57 @@ func (s *DB) Delivery(ctx context.Context, id string) (*herald.Delivery, error) 
 	return d, rows.Err()
 }
 
-// ListDeliveries returns a page of deliveries, newest first, and the total.
+// ListDeliveries returns a page of deliveries within f.Tenancy, newest
+// first, and the total.
 func (s *DB) ListDeliveries(ctx context.Context, f herald.DeliveryFilter) ([]*herald.Delivery, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	where, args := "WHERE 1 = 1", []any{}
+	q := confined("tenant_id", f.Tenancy)
 	if f.WebhookID != "" {
-		where, args = where+" AND webhook_id = ?", append(args, f.WebhookID)
+		q.and("webhook_id = ?", f.WebhookID)
 	}
 	if f.EventID != "" {
-		where, args = where+" AND event_id = ?", append(args, f.EventID)
+		q.and("event_id = ?", f.EventID)
 	}
 	if f.Event != "" {
-		where, args = where+" AND event_type = ?", append(args, f.Event)
+		q.and("event_type = ?", f.Event)
 	}
 	if f.Success != nil {
 		if *f.Success {
-			where += " AND status = 'success'"
+			q.and("status = 'success'")
 		} else {
-			where += " AND status <> 'success'"
+			q.and("status <> 'success'")
 		}
 	}
 	var total int
-	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM deliveries `+where, args...).Scan(&total); err != nil {
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM deliveries `+q.String(), q.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count deliveries: %w", err)
 	}
-	out, err := queryDeliveries(ctx, s.rdb, where+` ORDER BY seq DESC LIMIT ? OFFSET ?`, append(args, limit, skip)...)
+	out, err := queryDeliveries(ctx, s.rdb, q.String()+` ORDER BY seq DESC LIMIT ? OFFSET ?`, append(q.args, limit, skip)...)
 	if err != nil {
 		return nil, 0, err
 	}
 	return out, total, nil
 }
 
-// DeliveryTask loads a delivery with its webhook and event, in one query.
-func (s *DB) DeliveryTask(ctx context.Context, deliveryID string) (*herald.DeliveryTask, error) {
-	row := s.rdb.QueryRowContext(ctx, `SELECT d.webhook_name, d.status, d.attempts, e.id, e.type, e.data, e.created_at,
-		w.id, w.name, w.description, w.url, w.events, w.agent_id, w.is_active, w.secret, w.headers,
-		w.timeout_seconds, w.max_retries, w.retry_schedule, w.verify_ssl, w.signature_header, w.signature_format,
-		w.created_at, w.updated_at, w.last_triggered_at, w.last_success_at, w.last_failure_at
-		FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
-		WHERE d.id = ?`, deliveryID)
+// DeliveryTask loads a delivery within ref.Tenancy with its webhook and
+// event, in one query.
+func (s *DB) DeliveryTask(ctx context.Context, ref herald.Ref) (*herald.DeliveryTask, error) {
+	deliveryID := ref.ID
+	q := confined("d.tenant_id", ref.Tenancy).and("d.id = ?", deliveryID)
+	row := s.rdb.QueryRowContext(ctx, `SELECT d.tenant_id, d.webhook_name, d.status, d.attempts,
+		e.tenant_id, e.id, e.type, e.data, e.created_at,
+		w.id, w.tenant_id, w.all_tenants, w.name, w.description, w.url, w.events, w.agent_id, w.is_active, w.secret,
+		w.headers, w.timeout_seconds, w.max_retries, w.retry_schedule, w.verify_ssl, w.signature_header,
+		w.signature_format, w.created_at, w.updated_at, w.last_triggered_at, w.last_success_at, w.last_failure_at
+		FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+		JOIN events e ON e.id = d.event_id AND e.tenant_id = d.event_tenant_id `+q.String(), q.args...)
 	t := herald.DeliveryTask{Delivery: &herald.Delivery{ID: deliveryID}, Event: &herald.Event{}}
 	var (
 		data    string
 		created int64
 	)
-	w, err := scanWebhookAfter(row, &t.WebhookName, &t.Delivery.Status, &t.Delivery.Attempts,
-		&t.Event.ID, &t.Event.Type, &data, &created)
+	w, err := scanWebhookAfter(row, &t.Delivery.TenantID, &t.WebhookName, &t.Delivery.Status, &t.Delivery.Attempts,
+		&t.Event.TenantID, &t.Event.ID, &t.Event.Type, &data, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", deliveryID)
 	} else if err != nil {
@@ -206,9 +213,9 @@ func recordAttempt(ctx context.Context, tx *sql.Tx, r herald.AttemptResult) (*he
 	}
 	a.DeliveryID = r.DeliveryID
 	headers, _ := json.Marshal(nonNilHeader(a.ResponseHeaders))
-	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (id, delivery_id, number, started_at, duration_ms,
-		status_code, response_headers, response_body, error, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.DeliveryID, a.Number, at, a.DurationMS, a.StatusCode, string(headers), a.ResponseBody, a.Error, a.Success); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (id, tenant_id, delivery_id, number, started_at, duration_ms,
+		status_code, response_headers, response_body, error, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, string(d.TenantID), a.DeliveryID, a.Number, at, a.DurationMS, a.StatusCode, string(headers), a.ResponseBody, a.Error, a.Success); err != nil {
 		return nil, touch{}, fmt.Errorf("insert attempt: %w", err)
 	}
 	return d, touch{webhookID: d.WebhookID, at: at, success: a.Success}, nil
@@ -221,7 +228,8 @@ func nonNilHeader(h http.Header) http.Header {
 	return h
 }
 
-// RetryDelivery makes a delivery pending again and queues an attempt now.
+// RetryDelivery makes a delivery within p.Tenancy pending again and queues
+// an attempt now.
 func (s *DB) RetryDelivery(ctx context.Context, p herald.RetryParams) (*herald.Delivery, error) {
 	now := p.Now
 	if now.IsZero() {
@@ -232,8 +240,9 @@ func (s *DB) RetryDelivery(ctx context.Context, p herald.RetryParams) (*herald.D
 		return nil, fmt.Errorf("begin retry: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, next_attempt_at = ? WHERE id = ? AND webhook_id = ?`,
-		herald.DeliveryPending, micros(now), p.DeliveryID, p.WebhookID)
+	q := confined("tenant_id", p.Tenancy).and("id = ?", p.DeliveryID).and("webhook_id = ?", p.WebhookID)
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, next_attempt_at = ? `+q.String(),
+		append([]any{herald.DeliveryPending, micros(now)}, q.args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("update delivery: %w", err)
 	}

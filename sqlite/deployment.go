@@ -10,9 +10,10 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-const deploymentColumns = `id, agent_id, status, version, changes, error, reason, created_at, updated_at`
+const deploymentColumns = `tenant_id, id, agent_id, status, version, changes, error, reason, created_at, updated_at`
 
-// ReportDeployment applies a deployment report in one write: the
+// ReportDeployment applies a deployment report of r.TenantID, which must
+// exist, in one write: the
 // deployment's new state (herald.ApplyDeployment) and a history row, its
 // deployment.* event, and then its agent's report
 // (herald.DeploymentReport.AgentReport) through the code path of
@@ -25,7 +26,11 @@ func (s *DB) ReportDeployment(ctx context.Context, r *herald.DeploymentReport) (
 	now := s.reportTime(r.Now)
 	var res *herald.ReportResult
 	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
-		old, err := scanDeployment(tx.QueryRowContext(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE id = ?`, r.DeploymentID))
+		if err := checkTenant(ctx, tx, r.TenantID); err != nil {
+			return effects{}, err
+		}
+		old, err := scanDeployment(tx.QueryRowContext(ctx, `SELECT `+deploymentColumns+` FROM deployments
+			WHERE tenant_id = ? AND id = ?`, string(r.TenantID), r.DeploymentID))
 		if errors.Is(err, sql.ErrNoRows) {
 			old = nil
 		} else if err != nil {
@@ -33,17 +38,17 @@ func (s *DB) ReportDeployment(ctx context.Context, r *herald.DeploymentReport) (
 		}
 		d := herald.ApplyDeployment(old, r, now)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO deployments (`+deploymentColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET agent_id = excluded.agent_id, status = excluded.status,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (tenant_id, id) DO UPDATE SET agent_id = excluded.agent_id, status = excluded.status,
 				version = excluded.version, changes = excluded.changes, error = excluded.error,
 				reason = excluded.reason, updated_at = excluded.updated_at`,
-			d.ID, d.AgentID, d.Status, d.Version, jsonText(d.Changes), d.Error, d.Reason,
+			string(d.TenantID), d.ID, d.AgentID, d.Status, d.Version, jsonText(d.Changes), d.Error, d.Reason,
 			micros(d.CreatedAt), micros(d.UpdatedAt)); err != nil {
 			return effects{}, fmt.Errorf("save deployment: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO deployment_history
-			(deployment_id, status, version, changes, error, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, r.Status, r.Version, jsonText(r.Changes), r.Error, r.Reason, micros(now)); err != nil {
+			(tenant_id, deployment_id, status, version, changes, error, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			string(d.TenantID), d.ID, r.Status, r.Version, jsonText(r.Changes), r.Error, r.Reason, micros(now)); err != nil {
 			return effects{}, fmt.Errorf("insert deployment history: %w", err)
 		}
 		ar := r.AgentReport()
@@ -52,7 +57,7 @@ func (s *DB) ReportDeployment(ctx context.Context, r *herald.DeploymentReport) (
 			return effects{}, err
 		}
 		specs := append([]herald.EventSpec{herald.DeploymentEvent(r)}, agentSpecs...)
-		evs, jobs, err := s.publishSpecs(ctx, tx, specs, now)
+		evs, jobs, err := s.publishSpecs(ctx, tx, r.TenantID, specs, now)
 		if err != nil {
 			return effects{}, err
 		}
@@ -76,16 +81,23 @@ func validateDeployment(r *herald.DeploymentReport) error {
 	return nil
 }
 
-// Deployment returns one deployment with its history, oldest first.
-func (s *DB) Deployment(ctx context.Context, id string) (*herald.Deployment, error) {
-	d, err := scanDeployment(s.rdb.QueryRowContext(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE id = ?`, id))
+// Deployment returns one deployment of ref.Tenancy's owner (see
+// herald.Tenancy.Owner) with its history, oldest first.
+func (s *DB) Deployment(ctx context.Context, ref herald.Ref) (*herald.Deployment, error) {
+	id := ref.ID
+	tenant, ok := ref.Tenancy.Owner()
+	if !ok {
+		return nil, herald.Errorf(herald.ENOTFOUND, "deployment %q not found", id)
+	}
+	d, err := scanDeployment(s.rdb.QueryRowContext(ctx, `SELECT `+deploymentColumns+` FROM deployments
+		WHERE tenant_id = ? AND id = ?`, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, herald.Errorf(herald.ENOTFOUND, "deployment %q not found", id)
 	} else if err != nil {
 		return nil, fmt.Errorf("select deployment: %w", err)
 	}
 	rows, err := s.rdb.QueryContext(ctx, `SELECT status, version, changes, error, reason, at
-		FROM deployment_history WHERE deployment_id = ? ORDER BY seq`, id)
+		FROM deployment_history WHERE tenant_id = ? AND deployment_id = ? ORDER BY seq`, tenant, id)
 	if err != nil {
 		return nil, fmt.Errorf("select deployment history: %w", err)
 	}
@@ -112,19 +124,19 @@ func (s *DB) Deployment(ctx context.Context, id string) (*herald.Deployment, err
 	return d, nil
 }
 
-// ListDeployments returns a page of deployments, most recently updated
-// first, and the total.
+// ListDeployments returns a page of deployments within f.Tenancy, most
+// recently updated first, and the total.
 func (s *DB) ListDeployments(ctx context.Context, f herald.DeploymentFilter) ([]*herald.Deployment, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	where, args := "WHERE 1 = 1", []any{}
+	q := confined("tenant_id", f.Tenancy)
 	if f.AgentID != "" {
-		where, args = where+" AND agent_id = ?", append(args, f.AgentID)
+		q.and("agent_id = ?", f.AgentID)
 	}
 	if f.Status != "" {
-		where, args = where+" AND status = ?", append(args, f.Status)
+		q.and("status = ?", f.Status)
 	}
-	return listPage(ctx, s, pageQuery{table: "deployments", cols: deploymentColumns, where: where, args: args,
-		order: "updated_at DESC, id DESC", skip: skip, limit: limit}, scanDeployment)
+	return listPage(ctx, s, pageQuery{table: "deployments", cols: deploymentColumns, where: q.String(), args: q.args,
+		order: "updated_at DESC, id DESC, tenant_id DESC", skip: skip, limit: limit}, scanDeployment)
 }
 
 func scanDeployment(row scanner) (*herald.Deployment, error) {
@@ -133,7 +145,7 @@ func scanDeployment(row scanner) (*herald.Deployment, error) {
 		changes          sql.NullString
 		created, updated int64
 	)
-	if err := row.Scan(&d.ID, &d.AgentID, &d.Status, &d.Version, &changes, &d.Error, &d.Reason,
+	if err := row.Scan(&d.TenantID, &d.ID, &d.AgentID, &d.Status, &d.Version, &changes, &d.Error, &d.Reason,
 		&created, &updated); err != nil {
 		return nil, err
 	}

@@ -14,9 +14,12 @@ import (
 	"github.com/heraldhq/herald/delivery"
 )
 
-// PublishEvent stores the event, its deliveries and their queued jobs in one
-// transaction, shared with concurrent writes (see groupWriter). A repeated
-// ID returns the first event with Created false.
+const eventColumns = `tenant_id, id, type, data, created_at`
+
+// PublishEvent stores the event for p.TenantID, which must exist, its
+// deliveries and their queued jobs in one transaction, shared with
+// concurrent writes (see groupWriter). An ID the tenant published before
+// returns the first event with Created false.
 func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.PublishResult, error) {
 	now := p.Now
 	if now.IsZero() {
@@ -25,6 +28,9 @@ func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.
 	now = now.UTC()
 	var res *herald.PublishResult
 	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		if err := checkTenant(ctx, tx, herald.TenantID(p.TenantID)); err != nil {
+			return effects{}, err
+		}
 		var (
 			jobs []river.InsertManyParams
 			err  error
@@ -38,13 +44,14 @@ func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.
 	return res, nil
 }
 
-// publish stores an event and its deliveries in tx and returns the jobs to
-// queue for them.
+// publish stores an event of p.TenantID and its deliveries in tx and
+// returns the jobs to queue for them. The caller has checked the tenant.
 func (s *DB) publish(ctx context.Context, tx *sql.Tx, p herald.PublishParams, now time.Time) (*herald.PublishResult, []river.InsertManyParams, error) {
 	if p.ID != "" {
-		ev, err := scanEvent(tx.QueryRowContext(ctx, `SELECT id, type, data, created_at FROM events WHERE id = ?`, p.ID))
+		ev, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id = ? AND tenant_id = ?`,
+			p.ID, p.TenantID))
 		if err == nil {
-			ds, err := queryDeliveries(ctx, tx, `WHERE event_id = ? ORDER BY seq`, ev.ID)
+			ds, err := queryDeliveries(ctx, tx, `WHERE event_id = ? AND event_tenant_id = ? ORDER BY seq`, ev.ID, p.TenantID)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -53,12 +60,12 @@ func (s *DB) publish(ctx context.Context, tx *sql.Tx, p herald.PublishParams, no
 			return nil, nil, fmt.Errorf("select event: %w", err)
 		}
 	}
-	ev := &herald.Event{ID: p.ID, Type: p.Type, Data: p.Data, Created: now}
+	ev := &herald.Event{ID: p.ID, TenantID: herald.TenantID(p.TenantID), Type: p.Type, Data: p.Data, Created: now}
 	if ev.ID == "" {
 		ev.ID = herald.NewID(herald.PrefixEvent, now)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, type, data, created_at, agent_id) VALUES (?, ?, ?, ?, ?)`,
-		ev.ID, ev.Type, string(ev.Data), micros(now), ev.AgentID()); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events (tenant_id, id, type, data, created_at, agent_id) VALUES (?, ?, ?, ?, ?, ?)`,
+		p.TenantID, ev.ID, ev.Type, string(ev.Data), micros(now), ev.AgentID()); err != nil {
 		return nil, nil, fmt.Errorf("insert event: %w", err)
 	}
 
@@ -70,12 +77,12 @@ func (s *DB) publish(ctx context.Context, tx *sql.Tx, p herald.PublishParams, no
 	jobs := make([]river.InsertManyParams, 0, len(targets))
 	for _, t := range targets {
 		d := &herald.Delivery{
-			ID: herald.NewID(herald.PrefixDelivery, now), WebhookID: t.id, EventID: ev.ID, Event: ev.Type,
-			Status: herald.DeliveryPending, CreatedAt: now, NextAttemptAt: &now,
+			ID: herald.NewID(herald.PrefixDelivery, now), TenantID: herald.TenantID(t.tenant), WebhookID: t.id,
+			EventID: ev.ID, Event: ev.Type, Status: herald.DeliveryPending, CreatedAt: now, NextAttemptAt: &now,
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, webhook_id, event_id, event_type, webhook_name,
-			status, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, d.WebhookID, d.EventID, d.Event, t.name, d.Status, micros(now), micros(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, tenant_id, webhook_id, event_tenant_id, event_id,
+			event_type, webhook_name, status, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, t.tenant, d.WebhookID, p.TenantID, d.EventID, d.Event, t.name, d.Status, micros(now), micros(now)); err != nil {
 			return nil, nil, fmt.Errorf("insert delivery: %w", err)
 		}
 		res.Deliveries = append(res.Deliveries, d)
@@ -84,14 +91,24 @@ func (s *DB) publish(ctx context.Context, tx *sql.Tx, p herald.PublishParams, no
 	return res, jobs, nil
 }
 
-type target struct{ id, name string }
+// target is a webhook an event goes to.
+type target struct{ id, name, tenant string }
+
+// reaches is the condition on webhooks (with the event's tenant as its
+// two arguments) that an event of a tenant may go to: the tenant's own,
+// and the platform's all_tenants ones; a platform event goes to the
+// platform's webhooks alone. It reads one tenant's rows, and the
+// platform's, of the index on (tenant_id, is_active).
+const reaches = `tenant_id IN (?1, '') AND (tenant_id = ?1 OR all_tenants = 1)`
 
 // targets returns the webhooks an event goes to: the one named by
-// webhookID (a test event), or every active one that matches.
+// webhookID (a test event), or every active one that matches, of those
+// its tenant reaches.
 func (s *DB) targets(ctx context.Context, tx *sql.Tx, webhookID string, ev *herald.Event) ([]target, error) {
 	if webhookID != "" {
 		var t target
-		err := tx.QueryRowContext(ctx, `SELECT id, name FROM webhooks WHERE id = ?`, webhookID).Scan(&t.id, &t.name)
+		err := tx.QueryRowContext(ctx, `SELECT id, name, tenant_id FROM webhooks WHERE `+reaches+` AND id = ?2`,
+			string(ev.TenantID), webhookID).Scan(&t.id, &t.name, &t.tenant)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", webhookID)
 		} else if err != nil {
@@ -99,7 +116,8 @@ func (s *DB) targets(ctx context.Context, tx *sql.Tx, webhookID string, ev *hera
 		}
 		return []target{t}, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, name, events, agent_id FROM webhooks WHERE is_active = 1`)
+	rows, err := tx.QueryContext(ctx, `SELECT id, name, events, agent_id, tenant_id FROM webhooks
+		WHERE `+reaches+` AND is_active = 1`, string(ev.TenantID))
 	if err != nil {
 		return nil, fmt.Errorf("select webhooks: %w", err)
 	}
@@ -112,7 +130,7 @@ func (s *DB) targets(ctx context.Context, tx *sql.Tx, webhookID string, ev *hera
 			w      herald.Webhook
 			events string
 		)
-		if err := rows.Scan(&w.ID, &w.Name, &events, &w.AgentID); err != nil {
+		if err := rows.Scan(&w.ID, &w.Name, &events, &w.AgentID, &w.TenantID); err != nil {
 			return nil, fmt.Errorf("scan webhook: %w", err)
 		}
 		if err := json.Unmarshal([]byte(events), &w.Events); err != nil {
@@ -123,48 +141,60 @@ func (s *DB) targets(ctx context.Context, tx *sql.Tx, webhookID string, ev *hera
 			agentID, agentParsed = ev.AgentID(), true
 		}
 		if w.Matches(ev.Type, agentID) {
-			out = append(out, target{w.ID, w.Name})
+			out = append(out, target{w.ID, w.Name, string(w.TenantID)})
 		}
 	}
 	return out, rows.Err()
 }
 
-// Event returns one event with its deliveries.
-func (s *DB) Event(ctx context.Context, id string) (*herald.Event, error) {
-	ev, err := scanEvent(s.rdb.QueryRowContext(ctx, `SELECT id, type, data, created_at FROM events WHERE id = ?`, id))
+// Event returns one event within ref.Tenancy, with its deliveries within
+// it. With AnyTenant it is the newest event of that id, of any tenant.
+func (s *DB) Event(ctx context.Context, ref herald.Ref) (*herald.Event, error) {
+	var row *sql.Row
+	if tenant, one := ref.Tenancy.Tenant(); one {
+		row = s.rdb.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id = ? AND tenant_id = ?`, ref.ID, tenant)
+	} else if ref.Tenancy.IsAny() {
+		row = s.rdb.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id = ? ORDER BY seq DESC LIMIT 1`, ref.ID)
+	} else {
+		return nil, herald.Errorf(herald.ENOTFOUND, "event %q not found", ref.ID)
+	}
+	ev, err := scanEvent(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, herald.Errorf(herald.ENOTFOUND, "event %q not found", id)
+		return nil, herald.Errorf(herald.ENOTFOUND, "event %q not found", ref.ID)
 	} else if err != nil {
 		return nil, fmt.Errorf("select event: %w", err)
 	}
-	ev.Deliveries, err = queryDeliveries(ctx, s.rdb, `WHERE event_id = ? ORDER BY seq`, id)
+	q := confined("tenant_id", ref.Tenancy).and("event_id = ?", ev.ID).and("event_tenant_id = ?", string(ev.TenantID))
+	ev.Deliveries, err = queryDeliveries(ctx, s.rdb, q.String()+` ORDER BY seq`, q.args...)
 	if err != nil {
 		return nil, err
 	}
 	return ev, nil
 }
 
-// ListEvents returns a page of events, newest first, and the total.
+// ListEvents returns a page of events within f.Tenancy, newest first, and
+// the total.
 func (s *DB) ListEvents(ctx context.Context, f herald.EventFilter) ([]*herald.Event, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	where, args := "WHERE 1 = 1", []any{}
+	q := confined("tenant_id", f.Tenancy)
 	if f.Type != "" {
-		where, args = where+" AND type = ?", append(args, f.Type)
+		q.and("type = ?", f.Type)
 	}
 	if f.AgentID != "" {
-		where, args = where+" AND agent_id = ?", append(args, f.AgentID)
+		q.and("agent_id = ?", f.AgentID)
 	}
-	return listPage(ctx, s, pageQuery{table: "events", cols: "id, type, data, created_at", where: where, args: args,
+	return listPage(ctx, s, pageQuery{table: "events", cols: eventColumns, where: q.String(), args: q.args,
 		order: "seq DESC", skip: skip, limit: limit}, scanEvent)
 }
 
+// scanEvent scans a row holding eventColumns.
 func scanEvent(row scanner) (*herald.Event, error) {
 	var (
 		ev      herald.Event
 		data    string
 		created int64
 	)
-	if err := row.Scan(&ev.ID, &ev.Type, &data, &created); err != nil {
+	if err := row.Scan(&ev.TenantID, &ev.ID, &ev.Type, &data, &created); err != nil {
 		return nil, err
 	}
 	ev.Data, ev.Created = json.RawMessage(data), fromMicros(created)

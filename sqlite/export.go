@@ -9,11 +9,12 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-// ExportAgentData streams an agent's log lines (by timestamp, then
-// arrival) and then its metric points (by name, time, then arrival), each
-// kind from one query on a read connection, in chunks of p.Chunk().
+// ExportAgentData streams the log lines of the agent of p.TenantID (by
+// timestamp, then arrival) and then its metric points (by name, time, then
+// arrival), each kind from one query on a read connection, in chunks of
+// p.Chunk().
 func (s *DB) ExportAgentData(ctx context.Context, p herald.ExportParams) error {
-	if err := s.agentExists(ctx, p.AgentID); err != nil {
+	if err := s.agentExists(ctx, p.TenantID, p.AgentID); err != nil {
 		return err
 	}
 	if p.Logs != nil {
@@ -25,7 +26,8 @@ func (s *DB) ExportAgentData(ctx context.Context, p herald.ExportParams) error {
 			err := rows.Scan(&l.Level, &l.Message, &ts)
 			l.Timestamp = fromMicros(ts)
 			return l, err
-		}, `SELECT level, message, ts FROM agent_logs WHERE agent_id = ? ORDER BY ts, seq`, p.AgentID)
+		}, `SELECT level, message, ts FROM agent_logs WHERE tenant_id = ? AND agent_id = ? ORDER BY ts, seq`,
+			p.TenantID, p.AgentID)
 		if err != nil {
 			return err
 		}
@@ -39,7 +41,8 @@ func (s *DB) ExportAgentData(ctx context.Context, p herald.ExportParams) error {
 			err := rows.Scan(&m.Name, &m.Value, &ts)
 			m.Timestamp = fromMicros(ts)
 			return m, err
-		}, `SELECT name, value, ts FROM metric_points WHERE agent_id = ? ORDER BY name, ts, rowid`, p.AgentID)
+		}, `SELECT name, value, ts FROM metric_points WHERE tenant_id = ? AND agent_id = ? ORDER BY name, ts, rowid`,
+			p.TenantID, p.AgentID)
 		if err != nil {
 			return err
 		}
@@ -48,8 +51,8 @@ func (s *DB) ExportAgentData(ctx context.Context, p herald.ExportParams) error {
 }
 
 // ExportInbound streams every invocation (by created_at, then ID), then the
-// inbound request log (by at, then ID), then the claims unexpired at p.Now
-// (by scope, then id), each kind from one query on a read connection, in
+// inbound request log (by at, then ID), of every tenant, then the claims
+// unexpired at p.Now (by scope, then id), each kind from one query on a read connection, in
 // chunks of p.Chunk().
 func (s *DB) ExportInbound(ctx context.Context, p herald.InboundExportParams) error {
 	if p.Invocations != nil {
@@ -97,7 +100,7 @@ func scanInboundRequest(row scanner) (*herald.InboundRequest, error) {
 		at      int64
 		headers string
 	)
-	if err := row.Scan(&r.ID, &r.Webhook, &at, &r.SourceIP, &headers, &r.Body, &r.EventType, &r.Verdict,
+	if err := row.Scan(&r.ID, &r.TenantID, &r.Webhook, &at, &r.SourceIP, &headers, &r.Body, &r.EventType, &r.Verdict,
 		&r.Reason, &r.Status, &r.InvocationID); err != nil {
 		return nil, err
 	}

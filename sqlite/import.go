@@ -19,8 +19,9 @@ import (
 // lines and metric points store only the rows past those their agent
 // holds (see herald.ImportParams), so an import can be run again; every
 // newly stored pending delivery, queued invocation and finished invocation
-// with a pending reply gets a queued job. It counts the records stored and
-// those present already.
+// with a pending reply gets a queued job. Every row keeps its tenant,
+// which must be stored already (its tenant record comes first). It counts
+// the records stored and those present already.
 func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportResult, error) {
 	var result herald.ImportResult
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -29,8 +30,9 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 	}
 	defer tx.Rollback()
 	var jobs []river.InsertManyParams
-	logs := storedRows{count: `SELECT count(*) FROM agent_logs WHERE agent_id = ?`}
-	points := storedRows{count: `SELECT count(*) FROM metric_points WHERE agent_id = ?`}
+	logs := storedRows{count: `SELECT count(*) FROM agent_logs WHERE tenant_id = ? AND agent_id = ?`}
+	points := storedRows{count: `SELECT count(*) FROM metric_points WHERE tenant_id = ? AND agent_id = ?`}
+	known := map[herald.TenantID]bool{"": true} // tenants checked to exist
 	// A record was stored when the transaction's count of changed rows
 	// (total_changes) grew with it.
 	changes := func() (n int64, err error) {
@@ -42,23 +44,25 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 		return herald.ImportResult{}, fmt.Errorf("count changes: %w", err)
 	}
 	for _, r := range p.Records {
+		if tenant := recordTenant(r); !known[tenant] {
+			if err := checkTenant(ctx, tx, tenant); err != nil {
+				return herald.ImportResult{}, fmt.Errorf("import record: %w", err)
+			}
+			known[tenant] = true
+		}
 		switch {
+		case r.Tenant != nil:
+			err = importTenant(ctx, tx, r.Tenant)
 		case r.Webhook != nil:
-			w := r.Webhook
-			events, headers, schedule := webhookJSON(w)
 			_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO webhooks (`+webhookColumns+`)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				w.ID, w.Name, w.Description, w.URL, events, w.AgentID, w.IsActive, w.Secret, headers,
-				w.TimeoutSeconds, w.MaxRetries, schedule, w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
-				micros(w.CreatedAt), micros(w.UpdatedAt), microsPtr(w.LastTriggeredAt), microsPtr(w.LastSuccessAt), microsPtr(w.LastFailureAt))
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, webhookArgs(r.Webhook)...)
 		case r.APIKey != nil:
-			k := r.APIKey
-			_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-				k.ID, k.Name, k.Scope, k.Prefix, k.Hash, micros(k.CreatedAt), microsPtr(k.LastUsedAt), microsPtr(k.RevokedAt))
+			_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				apiKeyArgs(&r.APIKey.APIKey, r.APIKey.Hash)...)
 		case r.Event != nil:
 			e := r.Event
-			_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO events (id, type, data, created_at, agent_id)
-				VALUES (?, ?, ?, ?, ?)`, e.ID, e.Type, string(e.Data), micros(e.Created), e.AgentID())
+			_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO events (tenant_id, id, type, data, created_at, agent_id)
+				VALUES (?, ?, ?, ?, ?, ?)`, string(e.TenantID), e.ID, e.Type, string(e.Data), micros(e.Created), e.AgentID())
 		case r.Delivery != nil:
 			var queued bool
 			queued, err = importDelivery(ctx, tx, r.Delivery)
@@ -107,13 +111,70 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 	return result, nil
 }
 
+// recordTenant is the tenant that owns the row of a record: "" for the
+// platform's, and for the records that have no tenant (a tenant, a
+// built-in inbound secret, a claim).
+func recordTenant(r *herald.Record) herald.TenantID {
+	switch {
+	case r.Webhook != nil:
+		return r.Webhook.TenantID
+	case r.APIKey != nil:
+		return r.APIKey.TenantID
+	case r.Event != nil:
+		return r.Event.TenantID
+	case r.Delivery != nil:
+		return r.Delivery.TenantID
+	case r.Agent != nil:
+		return r.Agent.TenantID
+	case r.AgentLogs != nil:
+		return r.AgentLogs.TenantID
+	case r.MetricPoints != nil:
+		return r.MetricPoints.TenantID
+	case r.Deployment != nil:
+		return r.Deployment.TenantID
+	case r.Alert != nil:
+		return r.Alert.TenantID
+	case r.InboundWebhook != nil:
+		return r.InboundWebhook.TenantID
+	case r.Invocation != nil:
+		return r.Invocation.TenantID
+	case r.InboundRequest != nil:
+		return r.InboundRequest.TenantID
+	}
+	return ""
+}
+
+// importTenant stores a tenant unless it is present.
+func importTenant(ctx context.Context, tx *sql.Tx, t *herald.Tenant) error {
+	v := *t
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO tenants (`+tenantColumns+`) VALUES (?, ?, ?, ?, ?)`,
+		v.ID, v.Name, string(v.Metadata), micros(v.CreatedAt), micros(v.UpdatedAt)); err != nil {
+		return fmt.Errorf("insert tenant: %w", err)
+	}
+	return nil
+}
+
 // importDelivery stores a delivery and its attempts, and reports whether it
 // is a newly stored pending one, which needs a job.
+//
+// Its event is that of d.EventTenantID. An export that leaves it out names
+// the event by its ID alone, unique per tenant only: then it is the event
+// of the delivery's own tenant (a tenant's webhooks get its events only),
+// or for a platform delivery that has none, the newest of that ID (an
+// event of a tenant that went to an all_tenants webhook).
 func importDelivery(ctx context.Context, tx *sql.Tx, d *herald.ExportedDelivery) (bool, error) {
-	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO deliveries (id, webhook_id, event_id, event_type,
-		webhook_name, status, attempts, response_status_code, error_message, created_at, last_attempt_at,
-		next_attempt_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, d.WebhookID, d.EventID, d.Event, d.WebhookName, d.Status, d.Attempts, d.ResponseStatusCode,
+	eventTenant := `?4`
+	if d.EventTenantID == "" {
+		eventTenant = `coalesce((SELECT tenant_id FROM events WHERE id = ?5 ORDER BY tenant_id = ?2 DESC, seq DESC LIMIT 1), ?2)`
+	}
+	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO deliveries (id, tenant_id, webhook_id, event_tenant_id,
+		event_id, event_type, webhook_name, status, attempts, response_status_code, error_message, created_at,
+		last_attempt_at, next_attempt_at, delivered_at)
+		VALUES (?1, ?2, ?3, `+eventTenant+`, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
+		d.ID, string(d.TenantID), d.WebhookID, string(d.EventTenantID), d.EventID, d.Event, d.WebhookName, d.Status, d.Attempts, d.ResponseStatusCode,
 		d.ErrorMessage, micros(d.CreatedAt), microsPtr(d.LastAttemptAt), microsPtr(d.NextAttemptAt), microsPtr(d.DeliveredAt))
 	if err != nil {
 		return false, err
@@ -123,9 +184,9 @@ func importDelivery(ctx context.Context, tx *sql.Tx, d *herald.ExportedDelivery)
 	}
 	for _, a := range d.AttemptList {
 		headers, _ := json.Marshal(nonNilHeader(a.ResponseHeaders))
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO attempts (id, delivery_id, number, started_at,
-			duration_ms, status_code, response_headers, response_body, error, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			a.ID, d.ID, a.Number, micros(a.StartedAt), a.DurationMS, a.StatusCode, string(headers), a.ResponseBody, a.Error, a.Success); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO attempts (id, tenant_id, delivery_id, number, started_at,
+			duration_ms, status_code, response_headers, response_body, error, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.ID, string(d.TenantID), d.ID, a.Number, micros(a.StartedAt), a.DurationMS, a.StatusCode, string(headers), a.ResponseBody, a.Error, a.Success); err != nil {
 			return false, err
 		}
 	}
@@ -143,47 +204,49 @@ func importAgent(ctx context.Context, tx *sql.Tx, a *herald.Agent) error {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO agents (`+agentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.Status, a.NodeID, a.Error, jsonText(a.Metadata), string(last), microsPtr(a.LastMetricsAt), micros(a.LastSeen),
-		micros(a.StatusChangedAt), micros(a.CreatedAt), micros(a.UpdatedAt), a.Name, rt); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		string(a.TenantID), a.ID, a.Status, a.NodeID, a.Error, jsonText(a.Metadata), string(last), microsPtr(a.LastMetricsAt),
+		micros(a.LastSeen), micros(a.StatusChangedAt), micros(a.CreatedAt), micros(a.UpdatedAt), a.Name, rt); err != nil {
 		return fmt.Errorf("insert agent: %w", err)
 	}
 	return nil
 }
 
-// storedRows counts, per agent, the log lines (or metric points) it holds
-// during one import, counting them with the count query once.
+// storedRows counts, per agent (of a tenant), the log lines (or metric
+// points) it holds during one import, counting them with the count query
+// once.
 type storedRows struct {
 	count string
-	n     map[string]int
+	n     map[[2]string]int
 }
 
 // skip returns how many leading rows of a chunk of n rows exported at
 // offset the agent holds already, and counts the rest as stored.
-func (c *storedRows) skip(ctx context.Context, tx *sql.Tx, agentID string, offset, n int) (int, error) {
-	stored, ok := c.n[agentID]
+func (c *storedRows) skip(ctx context.Context, tx *sql.Tx, tenant herald.TenantID, agentID string, offset, n int) (int, error) {
+	key := [2]string{string(tenant), agentID}
+	stored, ok := c.n[key]
 	if !ok {
-		if err := tx.QueryRowContext(ctx, c.count, agentID).Scan(&stored); err != nil {
+		if err := tx.QueryRowContext(ctx, c.count, key[0], key[1]).Scan(&stored); err != nil {
 			return 0, fmt.Errorf("count stored rows: %w", err)
 		}
 	}
 	skip := min(max(stored-offset, 0), n)
 	if c.n == nil {
-		c.n = map[string]int{}
+		c.n = map[[2]string]int{}
 	}
-	c.n[agentID] = stored + n - skip
+	c.n[key] = stored + n - skip
 	return skip, nil
 }
 
 // importLogs appends the lines of a chunk the agent does not hold yet.
 func importLogs(ctx context.Context, tx *sql.Tx, c *storedRows, l *herald.ExportedLogs) error {
-	skip, err := c.skip(ctx, tx, l.AgentID, l.Offset, len(l.Lines))
+	skip, err := c.skip(ctx, tx, l.TenantID, l.AgentID, l.Offset, len(l.Lines))
 	if err != nil {
 		return err
 	}
 	for _, e := range l.Lines[skip:] {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO agent_logs (agent_id, level, message, ts) VALUES (?, ?, ?, ?)`,
-			l.AgentID, e.Level, e.Message, micros(e.Timestamp)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO agent_logs (tenant_id, agent_id, level, message, ts)
+			VALUES (?, ?, ?, ?, ?)`, string(l.TenantID), l.AgentID, e.Level, e.Message, micros(e.Timestamp)); err != nil {
 			return fmt.Errorf("insert agent log: %w", err)
 		}
 	}
@@ -192,13 +255,13 @@ func importLogs(ctx context.Context, tx *sql.Tx, c *storedRows, l *herald.Export
 
 // importPoints appends the points of a chunk the agent does not hold yet.
 func importPoints(ctx context.Context, tx *sql.Tx, c *storedRows, p *herald.ExportedPoints) error {
-	skip, err := c.skip(ctx, tx, p.AgentID, p.Offset, len(p.Points))
+	skip, err := c.skip(ctx, tx, p.TenantID, p.AgentID, p.Offset, len(p.Points))
 	if err != nil {
 		return err
 	}
 	for _, m := range p.Points[skip:] {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO metric_points (agent_id, name, value, ts) VALUES (?, ?, ?, ?)`,
-			p.AgentID, m.Name, m.Value, micros(m.Timestamp)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO metric_points (tenant_id, agent_id, name, value, ts)
+			VALUES (?, ?, ?, ?, ?)`, string(p.TenantID), p.AgentID, m.Name, m.Value, micros(m.Timestamp)); err != nil {
 			return fmt.Errorf("insert metric point: %w", err)
 		}
 	}
@@ -209,8 +272,8 @@ func importPoints(ctx context.Context, tx *sql.Tx, c *storedRows, p *herald.Expo
 // present.
 func importDeployment(ctx context.Context, tx *sql.Tx, d *herald.Deployment) error {
 	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO deployments (`+deploymentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, d.AgentID, d.Status, d.Version, jsonText(d.Changes), d.Error, d.Reason, micros(d.CreatedAt), micros(d.UpdatedAt))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		string(d.TenantID), d.ID, d.AgentID, d.Status, d.Version, jsonText(d.Changes), d.Error, d.Reason, micros(d.CreatedAt), micros(d.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("insert deployment: %w", err)
 	}
@@ -219,8 +282,8 @@ func importDeployment(ctx context.Context, tx *sql.Tx, d *herald.Deployment) err
 	}
 	for _, c := range d.History {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO deployment_history
-			(deployment_id, status, version, changes, error, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, c.Status, c.Version, jsonText(c.Changes), c.Error, c.Reason, micros(c.At)); err != nil {
+			(tenant_id, deployment_id, status, version, changes, error, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			string(d.TenantID), d.ID, c.Status, c.Version, jsonText(c.Changes), c.Error, c.Reason, micros(c.At)); err != nil {
 			return fmt.Errorf("insert deployment history: %w", err)
 		}
 	}
@@ -229,16 +292,8 @@ func importDeployment(ctx context.Context, tx *sql.Tx, d *herald.Deployment) err
 
 // importAlert stores an alert rule with its state unless it is present.
 func importAlert(ctx context.Context, tx *sql.Tx, r *herald.AlertRule) error {
-	var value any
-	if r.Value != nil {
-		value = *r.Value
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO alerts (id, name, description, metric, agg, op,
-		threshold, window_ns, webhook_id, agent_id, is_active, state, value, evaluated_at, triggered_at,
-		resolved_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.Name, r.Description, r.Metric, r.Agg, r.Op, r.Threshold, int64(r.Window), r.WebhookID, r.AgentID,
-		r.IsActive, r.State, value, microsPtr(r.EvaluatedAt), microsPtr(r.TriggeredAt), microsPtr(r.ResolvedAt),
-		micros(r.CreatedAt), micros(r.UpdatedAt)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO alerts (`+alertColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, alertArgs(r)...); err != nil {
 		return fmt.Errorf("insert alert: %w", err)
 	}
 	return nil
@@ -256,10 +311,7 @@ func importInbound(ctx context.Context, tx *sql.Tx, r *herald.Record) (*river.In
 			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inbound_webhooks (`+inboundWebhookColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			w.Name, w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform, cols.filters,
-			w.ResponseMode, cols.allowedIPs, cols.rateLimit, micros(w.CreatedAt), micros(w.UpdatedAt),
-			microsPtr(w.LastTriggeredAt), w.BotToken); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, inboundWebhookArgs(w, cols)...); err != nil {
 			return nil, fmt.Errorf("insert inbound webhook: %w", err)
 		}
 	case r.InboundSecret != nil:
@@ -274,11 +326,7 @@ func importInbound(ctx context.Context, tx *sql.Tx, r *herald.Record) (*river.In
 			return nil, err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO invocations (`+invocationColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, sqlcol.Object(inv.Context),
-			jsonText(inv.User), jsonText(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
-			micros(inv.CreatedAt), microsPtr(inv.StartedAt), microsPtr(inv.FinishedAt), replyToText(inv.ReplyTo),
-			inv.ReplyStatus, inv.ReplyError)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, invocationArgs(inv, actions)...)
 		if err != nil {
 			return nil, fmt.Errorf("insert invocation: %w", err)
 		}
@@ -299,9 +347,7 @@ func importInbound(ctx context.Context, tx *sql.Tx, r *herald.Record) (*river.In
 			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inbound_requests (`+inboundRequestColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			q.ID, q.Webhook, micros(q.At), q.SourceIP, headers, q.Body, q.EventType, q.Verdict, q.Reason,
-			q.Status, q.InvocationID); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, inboundRequestArgs(q, headers)...); err != nil {
 			return nil, fmt.Errorf("insert inbound request: %w", err)
 		}
 	case r.InboundClaim != nil:

@@ -11,14 +11,15 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-const inboundWebhookColumns = `name, agent, secret, description, enabled, provider, transform, filters,
+const inboundWebhookColumns = `tenant_id, name, agent, secret, description, enabled, provider, transform, filters,
 	response_mode, allowed_ips, rate_limit, created_at, updated_at, last_triggered_at, bot_token`
 
-const inboundRequestColumns = `id, webhook, at, source_ip, headers, body, event_type, verdict, reason, status,
+const inboundRequestColumns = `id, tenant_id, webhook, at, source_ip, headers, body, event_type, verdict, reason, status,
 	invocation_id`
 
-// CreateInboundWebhook stores a named inbound webhook, setting its
-// timestamps when zero (ECONFLICT when the name is taken).
+// CreateInboundWebhook stores a named inbound webhook for w.TenantID,
+// which must exist, setting its timestamps when zero (ECONFLICT when the
+// tenant has the name already).
 func (s *DB) CreateInboundWebhook(ctx context.Context, w *herald.InboundWebhook) error {
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	if w.CreatedAt.IsZero() {
@@ -32,28 +33,43 @@ func (s *DB) CreateInboundWebhook(ctx context.Context, w *herald.InboundWebhook)
 		return err
 	}
 	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		if err := checkTenant(ctx, tx, w.TenantID); err != nil {
+			return effects{}, err
+		}
 		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM inbound_webhooks WHERE name = ?`, w.Name).Scan(&one)
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM inbound_webhooks WHERE tenant_id = ? AND name = ?`,
+			string(w.TenantID), w.Name).Scan(&one)
 		if err == nil {
 			return effects{}, herald.Errorf(herald.ECONFLICT, "inbound webhook %q already exists", w.Name)
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return effects{}, fmt.Errorf("select inbound webhook: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO inbound_webhooks (`+inboundWebhookColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			w.Name, w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform, cols.filters,
-			w.ResponseMode, cols.allowedIPs, cols.rateLimit, micros(w.CreatedAt), micros(w.UpdatedAt),
-			microsPtr(w.LastTriggeredAt), w.BotToken); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, inboundWebhookArgs(w, cols)...); err != nil {
 			return effects{}, fmt.Errorf("insert inbound webhook: %w", err)
 		}
 		return effects{}, nil
 	})
 }
 
-// InboundWebhook returns one named inbound webhook, with its secret.
-func (s *DB) InboundWebhook(ctx context.Context, name string) (*herald.InboundWebhook, error) {
+// inboundWebhookArgs are the values of inboundWebhookColumns for w, with
+// its JSON columns.
+func inboundWebhookArgs(w *herald.InboundWebhook, cols inboundWebhookCols) []any {
+	return []any{string(w.TenantID), w.Name, w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform,
+		cols.filters, w.ResponseMode, cols.allowedIPs, cols.rateLimit, micros(w.CreatedAt), micros(w.UpdatedAt),
+		microsPtr(w.LastTriggeredAt), w.BotToken}
+}
+
+// InboundWebhook returns one named inbound webhook (ref.ID is its name) of
+// ref.Tenancy's owner (see herald.Tenancy.Owner), with its secret.
+func (s *DB) InboundWebhook(ctx context.Context, ref herald.Ref) (*herald.InboundWebhook, error) {
+	name := ref.ID
+	tenant, ok := ref.Tenancy.Owner()
+	if !ok {
+		return nil, herald.Errorf(herald.ENOTFOUND, "inbound webhook %q not found", name)
+	}
 	w, err := scanInboundWebhook(s.rdb.QueryRowContext(ctx,
-		`SELECT `+inboundWebhookColumns+` FROM inbound_webhooks WHERE name = ?`, name))
+		`SELECT `+inboundWebhookColumns+` FROM inbound_webhooks WHERE tenant_id = ? AND name = ?`, tenant, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, herald.Errorf(herald.ENOTFOUND, "inbound webhook %q not found", name)
 	} else if err != nil {
@@ -62,9 +78,12 @@ func (s *DB) InboundWebhook(ctx context.Context, name string) (*herald.InboundWe
 	return w, nil
 }
 
-// ListInboundWebhooks returns every named inbound webhook, by name.
-func (s *DB) ListInboundWebhooks(ctx context.Context) ([]*herald.InboundWebhook, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+inboundWebhookColumns+` FROM inbound_webhooks ORDER BY name`)
+// ListInboundWebhooks returns the named inbound webhooks within f.Tenancy,
+// by tenant, then name.
+func (s *DB) ListInboundWebhooks(ctx context.Context, f herald.InboundWebhookFilter) ([]*herald.InboundWebhook, error) {
+	q := confined("tenant_id", f.Tenancy)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+inboundWebhookColumns+` FROM inbound_webhooks `+q.String()+
+		` ORDER BY tenant_id, name`, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("select inbound webhooks: %w", err)
 	}
@@ -83,8 +102,9 @@ func (s *DB) ListInboundWebhooks(ctx context.Context) ([]*herald.InboundWebhook,
 	return out, nil
 }
 
-// UpdateInboundWebhook replaces the settings of w.Name, its secret
-// included, and sets its updated_at (to now when w.UpdatedAt is zero).
+// UpdateInboundWebhook replaces the settings of w.Name of w.TenantID, its
+// secret included, and sets its updated_at (to now when w.UpdatedAt is
+// zero).
 func (s *DB) UpdateInboundWebhook(ctx context.Context, w *herald.InboundWebhook) error {
 	if w.UpdatedAt.IsZero() {
 		w.UpdatedAt = s.clock.Now().UTC().Truncate(time.Microsecond)
@@ -96,9 +116,9 @@ func (s *DB) UpdateInboundWebhook(ctx context.Context, w *herald.InboundWebhook)
 	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
 		res, err := tx.ExecContext(ctx, `UPDATE inbound_webhooks SET agent = ?, secret = ?, description = ?,
 			enabled = ?, provider = ?, transform = ?, filters = ?, response_mode = ?, allowed_ips = ?,
-			rate_limit = ?, updated_at = ?, bot_token = ? WHERE name = ?`,
+			rate_limit = ?, updated_at = ?, bot_token = ? WHERE tenant_id = ? AND name = ?`,
 			w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform, cols.filters,
-			w.ResponseMode, cols.allowedIPs, cols.rateLimit, micros(w.UpdatedAt), w.BotToken, w.Name)
+			w.ResponseMode, cols.allowedIPs, cols.rateLimit, micros(w.UpdatedAt), w.BotToken, string(w.TenantID), w.Name)
 		if err != nil {
 			return effects{}, fmt.Errorf("update inbound webhook: %w", err)
 		}
@@ -109,32 +129,48 @@ func (s *DB) UpdateInboundWebhook(ctx context.Context, w *herald.InboundWebhook)
 	})
 }
 
-// DeleteInboundWebhook removes a named inbound webhook, its request log
-// and its claimed delivery ids.
-func (s *DB) DeleteInboundWebhook(ctx context.Context, name string) error {
+// DeleteInboundWebhook removes a named inbound webhook of ref.Tenancy's
+// owner (see herald.Tenancy.Owner) and its request log, and for the
+// platform's, its claimed delivery ids (a tenant's claims are scoped by
+// the caller, and expire).
+func (s *DB) DeleteInboundWebhook(ctx context.Context, ref herald.Ref) error {
+	name := ref.ID
+	tenant, ok := ref.Tenancy.Owner()
+	if !ok {
+		return herald.Errorf(herald.ENOTFOUND, "inbound webhook %q not found", name)
+	}
 	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
-		res, err := tx.ExecContext(ctx, `DELETE FROM inbound_webhooks WHERE name = ?`, name)
+		res, err := tx.ExecContext(ctx, `DELETE FROM inbound_webhooks WHERE tenant_id = ? AND name = ?`, tenant, name)
 		if err != nil {
 			return effects{}, fmt.Errorf("delete inbound webhook: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return effects{}, herald.Errorf(herald.ENOTFOUND, "inbound webhook %q not found", name)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_requests WHERE webhook = ?`, name); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_requests WHERE tenant_id = ? AND webhook = ?`,
+			tenant, name); err != nil {
 			return effects{}, fmt.Errorf("delete inbound requests: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_claims WHERE scope = ?`, name); err != nil {
-			return effects{}, fmt.Errorf("delete inbound claims: %w", err)
+		if tenant == "" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_claims WHERE scope = ?`, name); err != nil {
+				return effects{}, fmt.Errorf("delete inbound claims: %w", err)
+			}
 		}
 		return effects{}, nil
 	})
 }
 
-// TouchInboundWebhook sets its last_triggered_at.
-func (s *DB) TouchInboundWebhook(ctx context.Context, name string, at time.Time) error {
+// TouchInboundWebhook sets the last_triggered_at of a named inbound
+// webhook of p.Tenancy's owner (see herald.Tenancy.Owner).
+func (s *DB) TouchInboundWebhook(ctx context.Context, p herald.TouchInboundParams) error {
+	name := p.Name
+	tenant, ok := p.Tenancy.Owner()
+	if !ok {
+		return herald.Errorf(herald.ENOTFOUND, "inbound webhook %q not found", name)
+	}
 	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
-		res, err := tx.ExecContext(ctx, `UPDATE inbound_webhooks SET last_triggered_at = ? WHERE name = ?`,
-			micros(at), name)
+		res, err := tx.ExecContext(ctx, `UPDATE inbound_webhooks SET last_triggered_at = ? WHERE tenant_id = ? AND name = ?`,
+			micros(p.At), tenant, name)
 		if err != nil {
 			return effects{}, fmt.Errorf("touch inbound webhook: %w", err)
 		}
@@ -145,8 +181,8 @@ func (s *DB) TouchInboundWebhook(ctx context.Context, name string, at time.Time)
 	})
 }
 
-// RecordInboundRequest appends to the inbound request log, setting r.ID and
-// r.At when empty.
+// RecordInboundRequest appends to the inbound request log of r.TenantID,
+// which must exist, setting r.ID and r.At when empty.
 func (s *DB) RecordInboundRequest(ctx context.Context, r *herald.InboundRequest) error {
 	if r.At.IsZero() {
 		r.At = s.clock.Now()
@@ -160,26 +196,39 @@ func (s *DB) RecordInboundRequest(ctx context.Context, r *herald.InboundRequest)
 		return err
 	}
 	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		if err := checkTenant(ctx, tx, r.TenantID); err != nil {
+			return effects{}, err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO inbound_requests (`+inboundRequestColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, r.Webhook, micros(r.At), r.SourceIP, headers, r.Body, r.EventType, r.Verdict, r.Reason,
-			r.Status, r.InvocationID); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, inboundRequestArgs(r, headers)...); err != nil {
 			return effects{}, fmt.Errorf("insert inbound request: %w", err)
 		}
 		return effects{}, nil
 	})
 }
 
-// ListInboundRequests returns a webhook's logged requests, newest first,
-// at most f.Limit (default herald.DefaultLimit, at most herald.MaxLimit).
+// inboundRequestArgs are the values of inboundRequestColumns for r, with
+// its headers' JSON.
+func inboundRequestArgs(r *herald.InboundRequest, headers string) []any {
+	return []any{r.ID, string(r.TenantID), r.Webhook, micros(r.At), r.SourceIP, headers, r.Body, r.EventType, r.Verdict,
+		r.Reason, r.Status, r.InvocationID}
+}
+
+// ListInboundRequests returns the logged requests of a webhook of
+// f.Tenancy's owner (see herald.Tenancy.Owner), newest first, at most
+// f.Limit (default herald.DefaultLimit, at most herald.MaxLimit).
 func (s *DB) ListInboundRequests(ctx context.Context, f herald.InboundRequestFilter) ([]*herald.InboundRequest, error) {
 	_, limit := herald.Page(0, f.Limit)
-	where, args := "WHERE webhook = ?", []any{f.Webhook}
-	if f.Verdict != "" {
-		where, args = where+" AND verdict = ?", append(args, f.Verdict)
+	tenant, ok := f.Tenancy.Owner()
+	if !ok {
+		return []*herald.InboundRequest{}, nil
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+inboundRequestColumns+` FROM inbound_requests `+where+
-		` ORDER BY at DESC, id DESC LIMIT ?`, append(args, limit)...)
+	q := (&where{}).and("tenant_id = ?", tenant).and("webhook = ?", f.Webhook)
+	if f.Verdict != "" {
+		q.and("verdict = ?", f.Verdict)
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+inboundRequestColumns+` FROM inbound_requests `+q.String()+
+		` ORDER BY at DESC, id DESC LIMIT ?`, append(q.args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("select inbound requests: %w", err)
 	}
@@ -340,7 +389,7 @@ func scanInboundWebhook(row scanner) (*herald.InboundWebhook, error) {
 		created, updated               int64
 		triggered                      sql.NullInt64
 	)
-	if err := row.Scan(&w.Name, &w.Agent, &w.Secret, &w.Description, &w.Enabled, &w.Provider, &transform, &filters,
+	if err := row.Scan(&w.TenantID, &w.Name, &w.Agent, &w.Secret, &w.Description, &w.Enabled, &w.Provider, &transform, &filters,
 		&w.ResponseMode, &allowedIPs, &rateLimit, &created, &updated, &triggered, &w.BotToken); err != nil {
 		return nil, err
 	}

@@ -15,21 +15,31 @@ import (
 	"github.com/heraldhq/herald/internal/sqlcol"
 )
 
-const invocationColumns = `id, agent, source, mode, status, message, context, user, room, response, actions,
+const invocationColumns = `id, tenant_id, agent, source, mode, status, message, context, user, room, response, actions,
 	error, duration_ms, created_at, started_at, finished_at, reply_to, reply_status, reply_error`
 
-// SaveAgent registers an agent with status "unknown" (p.Create) or updates
-// the name and runtime of an existing one, setting the fields of p.Input
-// that are set, in one write. It publishes no events.
+// SaveAgent registers an agent of the one tenant of p.Tenancy (which must
+// exist) with status "unknown" (p.Create) or updates the name and runtime
+// of an existing one, setting the fields of p.Input that are set, in one
+// write. It publishes no events.
 func (s *DB) SaveAgent(ctx context.Context, p herald.SaveAgentParams) (*herald.Agent, error) {
 	id := p.ID
 	if id == "" && p.Input.ID != nil {
 		id = *p.Input.ID
 	}
+	tenant, one := p.Tenancy.Tenant()
+	if !one {
+		return nil, herald.Errorf(herald.EINVALID, "tenant_id: an agent is saved for one tenant, not %s", p.Tenancy)
+	}
 	now := s.reportTime(p.Now)
 	var out *herald.Agent
 	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
-		old, err := loadAgent(ctx, tx, id)
+		if p.Create {
+			if err := checkTenant(ctx, tx, herald.TenantID(tenant)); err != nil {
+				return effects{}, err
+			}
+		}
+		old, err := loadAgent(ctx, tx, tenant, id)
 		if err != nil {
 			return effects{}, err
 		}
@@ -39,7 +49,7 @@ func (s *DB) SaveAgent(ctx context.Context, p herald.SaveAgentParams) (*herald.A
 		case !p.Create && old == nil:
 			return effects{}, herald.Errorf(herald.ENOTFOUND, "agent %q not found", id)
 		}
-		a := &herald.Agent{ID: id, Status: herald.AgentUnknown, LastMetrics: map[string]float64{},
+		a := &herald.Agent{ID: id, TenantID: herald.TenantID(tenant), Status: herald.AgentUnknown, LastMetrics: map[string]float64{},
 			LastSeen: now, StatusChangedAt: now, CreatedAt: now}
 		if old != nil {
 			cp := *old
@@ -64,8 +74,8 @@ func (s *DB) SaveAgent(ctx context.Context, p herald.SaveAgentParams) (*herald.A
 		if err != nil {
 			return effects{}, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE agents SET name = ?, runtime = ?, updated_at = ? WHERE id = ?`,
-			a.Name, rt, micros(now), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE agents SET name = ?, runtime = ?, updated_at = ?
+			WHERE tenant_id = ? AND id = ?`, a.Name, rt, micros(now), tenant, id); err != nil {
 			return effects{}, fmt.Errorf("update agent: %w", err)
 		}
 		out = a
@@ -77,9 +87,10 @@ func (s *DB) SaveAgent(ctx context.Context, p herald.SaveAgentParams) (*herald.A
 	return out, nil
 }
 
-// CreateInvocation stores p.Invocation (status "queued" when empty),
-// publishes p.Events with their deliveries, and with p.Queue queues the
-// River job that runs it, in one write. A taken ID is an ECONFLICT.
+// CreateInvocation stores p.Invocation (status "queued" when empty) for
+// its TenantID, which must exist, publishes p.Events for that tenant with
+// their deliveries, and with p.Queue queues the River job that runs it, in
+// one write. A taken ID is an ECONFLICT.
 func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationParams) error {
 	inv := p.Invocation
 	if inv.Status == "" {
@@ -94,6 +105,9 @@ func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationPara
 		return err
 	}
 	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		if err := checkTenant(ctx, tx, inv.TenantID); err != nil {
+			return effects{}, err
+		}
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM invocations WHERE id = ?`, inv.ID).Scan(&one)
 		if err == nil {
@@ -102,14 +116,10 @@ func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationPara
 			return effects{}, fmt.Errorf("select invocation: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO invocations (`+invocationColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message, sqlcol.Object(inv.Context),
-			jsonText(inv.User), jsonText(inv.Room), inv.Response, actions, inv.Error, inv.DurationMS,
-			micros(inv.CreatedAt), microsPtr(inv.StartedAt), microsPtr(inv.FinishedAt), replyToText(inv.ReplyTo),
-			inv.ReplyStatus, inv.ReplyError); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, invocationArgs(inv, actions)...); err != nil {
 			return effects{}, fmt.Errorf("insert invocation: %w", err)
 		}
-		_, jobs, err := s.publishSpecs(ctx, tx, p.Events, inv.CreatedAt)
+		_, jobs, err := s.publishSpecs(ctx, tx, inv.TenantID, p.Events, inv.CreatedAt)
 		if err != nil {
 			return effects{}, err
 		}
@@ -120,8 +130,17 @@ func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationPara
 	})
 }
 
-// StartInvocation marks a queued invocation running at now and returns
-// it; one no longer queued is an ECONFLICT.
+// invocationArgs are the values of invocationColumns for inv, with its
+// actions as their column holds them.
+func invocationArgs(inv *herald.Invocation, actions any) []any {
+	return []any{inv.ID, string(inv.TenantID), inv.Agent, inv.Source, inv.Mode, inv.Status, inv.Message,
+		sqlcol.Object(inv.Context), jsonText(inv.User), jsonText(inv.Room), inv.Response, actions, inv.Error,
+		inv.DurationMS, micros(inv.CreatedAt), microsPtr(inv.StartedAt), microsPtr(inv.FinishedAt),
+		replyToText(inv.ReplyTo), inv.ReplyStatus, inv.ReplyError}
+}
+
+// StartInvocation marks a queued invocation, of any tenant, running at now
+// and returns it; one no longer queued is an ECONFLICT.
 func (s *DB) StartInvocation(ctx context.Context, id string, now time.Time) (*herald.Invocation, error) {
 	now = s.reportTime(now)
 	var out *herald.Invocation
@@ -148,8 +167,8 @@ func (s *DB) StartInvocation(ctx context.Context, id string, now time.Time) (*he
 }
 
 // FinishInvocation records an outcome (started_at is set to o.Now when the
-// invocation never started) and publishes o.Events, in one write. A
-// finished invocation is an ECONFLICT.
+// invocation never started) and publishes o.Events for the invocation's
+// tenant, in one write. A finished invocation is an ECONFLICT.
 func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (*herald.Invocation, error) {
 	now := s.reportTime(o.Now)
 	var out *herald.Invocation
@@ -172,7 +191,7 @@ func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (
 			micros(now), o.ID); err != nil {
 			return effects{}, fmt.Errorf("finish invocation: %w", err)
 		}
-		_, jobs, err := s.publishSpecs(ctx, tx, o.Events, now)
+		_, jobs, err := s.publishSpecs(ctx, tx, inv.TenantID, o.Events, now)
 		if err != nil {
 			return effects{}, err
 		}
@@ -193,29 +212,38 @@ func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (
 	return out, nil
 }
 
-// Invocation returns one invocation.
-func (s *DB) Invocation(ctx context.Context, id string) (*herald.Invocation, error) {
-	return loadInvocation(ctx, s.rdb, id)
+// Invocation returns one invocation within ref.Tenancy.
+func (s *DB) Invocation(ctx context.Context, ref herald.Ref) (*herald.Invocation, error) {
+	return loadInvocationIn(ctx, s.rdb, ref)
 }
 
-// ListInvocations returns a page of invocations, newest first, and the
-// total.
+// ListInvocations returns a page of invocations within f.Tenancy, newest
+// first, and the total.
 func (s *DB) ListInvocations(ctx context.Context, f herald.InvocationFilter) ([]*herald.Invocation, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	where, args := "WHERE 1 = 1", []any{}
+	q := confined("tenant_id", f.Tenancy)
 	if f.Agent != "" {
-		where, args = where+" AND agent = ?", append(args, f.Agent)
+		q.and("agent = ?", f.Agent)
 	}
 	if f.Status != "" {
-		where, args = where+" AND status = ?", append(args, f.Status)
+		q.and("status = ?", f.Status)
 	}
-	return listPage(ctx, s, pageQuery{table: "invocations", cols: invocationColumns, where: where, args: args,
+	return listPage(ctx, s, pageQuery{table: "invocations", cols: invocationColumns, where: q.String(), args: q.args,
 		order: "created_at DESC, id DESC", skip: skip, limit: limit}, scanInvocation)
 }
 
-// loadInvocation returns one invocation, ENOTFOUND when there is none.
+// loadInvocation returns one invocation of any tenant, ENOTFOUND when
+// there is none.
 func loadInvocation(ctx context.Context, q querier, id string) (*herald.Invocation, error) {
-	inv, err := scanInvocation(q.QueryRowContext(ctx, `SELECT `+invocationColumns+` FROM invocations WHERE id = ?`, id))
+	return loadInvocationIn(ctx, q, herald.Ref{Tenancy: herald.AnyTenant(), ID: id})
+}
+
+// loadInvocationIn returns one invocation within ref.Tenancy, ENOTFOUND
+// when there is none.
+func loadInvocationIn(ctx context.Context, q querier, ref herald.Ref) (*herald.Invocation, error) {
+	id := ref.ID
+	w := confined("tenant_id", ref.Tenancy).and("id = ?", id)
+	inv, err := scanInvocation(q.QueryRowContext(ctx, `SELECT `+invocationColumns+` FROM invocations `+w.String(), w.args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, herald.Errorf(herald.ENOTFOUND, "invocation %q not found", id)
 	} else if err != nil {
@@ -233,7 +261,7 @@ func scanInvocation(row scanner) (*herald.Invocation, error) {
 		created             int64
 		started, finishedAt sql.NullInt64
 	)
-	if err := row.Scan(&inv.ID, &inv.Agent, &inv.Source, &inv.Mode, &inv.Status, &inv.Message, &ctxText,
+	if err := row.Scan(&inv.ID, &inv.TenantID, &inv.Agent, &inv.Source, &inv.Mode, &inv.Status, &inv.Message, &ctxText,
 		&user, &room, &inv.Response, &actions, &inv.Error, &inv.DurationMS, &created, &started, &finishedAt,
 		&replyTo, &inv.ReplyStatus, &inv.ReplyError); err != nil {
 		return nil, err

@@ -65,7 +65,7 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Webhook(ctx, w.ID); err != nil {
+	if _, err := db.Webhook(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: w.ID}); err != nil {
 		t.Fatalf("after reopen: %v", err)
 	}
 }

@@ -11,11 +11,21 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-const webhookColumns = `id, name, description, url, events, agent_id, is_active, secret, headers,
-	timeout_seconds, max_retries, retry_schedule, verify_ssl, signature_header, signature_format,
+const webhookColumns = `id, tenant_id, all_tenants, name, description, url, events, agent_id, is_active, secret,
+	headers, timeout_seconds, max_retries, retry_schedule, verify_ssl, signature_header, signature_format,
 	created_at, updated_at, last_triggered_at, last_success_at, last_failure_at`
 
-// CreateWebhook stores w, setting its ID and timestamps when empty.
+// webhookArgs are the values of webhookColumns for w.
+func webhookArgs(w *herald.Webhook) []any {
+	events, headers, schedule := webhookJSON(w)
+	return []any{w.ID, string(w.TenantID), w.AllTenants, w.Name, w.Description, w.URL, events, w.AgentID, w.IsActive,
+		w.Secret, headers, w.TimeoutSeconds, w.MaxRetries, schedule, w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
+		micros(w.CreatedAt), micros(w.UpdatedAt), microsPtr(w.LastTriggeredAt), microsPtr(w.LastSuccessAt),
+		microsPtr(w.LastFailureAt)}
+}
+
+// CreateWebhook stores w for w.TenantID, which must exist, setting its ID
+// and timestamps when empty.
 func (s *DB) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 	now := s.clock.Now().UTC()
 	if w.ID == "" {
@@ -27,67 +37,54 @@ func (s *DB) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 	if w.UpdatedAt.IsZero() {
 		w.UpdatedAt = w.CreatedAt
 	}
-	events, headers, schedule := webhookJSON(w)
-	_, err := s.db.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		w.ID, w.Name, w.Description, w.URL, events, w.AgentID, w.IsActive, w.Secret, headers,
-		w.TimeoutSeconds, w.MaxRetries, schedule, w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
-		micros(w.CreatedAt), micros(w.UpdatedAt), microsPtr(w.LastTriggeredAt), microsPtr(w.LastSuccessAt), microsPtr(w.LastFailureAt))
-	if err != nil {
-		return fmt.Errorf("insert webhook: %w", err)
-	}
-	return nil
+	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		if err := checkTenant(ctx, tx, w.TenantID); err != nil {
+			return effects{}, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, webhookArgs(w)...); err != nil {
+			return effects{}, fmt.Errorf("insert webhook: %w", err)
+		}
+		return effects{}, nil
+	})
 }
 
-// Webhook returns one webhook, with its secret.
-func (s *DB) Webhook(ctx context.Context, id string) (*herald.Webhook, error) {
-	w, err := scanWebhook(s.rdb.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`, id))
+// Webhook returns one webhook within ref.Tenancy, with its secret.
+func (s *DB) Webhook(ctx context.Context, ref herald.Ref) (*herald.Webhook, error) {
+	q := confined("tenant_id", ref.Tenancy).and("id = ?", ref.ID)
+	w, err := scanWebhook(s.rdb.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks `+q.String(), q.args...))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", id)
+		return nil, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", ref.ID)
 	} else if err != nil {
 		return nil, fmt.Errorf("select webhook: %w", err)
 	}
 	return w, nil
 }
 
-// ListWebhooks returns a page of webhooks, newest first, and the total.
+// ListWebhooks returns a page of webhooks within f.Tenancy, newest first,
+// and the total.
 func (s *DB) ListWebhooks(ctx context.Context, f herald.WebhookFilter) ([]*herald.Webhook, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	where, args := "WHERE 1 = 1", []any{}
+	q := confined("tenant_id", f.Tenancy)
 	if f.AgentID != "" {
-		where, args = where+" AND agent_id = ?", append(args, f.AgentID)
+		q.and("agent_id = ?", f.AgentID)
 	}
-	var total int
-	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM webhooks `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count webhooks: %w", err)
-	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks `+where+` ORDER BY id DESC LIMIT ? OFFSET ?`,
-		append(args, limit, skip)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("select webhooks: %w", err)
-	}
-	defer rows.Close()
-	out := []*herald.Webhook{}
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan webhook: %w", err)
-		}
-		out = append(out, w)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s, pageQuery{table: "webhooks", cols: webhookColumns, where: q.String(), args: q.args,
+		order: "id DESC", skip: skip, limit: limit}, scanWebhook)
 }
 
-// UpdateWebhook replaces the stored fields of w.ID with w's.
+// UpdateWebhook replaces the stored fields of w.ID, a webhook of
+// w.TenantID, with w's; its tenant stays.
 func (s *DB) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 	w.UpdatedAt = s.clock.Now().UTC()
 	events, headers, schedule := webhookJSON(w)
-	res, err := s.db.ExecContext(ctx, `UPDATE webhooks SET name = ?, description = ?, url = ?, events = ?,
-		agent_id = ?, is_active = ?, secret = ?, headers = ?, timeout_seconds = ?, max_retries = ?,
+	res, err := s.db.ExecContext(ctx, `UPDATE webhooks SET all_tenants = ?, name = ?, description = ?, url = ?,
+		events = ?, agent_id = ?, is_active = ?, secret = ?, headers = ?, timeout_seconds = ?, max_retries = ?,
 		retry_schedule = ?, verify_ssl = ?, signature_header = ?, signature_format = ?, updated_at = ?
-		WHERE id = ?`,
-		w.Name, w.Description, w.URL, events, w.AgentID, w.IsActive, w.Secret, headers, w.TimeoutSeconds,
-		w.MaxRetries, schedule, w.VerifySSL, w.SignatureHeader, w.SignatureFormat, micros(w.UpdatedAt), w.ID)
+		WHERE id = ? AND tenant_id = ?`,
+		w.AllTenants, w.Name, w.Description, w.URL, events, w.AgentID, w.IsActive, w.Secret, headers, w.TimeoutSeconds,
+		w.MaxRetries, schedule, w.VerifySSL, w.SignatureHeader, w.SignatureFormat, micros(w.UpdatedAt),
+		w.ID, string(w.TenantID))
 	if err != nil {
 		return fmt.Errorf("update webhook: %w", err)
 	}
@@ -97,14 +94,16 @@ func (s *DB) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 	return nil
 }
 
-// DeleteWebhook removes a webhook with its deliveries and their attempts.
-func (s *DB) DeleteWebhook(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM webhooks WHERE id = ?`, id)
+// DeleteWebhook removes a webhook within ref.Tenancy with its deliveries
+// and their attempts.
+func (s *DB) DeleteWebhook(ctx context.Context, ref herald.Ref) error {
+	q := confined("tenant_id", ref.Tenancy).and("id = ?", ref.ID)
+	res, err := s.db.ExecContext(ctx, `DELETE FROM webhooks `+q.String(), q.args...)
 	if err != nil {
 		return fmt.Errorf("delete webhook: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return herald.Errorf(herald.ENOTFOUND, "webhook %q not found", id)
+		return herald.Errorf(herald.ENOTFOUND, "webhook %q not found", ref.ID)
 	}
 	return nil
 }
@@ -146,8 +145,8 @@ func scanWebhookAfter(row scanner, before ...any) (*herald.Webhook, error) {
 		created, updated       int64
 		trig, success, failure sql.NullInt64
 	)
-	err := row.Scan(append(before, &w.ID, &w.Name, &w.Description, &w.URL, &events, &w.AgentID, &w.IsActive, &w.Secret, &headers,
-		&w.TimeoutSeconds, &w.MaxRetries, &sched, &w.VerifySSL, &w.SignatureHeader, &w.SignatureFormat,
+	err := row.Scan(append(before, &w.ID, &w.TenantID, &w.AllTenants, &w.Name, &w.Description, &w.URL, &events, &w.AgentID,
+		&w.IsActive, &w.Secret, &headers, &w.TimeoutSeconds, &w.MaxRetries, &sched, &w.VerifySSL, &w.SignatureHeader, &w.SignatureFormat,
 		&created, &updated, &trig, &success, &failure)...)
 	if err != nil {
 		return nil, err

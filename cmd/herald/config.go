@@ -164,12 +164,9 @@ func DefaultConfig() Config {
 		InboundLogRetention:   herald.DefaultInboundLogRetention,
 		InboundLogMaxRows:     herald.DefaultInboundLogMaxRows,
 		InboundFailureLimit:   "20/1m",
-		JWTTenantClaim:        defaultJWTTenantClaim,
+		JWTTenantClaim:        api.DefaultJWTTenantClaim,
 	}
 }
-
-// defaultJWTTenantClaim is the default of --jwt-tenant-claim.
-const defaultJWTTenantClaim = "tenant_id"
 
 // reservedClaims are the JWT claims --jwt-tenant-claim may not name: the
 // registered ones, and those that name the agent.
@@ -288,13 +285,13 @@ func (c *Config) Validate() error {
 func checkClaimName(name string) error {
 	switch {
 	case name == "":
-		return fmt.Errorf("must not be empty (default %q)", defaultJWTTenantClaim)
+		return fmt.Errorf("must not be empty (default %q)", api.DefaultJWTTenantClaim)
 	case len(name) > 128:
 		return fmt.Errorf("at most 128 characters, got %d", len(name))
 	case strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r == 0x7f }):
 		return fmt.Errorf("%q must not hold spaces or control characters", name)
 	case slices.Contains(reservedClaims, name):
-		return fmt.Errorf("%q is a claim with a meaning of its own; name another, such as %q", name, defaultJWTTenantClaim)
+		return fmt.Errorf("%q is a claim with a meaning of its own; name another, such as %q", name, api.DefaultJWTTenantClaim)
 	}
 	return nil
 }

@@ -196,7 +196,12 @@ func exportAll(ctx context.Context, store herald.Store, w io.Writer, progress *p
 			if err != nil {
 				return err
 			}
-			return write(&herald.Record{Delivery: &herald.ExportedDelivery{Delivery: *full, WebhookName: task.WebhookName}})
+			rec := &herald.ExportedDelivery{Delivery: *full, WebhookName: task.WebhookName}
+			if task.Event != nil {
+				// A firehose's delivery is the platform's; its event a tenant's.
+				rec.EventTenantID = task.Event.TenantID
+			}
+			return write(&herald.Record{Delivery: rec})
 		})
 		if err != nil {
 			return n, err

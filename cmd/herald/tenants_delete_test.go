@@ -368,7 +368,7 @@ func TestTenantsCLIAgainstServer(t *testing.T) {
 	}
 	run("tenants", "update", tenantA, "--name", "Acme Inc.")
 	tn := decodeAs[herald.Tenant](t, run("tenants", "get", tenantA, "-o", "json"))
-	if tn.Name != "Acme Inc." || string(tn.Metadata) != `{"plan":"pro"}` {
+	if tn.Name != "Acme Inc." || compactJSON(tn.Metadata) != `{"plan":"pro"}` {
 		t.Errorf("after update: %+v", tn)
 	}
 	if out := run("tenants", "list"); !strings.Contains(out, "Acme Inc.") || !strings.Contains(out, tenantB) {

@@ -377,8 +377,9 @@ func TestTenantKeyConfinement(t *testing.T) {
 		for _, m := range missing {
 			a.refused(http.StatusNotFound, herald.ENOTFOUND, m.method, m.path, m.body)
 		}
-		// A's own triggers of B's inbound webhook find nothing either.
-		a.refused(http.StatusNotFound, herald.ENOTFOUND, "POST", "/api/tenants/"+tenantB+"/webhooks/hook-b/trigger", map[string]any{"message": "hi"})
+		// A's key does not open B's inbound webhook, whose URL takes its
+		// own secret (or B's key), as any sender's does.
+		a.refused(http.StatusUnauthorized, herald.EUNAUTHORIZED, "POST", "/api/tenants/"+tenantB+"/webhooks/hook-b/trigger", map[string]any{"message": "hi"})
 
 		// Nothing of B's changed.
 		var gotWh herald.Webhook
@@ -390,6 +391,11 @@ func TestTenantKeyConfinement(t *testing.T) {
 		b.must(http.StatusOK, "GET", "/api/webhooks/hook-b", nil, nil)
 		if gotWh.Name != "" || gotAlert.Threshold != 5 || gotAgent.Name == "taken" {
 			t.Errorf("A changed B's rows: webhook %q, alert threshold %v, agent %q", gotWh.Name, gotAlert.Threshold, gotAgent.Name)
+		}
+		var invs client.InvocationList
+		b.must(http.StatusOK, "GET", "/v1/invocations", nil, &invs)
+		if invs.Total != 1 {
+			t.Errorf("B's agent has %d invocations, want its own 1", invs.Total)
 		}
 		var keys client.KeyList
 		b.must(http.StatusOK, "GET", "/v1/keys", nil, &keys)

@@ -303,8 +303,9 @@ func (m *Main) ensureAdminKey(ctx context.Context) error {
 }
 
 // ensureDefaultAgent registers the platform's herald.DefaultAgentID with
-// the echo runtime when the platform has no agent with that id, so that seed 002's examples work out
-// of the box. It only logs a failure: the server runs without it.
+// the echo runtime when the platform has no agent with that id, so that
+// seed 002's examples work out of the box. It only logs a failure: the
+// server runs without it.
 func (m *Main) ensureDefaultAgent(ctx context.Context) {
 	name := "Default agent"
 	_, err := m.Store.SaveAgent(ctx, herald.SaveAgentParams{

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -17,7 +18,9 @@ import (
 
 // Import stores exported records as they are, each with its tenant, in one
 // transaction; tenants come first in an export, and a tenant id present
-// already counts as present. Rows
+// already counts as present. A record of a tenant that neither exists nor
+// came before it in the batch is EINVALID (see checkTenant), and the batch
+// stores nothing. Rows
 // already present keep their values (ON CONFLICT DO NOTHING), and chunks of
 // log lines and metric points store only the rows past those their agent
 // holds (see herald.ImportParams), so an import can be run again; every
@@ -34,9 +37,16 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 	// A record was stored when its statements changed rows.
 	tx := &countingTx{Tx: ptx}
 	var jobs []river.InsertManyParams
+	tenants := map[herald.TenantID]bool{"": true} // checked to exist
 	logs := storedRows{count: `SELECT count(*) FROM agent_logs WHERE tenant_id = $1 AND agent_id = $2`}
 	points := storedRows{count: `SELECT count(*) FROM metric_points WHERE tenant_id = $1 AND agent_id = $2`}
 	for _, r := range p.Records {
+		if t := recordTenant(r); !tenants[t] {
+			if err := checkTenant(ctx, tx, string(t)); err != nil {
+				return herald.ImportResult{}, fmt.Errorf("import record: %w", err)
+			}
+			tenants[t] = true
+		}
 		before := tx.rows
 		switch {
 		case r.Tenant != nil:
@@ -103,6 +113,39 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 	return result, nil
 }
 
+// recordTenant is the tenant that owns the row of r, which must exist
+// before it is stored: "" for the platform's rows, and for the records
+// that no tenant owns (tenants, built-in inbound secrets, claims).
+func recordTenant(r *herald.Record) herald.TenantID {
+	switch {
+	case r.Webhook != nil:
+		return r.Webhook.TenantID
+	case r.APIKey != nil:
+		return r.APIKey.TenantID
+	case r.Event != nil:
+		return r.Event.TenantID
+	case r.Delivery != nil:
+		return r.Delivery.TenantID
+	case r.Agent != nil:
+		return r.Agent.TenantID
+	case r.AgentLogs != nil:
+		return r.AgentLogs.TenantID
+	case r.MetricPoints != nil:
+		return r.MetricPoints.TenantID
+	case r.Deployment != nil:
+		return r.Deployment.TenantID
+	case r.Alert != nil:
+		return r.Alert.TenantID
+	case r.InboundWebhook != nil:
+		return r.InboundWebhook.TenantID
+	case r.Invocation != nil:
+		return r.Invocation.TenantID
+	case r.InboundRequest != nil:
+		return r.InboundRequest.TenantID
+	}
+	return ""
+}
+
 // countingTx is a transaction that counts the rows its Exec calls change.
 type countingTx struct {
 	pgx.Tx
@@ -117,22 +160,16 @@ func (t *countingTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.
 }
 
 // importDelivery stores a delivery and its attempts, and reports whether it
-// is a newly stored pending one, which needs a job.
-//
-// An export names a delivery's event by its ID alone, which is unique per
-// tenant only. The event is the one of the delivery's own tenant (a
-// tenant's webhooks get its events only); for a platform delivery that has
-// none, that of the tenant whose event went to the platform's all_tenants
-// webhook (the newest, should several tenants have one of that ID).
+// is a newly stored pending one, which needs a job. Its event is the one of
+// d.EventTenantID, or of the delivery's own tenant when that is empty.
 func importDelivery(ctx context.Context, tx pgx.Tx, d *herald.ExportedDelivery) (bool, error) {
+	eventTenant := cmp.Or(d.EventTenantID, d.TenantID)
 	tag, err := tx.Exec(ctx, `INSERT INTO deliveries (id, tenant_id, webhook_id, event_tenant_id, event_id, event_type,
 		webhook_name, status, attempts, response_status_code, error_message, created_at, last_attempt_at,
 		next_attempt_at, delivered_at)
-		VALUES ($1, $2, $3, coalesce((SELECT tenant_id FROM events WHERE id = $4
-			ORDER BY tenant_id = $2 DESC, seq DESC LIMIT 1), $2), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-		ON CONFLICT (id) DO NOTHING`,
-		d.ID, string(d.TenantID), d.WebhookID, d.EventID, d.Event, d.WebhookName, d.Status, d.Attempts, d.ResponseStatusCode,
-		escapeText(d.ErrorMessage), d.CreatedAt, d.LastAttemptAt, d.NextAttemptAt, d.DeliveredAt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING`,
+		d.ID, string(d.TenantID), d.WebhookID, string(eventTenant), d.EventID, d.Event, d.WebhookName, d.Status, d.Attempts,
+		d.ResponseStatusCode, escapeText(d.ErrorMessage), d.CreatedAt, d.LastAttemptAt, d.NextAttemptAt, d.DeliveredAt)
 	if err != nil || tag.RowsAffected() == 0 {
 		return false, err
 	}

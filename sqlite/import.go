@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -158,24 +159,17 @@ func importTenant(ctx context.Context, tx *sql.Tx, t *herald.Tenant) error {
 }
 
 // importDelivery stores a delivery and its attempts, and reports whether it
-// is a newly stored pending one, which needs a job.
-//
-// Its event is that of d.EventTenantID. An export that leaves it out names
-// the event by its ID alone, unique per tenant only: then it is the event
-// of the delivery's own tenant (a tenant's webhooks get its events only),
-// or for a platform delivery that has none, the newest of that ID (an
-// event of a tenant that went to an all_tenants webhook).
+// is a newly stored pending one, which needs a job. Its event is of
+// d.EventTenantID, or of the delivery's own tenant when that is empty (a
+// tenant's webhooks get its events only).
 func importDelivery(ctx context.Context, tx *sql.Tx, d *herald.ExportedDelivery) (bool, error) {
-	eventTenant := `?4`
-	if d.EventTenantID == "" {
-		eventTenant = `coalesce((SELECT tenant_id FROM events WHERE id = ?5 ORDER BY tenant_id = ?2 DESC, seq DESC LIMIT 1), ?2)`
-	}
+	eventTenant := cmp.Or(d.EventTenantID, d.TenantID)
 	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO deliveries (id, tenant_id, webhook_id, event_tenant_id,
 		event_id, event_type, webhook_name, status, attempts, response_status_code, error_message, created_at,
-		last_attempt_at, next_attempt_at, delivered_at)
-		VALUES (?1, ?2, ?3, `+eventTenant+`, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
-		d.ID, string(d.TenantID), d.WebhookID, string(d.EventTenantID), d.EventID, d.Event, d.WebhookName, d.Status, d.Attempts, d.ResponseStatusCode,
-		d.ErrorMessage, micros(d.CreatedAt), microsPtr(d.LastAttemptAt), microsPtr(d.NextAttemptAt), microsPtr(d.DeliveredAt))
+		last_attempt_at, next_attempt_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, string(d.TenantID), d.WebhookID, string(eventTenant), d.EventID, d.Event, d.WebhookName, d.Status,
+		d.Attempts, d.ResponseStatusCode, d.ErrorMessage, micros(d.CreatedAt), microsPtr(d.LastAttemptAt),
+		microsPtr(d.NextAttemptAt), microsPtr(d.DeliveredAt))
 	if err != nil {
 		return false, err
 	}

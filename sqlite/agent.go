@@ -126,11 +126,11 @@ func (s *DB) MarkUnresponsive(ctx context.Context, p herald.UnresponsiveParams) 
 	}
 
 	out := []*herald.ReportResult{}
-	for _, silent := range ids {
+	for _, ag := range ids {
 		var res *herald.ReportResult
 		err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
 			res = nil
-			old, err := loadAgent(ctx, tx, silent.tenant, silent.id)
+			old, err := loadAgent(ctx, tx, ag.tenant, ag.id)
 			if err != nil || old == nil || old.Status != herald.AgentRunning || !old.LastSeen.Before(before) {
 				return effects{}, err // reported or removed meanwhile
 			}

@@ -8,8 +8,8 @@
 //	res, err := c.Events.Send(ctx, client.EventInput{Type: "agent.started", Data: map[string]any{"agent_id": "a1"}})
 //
 // The API is grouped in services held by the Client: Webhooks (with their
-// deliveries), Events, Keys, Ingest (agents' reports), Agents, Deployments
-// and Alerts. Every method takes a context. Answers are the domain types of
+// deliveries), Events, Keys, Ingest (agents' reports), Agents, Deployments,
+// Alerts, Inbound, Invocations and Tenants. Every method takes a context. Answers are the domain types of
 // package herald; failures are *Error for an answer of the server and
 // *ConnectionError for a request that got no answer.
 //
@@ -18,6 +18,15 @@
 //
 //	agent := client.New("https://herald.example.com", token)
 //	res, err := agent.Ingest.AgentStatus(ctx, herald.AgentReport{AgentID: "a1", Status: "running"})
+//
+// A platform serving many customers gives each a tenant (Tenants), and
+// scopes a platform admin key's calls to one of them with WithTenant (or
+// ForTenant): lists hold that tenant's rows only, and what the client
+// creates is the tenant's. A tenant's own key is scoped already.
+//
+//	_, _, err := c.Tenants.Put(ctx, "acme", client.TenantInput{Name: client.Ptr("Acme Corp")})
+//	acme := c.ForTenant("acme")
+//	wh, err := acme.Webhooks.Create(ctx, herald.WebhookInput{URL: client.Ptr("https://acme.example.com/hooks"), Events: []string{"agent.*"}})
 package client
 
 import (
@@ -42,6 +51,9 @@ const (
 	// DefaultUserAgent is the User-Agent header sent unless WithUserAgent
 	// sets another.
 	DefaultUserAgent = "herald-go-client"
+	// TenantHeader is the header WithTenant sends: it scopes a platform
+	// admin key's request to one tenant.
+	TenantHeader = "X-Herald-Tenant"
 	// WebhookTestTimeout (6m) is the least time Webhooks.Test allows a
 	// call: the server waits for the first attempt up to the webhook's
 	// timeout (at most 300s) plus 15s, so a shorter client timeout would
@@ -74,9 +86,12 @@ type Client struct {
 	Inbound *InboundService
 	// Invocations reads agent invocations.
 	Invocations *InvocationsService
+	// Tenants manages tenants (platform admin keys only).
+	Tenants *TenantsService
 
 	baseURL    string
 	apiKey     string
+	tenant     string
 	httpClient *http.Client
 	userAgent  string
 	timeout    time.Duration
@@ -113,6 +128,15 @@ func WithTimeout(d time.Duration) Option {
 	return func(c *Client) { c.timeout = d }
 }
 
+// WithTenant scopes every request of the client to one tenant, sending
+// its id in the X-Herald-Tenant header (TenantHeader): with a platform
+// admin key, lists hold that tenant's rows only, and what the client
+// creates is the tenant's. A tenant key is confined to its own tenant
+// already; naming another one is a 403. "" leaves the client unscoped.
+func WithTenant(id string) Option {
+	return func(c *Client) { c.tenant = strings.TrimSpace(id) }
+}
+
 // New returns a client of the Herald server at baseURL (default
 // DefaultBaseURL when empty; "host:port" without a scheme means http),
 // authenticating with apiKey as "Authorization: Bearer <apiKey>" (no header
@@ -136,6 +160,12 @@ func New(baseURL, apiKey string, opts ...Option) *Client {
 	for _, opt := range opts {
 		opt(c)
 	}
+	c.services()
+	return c
+}
+
+// services makes the services of c.
+func (c *Client) services() {
 	c.Webhooks = &WebhooksService{c: c}
 	c.Events = &EventsService{c: c}
 	c.Keys = &KeysService{c: c}
@@ -145,8 +175,20 @@ func New(baseURL, apiKey string, opts ...Option) *Client {
 	c.Alerts = &AlertsService{c: c}
 	c.Inbound = &InboundService{c: c}
 	c.Invocations = &InvocationsService{c: c}
-	return c
+	c.Tenants = &TenantsService{c: c}
 }
+
+// ForTenant returns a copy of c scoped to the tenant id, as WithTenant
+// does; "" returns an unscoped copy. The copy shares c's HTTP client.
+func (c *Client) ForTenant(id string) *Client {
+	scoped := &Client{baseURL: c.baseURL, apiKey: c.apiKey, tenant: strings.TrimSpace(id),
+		httpClient: c.httpClient, userAgent: c.userAgent, timeout: c.timeout}
+	scoped.services()
+	return scoped
+}
+
+// Tenant returns the tenant the client is scoped to, "" when none.
+func (c *Client) Tenant() string { return c.tenant }
 
 // Ptr returns a pointer to v, for the optional fields of
 // herald.WebhookInput: Name: client.Ptr("deploys").
@@ -231,6 +273,9 @@ func (c *Client) do(ctx context.Context, r request) (int, error) {
 	}
 	if c.apiKey != "" {
 		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
+	if c.tenant != "" {
+		req.Header.Set(TenantHeader, c.tenant)
 	}
 	resp, err := c.httpClient.Do(req)
 	if err != nil {

@@ -20,11 +20,15 @@ type EventsService struct{ c *Client }
 // is marshaled with encoding/json and must be a JSON object (a map, a
 // struct, or a json.RawMessage you already have); nil sends {}. ID, when
 // set, is an idempotency key: sending the same ID again returns the first
-// event and delivers nothing new.
+// event and delivers nothing new. TenantID, when set, publishes the event
+// for that tenant (a platform admin key; a tenant key publishes for its
+// own tenant): it reaches that tenant's webhooks and the platform's
+// all_tenants ones only. The ID is unique per tenant.
 type EventInput struct {
-	ID   string `json:"id,omitempty"`
-	Type string `json:"type"`
-	Data any    `json:"data,omitempty"`
+	ID       string `json:"id,omitempty"`
+	TenantID string `json:"tenant_id,omitempty"`
+	Type     string `json:"type"`
+	Data     any    `json:"data,omitempty"`
 }
 
 // SendResult is the answer of Events.Send: the stored event's ID and Type,

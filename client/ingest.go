@@ -13,7 +13,9 @@ import (
 // IngestService sends the reports of agents: the /v1/ingest routes (also
 // served at /ingest). They take an API key of scope ingest or admin, or a
 // JWT the server accepts; a JWT naming an agent (agent_id or sub) may
-// report for that agent only. Use it as Client.Ingest.
+// report for that agent only. A report is for the credential's tenant (a
+// tenant key, or a JWT with the tenant claim); a platform key may name the
+// tenant in the report's TenantID. Use it as Client.Ingest.
 type IngestService struct{ c *Client }
 
 // IngestResult is the answer of a report: the agent's state after it, the
@@ -59,6 +61,7 @@ func (l logLine) MarshalJSON() ([]byte, error) {
 // Timestamp get "info" and the time of the report.
 func (s *IngestService) AgentStatus(ctx context.Context, r herald.AgentReport) (*IngestResult, error) {
 	body := struct {
+		TenantID herald.TenantID `json:"tenant_id,omitempty"`
 		AgentID  string          `json:"agent_id"`
 		Status   string          `json:"status"`
 		NodeID   string          `json:"node_id,omitempty"`
@@ -66,7 +69,7 @@ func (s *IngestService) AgentStatus(ctx context.Context, r herald.AgentReport) (
 		Reason   string          `json:"reason,omitempty"`
 		Logs     []logLine       `json:"logs,omitempty"`
 		Metadata json.RawMessage `json:"metadata,omitempty"`
-	}{AgentID: r.AgentID, Status: r.Status, NodeID: r.NodeID, Error: r.Error, Reason: r.Reason, Metadata: r.Metadata}
+	}{TenantID: r.TenantID, AgentID: r.AgentID, Status: r.Status, NodeID: r.NodeID, Error: r.Error, Reason: r.Reason, Metadata: r.Metadata}
 	for _, l := range r.Logs {
 		body.Logs = append(body.Logs, logLine{l})
 	}
@@ -94,10 +97,11 @@ func (s *IngestService) Deployment(ctx context.Context, r herald.DeploymentRepor
 // /v1/ingest/metrics).
 func (s *IngestService) Metrics(ctx context.Context, r herald.MetricsReport) (*IngestResult, error) {
 	body := struct {
+		TenantID  herald.TenantID    `json:"tenant_id,omitempty"`
 		AgentID   string             `json:"agent_id"`
 		Metrics   map[string]float64 `json:"metrics"`
 		Timestamp *time.Time         `json:"timestamp,omitempty"`
-	}{AgentID: r.AgentID, Metrics: r.Metrics}
+	}{TenantID: r.TenantID, AgentID: r.AgentID, Metrics: r.Metrics}
 	if !r.Timestamp.IsZero() {
 		body.Timestamp = &r.Timestamp
 	}

@@ -79,9 +79,10 @@ func newAgentsListCmd(o *cliOptions) *cobra.Command {
 					fmt.Fprintln(w, "No agents. An agent appears with its first report: herald ingest agent-status --agent ID --status running")
 					return
 				}
-				tableRow(w, "ID", "STATUS", "NODE", "LAST SEEN", "STATUS SINCE", "ERROR")
+				many := manyTenants(list.Items, func(a *herald.Agent) herald.TenantID { return a.TenantID })
+				tableRow(w, tenantCells(many, "TENANT", "ID", "STATUS", "NODE", "LAST SEEN", "STATUS SINCE", "ERROR")...)
 				for _, a := range list.Items {
-					tableRow(w, a.ID, a.Status, a.NodeID, cellTime(&a.LastSeen), cellTime(&a.StatusChangedAt), cellCut(a.Error, 60))
+					tableRow(w, tenantCells(many, cellTenant(a.TenantID), a.ID, a.Status, a.NodeID, cellTime(&a.LastSeen), cellTime(&a.StatusChangedAt), cellCut(a.Error, 60))...)
 				}
 			}); err != nil {
 				return err
@@ -126,7 +127,7 @@ func agentFields(a *herald.Agent) [][2]string {
 		meta.Reset()
 		meta.Write(a.Metadata)
 	}
-	return [][2]string{
+	return withTenantField([][2]string{
 		{"ID", a.ID},
 		{"Status", a.Status},
 		{"Node", a.NodeID},
@@ -137,7 +138,7 @@ func agentFields(a *herald.Agent) [][2]string {
 		{"Last seen", cellTime(&a.LastSeen)},
 		{"Status since", cellTime(&a.StatusChangedAt)},
 		{"Created", cellTime(&a.CreatedAt)},
-	}
+	}, a.TenantID)
 }
 
 func newAgentsLogsCmd(o *cliOptions) *cobra.Command {

@@ -127,7 +127,7 @@ func cellValue(v *float64) string {
 
 // alertFields are the lines of a rule's detail view.
 func alertFields(r *herald.AlertRule) [][2]string {
-	return [][2]string{
+	return withTenantField([][2]string{
 		{"ID", r.ID},
 		{"Name", r.Name},
 		{"Description", r.Description},
@@ -142,7 +142,7 @@ func alertFields(r *herald.AlertRule) [][2]string {
 		{"Resolved", cellTime(r.ResolvedAt)},
 		{"Created", cellTime(&r.CreatedAt)},
 		{"Updated", cellTime(&r.UpdatedAt)},
-	}
+	}, r.TenantID)
 }
 
 func newAlertsCreateCmd(o *cliOptions) *cobra.Command {
@@ -212,9 +212,10 @@ func newAlertsListCmd(o *cliOptions) *cobra.Command {
 					fmt.Fprintln(w, "No alert rules yet. Create one with: herald alerts create --metric webhook-failures --threshold 5 --window 1h")
 					return
 				}
-				tableRow(w, "ID", "NAME", "CONDITION", "ACTIVE", "STATE", "VALUE", "EVALUATED")
+				many := manyTenants(list.Items, func(r *herald.AlertRule) herald.TenantID { return r.TenantID })
+				tableRow(w, tenantCells(many, "TENANT", "ID", "NAME", "CONDITION", "ACTIVE", "STATE", "VALUE", "EVALUATED")...)
 				for _, r := range list.Items {
-					tableRow(w, r.ID, r.Name, alertCondition(r), cellYesNo(r.IsActive), r.State, cellValue(r.Value), cellTime(r.EvaluatedAt))
+					tableRow(w, tenantCells(many, cellTenant(r.TenantID), r.ID, r.Name, alertCondition(r), cellYesNo(r.IsActive), r.State, cellValue(r.Value), cellTime(r.EvaluatedAt))...)
 				}
 			}); err != nil {
 				return err

@@ -35,6 +35,7 @@ type benchOptions struct {
 	database    string // "" for a temporary SQLite file, or a postgres:// URL
 	nodes       int
 	agents      int
+	tenants     int
 	output      string // "table" or "json" (the global -o)
 	exe         string // the herald binary to run; "" for this one
 }
@@ -64,6 +65,9 @@ Cases:
            metrics reports concurrently, --events reports in all, while one
            webhook receives the event of each; it reports ingests/s and the
            latency of the HTTP answers
+  tenants  --tenants tenants (default 1000) with three webhooks each, one per
+           event type; events are spread across the tenants and types, so
+           each is delivered once, as in single
 
 With -o json, it writes one JSON object with every case's figures instead of
 the table. With --keep, each case's data directory (and schema) is kept, and
@@ -81,8 +85,9 @@ its path is printed under the case's row, or given as "data_dir" (and
 	cmd.Flags().IntVar(&o.events, "events", 5000, "events to publish per case")
 	cmd.Flags().IntVar(&o.concurrency, "concurrency", 16, "concurrent publishers")
 	cmd.Flags().IntVar(&o.rate, "rate", 500, "events per second for the paced case")
-	cmd.Flags().StringVar(&o.cases, "cases", "single,fanout,slow,paced,ingest", "cases to run, comma-separated")
+	cmd.Flags().StringVar(&o.cases, "cases", "single,fanout,slow,paced,ingest,tenants", "cases to run, comma-separated")
 	cmd.Flags().IntVar(&o.agents, "agents", 100, "simulated agents for the ingest case")
+	cmd.Flags().IntVar(&o.tenants, "tenants", 1000, "tenants for the tenants case, with three webhooks each")
 	cmd.Flags().DurationVar(&o.slowDelay, "slow-delay", 5*time.Second, "how long the slow endpoint sleeps")
 	cmd.Flags().BoolVar(&o.keep, "keep", false, "keep the temporary data directories and schemas")
 	cmd.Flags().StringVar(&o.database, "database", "", "postgres:// URL to run on instead of a temporary SQLite file")
@@ -181,16 +186,21 @@ func runBench(ctx context.Context, out io.Writer, o benchOptions) error {
 	}
 	for _, name := range strings.Split(o.cases, ",") {
 		name = strings.TrimSpace(name)
-		var hooks, slow, rate int
+		var shape benchShape
 		switch name {
 		case "single":
-			hooks = 1
+			shape.hooks = 1
 		case "fanout":
-			hooks = 10
+			shape.hooks = 10
 		case "slow":
-			hooks, slow = 10, 1
+			shape.hooks, shape.slow = 10, 1
 		case "paced":
-			hooks, rate = 1, o.rate
+			shape.hooks, shape.rate = 1, o.rate
+		case "tenants":
+			if o.tenants < 1 {
+				return fmt.Errorf("tenants: must be at least 1, got %d", o.tenants)
+			}
+			shape.hooks, shape.tenants = tenantBenchHooks, o.tenants
 		case "ingest":
 			r, err := benchIngest(ctx, exe, o)
 			if err != nil {
@@ -205,7 +215,7 @@ func runBench(ctx context.Context, out io.Writer, o benchOptions) error {
 		default:
 			return fmt.Errorf("cases: unknown case %q", name)
 		}
-		r, err := benchCase(ctx, exe, o, name, hooks, slow, rate)
+		r, err := benchCase(ctx, exe, o, name, shape)
 		if err != nil {
 			return fmt.Errorf("case %s: %w", name, err)
 		}
@@ -240,7 +250,17 @@ type benchReceiver struct {
 	close    func()
 }
 
-func benchCase(ctx context.Context, exe string, o benchOptions, name string, hooks, slow, rate int) (*benchResult, error) {
+// benchShape is what a case of benchCase registers and publishes: hooks
+// webhooks (slow of them at the slow endpoint) and events at rate per
+// second (0: as fast as the publishers go). With tenants, each of that many
+// tenants has hooks webhooks, one per event type, and each event is one
+// tenant's (see tenantBenchEvent).
+type benchShape struct {
+	hooks, slow, rate, tenants int
+}
+
+func benchCase(ctx context.Context, exe string, o benchOptions, name string, shape benchShape) (*benchResult, error) {
+	hooks, slow, rate := shape.hooks, shape.slow, shape.rate
 	dir, err := os.MkdirTemp("", "herald-bench-")
 	if err != nil {
 		return nil, err
@@ -249,6 +269,9 @@ func benchCase(ctx context.Context, exe string, o benchOptions, name string, hoo
 		defer os.RemoveAll(dir)
 	}
 	healthy := hooks - slow
+	if shape.tenants > 0 {
+		healthy = 1 // each event matches one webhook of its tenant
+	}
 	rc, receiverAddr, err := startBenchReceiver(int64(o.events*healthy), o.slowDelay)
 	if err != nil {
 		return nil, err
@@ -262,7 +285,12 @@ func benchCase(ctx context.Context, exe string, o benchOptions, name string, hoo
 	defer nodes.stop()
 	base, key := nodes.bases[0], nodes.key
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency * 2}}
-	for i := 0; i < hooks; i++ {
+	if shape.tenants > 0 {
+		if err := setupBenchTenants(ctx, client, base, key, "http://"+receiverAddr+"/ok", shape.tenants, o.concurrency); err != nil {
+			return nil, err
+		}
+	}
+	for i := 0; i < hooks && shape.tenants == 0; i++ {
 		path := "/ok"
 		if i < slow {
 			path = "/slow"
@@ -298,6 +326,9 @@ func benchCase(ctx context.Context, exe string, o benchOptions, name string, hoo
 				}
 				sent[i] = time.Now()
 				body := map[string]any{"id": fmt.Sprintf("bench-%s-%d", name, i), "type": "bench.event", "data": map[string]any{"i": i, "agent_id": "bench"}}
+				if shape.tenants > 0 {
+					body["tenant_id"], body["type"] = tenantBenchEvent(i, shape.tenants)
+				}
 				if _, err := post(client, nodes.bases[i%len(nodes.bases)]+"/v1/events", key, body); err != nil {
 					errs <- err
 					return
@@ -527,8 +558,20 @@ func waitReady(ctx context.Context, base string) error {
 }
 
 func post(c *http.Client, url, key string, body any) ([]byte, error) {
+	return send(c, http.MethodPost, url, key, body)
+}
+
+// put is post with PUT.
+func put(c *http.Client, url, key string, body any) error {
+	_, err := send(c, http.MethodPut, url, key, body)
+	return err
+}
+
+// send makes one API request with key and the JSON of body, and returns
+// the answer; a status of 300 or more is an error.
+func send(c *http.Client, method, url, key string, body any) ([]byte, error) {
 	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	req, _ := http.NewRequest(method, url, bytes.NewReader(b))
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
@@ -538,7 +581,7 @@ func post(c *http.Client, url, key string, body any) ([]byte, error) {
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode >= 300 {
-		return nil, fmt.Errorf("POST %s: %d %s", url, resp.StatusCode, out)
+		return nil, fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, out)
 	}
 	return out, nil
 }

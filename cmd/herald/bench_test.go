@@ -7,13 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 )
 
 // TestBenchJSONAndKeep runs "herald bench" with a tiny case, built from this
-// package, with -o json and --keep, then as a table.
+// package, with -o json and --keep, then as a table with the tenants case
+// too, on a few tenants.
 func TestBenchJSONAndKeep(t *testing.T) {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
@@ -52,12 +54,36 @@ func TestBenchJSONAndKeep(t *testing.T) {
 		t.Errorf("--keep: the kept data dir has no database: %v", err)
 	}
 
-	o.output, o.keep = "table", false
+	o.output, o.keep, o.cases, o.tenants, o.events = "table", false, "single,tenants", 4, 24
 	out.Reset()
 	if err := runBench(ctx, &out, o); err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "single") || strings.Contains(out.String(), "kept:") {
 		t.Errorf("table without --keep:\n%s", out.String())
+	}
+	// Each of the 24 events is delivered once, to one webhook of its
+	// tenant.
+	if !regexp.MustCompile(`(?m)^tenants\s+24\s+24\s`).MatchString(out.String()) {
+		t.Errorf("no tenants row with 24 events and 24 deliveries:\n%s", out.String())
+	}
+}
+
+// TestTenantBenchEventsSpread: the tenants case's events go to every
+// tenant and every one of its webhooks (one per type) alike.
+func TestTenantBenchEventsSpread(t *testing.T) {
+	const tenants, rounds = 7, 4
+	seen := map[[2]string]int{}
+	for i := range tenants * tenantBenchHooks * rounds {
+		tenant, typ := tenantBenchEvent(i, tenants)
+		seen[[2]string{tenant, typ}]++
+	}
+	if len(seen) != tenants*tenantBenchHooks {
+		t.Fatalf("%d tenant and type pairs, want %d: %v", len(seen), tenants*tenantBenchHooks, seen)
+	}
+	for pair, n := range seen {
+		if n != rounds {
+			t.Errorf("%v got %d events, want %d", pair, n, rounds)
+		}
 	}
 }

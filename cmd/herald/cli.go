@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/jsontime"
 )
@@ -33,6 +34,8 @@ const (
 //	--server    the server's URL; env HERALD_URL; default http://127.0.0.1:8420
 //	--api-key   the API key; env HERALD_API_KEY; otherwise <data-dir>/admin.key
 //	--data-dir  env HERALD_DATA_DIR; default ./herald-data
+//	--tenant    env HERALD_TENANT; scopes a platform admin key's commands to
+//	            one tenant (the X-Herald-Tenant header)
 //	-o/--output table (the default) or json
 //
 // --data-dir is shared: it is a persistent flag of the root, so "herald
@@ -44,6 +47,7 @@ type cliOptions struct {
 	server  string
 	apiKey  string
 	dataDir string
+	tenant  string
 	output  string
 
 	root *cobra.Command
@@ -60,6 +64,7 @@ func (o *cliOptions) register(root *cobra.Command) {
 	flags.StringVar(&o.server, "server", client.DefaultBaseURL, "Herald server URL (env HERALD_URL)")
 	flags.StringVar(&o.apiKey, "api-key", "", "API key (env HERALD_API_KEY; default: the key in <data-dir>/admin.key)")
 	flags.StringVar(&o.dataDir, "data-dir", defaultDataDir, "directory of serve's database and first admin key, which the CLI reads (env HERALD_DATA_DIR)")
+	flags.StringVar(&o.tenant, "tenant", "", "act for this tenant: lists hold its rows only and what is created is its own (env HERALD_TENANT; a tenant's key acts for its own tenant already)")
 	flags.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
 }
 
@@ -85,6 +90,19 @@ func (o *cliOptions) serverURL() string { return o.setting("server", o.server, "
 
 // dataDirPath is the data directory holding admin.key.
 func (o *cliOptions) dataDirPath() string { return o.setting("data-dir", o.dataDir, "HERALD_DATA_DIR") }
+
+// tenantID is the tenant the commands act for: --tenant, else
+// HERALD_TENANT, else "" (none). It is checked as a tenant id.
+func (o *cliOptions) tenantID() (string, error) {
+	t := strings.TrimSpace(o.setting("tenant", o.tenant, "HERALD_TENANT"))
+	if t == "" {
+		return "", nil
+	}
+	if err := herald.ValidateTenantID("tenant", t); err != nil {
+		return "", fmt.Errorf("--tenant (or HERALD_TENANT): %q is not a tenant id: %w", t, err)
+	}
+	return t, nil
+}
 
 // key finds the API key: --api-key, then HERALD_API_KEY, then the admin
 // key "herald serve" saved in the data directory.
@@ -121,25 +139,39 @@ func (o *cliOptions) checkOutput() error {
 	return fmt.Errorf("--output: must be table or json, got %q", o.output)
 }
 
-// client returns an API client for the server and key the flags name.
-func (o *cliOptions) client() (*client.Client, error) {
+// client returns an API client for the server and key the flags name,
+// scoped to the --tenant one when scoped is set.
+func (o *cliOptions) client(scoped bool) (*client.Client, error) {
 	key, err := o.key()
 	if err != nil {
 		return nil, err
 	}
-	c := client.New(o.serverURL(), key, client.WithUserAgent("herald-cli/"+Version))
+	tenant := ""
+	if scoped {
+		if tenant, err = o.tenantID(); err != nil {
+			return nil, err
+		}
+	}
+	c := client.New(o.serverURL(), key, client.WithUserAgent("herald-cli/"+Version), client.WithTenant(tenant))
 	o.baseURL = c.BaseURL()
 	return c, nil
 }
 
-// run turns fn into a RunE: it checks --output, builds the client, and adds
-// a hint on what to do to connection and credential failures.
+// run turns fn into a RunE: it checks --output, builds the client (scoped
+// to --tenant), and adds a hint on what to do to connection and
+// credential failures.
 func (o *cliOptions) run(fn func(cmd *cobra.Command, args []string, c *client.Client) error) func(*cobra.Command, []string) error {
+	return o.runClient(true, fn)
+}
+
+// runClient is run, with a client scoped to --tenant only when scoped is
+// set.
+func (o *cliOptions) runClient(scoped bool, fn func(cmd *cobra.Command, args []string, c *client.Client) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := o.checkOutput(); err != nil {
 			return err
 		}
-		c, err := o.client()
+		c, err := o.client(scoped)
 		if err != nil {
 			return err
 		}
@@ -168,6 +200,11 @@ func (o *cliOptions) explain(err error) error {
 		return fmt.Errorf("%w\nthe server refused the API key from %s; pass another with --api-key or HERALD_API_KEY", err, o.keySource)
 	case client.IsForbidden(err) && strings.Contains(err.Error(), "may report only for agent"):
 		return err // a JWT bound to another agent; the message says it all
+	case client.IsForbidden(err) && strings.Contains(err.Error(), "tenant"):
+		if t, _ := o.tenantID(); t != "" {
+			return fmt.Errorf("%w\nthe key may not act for tenant %q (--tenant or HERALD_TENANT): a tenant's key acts for its own tenant only", err, t)
+		}
+		return err
 	case client.IsForbidden(err):
 		return fmt.Errorf("%w\nthis command needs an admin key", err)
 	}
@@ -206,6 +243,39 @@ func tableRow(w io.Writer, cells ...string) {
 		cells[i] = cellText(c)
 	}
 	fmt.Fprintln(w, strings.Join(cells, "\t"))
+}
+
+// manyTenants reports whether rows hold more than one distinct tenant (the
+// platform's own rows counting as one): a table then shows a TENANT
+// column.
+func manyTenants[T any](rows []T, tenant func(T) herald.TenantID) bool {
+	for _, r := range rows[min(1, len(rows)):] {
+		if tenant(r) != tenant(rows[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+// tenantCells puts first before cells when show is set: the TENANT
+// column's header or cell (see cellTenant).
+func tenantCells(show bool, first string, cells ...string) []string {
+	if !show {
+		return cells
+	}
+	return append([]string{first}, cells...)
+}
+
+// cellTenant writes a row's tenant; "-" for the platform's own.
+func cellTenant(id herald.TenantID) string { return cellText(string(id)) }
+
+// withTenantField adds a "Tenant" line after the first line (the ID) of a
+// detail view when the row is a tenant's; the platform's rows show none.
+func withTenantField(fields [][2]string, id herald.TenantID) [][2]string {
+	if id == "" || len(fields) == 0 {
+		return fields
+	}
+	return append(fields[:1:1], append([][2]string{{"Tenant", string(id)}}, fields[1:]...)...)
 }
 
 // tableFields writes "Label:  value" lines, skipping none.

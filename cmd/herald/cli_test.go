@@ -30,6 +30,8 @@ type stubRequest struct {
 	Agent  string
 	Type   string
 	Body   string
+	// Tenant is the X-Herald-Tenant header ("" when not sent).
+	Tenant string
 }
 
 // stubAPI is a fake Herald API for the CLI tests: it answers "METHOD /path"
@@ -48,7 +50,7 @@ func newStubAPI(t *testing.T, answers map[string]stubAnswer) *stubAPI {
 		b, _ := io.ReadAll(r.Body)
 		s.mu.Lock()
 		s.got = append(s.got, stubRequest{r.Method, r.RequestURI, r.Header.Get("Authorization"),
-			r.Header.Get("User-Agent"), r.Header.Get("Content-Type"), string(b)})
+			r.Header.Get("User-Agent"), r.Header.Get("Content-Type"), string(b), r.Header.Get("X-Herald-Tenant")})
 		a, ok := s.answers[r.Method+" "+r.URL.Path]
 		s.mu.Unlock()
 		if !ok {
@@ -106,7 +108,7 @@ func newCLITestRoot() *cobra.Command {
 	cli := &cliOptions{}
 	cli.register(root)
 	root.AddCommand(newKeysCmd(cli), newWebhooksCmd(cli), newEventsCmd(cli),
-		newIngestCmd(cli), newAgentsCmd(cli), newDeploymentsCmd(cli), newAlertsCmd(cli), newVersionCmd(cli))
+		newIngestCmd(cli), newAgentsCmd(cli), newDeploymentsCmd(cli), newAlertsCmd(cli), newTenantsCmd(cli), newVersionCmd(cli))
 	return root
 }
 
@@ -114,7 +116,7 @@ func newCLITestRoot() *cobra.Command {
 // environment variables cleared.
 func runCLITest(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	for _, env := range []string{"HERALD_URL", "HERALD_API_KEY", "HERALD_DATA_DIR"} {
+	for _, env := range []string{"HERALD_URL", "HERALD_API_KEY", "HERALD_DATA_DIR", "HERALD_TENANT"} {
 		if _, set := os.LookupEnv(env); set {
 			t.Setenv(env, "")
 		}

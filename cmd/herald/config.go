@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -111,6 +112,12 @@ type Config struct {
 	// JWTAudience, when set, must be among the aud of every JWT. Default
 	// "": any.
 	JWTAudience string
+	// JWTTenantClaim names the JWT claim that holds the token's tenant: a
+	// token with it reports for that tenant (and a body naming another
+	// is refused), one without it for the platform. It must be a claim of
+	// its own, not a registered one (exp, iss…) nor agent_id or sub,
+	// which name the agent. Default "tenant_id".
+	JWTTenantClaim string
 	// AllowedIPs, when set, are the only IPs and CIDRs (comma-separated,
 	// such as "192.168.1.0/24,10.0.0.1") named inbound webhooks take
 	// requests from; each webhook's allowed_ips applies on top. Default
@@ -157,8 +164,13 @@ func DefaultConfig() Config {
 		InboundLogRetention:   herald.DefaultInboundLogRetention,
 		InboundLogMaxRows:     herald.DefaultInboundLogMaxRows,
 		InboundFailureLimit:   "20/1m",
+		JWTTenantClaim:        api.DefaultJWTTenantClaim,
 	}
 }
+
+// reservedClaims are the JWT claims --jwt-tenant-claim may not name: the
+// registered ones, and those that name the agent.
+var reservedClaims = []string{"exp", "nbf", "iat", "iss", "aud", "jti", "sub", "agent_id"}
 
 // Validate checks every field and names the first bad one.
 func (c *Config) Validate() error {
@@ -248,6 +260,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("jwt-audience: needs --jwt-secret or --jwks-url")
 		}
 	}
+	if err := checkClaimName(c.JWTTenantClaim); err != nil {
+		return fmt.Errorf("jwt-tenant-claim: %w", err)
+	}
 	if _, err := herald.ParseIPPrefixes(c.AllowedIPs); err != nil {
 		return fmt.Errorf("allowed-ips: %w", err)
 	}
@@ -262,6 +277,21 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseRateLimit(c.InboundFailureLimit); err != nil {
 		return fmt.Errorf("inbound-failure-limit: %w", err)
+	}
+	return nil
+}
+
+// checkClaimName checks the name of the JWT tenant claim.
+func checkClaimName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("must not be empty (default %q)", api.DefaultJWTTenantClaim)
+	case len(name) > 128:
+		return fmt.Errorf("at most 128 characters, got %d", len(name))
+	case strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+		return fmt.Errorf("%q must not hold spaces or control characters", name)
+	case slices.Contains(reservedClaims, name):
+		return fmt.Errorf("%q is a claim with a meaning of its own; name another, such as %q", name, api.DefaultJWTTenantClaim)
 	}
 	return nil
 }
@@ -316,6 +346,7 @@ func (c *Config) bindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.JWKSURL, "jwks-url", c.JWKSURL, "accept RS256, ES256 and EdDSA JWTs signed by a key of this JWKS on the ingestion routes")
 	fs.StringVar(&c.JWTIssuer, "jwt-issuer", c.JWTIssuer, "required iss of JWTs (default: any)")
 	fs.StringVar(&c.JWTAudience, "jwt-audience", c.JWTAudience, "required aud of JWTs (default: any)")
+	fs.StringVar(&c.JWTTenantClaim, "jwt-tenant-claim", c.JWTTenantClaim, "the JWT claim that names the token's tenant")
 	fs.StringVar(&c.AllowedIPs, "allowed-ips", c.AllowedIPs, "IPs and CIDRs, comma-separated, that named inbound webhooks take requests from (default: any)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "CIDRs of proxies whose X-Forwarded-For is believed for inbound requests (default: none)")
 	fs.DurationVar(&c.InboundLogRetention, "inbound-log-retention", c.InboundLogRetention, "how long the inbound request log is kept")

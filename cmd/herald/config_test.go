@@ -62,6 +62,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		"log-format":                       {"--log-format", "xml"},
 		"rescue-after":                     {"--rescue-after", "5m30s"}, // not above the longest webhook timeout and margins
 		"node-dead-after":                  {"--node-heartbeat", "10s", "--node-dead-after", "10s"},
+		"jwt-tenant-claim":                 {"--jwt-tenant-claim", "sub"}, // names the agent
 		"HERALD_MAX_IN_FLIGHT_PER_WEBHOOK": nil,
 	}
 	for field, args := range cases {
@@ -74,6 +75,27 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 				t.Errorf("got %v, want an error naming %s", err, field)
 			}
 		})
+	}
+}
+
+// TestJWTTenantClaimConfig reads --jwt-tenant-claim from its default, the
+// environment and the flag, and refuses names that mean something else.
+func TestJWTTenantClaimConfig(t *testing.T) {
+	cfg, err := loadServeConfig(t)
+	if err != nil || cfg.JWTTenantClaim != "tenant_id" {
+		t.Fatalf("default: %q %v", cfg.JWTTenantClaim, err)
+	}
+	t.Setenv("HERALD_JWT_TENANT_CLAIM", "org")
+	if cfg, err = loadServeConfig(t); err != nil || cfg.JWTTenantClaim != "org" {
+		t.Fatalf("from HERALD_JWT_TENANT_CLAIM: %q %v", cfg.JWTTenantClaim, err)
+	}
+	if cfg, err = loadServeConfig(t, "--jwt-tenant-claim", "https://example.com/tenant"); err != nil || cfg.JWTTenantClaim != "https://example.com/tenant" {
+		t.Fatalf("flag over the environment: %q %v", cfg.JWTTenantClaim, err)
+	}
+	for _, bad := range []string{"", "exp", "agent_id", "tenant id"} {
+		if _, err := loadServeConfig(t, "--jwt-tenant-claim", bad); err == nil || !strings.Contains(err.Error(), "jwt-tenant-claim") {
+			t.Errorf("--jwt-tenant-claim %q: %v", bad, err)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/client"
 )
 
@@ -38,9 +39,10 @@ func newDeploymentsListCmd(o *cliOptions) *cobra.Command {
 					fmt.Fprintln(w, "No deployments.")
 					return
 				}
-				tableRow(w, "ID", "AGENT", "STATUS", "VERSION", "UPDATED", "ERROR")
+				many := manyTenants(list.Items, func(d *herald.Deployment) herald.TenantID { return d.TenantID })
+				tableRow(w, tenantCells(many, "TENANT", "ID", "AGENT", "STATUS", "VERSION", "UPDATED", "ERROR")...)
 				for _, d := range list.Items {
-					tableRow(w, d.ID, d.AgentID, d.Status, d.Version, cellTime(&d.UpdatedAt), cellCut(d.Error, 60))
+					tableRow(w, tenantCells(many, cellTenant(d.TenantID), d.ID, d.AgentID, d.Status, d.Version, cellTime(&d.UpdatedAt), cellCut(d.Error, 60))...)
 				}
 			}); err != nil {
 				return err
@@ -66,7 +68,7 @@ func newDeploymentsGetCmd(o *cliOptions) *cobra.Command {
 				return err
 			}
 			return o.emit(cmd, d, func(w io.Writer) {
-				tableFields(w, [][2]string{
+				tableFields(w, withTenantField([][2]string{
 					{"ID", d.ID},
 					{"Agent", d.AgentID},
 					{"Status", d.Status},
@@ -76,7 +78,7 @@ func newDeploymentsGetCmd(o *cliOptions) *cobra.Command {
 					{"Reason", d.Reason},
 					{"Created", cellTime(&d.CreatedAt)},
 					{"Updated", cellTime(&d.UpdatedAt)},
-				})
+				}, d.TenantID))
 				if len(d.History) == 0 {
 					return
 				}

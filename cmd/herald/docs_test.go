@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/client"
 )
 
 // docCurl is one curl example of a document: the command, joined across its
@@ -21,9 +24,14 @@ type docCurl struct {
 	cli  bool
 }
 
+// scriptMark, on the line before a sh code block, makes the block a
+// script that TestDocsScripts runs whole, its commands sharing variables;
+// TestDocsCurlExamples leaves its commands alone.
+const scriptMark = "<!-- docs_test: script -->"
+
 // docCurls returns the curl commands of the sh code blocks of a Markdown
 // document, including those in "# or: curl ..." comments, and the "herald
-// agents create" commands among them.
+// agents create" commands among them, but for the scripts' (scriptMark).
 func docCurls(t *testing.T, path string) []docCurl {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -32,11 +40,13 @@ func docCurls(t *testing.T, path string) []docCurl {
 	}
 	lines := strings.Split(string(b), "\n")
 	var out []docCurl
-	inSh := false
+	inSh, inBlock := false, false
 	for i := 0; i < len(lines); i++ {
 		l := strings.TrimSpace(lines[i])
 		if strings.HasPrefix(l, "```") {
-			inSh = !inSh && (l == "```sh" || l == "```bash")
+			script := i > 0 && strings.TrimSpace(lines[i-1]) == scriptMark
+			inBlock = !inBlock
+			inSh = inBlock && (l == "```sh" || l == "```bash") && !script
 			continue
 		}
 		if !inSh {
@@ -149,4 +159,117 @@ func docArgs(t *testing.T, cmd string) []string {
 		t.Fatalf("%s: %v", cmd, err)
 	}
 	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
+}
+
+// docScript is a sh code block marked with scriptMark: its text, the line
+// it starts on, and the heading of its section.
+type docScript struct {
+	line    int
+	section string
+	text    string
+}
+
+// docScripts returns the scripts of a Markdown document.
+func docScripts(t *testing.T, path string) []docScript {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	var out []docScript
+	section := ""
+	for i := 0; i < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "#") {
+			section = strings.TrimSpace(strings.TrimLeft(lines[i], "#"))
+		}
+		if strings.TrimSpace(lines[i]) != scriptMark || i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], "```sh") {
+			continue
+		}
+		start := i + 2
+		end := start
+		for end < len(lines) && !strings.HasPrefix(strings.TrimSpace(lines[end]), "```") {
+			end++
+		}
+		out = append(out, docScript{line: start + 1, section: section, text: strings.Join(lines[start:end], "\n")})
+		i = end
+	}
+	return out
+}
+
+// docScriptChecks check, by document and section, what a script did
+// beyond running without an error.
+var docScriptChecks = map[string]func(t *testing.T, ts *testServer, output string){
+	"README.md#Tenants": func(t *testing.T, ts *testServer, output string) {
+		// The event is acme's alone; globex received nothing.
+		for tenant, want := range map[string]int{"acme": 1, "globex": 0} {
+			var events struct {
+				Items []herald.Event `json:"items"`
+			}
+			ts.must(200, "GET", "/v1/events?tenant_id="+tenant, nil, &events)
+			var deliveries struct {
+				Total int `json:"total"`
+			}
+			var hooks client.WebhookList
+			ts.must(200, "GET", "/v1/webhooks?tenant_id="+tenant, nil, &hooks)
+			if len(hooks.Items) != 1 {
+				t.Fatalf("%s has %d webhooks, want 1", tenant, len(hooks.Items))
+			}
+			ts.must(200, "GET", "/v1/webhooks/"+hooks.Items[0].ID+"/deliveries", nil, &deliveries)
+			if len(events.Items) != want || deliveries.Total != want {
+				t.Errorf("%s has %d events and %d deliveries, want %d", tenant, len(events.Items), deliveries.Total, want)
+			}
+		}
+		if !strings.Contains(output, "No events.") {
+			t.Errorf("globex's events list does not say No events.:\n%s", output)
+		}
+	},
+}
+
+// TestDocsScripts runs the scripts of README.md and docs/*.md (sh blocks
+// marked with scriptMark) with bash against a server of their own, with
+// $KEY the admin key, herald (or ./herald) this package's CLI with the
+// server's URL and data dir, and curl failing on an HTTP error.
+func TestDocsScripts(t *testing.T) {
+	for _, tool := range []string{"curl", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	wrapper := "#!/usr/bin/env bash\n" + cliEnv + "=1 exec " + strconv.Quote(self) + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "herald"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	docs, _ := filepath.Glob("../../docs/*.md")
+	for _, doc := range append([]string{"../../README.md"}, docs...) {
+		for _, s := range docScripts(t, doc) {
+			name := filepath.Base(doc) + "#" + s.section
+			// No "#" in the test's name: its temporary directories hold
+			// the SQLite file, whose path goes into a file: URI.
+			t.Run(filepath.Base(doc)+" "+s.section, func(t *testing.T) {
+				ts := startServer(t)
+				script := strings.ReplaceAll(s.text, "http://127.0.0.1:8420", ts.URL())
+				script = regexp.MustCompile(`(^|[\s(])\./herald `).ReplaceAllString(script, "${1}herald ")
+				script = "set -euo pipefail\ncurl() { command curl -sS --fail --max-time 20 \"$@\"; }\n" + script
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				defer cancel()
+				c := exec.CommandContext(ctx, "bash", "-c", script)
+				c.Dir = t.TempDir()
+				c.Env = append(os.Environ(), "KEY="+ts.key, "HERALD_URL="+ts.URL(), "HERALD_DATA_DIR="+ts.Config.DataDir,
+					"HERALD_API_KEY=", "HERALD_TENANT=", "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+				out, err := c.CombinedOutput()
+				if err != nil {
+					t.Fatalf("%s:%d: the script failed: %v\n%s", doc, s.line, err, out)
+				}
+				if check := docScriptChecks[name]; check != nil {
+					check(t, ts, string(out))
+				}
+			})
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/client"
 )
 
@@ -120,9 +121,10 @@ func newEventsListCmd(o *cliOptions) *cobra.Command {
 					fmt.Fprintln(w, "No events.")
 					return
 				}
-				tableRow(w, "ID", "TYPE", "CREATED", "DATA")
+				many := manyTenants(list.Items, func(ev *herald.Event) herald.TenantID { return ev.TenantID })
+				tableRow(w, tenantCells(many, "TENANT", "ID", "TYPE", "CREATED", "DATA")...)
 				for _, ev := range list.Items {
-					tableRow(w, ev.ID, ev.Type, cellTime(&ev.Created), cellCut(string(ev.Data), 60))
+					tableRow(w, tenantCells(many, cellTenant(ev.TenantID), ev.ID, ev.Type, cellTime(&ev.Created), cellCut(string(ev.Data), 60))...)
 				}
 			}); err != nil {
 				return err
@@ -148,11 +150,11 @@ func newEventsGetCmd(o *cliOptions) *cobra.Command {
 				return err
 			}
 			return o.emit(cmd, ev, func(w io.Writer) {
-				tableFields(w, [][2]string{
+				tableFields(w, withTenantField([][2]string{
 					{"ID", ev.ID},
 					{"Type", ev.Type},
 					{"Created", cellTime(&ev.Created)},
-				})
+				}, ev.TenantID))
 				var pretty bytes.Buffer
 				if json.Indent(&pretty, ev.Data, "", "  ") != nil {
 					pretty.Reset()
@@ -164,9 +166,12 @@ func newEventsGetCmd(o *cliOptions) *cobra.Command {
 					return
 				}
 				fmt.Fprintln(w)
-				tableRow(w, "DELIVERY", "WEBHOOK", "STATUS", "ATTEMPTS", "HTTP", "ERROR")
+				// A tenant's event reaches its webhooks and the platform's
+				// all_tenants ones, whose deliveries are the platform's.
+				many := manyTenants(ev.Deliveries, func(d *herald.Delivery) herald.TenantID { return d.TenantID })
+				tableRow(w, tenantCells(many, "TENANT", "DELIVERY", "WEBHOOK", "STATUS", "ATTEMPTS", "HTTP", "ERROR")...)
 				for _, d := range ev.Deliveries {
-					tableRow(w, d.ID, d.WebhookID, d.Status, strconv.Itoa(d.Attempts), cellCode(d.ResponseStatusCode), cellCut(d.ErrorMessage, 60))
+					tableRow(w, tenantCells(many, cellTenant(d.TenantID), d.ID, d.WebhookID, d.Status, strconv.Itoa(d.Attempts), cellCode(d.ResponseStatusCode), cellCut(d.ErrorMessage, 60))...)
 				}
 			})
 		}),

@@ -53,6 +53,7 @@ func newExportCmd() *cobra.Command {
 		`Write all data of the database to standard output as JSON lines, for
 "herald import", one record a line, in this order:
 
+  tenants       with their names and metadata
   webhooks      with their secrets
   API keys      as their hashes
   events
@@ -68,6 +69,9 @@ func newExportCmd() *cobra.Command {
   inbound requests  the request log of every webhook, oldest first
   inbound claims    the delivery ids claimed and not yet expired, so that
                 duplicates are still refused
+
+Every tenant's rows are exported, each with its tenant_id (null for the
+platform's own), after the tenants they belong to.
 
 Stop the server first so nothing changes meanwhile: on SQLite, export warns
 when a server holds the data dir, and otherwise holds it itself until it is
@@ -125,8 +129,8 @@ how many are imported so far.`,
 	return cmd
 }
 
-// exportAll writes every record of store to w, one JSON object a line, in
-// dependency order (see herald.Record), shows the count on progress (which
+// exportAll writes every record of store, of every tenant, to w, one JSON
+// object a line, in dependency order (see herald.Record), shows the count on progress (which
 // may be nil), and returns how many it wrote.
 func exportAll(ctx context.Context, store herald.Store, w io.Writer, progress *progress) (int, error) {
 	enc := json.NewEncoder(w)
@@ -140,9 +144,19 @@ func exportAll(ctx context.Context, store herald.Store, w io.Writer, progress *p
 		progress.show(n)
 		return nil
 	}
+	// Every row of every tenant, and the tenants first: a row's tenant
+	// must exist when the import stores it.
+	all := herald.AnyTenant()
+	err := eachPage(func(skip int) ([]*herald.Tenant, error) {
+		page, _, err := store.ListTenants(ctx, herald.TenantFilter{Skip: skip, Limit: herald.MaxLimit})
+		return page, err
+	}, func(t *herald.Tenant) error { return write(&herald.Record{Tenant: t}) })
+	if err != nil {
+		return n, err
+	}
 	var hooks []*herald.Webhook
-	err := eachPage(func(skip int) ([]*herald.Webhook, error) {
-		page, _, err := store.ListWebhooks(ctx, herald.WebhookFilter{Skip: skip, Limit: herald.MaxLimit})
+	err = eachPage(func(skip int) ([]*herald.Webhook, error) {
+		page, _, err := store.ListWebhooks(ctx, herald.WebhookFilter{Tenancy: all, Skip: skip, Limit: herald.MaxLimit})
 		return page, err
 	}, func(h *herald.Webhook) error {
 		hooks = append(hooks, h)
@@ -151,7 +165,7 @@ func exportAll(ctx context.Context, store herald.Store, w io.Writer, progress *p
 	if err != nil {
 		return n, err
 	}
-	keys, err := store.ListAPIKeys(ctx)
+	keys, err := store.ListAPIKeys(ctx, herald.APIKeyFilter{Tenancy: all})
 	if err != nil {
 		return n, err
 	}
@@ -164,46 +178,53 @@ func exportAll(ctx context.Context, store herald.Store, w io.Writer, progress *p
 	// first; they are written oldest first, so that the import stores them
 	// in their order again.
 	err = eachOldestFirst(func(skip, limit int) ([]*herald.Event, int, error) {
-		return store.ListEvents(ctx, herald.EventFilter{Skip: skip, Limit: limit})
+		return store.ListEvents(ctx, herald.EventFilter{Tenancy: all, Skip: skip, Limit: limit})
 	}, func(e *herald.Event) error { return write(&herald.Record{Event: e}) })
 	if err != nil {
 		return n, err
 	}
 	for _, h := range hooks {
 		err := eachOldestFirst(func(skip, limit int) ([]*herald.Delivery, int, error) {
-			return store.ListDeliveries(ctx, herald.DeliveryFilter{WebhookID: h.ID, Skip: skip, Limit: limit})
+			return store.ListDeliveries(ctx, herald.DeliveryFilter{Tenancy: all, WebhookID: h.ID, Skip: skip, Limit: limit})
 		}, func(d *herald.Delivery) error {
-			full, err := store.Delivery(ctx, d.ID)
+			// Delivery ids are unique across tenants.
+			full, err := store.Delivery(ctx, herald.Ref{Tenancy: all, ID: d.ID})
 			if err != nil {
 				return err
 			}
-			task, err := store.DeliveryTask(ctx, d.ID)
+			task, err := store.DeliveryTask(ctx, herald.Ref{Tenancy: all, ID: d.ID})
 			if err != nil {
 				return err
 			}
-			return write(&herald.Record{Delivery: &herald.ExportedDelivery{Delivery: *full, WebhookName: task.WebhookName}})
+			rec := &herald.ExportedDelivery{Delivery: *full, WebhookName: task.WebhookName}
+			if task.Event != nil {
+				// A firehose's delivery is the platform's; its event a tenant's.
+				rec.EventTenantID = task.Event.TenantID
+			}
+			return write(&herald.Record{Delivery: rec})
 		})
 		if err != nil {
 			return n, err
 		}
 	}
 	err = eachPage(func(skip int) ([]*herald.Agent, error) {
-		page, _, err := store.ListAgents(ctx, herald.AgentFilter{Skip: skip, Limit: herald.MaxLimit})
+		page, _, err := store.ListAgents(ctx, herald.AgentFilter{Tenancy: all, Skip: skip, Limit: herald.MaxLimit})
 		return page, err
 	}, func(a *herald.Agent) error {
 		if err := write(&herald.Record{Agent: a}); err != nil {
 			return err
 		}
-		return exportAgentData(ctx, store, a.ID, write)
+		return exportAgentData(ctx, store, a, write)
 	})
 	if err != nil {
 		return n, err
 	}
 	err = eachPage(func(skip int) ([]*herald.Deployment, error) {
-		page, _, err := store.ListDeployments(ctx, herald.DeploymentFilter{Skip: skip, Limit: herald.MaxLimit})
+		page, _, err := store.ListDeployments(ctx, herald.DeploymentFilter{Tenancy: all, Skip: skip, Limit: herald.MaxLimit})
 		return page, err
 	}, func(d *herald.Deployment) error {
-		full, err := store.Deployment(ctx, d.ID) // with its history
+		// With its history; a deployment id is unique within its tenant.
+		full, err := store.Deployment(ctx, herald.Ref{Tenancy: herald.OnlyTenant(string(d.TenantID)), ID: d.ID})
 		if err != nil {
 			return err
 		}
@@ -213,7 +234,7 @@ func exportAll(ctx context.Context, store herald.Store, w io.Writer, progress *p
 		return n, err
 	}
 	err = eachPage(func(skip int) ([]*herald.AlertRule, error) {
-		page, _, err := store.ListAlerts(ctx, herald.AlertFilter{Skip: skip, Limit: herald.MaxLimit})
+		page, _, err := store.ListAlerts(ctx, herald.AlertFilter{Tenancy: all, Skip: skip, Limit: herald.MaxLimit})
 		return page, err
 	}, func(r *herald.AlertRule) error { return write(&herald.Record{Alert: r}) })
 	if err != nil {
@@ -226,11 +247,11 @@ func exportAll(ctx context.Context, store herald.Store, w io.Writer, progress *p
 // an export carries.
 var builtinInboundSecrets = []string{api.GenericSecretName}
 
-// exportInbound writes the named inbound webhooks, the secrets of the
-// built-in endpoints, then, streamed in chunks by the store, invocations,
+// exportInbound writes the named inbound webhooks of every tenant, the
+// secrets of the built-in endpoints, then, streamed in chunks by the store, invocations,
 // the inbound request log and the unexpired claims, one record each.
 func exportInbound(ctx context.Context, store herald.Store, write func(*herald.Record) error) error {
-	hooks, err := store.ListInboundWebhooks(ctx)
+	hooks, err := store.ListInboundWebhooks(ctx, herald.InboundWebhookFilter{Tenancy: herald.AnyTenant()})
 	if err != nil {
 		return fmt.Errorf("export inbound webhooks: %w", err)
 	}
@@ -326,23 +347,27 @@ func eachOldestFirst[T any](list func(skip, limit int) ([]T, int, error), fn fun
 }
 
 // exportAgentData writes an agent's log lines and then its metric points in
-// records of herald.ExportChunk rows, with the offsets that let an import
-// run again skip the rows it stored already.
-func exportAgentData(ctx context.Context, store herald.Store, agentID string, write func(*herald.Record) error) error {
+// records of herald.ExportChunk rows, with the agent's tenant and the
+// offsets that let an import run again skip the rows it stored already.
+func exportAgentData(ctx context.Context, store herald.Store, a *herald.Agent, write func(*herald.Record) error) error {
 	lines, points := 0, 0
 	err := store.ExportAgentData(ctx, herald.ExportParams{
-		AgentID: agentID,
+		TenantID: string(a.TenantID),
+		AgentID:  a.ID,
 		Logs: func(chunk []herald.LogEntry) error {
 			lines += len(chunk)
-			return write(&herald.Record{AgentLogs: &herald.ExportedLogs{AgentID: agentID, Offset: lines - len(chunk), Lines: chunk}})
+			return write(&herald.Record{AgentLogs: &herald.ExportedLogs{TenantID: a.TenantID, AgentID: a.ID, Offset: lines - len(chunk), Lines: chunk}})
 		},
 		Points: func(chunk []herald.MetricPoint) error {
 			points += len(chunk)
-			return write(&herald.Record{MetricPoints: &herald.ExportedPoints{AgentID: agentID, Offset: points - len(chunk), Points: chunk}})
+			return write(&herald.Record{MetricPoints: &herald.ExportedPoints{TenantID: a.TenantID, AgentID: a.ID, Offset: points - len(chunk), Points: chunk}})
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("export agent %s: %w", agentID, err)
+		if a.TenantID != "" {
+			return fmt.Errorf("export agent %s of tenant %s: %w", a.ID, a.TenantID, err)
+		}
+		return fmt.Errorf("export agent %s: %w", a.ID, err)
 	}
 	return nil
 }

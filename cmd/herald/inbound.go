@@ -285,9 +285,10 @@ func newInboundListCmd(o *cliOptions) *cobra.Command {
 					fmt.Fprintln(w, "No inbound webhooks yet. Create one with: herald inbound create --name NAME --agent AGENT")
 					return
 				}
-				tableRow(w, "NAME", "AGENT", "ENABLED", "MODE", "LAST TRIGGERED", "DESCRIPTION")
+				many := manyTenants(list.Webhooks, func(wh *herald.InboundWebhook) herald.TenantID { return wh.TenantID })
+				tableRow(w, tenantCells(many, "TENANT", "NAME", "AGENT", "ENABLED", "MODE", "LAST TRIGGERED", "DESCRIPTION")...)
 				for _, wh := range list.Webhooks {
-					tableRow(w, wh.Name, wh.Agent, cellYesNo(wh.Enabled), wh.ResponseMode, cellTime(wh.LastTriggeredAt), cellCut(wh.Description, 40))
+					tableRow(w, tenantCells(many, cellTenant(wh.TenantID), wh.Name, wh.Agent, cellYesNo(wh.Enabled), wh.ResponseMode, cellTime(wh.LastTriggeredAt), cellCut(wh.Description, 40))...)
 				}
 			})
 		}),
@@ -320,7 +321,7 @@ func inboundFields(wh *herald.InboundWebhook) [][2]string {
 	if wh.RateLimit != nil {
 		rate = fmt.Sprintf("%d/%s", wh.RateLimit.Requests, wh.RateLimit.Per)
 	}
-	return [][2]string{
+	return withTenantField([][2]string{
 		{"Name", wh.Name},
 		{"Agent", wh.Agent},
 		{"Description", wh.Description},
@@ -337,7 +338,7 @@ func inboundFields(wh *herald.InboundWebhook) [][2]string {
 		{"Created", cellTime(&wh.CreatedAt)},
 		{"Updated", cellTime(&wh.UpdatedAt)},
 		{"Last triggered", cellTime(wh.LastTriggeredAt)},
-	}
+	}, wh.TenantID)
 }
 
 func newInboundDeleteCmd(o *cliOptions) *cobra.Command {

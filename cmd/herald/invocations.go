@@ -40,9 +40,10 @@ func newInvocationsListCmd(o *cliOptions) *cobra.Command {
 					fmt.Fprintln(w, "No invocations.")
 					return
 				}
-				tableRow(w, "ID", "AGENT", "SOURCE", "MODE", "STATUS", "DURATION", "CREATED", "MESSAGE")
+				many := manyTenants(list.Items, func(inv *herald.Invocation) herald.TenantID { return inv.TenantID })
+				tableRow(w, tenantCells(many, "TENANT", "ID", "AGENT", "SOURCE", "MODE", "STATUS", "DURATION", "CREATED", "MESSAGE")...)
 				for _, inv := range list.Items {
-					tableRow(w, inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, strconv.FormatInt(inv.DurationMS, 10)+"ms", cellTime(&inv.CreatedAt), cellCut(inv.Message, 50))
+					tableRow(w, tenantCells(many, cellTenant(inv.TenantID), inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, strconv.FormatInt(inv.DurationMS, 10)+"ms", cellTime(&inv.CreatedAt), cellCut(inv.Message, 50))...)
 				}
 			}); err != nil {
 				return err
@@ -74,7 +75,7 @@ func newInvocationsGetCmd(o *cliOptions) *cobra.Command {
 
 // invocationFields are the lines of an invocation's detail view.
 func invocationFields(inv *herald.Invocation) [][2]string {
-	return [][2]string{
+	return withTenantField([][2]string{
 		{"ID", inv.ID},
 		{"Agent", inv.Agent},
 		{"Source", inv.Source},
@@ -88,5 +89,5 @@ func invocationFields(inv *herald.Invocation) [][2]string {
 		{"Created", cellTime(&inv.CreatedAt)},
 		{"Started", cellTime(inv.StartedAt)},
 		{"Finished", cellTime(inv.FinishedAt)},
-	}
+	}, inv.TenantID)
 }

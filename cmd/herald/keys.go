@@ -17,7 +17,9 @@ func newKeysCmd(o *cliOptions) *cobra.Command {
 		Short: "Manage API keys (needs an admin key)",
 		Long: `Manage API keys. An admin key can call every route; an ingest key can only
 send events. Herald keeps only a hash of each key, so a key is shown once,
-when it is created.`,
+when it is created. A key made with --tenant belongs to that tenant: every
+request it makes is confined to the tenant's webhooks, events, agents and
+keys.`,
 		RunE: runGroup,
 	}
 	cmd.AddCommand(newKeysCreateCmd(o), newKeysListCmd(o), newKeysRevokeCmd(o))
@@ -27,18 +29,25 @@ when it is created.`,
 func newKeysCreateCmd(o *cliOptions) *cobra.Command {
 	var name, scope string
 	cmd := &cobra.Command{
-		Use:   "create --name NAME [--scope admin|ingest]",
+		Use:   "create --name NAME [--scope admin|ingest] [--tenant TENANT]",
 		Short: "Create an API key and print it once",
+		Long: `Create an API key and print it once. With --tenant (or HERALD_TENANT) the key
+is that tenant's: everything it does is confined to the tenant.`,
 		Example: `  herald keys create --name ci --scope ingest
-  herald keys create --name ops --scope admin -o json | jq -r .key`,
+  herald keys create --name ops --scope admin -o json | jq -r .key
+  herald keys create --name acme-admin --scope admin --tenant acme`,
 		Args: cobra.NoArgs,
 		RunE: o.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
-			k, err := c.Keys.Create(cmd.Context(), name, scope)
+			k, err := c.Keys.CreateForTenant(cmd.Context(), c.Tenant(), name, scope)
 			if err != nil {
 				return err
 			}
 			return o.emit(cmd, k, func(w io.Writer) {
-				fmt.Fprintf(w, "Created %s key %q (%s).\n\n    %s\n\n", k.Scope, k.Name, k.ID, k.Key)
+				owner := ""
+				if k.TenantID != "" {
+					owner = " of tenant " + string(k.TenantID)
+				}
+				fmt.Fprintf(w, "Created %s key %q (%s)%s.\n\n    %s\n\n", k.Scope, k.Name, k.ID, owner, k.Key)
 				fmt.Fprintln(w, "Save this key now: Herald keeps only its hash and cannot show it again.")
 			})
 		}),
@@ -60,13 +69,14 @@ func newKeysListCmd(o *cliOptions) *cobra.Command {
 				return err
 			}
 			return o.emit(cmd, list, func(w io.Writer) {
-				tableRow(w, "ID", "NAME", "SCOPE", "PREFIX", "CREATED", "LAST USED", "STATUS")
+				many := manyTenants(list.Items, func(k *herald.APIKey) herald.TenantID { return k.TenantID })
+				tableRow(w, tenantCells(many, "TENANT", "ID", "NAME", "SCOPE", "PREFIX", "CREATED", "LAST USED", "STATUS")...)
 				for _, k := range list.Items {
 					status := "active"
 					if k.RevokedAt != nil {
 						status = "revoked " + cellTime(k.RevokedAt)
 					}
-					tableRow(w, k.ID, k.Name, k.Scope, k.Prefix, cellTime(&k.CreatedAt), cellTime(k.LastUsedAt), status)
+					tableRow(w, tenantCells(many, cellTenant(k.TenantID), k.ID, k.Name, k.Scope, k.Prefix, cellTime(&k.CreatedAt), cellTime(k.LastUsedAt), status)...)
 				}
 			})
 		}),

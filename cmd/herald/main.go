@@ -51,6 +51,7 @@ func newRootCmd() *cobra.Command {
 		newInvocationsCmd(cli),
 		newDeploymentsCmd(cli),
 		newAlertsCmd(cli),
+		newTenantsCmd(cli),
 		newBenchCmd(cli),
 		newExportCmd(),
 		newImportCmd(),

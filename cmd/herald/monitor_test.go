@@ -60,7 +60,7 @@ func TestHeartbeatMonitor(t *testing.T) {
 		if p.Data["agent_id"] != "a1" || p.Data["new_status"] != herald.AgentUnresponsive || p.Data["old_status"] != herald.AgentRunning {
 			t.Fatalf("second agent.status %v, want running -> unresponsive", p.Data)
 		}
-		a, err := ts.Store.Agent(context.Background(), "a1")
+		a, err := ts.Store.Agent(context.Background(), herald.Ref{Tenancy: herald.Platform(), ID: "a1"})
 		if err != nil || a.Status != herald.AgentUnresponsive {
 			t.Fatalf("agent: %+v %v", a, err)
 		}
@@ -101,7 +101,7 @@ func TestAlertMonitor(t *testing.T) {
 		if got.State != herald.AlertTriggered || got.Value == nil || *got.Value != 1 {
 			t.Fatalf("rule %+v", got)
 		}
-		if _, n, err := ts.Store.ListEvents(ctx, herald.EventFilter{Type: "alert.triggered"}); err != nil || n != 1 {
+		if _, n, err := ts.Store.ListEvents(ctx, herald.EventFilter{Tenancy: herald.Platform(), Type: "alert.triggered"}); err != nil || n != 1 {
 			t.Fatalf("%d alert.triggered events (%v), want 1", n, err)
 		}
 		select {
@@ -120,7 +120,7 @@ func waitAlert(t *testing.T, ts *testServer, id string, ok func(*herald.AlertRul
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		r, err := ts.Store.Alert(context.Background(), id)
+		r, err := ts.Store.Alert(context.Background(), herald.Ref{Tenancy: herald.Platform(), ID: id})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -250,6 +250,7 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxBodyBytes:     cfg.MaxBodyBytes,
 		WorkerOnly:       cfg.Role == "worker",
 		JWT:              m.jwt,
+		JWTTenantClaim:   cfg.JWTTenantClaim,
 		Invoker:          m.Invoker,
 		AllowedIPs:       allowedIPs,
 		TrustedProxies:   trustedProxies,
@@ -301,13 +302,14 @@ func (m *Main) ensureAdminKey(ctx context.Context) error {
 	return nil
 }
 
-// ensureDefaultAgent registers herald.DefaultAgentID with the echo
-// runtime when no agent has that id, so that seed 002's examples work out
-// of the box. It only logs a failure: the server runs without it.
+// ensureDefaultAgent registers the platform's herald.DefaultAgentID with
+// the echo runtime when the platform has no agent with that id, so that
+// seed 002's examples work out of the box. It only logs a failure: the
+// server runs without it.
 func (m *Main) ensureDefaultAgent(ctx context.Context) {
 	name := "Default agent"
 	_, err := m.Store.SaveAgent(ctx, herald.SaveAgentParams{
-		ID: herald.DefaultAgentID, Create: true, Now: time.Now(),
+		Tenancy: herald.Platform(), ID: herald.DefaultAgentID, Create: true, Now: time.Now(),
 		Input: herald.AgentInput{Name: &name, Runtime: &herald.Runtime{
 			Type: herald.RuntimeEcho, TimeoutSeconds: herald.DefaultRuntimeTimeoutSeconds, MaxConcurrency: herald.DefaultMaxConcurrency,
 		}},

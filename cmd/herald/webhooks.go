@@ -79,6 +79,7 @@ type webhookFlags struct {
 	retrySchedule                         string
 	signatureHeader, signatureFormat      string
 	insecure                              bool
+	allTenants                            bool
 	inactive                              bool // create
 	active                                bool // --active, or its alias --enabled
 }
@@ -112,6 +113,7 @@ func (f *webhookFlags) register(cmd *cobra.Command, update bool) {
 	fs.StringVar(&f.signatureHeader, "signature-header", f.signatureHeader, help("header carrying the HMAC signature", ""))
 	fs.StringVar(&f.signatureFormat, "signature-format", f.signatureFormat, help("signature format: sha256=hex, hex or base64", ""))
 	fs.BoolVar(&f.insecure, "insecure-skip-verify", false, help("do not verify the endpoint's TLS certificate", ""))
+	fs.BoolVar(&f.allTenants, "all-tenants", false, help("a platform webhook only: receive every tenant's events too, each body carrying tenant_id", ""))
 	// Default false only so that help shows none: the field is sent only
 	// when the flag is given, and a bare --active means true.
 	fs.BoolVar(&f.active, "active", false, "deliver events: --active=false pauses the webhook, --active resumes it")
@@ -189,6 +191,9 @@ func (f *webhookFlags) input(cmd *cobra.Command) (in herald.WebhookInput, n int,
 	if changed("insecure-skip-verify") {
 		verify := !f.insecure
 		in.VerifySSL = &verify
+	}
+	if changed("all-tenants") {
+		in.AllTenants = &f.allTenants
 	}
 	if changed("inactive") {
 		active := !f.inactive
@@ -303,9 +308,10 @@ func newWebhooksListCmd(o *cliOptions) *cobra.Command {
 					fmt.Fprintln(w, "No webhooks yet. Register one with: herald webhooks create --url URL --events 'agent.*'")
 					return
 				}
-				tableRow(w, "ID", "NAME", "AGENT", "URL", "EVENTS", "ACTIVE", "LAST TRIGGERED")
+				many := manyTenants(list.Items, func(wh *herald.Webhook) herald.TenantID { return wh.TenantID })
+				tableRow(w, tenantCells(many, "TENANT", "ID", "NAME", "AGENT", "URL", "EVENTS", "ACTIVE", "LAST TRIGGERED")...)
 				for _, wh := range list.Items {
-					tableRow(w, wh.ID, wh.Name, wh.AgentID, wh.URL, strings.Join(wh.Events, ","), cellYesNo(wh.IsActive), cellTime(wh.LastTriggeredAt))
+					tableRow(w, tenantCells(many, cellTenant(wh.TenantID), wh.ID, wh.Name, wh.AgentID, wh.URL, webhookEvents(wh), cellYesNo(wh.IsActive), cellTime(wh.LastTriggeredAt))...)
 				}
 			}); err != nil {
 				return err
@@ -376,12 +382,12 @@ func webhookFields(wh *herald.Webhook) [][2]string {
 		}
 		schedule = strings.Join(parts, ",")
 	}
-	return [][2]string{
+	return withTenantField([][2]string{
 		{"ID", wh.ID},
 		{"Name", wh.Name},
 		{"Description", wh.Description},
 		{"URL", wh.URL},
-		{"Events", strings.Join(wh.Events, ",")},
+		{"Events", webhookEvents(wh)},
 		{"Agent", wh.AgentID},
 		{"Active", cellYesNo(wh.IsActive)},
 		{"Headers", strings.Join(headers, " ")},
@@ -395,7 +401,17 @@ func webhookFields(wh *herald.Webhook) [][2]string {
 		{"Last triggered", cellTime(wh.LastTriggeredAt)},
 		{"Last success", cellTime(wh.LastSuccessAt)},
 		{"Last failure", cellTime(wh.LastFailureAt)},
+	}, wh.TenantID)
+}
+
+// webhookEvents writes a webhook's patterns, and says when it is a
+// firehose of every tenant's events.
+func webhookEvents(wh *herald.Webhook) string {
+	events := strings.Join(wh.Events, ",")
+	if wh.AllTenants {
+		events += " (all tenants)"
 	}
+	return events
 }
 
 func newWebhooksDeleteCmd(o *cliOptions) *cobra.Command {

@@ -61,12 +61,18 @@ type Worker struct {
 	gates map[string]*gate
 }
 
+// reloadAfter is how long after loading its task a job that waited for a
+// slot reloads it before sending.
+const reloadAfter = 10 * time.Millisecond
+
 // DefaultMaxWait is Worker.MaxWait's default.
 const DefaultMaxWait = 250 * time.Millisecond
 
 // Work makes one attempt of the job's delivery.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
-	task, err := w.Store.DeliveryTask(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: job.Args.DeliveryID})
+	ref := herald.Ref{Tenancy: herald.AnyTenant(), ID: job.Args.DeliveryID}
+	loaded := time.Now()
+	task, err := w.Store.DeliveryTask(ctx, ref)
 	if herald.ErrorCode(err) == herald.ENOTFOUND {
 		// The delivery was deleted, with its webhook or its tenant:
 		// the job ends without a send.
@@ -87,6 +93,21 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		if ok, retryIn := w.acquire(ctx, wh.ID); !ok {
 			// The webhook is at its cap: come back later, uncounted.
 			return river.JobSnooze(retryIn)
+		}
+		if time.Since(loaded) > reloadAfter {
+			// It waited for a slot: its delivery, webhook or tenant may
+			// have been deleted or changed meanwhile.
+			if task, err = w.Store.DeliveryTask(ctx, ref); err != nil || task.Delivery.Status != herald.DeliveryPending || !task.Webhook.IsActive {
+				w.release(wh.ID, -1)
+				if err != nil && herald.ErrorCode(err) != herald.ENOTFOUND {
+					return err
+				}
+				if err == nil && task.Delivery.Status == herald.DeliveryPending {
+					return river.JobSnooze(0) // disabled meanwhile: record it on the next run
+				}
+				return nil
+			}
+			wh = task.Webhook
 		}
 		now = w.now()
 		res = w.Sender.Send(ctx, task, now)
@@ -262,8 +283,9 @@ func snoozeFor(expected time.Duration) time.Duration {
 	return d/2 + rand.N(d)
 }
 
-// release frees a slot after a request that took took: the oldest waiting
-// job gets it, or it goes back to the gate.
+// release frees a slot after a request that took took (negative: a slot
+// given back unused): the oldest waiting job gets it, or it goes back to
+// the gate.
 func (w *Worker) release(webhookID string, took time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -271,8 +293,10 @@ func (w *Worker) release(webhookID string, took time.Duration) {
 	if g == nil {
 		return
 	}
-	g.avg += (took - g.avg) / 8
-	g.lastDone = time.Now()
+	if took >= 0 {
+		g.avg += (took - g.avg) / 8
+		g.lastDone = time.Now()
+	}
 	if len(g.waiting) > 0 {
 		turn := g.waiting[0]
 		g.waiting = g.waiting[1:]

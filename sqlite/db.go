@@ -101,7 +101,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	dsn := func(extra string) string {
-		return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		return "file:" + uriPath.Replace(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 			"&_pragma=synchronous(" + sync + ")&_txlock=immediate" + extra
 	}
 	db := openDB(dsn(""))
@@ -262,3 +262,8 @@ func (s *DB) QueueDepth(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// uriPath escapes what a "file:" URI would otherwise read as its query,
+// fragment or an escape, so that a data dir holding "?", "#" or "%" opens
+// the file it names.
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")

@@ -221,27 +221,38 @@ func TestDeleteTenantWhileWriting(t *testing.T) {
 			},
 		}
 		var (
-			wg    sync.WaitGroup
-			start = make(chan struct{})
-			done  = make([]int, len(writes))
+			wg      sync.WaitGroup
+			started sync.WaitGroup
+			start   = make(chan struct{})
+			done    = make([]int, len(writes))
 		)
+		started.Add(len(writes))
 		for k, write := range writes {
 			wg.Go(func() {
 				<-start
 				for i := 0; ; i++ {
 					err := write(i)
 					if code := herald.ErrorCode(err); code == herald.EINVALID || code == herald.ENOTFOUND {
+						if i == 0 {
+							started.Done()
+						}
 						return // the tenant is gone, or what the write made
 					} else if err != nil {
 						t.Errorf("write %d of kind %d: %v", i, k, err)
+						if i == 0 {
+							started.Done()
+						}
 						return
 					}
 					done[k]++
+					if i == 0 {
+						started.Done() // every kind writes once before the delete
+					}
 				}
 			})
 		}
 		close(start)
-		time.Sleep(100 * time.Millisecond)
+		started.Wait()
 		if err := db.DeleteTenant(ctx, tenant); err != nil {
 			t.Fatalf("delete tenant: %v", err)
 		}

@@ -66,7 +66,7 @@ const DefaultMaxWait = 250 * time.Millisecond
 
 // Work makes one attempt of the job's delivery.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
-	task, err := w.Store.DeliveryTask(ctx, job.Args.DeliveryID)
+	task, err := w.Store.DeliveryTask(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: job.Args.DeliveryID})
 	if herald.ErrorCode(err) == herald.ENOTFOUND {
 		return nil // the delivery or its webhook was deleted
 	} else if err != nil {

@@ -16,11 +16,12 @@ import (
 // maxMetricPoints bounds the points one AgentMetrics call returns.
 const maxMetricPoints = 10000
 
-const agentColumns = `id, status, node_id, error, metadata, last_metrics, last_metrics_at, last_seen,
+const agentColumns = `tenant_id, id, status, node_id, error, metadata, last_metrics, last_metrics_at, last_seen,
 	status_changed_at, created_at, updated_at, name, runtime`
 
-// ReportAgentStatus applies an agent-status report in one transaction: the
-// agent's new state (herald.ApplyReport), its log lines, and the events of
+// ReportAgentStatus applies an agent-status report for r.TenantID, which
+// must exist (see checkTenant), in one transaction: the agent's new state
+// (herald.ApplyReport), its log lines, and the events of
 // herald.AgentEvents with their deliveries and jobs. The agent's row is
 // locked first (see writeAgent), so concurrent reports for one agent, from
 // any node, apply one at a time and each sees the state the last one left.
@@ -31,11 +32,14 @@ func (s *DB) ReportAgentStatus(ctx context.Context, r *herald.AgentReport) (*her
 	now := s.reportTime(r.Now)
 	var res *herald.ReportResult
 	err := s.inTx(ctx, "report agent status", func(tx pgx.Tx) error {
+		if err := checkTenant(ctx, tx, string(r.TenantID)); err != nil {
+			return err
+		}
 		a, specs, err := applyAgentReport(ctx, tx, r, now)
 		if err != nil {
 			return err
 		}
-		evs, err := s.publishSpecs(ctx, tx, specs, now)
+		evs, err := s.publishSpecs(ctx, tx, r.TenantID, specs, now)
 		res = &herald.ReportResult{Agent: a, Events: evs}
 		return err
 	})
@@ -46,7 +50,7 @@ func (s *DB) ReportAgentStatus(ctx context.Context, r *herald.AgentReport) (*her
 }
 
 // ReportMetrics stores one point per metric at r.Timestamp (or the report's
-// time), merges the values into the agent's last metrics, registering an
+// time) for r.TenantID, which must exist (see checkTenant), merges the values into the agent's last metrics, registering an
 // unknown agent with status "unknown", and publishes metrics.report, in one
 // transaction. It moves last_seen but never the status.
 func (s *DB) ReportMetrics(ctx context.Context, r *herald.MetricsReport) (*herald.ReportResult, error) {
@@ -60,7 +64,10 @@ func (s *DB) ReportMetrics(ctx context.Context, r *herald.MetricsReport) (*heral
 	}
 	var res *herald.ReportResult
 	err := s.inTx(ctx, "report metrics", func(tx pgx.Tx) error {
-		_, a, err := writeAgent(ctx, tx, r.AgentID, func(old *herald.Agent) *herald.Agent {
+		if err := checkTenant(ctx, tx, string(r.TenantID)); err != nil {
+			return err
+		}
+		_, a, err := writeAgent(ctx, tx, r.TenantID, r.AgentID, func(old *herald.Agent) *herald.Agent {
 			return herald.ApplyMetrics(old, r, at, now)
 		})
 		if err != nil {
@@ -71,12 +78,12 @@ func (s *DB) ReportMetrics(ctx context.Context, r *herald.MetricsReport) (*heral
 		for name, v := range r.Metrics {
 			names, values = append(names, name), append(values, v)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO metric_points (agent_id, name, value, ts)
-			SELECT $1, u.name, u.value, $4 FROM unnest($2::text[], $3::float8[]) AS u (name, value)`,
-			a.ID, names, values, at); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO metric_points (tenant_id, agent_id, name, value, ts)
+			SELECT $1, $2, u.name, u.value, $5 FROM unnest($3::text[], $4::float8[]) AS u (name, value)`,
+			string(a.TenantID), a.ID, names, values, at); err != nil {
 			return fmt.Errorf("insert metric points: %w", err)
 		}
-		evs, err := s.publishSpecs(ctx, tx, []herald.EventSpec{herald.MetricsEvent(r)}, now)
+		evs, err := s.publishSpecs(ctx, tx, r.TenantID, []herald.EventSpec{herald.MetricsEvent(r)}, now)
 		res = &herald.ReportResult{Agent: a, Events: evs}
 		return err
 	})
@@ -86,27 +93,35 @@ func (s *DB) ReportMetrics(ctx context.Context, r *herald.MetricsReport) (*heral
 	return res, nil
 }
 
-// MarkUnresponsive marks every running agent last seen before p.Before
-// unresponsive at p.Now, each agent in a transaction of its own that checks
-// the condition again under the row's lock, and publishes its agent.status
-// event. On an error it returns what it did so far.
+// MarkUnresponsive marks every running agent, of every tenant, last seen
+// before p.Before unresponsive at p.Now, each agent in a transaction of its
+// own that checks the condition again under the row's lock, and publishes
+// its agent.status event for the agent's tenant. On an error it returns
+// what it did so far.
 func (s *DB) MarkUnresponsive(ctx context.Context, p herald.UnresponsiveParams) ([]*herald.ReportResult, error) {
 	now := s.reportTime(p.Now)
 	before := p.Before.UTC().Truncate(time.Microsecond)
-	rows, err := s.pool.Query(ctx, `SELECT id FROM agents WHERE status = $1 AND last_seen < $2
-		ORDER BY last_seen, id`, herald.AgentRunning, before)
+	type agentKey struct {
+		tenant herald.TenantID
+		id     string
+	}
+	rows, err := s.pool.Query(ctx, `SELECT tenant_id, id FROM agents WHERE status = $1 AND last_seen < $2
+		ORDER BY last_seen, tenant_id, id`, herald.AgentRunning, before)
 	if err != nil {
 		return nil, fmt.Errorf("select silent agents: %w", err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (agentKey, error) {
+		var k agentKey
+		return k, row.Scan(&k.tenant, &k.id)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("select silent agents: %w", err)
 	}
 	out := []*herald.ReportResult{}
-	for _, id := range ids {
+	for _, k := range keys {
 		var res *herald.ReportResult
 		err := s.inTx(ctx, "mark agent unresponsive", func(tx pgx.Tx) error {
-			old, err := lockAgent(ctx, tx, id)
+			old, err := lockAgent(ctx, tx, k.tenant, k.id)
 			if err != nil || old == nil || old.Status != herald.AgentRunning || !old.LastSeen.Before(before) {
 				return err // reported meanwhile
 			}
@@ -115,8 +130,8 @@ func (s *DB) MarkUnresponsive(ctx context.Context, p herald.UnresponsiveParams) 
 			if err := updateAgent(ctx, tx, &a); err != nil {
 				return err
 			}
-			specs := herald.AgentEvents(old, &herald.AgentReport{AgentID: id, Status: herald.AgentUnresponsive})
-			evs, err := s.publishSpecs(ctx, tx, specs, now)
+			specs := herald.AgentEvents(old, &herald.AgentReport{TenantID: k.tenant, AgentID: k.id, Status: herald.AgentUnresponsive})
+			evs, err := s.publishSpecs(ctx, tx, k.tenant, specs, now)
 			res = &herald.ReportResult{Agent: &a, Events: evs}
 			return err
 		})
@@ -130,33 +145,41 @@ func (s *DB) MarkUnresponsive(ctx context.Context, p herald.UnresponsiveParams) 
 	return out, nil
 }
 
-// Agent returns one agent.
-func (s *DB) Agent(ctx context.Context, id string) (*herald.Agent, error) {
-	a, err := scanAgent(s.pool.QueryRow(ctx, `SELECT `+agentColumns+` FROM agents WHERE id = $1`, id))
+// Agent returns one agent of the owner of ref.Tenancy (see
+// herald.Tenancy.Owner).
+func (s *DB) Agent(ctx context.Context, ref herald.Ref) (*herald.Agent, error) {
+	owner, ok := ref.Tenancy.Owner()
+	if !ok {
+		return nil, herald.Errorf(herald.ENOTFOUND, "agent %q not found", ref.ID)
+	}
+	a, err := scanAgent(s.pool.QueryRow(ctx, `SELECT `+agentColumns+` FROM agents WHERE tenant_id = $1 AND id = $2`,
+		owner, ref.ID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, herald.Errorf(herald.ENOTFOUND, "agent %q not found", id)
+		return nil, herald.Errorf(herald.ENOTFOUND, "agent %q not found", ref.ID)
 	} else if err != nil {
 		return nil, fmt.Errorf("select agent: %w", err)
 	}
 	return a, nil
 }
 
-// ListAgents returns a page of agents, most recently seen first, and the
-// total (see pageTotal).
+// ListAgents returns a page of the agents within f.Tenancy, most recently
+// seen first, and the total (see pageTotal).
 func (s *DB) ListAgents(ctx context.Context, f herald.AgentFilter) ([]*herald.Agent, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	where, args := "", []any{}
+	var c conds
+	c.tenancy("tenant_id", f.Tenancy)
 	if f.Status != "" {
-		where, args = "WHERE status = $1", append(args, f.Status)
+		c.eq("status", f.Status)
 	}
-	return listPage(ctx, s, pageQuery{table: "agents", cols: agentColumns, where: where, args: args,
-		order: "last_seen DESC, id DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Agent, error) {
+	return listPage(ctx, s, pageQuery{table: "agents", cols: agentColumns, where: c.where(), args: c.args,
+		order: "last_seen DESC, id DESC, tenant_id DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Agent, error) {
 		return scanAgent(row, total)
 	})
 }
 
-// AgentLogs returns an agent's log lines at or after f.Since, oldest first
-// (by timestamp, then by arrival), at most f.Limit.
+// AgentLogs returns the log lines of an agent of the owner of f.Tenancy at
+// or after f.Since, oldest first (by timestamp, then by arrival), at most
+// f.Limit.
 func (s *DB) AgentLogs(ctx context.Context, f herald.LogFilter) ([]*herald.LogEntry, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -164,7 +187,8 @@ func (s *DB) AgentLogs(ctx context.Context, f herald.LogFilter) ([]*herald.LogEn
 	} else if limit > herald.MaxLimit {
 		limit = herald.MaxLimit
 	}
-	if err := s.agentExists(ctx, f.AgentID); err != nil {
+	owner, err := s.agentOwner(ctx, f.Tenancy, f.AgentID)
+	if err != nil {
 		return nil, err
 	}
 	var since *time.Time
@@ -172,8 +196,8 @@ func (s *DB) AgentLogs(ctx context.Context, f herald.LogFilter) ([]*herald.LogEn
 		since = &f.Since
 	}
 	rows, err := s.pool.Query(ctx, `SELECT level, message, ts FROM agent_logs
-		WHERE agent_id = $1 AND ($2::timestamptz IS NULL OR ts >= $2)
-		ORDER BY ts, seq LIMIT $3`, f.AgentID, since, limit)
+		WHERE tenant_id = $1 AND agent_id = $2 AND ($3::timestamptz IS NULL OR ts >= $3)
+		ORDER BY ts, seq LIMIT $4`, owner, f.AgentID, since, limit)
 	if err != nil {
 		return nil, fmt.Errorf("select agent logs: %w", err)
 	}
@@ -187,8 +211,9 @@ func (s *DB) AgentLogs(ctx context.Context, f herald.LogFilter) ([]*herald.LogEn
 	return out, nil
 }
 
-// AgentMetrics returns an agent's metric points, oldest first (then by
-// name), at most f.Limit (default herald.MaxLimit, at most 10000).
+// AgentMetrics returns the metric points of an agent of the owner of
+// f.Tenancy, oldest first (then by name), at most f.Limit (default
+// herald.MaxLimit, at most 10000).
 func (s *DB) AgentMetrics(ctx context.Context, f herald.MetricFilter) ([]herald.MetricPoint, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -196,25 +221,24 @@ func (s *DB) AgentMetrics(ctx context.Context, f herald.MetricFilter) ([]herald.
 	} else if limit > maxMetricPoints {
 		limit = maxMetricPoints
 	}
-	if err := s.agentExists(ctx, f.AgentID); err != nil {
+	owner, err := s.agentOwner(ctx, f.Tenancy, f.AgentID)
+	if err != nil {
 		return nil, err
 	}
-	where, args := "WHERE agent_id = $1", []any{f.AgentID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where += fmt.Sprintf(" AND %s $%d", cond, len(args))
-	}
+	var c conds
+	c.eq("tenant_id", owner)
+	c.eq("agent_id", f.AgentID)
 	if f.Name != "" {
-		add("name =", f.Name)
+		c.eq("name", f.Name)
 	}
 	if !f.Since.IsZero() {
-		add("ts >=", f.Since)
+		c.add("ts >= " + c.arg(f.Since))
 	}
 	if !f.Until.IsZero() {
-		add("ts <", f.Until)
+		c.add("ts < " + c.arg(f.Until))
 	}
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT name, value, ts FROM metric_points %s
-		ORDER BY ts, name LIMIT $%d`, where, len(args)+1), append(args, limit)...)
+	rows, err := s.pool.Query(ctx, `SELECT name, value, ts FROM metric_points `+c.where()+`
+		ORDER BY ts, name LIMIT `+c.arg(limit), c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("select metric points: %w", err)
 	}
@@ -228,10 +252,20 @@ func (s *DB) AgentMetrics(ctx context.Context, f herald.MetricFilter) ([]herald.
 	return out, nil
 }
 
-// agentExists returns ENOTFOUND for an unknown agent.
-func (s *DB) agentExists(ctx context.Context, id string) error {
+// agentOwner returns the owner of t (see herald.Tenancy.Owner), and
+// ENOTFOUND when it has no agent id.
+func (s *DB) agentOwner(ctx context.Context, t herald.Tenancy, id string) (string, error) {
+	owner, ok := t.Owner()
+	if !ok {
+		return "", herald.Errorf(herald.ENOTFOUND, "agent %q not found", id)
+	}
+	return owner, s.agentExists(ctx, owner, id)
+}
+
+// agentExists returns ENOTFOUND for an unknown agent of tenant.
+func (s *DB) agentExists(ctx context.Context, tenant, id string) error {
 	var one int
-	err := s.pool.QueryRow(ctx, `SELECT 1 FROM agents WHERE id = $1`, id).Scan(&one)
+	err := s.pool.QueryRow(ctx, `SELECT 1 FROM agents WHERE tenant_id = $1 AND id = $2`, tenant, id).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return herald.Errorf(herald.ENOTFOUND, "agent %q not found", id)
 	} else if err != nil {
@@ -265,11 +299,12 @@ func (s *DB) inTx(ctx context.Context, what string, fn func(tx pgx.Tx) error) er
 	return nil
 }
 
-// applyAgentReport applies r to its agent in tx, appends its logs, and
+// applyAgentReport applies r to its agent of r.TenantID in tx, appends its
+// logs, and
 // returns the agent's new state and the events to publish: the one code
 // path of status reports and of the agent side of deployment reports.
 func applyAgentReport(ctx context.Context, tx pgx.Tx, r *herald.AgentReport, now time.Time) (*herald.Agent, []herald.EventSpec, error) {
-	old, a, err := writeAgent(ctx, tx, r.AgentID, func(old *herald.Agent) *herald.Agent {
+	old, a, err := writeAgent(ctx, tx, r.TenantID, r.AgentID, func(old *herald.Agent) *herald.Agent {
 		return herald.ApplyReport(old, r, now)
 	})
 	if err != nil {
@@ -283,41 +318,43 @@ func applyAgentReport(ctx context.Context, tx pgx.Tx, r *herald.AgentReport, now
 			l.Normalize(now) // l is a copy: the report is left as it is
 			levels[i], messages[i], times[i] = l.Level, escapeText(l.Message), l.Timestamp.Truncate(time.Microsecond)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO agent_logs (agent_id, level, message, ts)
-			SELECT $1, u.level, u.message, u.ts
-			FROM unnest($2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS u (level, message, ts, n)
-			ORDER BY u.n`, a.ID, levels, messages, times); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO agent_logs (tenant_id, agent_id, level, message, ts)
+			SELECT $1, $2, u.level, u.message, u.ts
+			FROM unnest($3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY AS u (level, message, ts, n)
+			ORDER BY u.n`, string(a.TenantID), a.ID, levels, messages, times); err != nil {
 			return nil, nil, fmt.Errorf("insert agent logs: %w", err)
 		}
 	}
 	return a, herald.AgentEvents(old, r), nil
 }
 
-// writeAgent takes agent id's row, locked until tx ends, and writes the
-// state change returns for it (change gets nil for a new agent). The lock
+// writeAgent takes the row of agent id of tenant, locked until tx ends,
+// and writes the state change returns for it (change gets nil for a new
+// agent). The lock
 // is what serializes reports for one agent: a second report waits for the
 // first to commit and then reads its state. When two reports register a
 // new agent at once, the loser's INSERT ... ON CONFLICT DO NOTHING waits for
 // the winner, inserts nothing, and the loser then locks the winner's row.
-func writeAgent(ctx context.Context, tx pgx.Tx, id string, change func(old *herald.Agent) *herald.Agent) (old, a *herald.Agent, err error) {
+func writeAgent(ctx context.Context, tx pgx.Tx, tenant herald.TenantID, id string, change func(old *herald.Agent) *herald.Agent) (old, a *herald.Agent, err error) {
 	for range 2 {
-		if old, err = lockAgent(ctx, tx, id); err != nil {
+		if old, err = lockAgent(ctx, tx, tenant, id); err != nil {
 			return nil, nil, err
 		}
 		if old != nil {
 			a = change(old)
+			a.TenantID = tenant
 			return old, a, updateAgent(ctx, tx, a)
 		}
 		a = change(nil)
-		rt, err := runtimeArg(a.Runtime)
+		a.TenantID = tenant
+		args, err := agentArgs(a)
 		if err != nil {
 			return nil, nil, err
 		}
 		var inserted bool
 		err = tx.QueryRow(ctx, `INSERT INTO agents (`+agentColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING RETURNING true`,
-			a.ID, a.Status, a.NodeID, escapeText(a.Error), jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
-			a.LastSeen, a.StatusChangedAt, a.CreatedAt, a.UpdatedAt, a.Name, rt).Scan(&inserted)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+			ON CONFLICT (tenant_id, id) DO NOTHING RETURNING true`, args...).Scan(&inserted)
 		if err == nil {
 			return nil, a, nil
 		} else if !errors.Is(err, pgx.ErrNoRows) {
@@ -327,11 +364,23 @@ func writeAgent(ctx context.Context, tx pgx.Tx, id string, change func(old *hera
 	return nil, nil, fmt.Errorf("lock agent %q: inserted meanwhile but not found", id)
 }
 
-// lockAgent returns one agent locked until tx ends, or nil when there is
-// none. FOR NO KEY UPDATE is the lock an UPDATE takes: it excludes other
-// reports, not the foreign keys of log lines and points.
-func lockAgent(ctx context.Context, tx pgx.Tx, id string) (*herald.Agent, error) {
-	a, err := scanAgent(tx.QueryRow(ctx, `SELECT `+agentColumns+` FROM agents WHERE id = $1 FOR NO KEY UPDATE`, id))
+// agentArgs are the values of agentColumns for a.
+func agentArgs(a *herald.Agent) ([]any, error) {
+	rt, err := runtimeArg(a.Runtime)
+	if err != nil {
+		return nil, err
+	}
+	return []any{string(a.TenantID), a.ID, a.Status, a.NodeID, escapeText(a.Error), jsonArg(a.Metadata),
+		nonNilMetrics(a.LastMetrics), a.LastMetricsAt, a.LastSeen, a.StatusChangedAt, a.CreatedAt, a.UpdatedAt,
+		a.Name, rt}, nil
+}
+
+// lockAgent returns one agent of tenant locked until tx ends, or nil when
+// there is none. FOR NO KEY UPDATE is the lock an UPDATE takes: it
+// excludes other reports, not the foreign keys of log lines and points.
+func lockAgent(ctx context.Context, tx pgx.Tx, tenant herald.TenantID, id string) (*herald.Agent, error) {
+	a, err := scanAgent(tx.QueryRow(ctx, `SELECT `+agentColumns+` FROM agents
+		WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`, string(tenant), id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
@@ -344,18 +393,19 @@ func lockAgent(ctx context.Context, tx pgx.Tx, id string) (*herald.Agent, error)
 func updateAgent(ctx context.Context, tx pgx.Tx, a *herald.Agent) error {
 	if _, err := tx.Exec(ctx, `UPDATE agents SET status = $2, node_id = $3, error = $4, metadata = $5,
 		last_metrics = $6, last_metrics_at = $7, last_seen = $8, status_changed_at = $9, updated_at = $10
-		WHERE id = $1`,
+		WHERE id = $1 AND tenant_id = $11`,
 		a.ID, a.Status, a.NodeID, escapeText(a.Error), jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
-		a.LastSeen, a.StatusChangedAt, a.UpdatedAt); err != nil {
+		a.LastSeen, a.StatusChangedAt, a.UpdatedAt, string(a.TenantID)); err != nil {
 		return fmt.Errorf("update agent: %w", err)
 	}
 	return nil
 }
 
-// publishSpecs publishes events in tx, in order, as PublishEvent does, with
-// payloads in jsjson's canonical form, and queues all their deliveries
-// with one insert.
-func (s *DB) publishSpecs(ctx context.Context, tx pgx.Tx, specs []herald.EventSpec, now time.Time) ([]*herald.Event, error) {
+// publishSpecs publishes events of tenant in tx, in order, as PublishEvent
+// does, with payloads in jsjson's canonical form, and queues all their
+// deliveries with one insert. The caller has checked the tenant, or holds
+// the lock of a row of the tenant's.
+func (s *DB) publishSpecs(ctx context.Context, tx pgx.Tx, tenant herald.TenantID, specs []herald.EventSpec, now time.Time) ([]*herald.Event, error) {
 	evs := make([]*herald.Event, 0, len(specs))
 	var all []*herald.Delivery
 	for _, spec := range specs {
@@ -363,7 +413,7 @@ func (s *DB) publishSpecs(ctx context.Context, tx pgx.Tx, specs []herald.EventSp
 		if err != nil {
 			return nil, fmt.Errorf("encode %s event: %w", spec.Type, err)
 		}
-		ev := &herald.Event{ID: herald.NewID(herald.PrefixEvent, now), Type: spec.Type, Data: data, Created: now}
+		ev := &herald.Event{ID: herald.NewID(herald.PrefixEvent, now), TenantID: tenant, Type: spec.Type, Data: data, Created: now}
 		ds, err := publishNew(ctx, tx, ev)
 		if err != nil {
 			return nil, err
@@ -385,7 +435,7 @@ func scanAgent(row scanner, after ...any) (*herald.Agent, error) {
 		last     string
 		rt       *string
 	)
-	if err := row.Scan(append([]any{&a.ID, &a.Status, &a.NodeID, freeText(&a.Error), &metadata, &last, &a.LastMetricsAt,
+	if err := row.Scan(append([]any{&a.TenantID, &a.ID, &a.Status, &a.NodeID, freeText(&a.Error), &metadata, &last, &a.LastMetricsAt,
 		&a.LastSeen, &a.StatusChangedAt, &a.CreatedAt, &a.UpdatedAt, &a.Name, &rt}, after...)...); err != nil {
 		return nil, err
 	}

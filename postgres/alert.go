@@ -12,11 +12,11 @@ import (
 	"github.com/heraldhq/herald/jsjson"
 )
 
-const alertColumns = `id, name, description, metric, agg, op, threshold, window_ns, webhook_id, agent_id,
+const alertColumns = `id, tenant_id, name, description, metric, agg, op, threshold, window_ns, webhook_id, agent_id,
 	is_active, state, value, evaluated_at, triggered_at, resolved_at, created_at, updated_at`
 
-// CreateAlert validates and stores r, setting its ID, timestamps and state
-// when empty.
+// CreateAlert validates and stores r for r.TenantID, which must exist (see
+// checkTenant), setting its ID, timestamps and state when empty.
 func (s *DB) CreateAlert(ctx context.Context, r *herald.AlertRule) error {
 	if err := r.Validate(); err != nil {
 		return err
@@ -34,55 +34,52 @@ func (s *DB) CreateAlert(ctx context.Context, r *herald.AlertRule) error {
 	if r.State == "" {
 		r.State = herald.AlertOK
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO alerts (`+alertColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-		r.ID, r.Name, r.Description, r.Metric, r.Agg, r.Op, r.Threshold, int64(r.Window), r.WebhookID, r.AgentID,
-		r.IsActive, r.State, r.Value, r.EvaluatedAt, r.TriggeredAt, r.ResolvedAt, r.CreatedAt, r.UpdatedAt)
-	if err != nil {
-		return fmt.Errorf("insert alert: %w", err)
-	}
-	return nil
+	return s.forTenant(ctx, r.TenantID, "create alert", func(q querier) error {
+		if _, err := q.Exec(ctx, `INSERT INTO alerts (`+alertColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+			alertArgs(r)...); err != nil {
+			return fmt.Errorf("insert alert: %w", err)
+		}
+		return nil
+	})
 }
 
-// Alert returns one alert rule with its state.
-func (s *DB) Alert(ctx context.Context, id string) (*herald.AlertRule, error) {
-	r, err := scanAlert(s.pool.QueryRow(ctx, `SELECT `+alertColumns+` FROM alerts WHERE id = $1`, id))
+// alertArgs are the values of alertColumns for r.
+func alertArgs(r *herald.AlertRule) []any {
+	return []any{r.ID, string(r.TenantID), r.Name, r.Description, r.Metric, r.Agg, r.Op, r.Threshold, int64(r.Window),
+		r.WebhookID, r.AgentID, r.IsActive, r.State, r.Value, r.EvaluatedAt, r.TriggeredAt, r.ResolvedAt, r.CreatedAt,
+		r.UpdatedAt}
+}
+
+// Alert returns one alert rule within ref.Tenancy with its state.
+func (s *DB) Alert(ctx context.Context, ref herald.Ref) (*herald.AlertRule, error) {
+	var c conds
+	c.eq("id", ref.ID)
+	c.tenancy("tenant_id", ref.Tenancy)
+	r, err := scanAlert(s.pool.QueryRow(ctx, `SELECT `+alertColumns+` FROM alerts `+c.where(), c.args...))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, herald.Errorf(herald.ENOTFOUND, "alert %q not found", id)
+		return nil, herald.Errorf(herald.ENOTFOUND, "alert %q not found", ref.ID)
 	} else if err != nil {
 		return nil, fmt.Errorf("select alert: %w", err)
 	}
 	return r, nil
 }
 
-// ListAlerts returns a page of alert rules, newest first (by ID), and the
-// total (see pageTotal).
+// ListAlerts returns a page of the alert rules within f.Tenancy, newest
+// first (by ID), and the total (see pageTotal).
 func (s *DB) ListAlerts(ctx context.Context, f herald.AlertFilter) ([]*herald.AlertRule, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	rows, err := s.pool.Query(ctx, `SELECT `+alertColumns+`, count(*) OVER ()
-		FROM alerts ORDER BY id DESC LIMIT $1 OFFSET $2`, limit, skip)
-	if err != nil {
-		return nil, 0, fmt.Errorf("select alerts: %w", err)
-	}
-	defer rows.Close()
-	out := []*herald.AlertRule{}
-	total := 0
-	for rows.Next() {
-		r, err := scanAlert(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan alert: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("select alerts: %w", err)
-	}
-	total, err = s.pageTotal(ctx, len(out), skip, total, `SELECT count(*) FROM alerts`)
-	return out, total, err
+	var c conds
+	c.tenancy("tenant_id", f.Tenancy)
+	return listPage(ctx, s, pageQuery{table: "alerts", cols: alertColumns, where: c.where(), args: c.args,
+		order: "id DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.AlertRule, error) {
+		return scanAlert(row, total)
+	})
 }
 
-// UpdateAlert validates r and replaces the settings of r.ID with r's,
-// setting its UpdatedAt. The stored state is kept, and copied into r.
+// UpdateAlert validates r and replaces the settings of r.ID, a rule of
+// r.TenantID, with r's, setting its UpdatedAt. The stored state is kept,
+// and copied into r.
 func (s *DB) UpdateAlert(ctx context.Context, r *herald.AlertRule) error {
 	if err := r.Validate(); err != nil {
 		return err
@@ -90,9 +87,9 @@ func (s *DB) UpdateAlert(ctx context.Context, r *herald.AlertRule) error {
 	r.UpdatedAt = s.now()
 	got, err := scanAlert(s.pool.QueryRow(ctx, `UPDATE alerts SET name = $1, description = $2, metric = $3,
 		agg = $4, op = $5, threshold = $6, window_ns = $7, webhook_id = $8, agent_id = $9, is_active = $10,
-		updated_at = $11 WHERE id = $12 RETURNING `+alertColumns,
+		updated_at = $11 WHERE id = $12 AND tenant_id = $13 RETURNING `+alertColumns,
 		r.Name, r.Description, r.Metric, r.Agg, r.Op, r.Threshold, int64(r.Window), r.WebhookID, r.AgentID,
-		r.IsActive, r.UpdatedAt, r.ID))
+		r.IsActive, r.UpdatedAt, r.ID, string(r.TenantID)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return herald.Errorf(herald.ENOTFOUND, "alert %q not found", r.ID)
 	} else if err != nil {
@@ -102,14 +99,17 @@ func (s *DB) UpdateAlert(ctx context.Context, r *herald.AlertRule) error {
 	return nil
 }
 
-// DeleteAlert removes an alert rule.
-func (s *DB) DeleteAlert(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM alerts WHERE id = $1`, id)
+// DeleteAlert removes an alert rule within ref.Tenancy.
+func (s *DB) DeleteAlert(ctx context.Context, ref herald.Ref) error {
+	var c conds
+	c.eq("id", ref.ID)
+	c.tenancy("tenant_id", ref.Tenancy)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM alerts `+c.where(), c.args...)
 	if err != nil {
 		return fmt.Errorf("delete alert: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return herald.Errorf(herald.ENOTFOUND, "alert %q not found", id)
+		return herald.Errorf(herald.ENOTFOUND, "alert %q not found", ref.ID)
 	}
 	return nil
 }
@@ -120,24 +120,35 @@ var metricAggSQL = map[string]string{
 	"count": "count(*)", "sum": "coalesce(sum(value), 0)", "avg": "avg(value)", "min": "min(value)", "max": "max(value)",
 }
 
-// AlertValue computes a rule's metric over [q.Since, q.Now) in SQL.
+// AlertValue computes a rule's metric over [q.Since, q.Now) in SQL,
+// counting only the rows of the rule's tenant.
 func (s *DB) AlertValue(ctx context.Context, q herald.AlertQuery) (*float64, error) {
 	r := q.Rule
+	c := conds{}
+	c.eq("tenant_id", string(r.TenantID))
 	switch r.Metric {
 	case herald.MetricWebhookFailures, herald.MetricWebhookFailureRate:
-		query, args := `SELECT count(*)::float8, (count(*) FILTER (WHERE NOT a.success))::float8 FROM attempts a`,
-			[]any{q.Since, q.Now}
-		if r.WebhookID != "" {
-			args = append(args, r.WebhookID)
-			query += fmt.Sprintf(` JOIN deliveries d ON d.id = a.delivery_id AND d.webhook_id = $%d`, len(args))
+		// The attempts of the tenant's webhooks (an attempt is its
+		// webhook's tenant's), of the rule's webhook, or of the webhooks of
+		// the rule's agent, when set.
+		c = conds{}
+		c.eq("a.tenant_id", string(r.TenantID))
+		c.add("a.started_at >= " + c.arg(q.Since))
+		c.add("a.started_at < " + c.arg(q.Now))
+		join := ""
+		if r.WebhookID != "" || r.AgentID != "" {
+			join = ` JOIN deliveries d ON d.id = a.delivery_id`
 		}
-		if r.AgentID != "" { // only the attempts of that agent's webhooks count
-			args = append(args, r.AgentID)
-			query += fmt.Sprintf(` JOIN deliveries ad ON ad.id = a.delivery_id
-				JOIN webhooks aw ON aw.id = ad.webhook_id AND aw.agent_id = $%d`, len(args))
+		if r.WebhookID != "" {
+			c.eq("d.webhook_id", r.WebhookID)
+		}
+		if r.AgentID != "" {
+			join += ` JOIN webhooks w ON w.id = d.webhook_id`
+			c.eq("w.agent_id", r.AgentID)
 		}
 		var all, failed float64
-		err := s.pool.QueryRow(ctx, query+` WHERE a.started_at >= $1 AND a.started_at < $2`, args...).Scan(&all, &failed)
+		err := s.pool.QueryRow(ctx, `SELECT count(*)::float8, (count(*) FILTER (WHERE NOT a.success))::float8
+			FROM attempts a`+join+` `+c.where(), c.args...).Scan(&all, &failed)
 		if err != nil {
 			return nil, fmt.Errorf("count attempts: %w", err)
 		}
@@ -150,28 +161,29 @@ func (s *DB) AlertValue(ctx context.Context, q herald.AlertQuery) (*float64, err
 		}
 		return &rate, nil
 	case herald.MetricDeliveriesPending:
-		query, args := `SELECT count(*)::float8 FROM deliveries WHERE status = 'pending'`, []any{}
+		c.add("status = 'pending'")
 		if r.WebhookID != "" {
-			query, args = query+` AND webhook_id = $1`, append(args, r.WebhookID)
+			c.eq("webhook_id", r.WebhookID)
 		}
-		return s.alertScalar(ctx, "count pending deliveries", query, args...)
+		return s.alertScalar(ctx, "count pending deliveries", `SELECT count(*)::float8 FROM deliveries `+c.where(), c.args...)
 	case herald.MetricAgentUnresponsive:
-		query, args := `SELECT count(*)::float8 FROM agents WHERE status = $1`, []any{herald.AgentUnresponsive}
+		c.eq("status", herald.AgentUnresponsive)
 		if r.AgentID != "" {
-			query, args = query+` AND id = $2`, append(args, r.AgentID)
+			c.eq("id", r.AgentID)
 		}
-		return s.alertScalar(ctx, "count unresponsive agents", query, args...)
+		return s.alertScalar(ctx, "count unresponsive agents", `SELECT count(*)::float8 FROM agents `+c.where(), c.args...)
 	}
 	agg, ok := metricAggSQL[r.Agg]
 	if !ok {
 		return nil, herald.Errorf(herald.EINVALID, "agg: %q is not one of avg, min, max, sum, count", r.Agg)
 	}
-	query, args := `SELECT (`+agg+`)::float8 FROM metric_points WHERE name = $1 AND ts >= $2 AND ts < $3`,
-		[]any{r.Metric, q.Since, q.Now}
+	c.eq("name", r.Metric)
+	c.add("ts >= " + c.arg(q.Since))
+	c.add("ts < " + c.arg(q.Now))
 	if r.AgentID != "" {
-		query, args = query+` AND agent_id = $4`, append(args, r.AgentID)
+		c.eq("agent_id", r.AgentID)
 	}
-	return s.alertScalar(ctx, "aggregate metric points", query, args...)
+	return s.alertScalar(ctx, "aggregate metric points", `SELECT (`+agg+`)::float8 FROM metric_points `+c.where(), c.args...)
 }
 
 // alertScalar runs a query of one nullable number.
@@ -187,7 +199,8 @@ func (s *DB) alertScalar(ctx context.Context, what, query string, args ...any) (
 // rule's row lock (SELECT … FOR UPDATE), so that concurrent evaluations of
 // one rule, on this node or another, flip it and publish its event once:
 // the value and time always, and on a change of state the new state, its
-// time, and the alert event published as PublishEvent does.
+// time, and the alert event, the rule's tenant's, published as
+// PublishEvent does.
 func (s *DB) SetAlertState(ctx context.Context, p herald.AlertStateParams) (*herald.AlertStateResult, error) {
 	now := p.Now
 	if now.IsZero() {
@@ -230,7 +243,7 @@ func (s *DB) SetAlertState(ctx context.Context, p herald.AlertStateParams) (*her
 		if err != nil {
 			return nil, fmt.Errorf("encode alert event: %w", err)
 		}
-		ev := &herald.Event{ID: herald.NewID(herald.PrefixEvent, now), Type: spec.Type, Data: data, Created: now}
+		ev := &herald.Event{ID: herald.NewID(herald.PrefixEvent, now), TenantID: r.TenantID, Type: spec.Type, Data: data, Created: now}
 		if ev.Deliveries, err = publishNew(ctx, tx, ev); err != nil {
 			return nil, err
 		}
@@ -251,7 +264,7 @@ func scanAlert(row scanner, after ...any) (*herald.AlertRule, error) {
 		r      herald.AlertRule
 		window int64
 	)
-	err := row.Scan(append([]any{&r.ID, &r.Name, &r.Description, &r.Metric, &r.Agg, &r.Op, &r.Threshold, &window,
+	err := row.Scan(append([]any{&r.ID, &r.TenantID, &r.Name, &r.Description, &r.Metric, &r.Agg, &r.Op, &r.Threshold, &window,
 		&r.WebhookID, &r.AgentID, &r.IsActive, &r.State, &r.Value, &r.EvaluatedAt, &r.TriggeredAt, &r.ResolvedAt,
 		&r.CreatedAt, &r.UpdatedAt}, after...)...)
 	if err != nil {

@@ -10,19 +10,22 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-const apiKeyColumns = `id, name, scope, prefix, hash, created_at, last_used_at, revoked_at`
+const apiKeyColumns = `id, tenant_id, name, scope, prefix, hash, created_at, last_used_at, revoked_at`
 
-// CreateAPIKey stores a key by its hash.
+// CreateAPIKey stores a key by its hash, for k.TenantID, which must exist
+// (see checkTenant).
 func (s *DB) CreateAPIKey(ctx context.Context, k *herald.APIKey) error {
-	if _, err := s.pool.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		k.ID, k.Name, k.Scope, k.Prefix, k.Hash, k.CreatedAt, k.LastUsedAt, k.RevokedAt); err != nil {
-		return fmt.Errorf("insert api key: %w", err)
-	}
-	return nil
+	return s.forTenant(ctx, k.TenantID, "create api key", func(q querier) error {
+		if _, err := q.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			k.ID, string(k.TenantID), k.Name, k.Scope, k.Prefix, k.Hash, k.CreatedAt, k.LastUsedAt, k.RevokedAt); err != nil {
+			return fmt.Errorf("insert api key: %w", err)
+		}
+		return nil
+	})
 }
 
-// CreateFirstAPIKey stores k only when no key exists yet, and reports
-// whether it did. When several nodes start at once, one key is made.
+// CreateFirstAPIKey stores k, a platform key, only when no key exists yet,
+// and reports whether it did. When several nodes start at once, one key is made.
 //
 // "No key yet, so insert one" cannot be made safe by the INSERT alone: under
 // READ COMMITTED two transactions both see an empty table and both insert.
@@ -43,8 +46,9 @@ func (s *DB) CreateFirstAPIKey(ctx context.Context, k *herald.APIKey) (bool, err
 	if _, err := tx.Exec(ctx, `LOCK TABLE api_keys IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 		return false, fmt.Errorf("lock api keys: %w", err)
 	}
+	k.TenantID = ""
 	tag, err := tx.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
-		SELECT $1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz, $8::timestamptz
+		SELECT $1, '', $2, $3, $4, $5, $6::timestamptz, $7::timestamptz, $8::timestamptz
 		WHERE NOT EXISTS (SELECT 1 FROM api_keys)`,
 		k.ID, k.Name, k.Scope, k.Prefix, k.Hash, k.CreatedAt, k.LastUsedAt, k.RevokedAt)
 	if err != nil {
@@ -56,7 +60,7 @@ func (s *DB) CreateFirstAPIKey(ctx context.Context, k *herald.APIKey) (bool, err
 	return tag.RowsAffected() == 1, nil
 }
 
-// APIKeyByHash returns the unrevoked key with that hash.
+// APIKeyByHash returns the unrevoked key with that hash, of any tenant.
 func (s *DB) APIKeyByHash(ctx context.Context, hash string) (*herald.APIKey, error) {
 	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE hash = $1 AND revoked_at IS NULL`, hash))
@@ -68,36 +72,34 @@ func (s *DB) APIKeyByHash(ctx context.Context, hash string) (*herald.APIKey, err
 	return k, nil
 }
 
-// ListAPIKeys returns every key, revoked ones too, oldest first (by ID).
-func (s *DB) ListAPIKeys(ctx context.Context) ([]*herald.APIKey, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY id`)
+// ListAPIKeys returns the keys within f.Tenancy, revoked ones too, oldest
+// first (by ID).
+func (s *DB) ListAPIKeys(ctx context.Context, f herald.APIKeyFilter) ([]*herald.APIKey, error) {
+	var c conds
+	c.tenancy("tenant_id", f.Tenancy)
+	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys `+c.where()+` ORDER BY id`, c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("select api keys: %w", err)
 	}
-	defer rows.Close()
-	out := []*herald.APIKey{}
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan api key: %w", err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*herald.APIKey, error) { return scanAPIKey(row) })
+	if err != nil {
 		return nil, fmt.Errorf("select api keys: %w", err)
 	}
 	return out, nil
 }
 
-// RevokeAPIKey marks a key revoked; revoking it again keeps the first time.
-func (s *DB) RevokeAPIKey(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`,
-		s.now(), id)
+// RevokeAPIKey marks a key within ref.Tenancy revoked; revoking it again
+// keeps the first time.
+func (s *DB) RevokeAPIKey(ctx context.Context, ref herald.Ref) error {
+	c := conds{args: []any{s.now()}}
+	c.eq("id", ref.ID)
+	c.tenancy("tenant_id", ref.Tenancy)
+	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1) `+c.where(), c.args...)
 	if err != nil {
 		return fmt.Errorf("revoke api key: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return herald.Errorf(herald.ENOTFOUND, "api key %q not found", id)
+		return herald.Errorf(herald.ENOTFOUND, "api key %q not found", ref.ID)
 	}
 	return nil
 }
@@ -113,7 +115,7 @@ func (s *DB) TouchAPIKey(ctx context.Context, p herald.TouchAPIKeyParams) error 
 
 func scanAPIKey(row scanner) (*herald.APIKey, error) {
 	var k herald.APIKey
-	if err := row.Scan(&k.ID, &k.Name, &k.Scope, &k.Prefix, &k.Hash, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt); err != nil {
+	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Scope, &k.Prefix, &k.Hash, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt); err != nil {
 		return nil, err
 	}
 	return &k, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,7 +15,7 @@ import (
 	"github.com/heraldhq/herald/delivery"
 )
 
-const deliveryColumns = `id, webhook_id, event_id, event_type, status, attempts, response_status_code,
+const deliveryColumns = `id, tenant_id, webhook_id, event_id, event_type, status, attempts, response_status_code,
 	error_message, created_at, last_attempt_at, next_attempt_at, delivered_at`
 
 func queryDeliveries(ctx context.Context, q querier, tail string, args ...any) ([]*herald.Delivery, error) {
@@ -40,7 +41,7 @@ func queryDeliveries(ctx context.Context, q querier, tail string, args ...any) (
 // scanDelivery scans a row holding deliveryColumns, then those of after.
 func scanDelivery(row scanner, after ...any) (*herald.Delivery, error) {
 	var d herald.Delivery
-	if err := row.Scan(append([]any{&d.ID, &d.WebhookID, &d.EventID, &d.Event, &d.Status, &d.Attempts,
+	if err := row.Scan(append([]any{&d.ID, &d.TenantID, &d.WebhookID, &d.EventID, &d.Event, &d.Status, &d.Attempts,
 		&d.ResponseStatusCode, freeText(&d.ErrorMessage), &d.CreatedAt, &d.LastAttemptAt, &d.NextAttemptAt, &d.DeliveredAt},
 		after...)...); err != nil {
 		return nil, err
@@ -49,16 +50,20 @@ func scanDelivery(row scanner, after ...any) (*herald.Delivery, error) {
 	return &d, nil
 }
 
-// Delivery returns one delivery with its attempts, in order.
-func (s *DB) Delivery(ctx context.Context, id string) (*herald.Delivery, error) {
-	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = $1`, id))
+// Delivery returns one delivery within ref.Tenancy with its attempts, in
+// order.
+func (s *DB) Delivery(ctx context.Context, ref herald.Ref) (*herald.Delivery, error) {
+	var c conds
+	c.eq("id", ref.ID)
+	c.tenancy("tenant_id", ref.Tenancy)
+	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries `+c.where(), c.args...))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", id)
+		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", ref.ID)
 	} else if err != nil {
 		return nil, fmt.Errorf("select delivery: %w", err)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT id, delivery_id, number, started_at, duration_ms, status_code,
-		response_headers, response_body, error, success FROM attempts WHERE delivery_id = $1 ORDER BY number`, id)
+		response_headers, response_body, error, success FROM attempts WHERE delivery_id = $1 ORDER BY number`, d.ID)
 	if err != nil {
 		return nil, fmt.Errorf("select attempts: %w", err)
 	}
@@ -78,51 +83,51 @@ func (s *DB) Delivery(ctx context.Context, id string) (*herald.Delivery, error) 
 	return d, nil
 }
 
-// ListDeliveries returns a page of deliveries, newest first, and the total
-// (see pageTotal).
+// ListDeliveries returns a page of the deliveries within f.Tenancy, newest
+// first, and the total (see pageTotal).
 func (s *DB) ListDeliveries(ctx context.Context, f herald.DeliveryFilter) ([]*herald.Delivery, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	where, args := "WHERE true", []any{}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where += fmt.Sprintf(" AND %s = $%d", cond, len(args))
-	}
+	var c conds
+	c.tenancy("tenant_id", f.Tenancy)
 	if f.WebhookID != "" {
-		add("webhook_id", f.WebhookID)
+		c.eq("webhook_id", f.WebhookID)
 	}
 	if f.EventID != "" {
-		add("event_id", f.EventID)
+		c.eq("event_id", f.EventID)
 	}
 	if f.Event != "" {
-		add("event_type", f.Event)
+		c.eq("event_type", f.Event)
 	}
 	if f.Success != nil {
 		if *f.Success {
-			where += " AND status = 'success'"
+			c.add("status = 'success'")
 		} else {
-			where += " AND status <> 'success'" // as in the partial index deliveries_webhook_unsuccessful
+			c.add("status <> 'success'") // as in the partial index deliveries_webhook_unsuccessful
 		}
 	}
-	return listPage(ctx, s, pageQuery{table: "deliveries", cols: deliveryColumns, where: where, args: args,
+	return listPage(ctx, s, pageQuery{table: "deliveries", cols: deliveryColumns, where: c.where(), args: c.args,
 		order: "seq DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Delivery, error) {
 		return scanDelivery(row, total)
 	})
 }
 
-// DeliveryTask loads a delivery with its webhook and event, in one query.
-func (s *DB) DeliveryTask(ctx context.Context, deliveryID string) (*herald.DeliveryTask, error) {
-	row := s.pool.QueryRow(ctx, `SELECT w.id, w.name, w.description, w.url, w.events, w.agent_id, w.is_active,
-		w.secret, w.headers, w.timeout_seconds, w.max_retries, w.retry_schedule, w.verify_ssl, w.signature_header,
-		w.signature_format, w.created_at, w.updated_at, w.last_triggered_at, w.last_success_at, w.last_failure_at,
-		d.webhook_name, d.status, d.attempts, e.id, e.type, e.data, e.created_at
-		FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
-		WHERE d.id = $1`, deliveryID)
-	t := herald.DeliveryTask{Delivery: &herald.Delivery{ID: deliveryID}, Event: &herald.Event{}}
+// DeliveryTask loads a delivery within ref.Tenancy with its webhook and
+// event, in one query.
+func (s *DB) DeliveryTask(ctx context.Context, ref herald.Ref) (*herald.DeliveryTask, error) {
+	var c conds
+	c.eq("d.id", ref.ID)
+	c.tenancy("d.tenant_id", ref.Tenancy)
+	row := s.pool.QueryRow(ctx, `SELECT `+qualify("w", webhookColumns)+`,
+		d.tenant_id, d.webhook_name, d.status, d.attempts, `+qualify("e", eventColumns)+`
+		FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+		JOIN events e ON e.tenant_id = d.event_tenant_id AND e.id = d.event_id
+		`+c.where(), c.args...)
+	t := herald.DeliveryTask{Delivery: &herald.Delivery{ID: ref.ID}, Event: &herald.Event{}}
 	var data string
-	w, err := scanWebhook(row, &t.WebhookName, &t.Delivery.Status, &t.Delivery.Attempts,
-		&t.Event.ID, &t.Event.Type, &data, &t.Event.Created)
+	w, err := scanWebhook(row, &t.Delivery.TenantID, &t.WebhookName, &t.Delivery.Status, &t.Delivery.Attempts,
+		&t.Event.TenantID, &t.Event.ID, &t.Event.Type, &data, &t.Event.Created)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", deliveryID)
+		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", ref.ID)
 	} else if err != nil {
 		return nil, fmt.Errorf("select delivery task: %w", err)
 	}
@@ -130,6 +135,15 @@ func (s *DB) DeliveryTask(ctx context.Context, deliveryID string) (*herald.Deliv
 	t.Delivery.WebhookID, t.Delivery.EventID, t.Delivery.Event = w.ID, t.Event.ID, t.Event.Type
 	t.Event.Data = []byte(data)
 	return &t, nil
+}
+
+// qualify prefixes each column of the list cols with alias.
+func qualify(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // RecordAttempt stores an attempt, the delivery's new status and the
@@ -174,9 +188,10 @@ func (s *DB) RecordAttempt(ctx context.Context, r herald.AttemptResult) (*herald
 	if headers == nil {
 		headers = http.Header{}
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO attempts (id, delivery_id, number, started_at, duration_ms,
-		status_code, response_headers, response_body, error, success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		a.ID, a.DeliveryID, a.Number, at, a.DurationMS, a.StatusCode, headers, escapeText(a.ResponseBody), escapeText(a.Error), a.Success); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO attempts (id, tenant_id, delivery_id, number, started_at, duration_ms,
+		status_code, response_headers, response_body, error, success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		a.ID, string(d.TenantID), a.DeliveryID, a.Number, at, a.DurationMS, a.StatusCode, headers, escapeText(a.ResponseBody),
+		escapeText(a.Error), a.Success); err != nil {
 		return nil, fmt.Errorf("insert attempt: %w", err)
 	}
 	column := "last_failure_at"
@@ -193,8 +208,8 @@ func (s *DB) RecordAttempt(ctx context.Context, r herald.AttemptResult) (*herald
 	return d, nil
 }
 
-// RetryDelivery makes a delivery of webhook p.WebhookID pending again and
-// queues an attempt now, in one transaction.
+// RetryDelivery makes a delivery of webhook p.WebhookID within p.Tenancy
+// pending again and queues an attempt now, in one transaction.
 func (s *DB) RetryDelivery(ctx context.Context, p herald.RetryParams) (*herald.Delivery, error) {
 	now := p.Now
 	if now.IsZero() {
@@ -206,9 +221,12 @@ func (s *DB) RetryDelivery(ctx context.Context, p herald.RetryParams) (*herald.D
 		return nil, fmt.Errorf("begin retry: %w", err)
 	}
 	defer tx.Rollback(context.Background())
-	d, err := scanDelivery(tx.QueryRow(ctx, `UPDATE deliveries SET status = $1, next_attempt_at = $2
-		WHERE id = $3 AND webhook_id = $4 RETURNING `+deliveryColumns,
-		herald.DeliveryPending, now, p.DeliveryID, p.WebhookID))
+	c := conds{args: []any{herald.DeliveryPending, now}}
+	c.eq("id", p.DeliveryID)
+	c.eq("webhook_id", p.WebhookID)
+	c.tenancy("tenant_id", p.Tenancy)
+	d, err := scanDelivery(tx.QueryRow(ctx, `UPDATE deliveries SET status = $1, next_attempt_at = $2 `+c.where()+
+		` RETURNING `+deliveryColumns, c.args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q of webhook %q not found", p.DeliveryID, p.WebhookID)
 	} else if err != nil {

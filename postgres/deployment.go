@@ -12,9 +12,10 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-const deploymentColumns = `id, agent_id, status, version, changes, error, reason, created_at, updated_at`
+const deploymentColumns = `tenant_id, id, agent_id, status, version, changes, error, reason, created_at, updated_at`
 
-// ReportDeployment applies a deployment report in one transaction: the
+// ReportDeployment applies a deployment report for r.TenantID, which must
+// exist (see checkTenant), in one transaction: the
 // deployment's new state (herald.ApplyDeployment) and a history row, its
 // deployment.* event, and then its agent's report
 // (herald.DeploymentReport.AgentReport) through the code path of
@@ -34,21 +35,26 @@ func (s *DB) ReportDeployment(ctx context.Context, r *herald.DeploymentReport) (
 	now := s.reportTime(r.Now)
 	var res *herald.ReportResult
 	err := s.inTx(ctx, "report deployment", func(tx pgx.Tx) error {
+		if err := checkTenant(ctx, tx, string(r.TenantID)); err != nil {
+			return err
+		}
 		d, err := writeDeployment(ctx, tx, r, now)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO deployment_history
-			(deployment_id, status, version, changes, error, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			d.ID, r.Status, r.Version, jsonArg(r.Changes), escapeText(r.Error), escapeText(r.Reason), now); err != nil {
+			(tenant_id, deployment_id, status, version, changes, error, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			string(d.TenantID), d.ID, r.Status, r.Version, jsonArg(r.Changes), escapeText(r.Error), escapeText(r.Reason), now); err != nil {
 			return fmt.Errorf("insert deployment history: %w", err)
 		}
-		a, agentSpecs, err := applyAgentReport(ctx, tx, r.AgentReport(), now)
+		ar := r.AgentReport()
+		ar.TenantID = r.TenantID
+		a, agentSpecs, err := applyAgentReport(ctx, tx, ar, now)
 		if err != nil {
 			return err
 		}
 		specs := append([]herald.EventSpec{herald.DeploymentEvent(r)}, agentSpecs...)
-		evs, err := s.publishSpecs(ctx, tx, specs, now)
+		evs, err := s.publishSpecs(ctx, tx, r.TenantID, specs, now)
 		res = &herald.ReportResult{Agent: a, Deployment: d, Events: evs}
 		return err
 	})
@@ -63,12 +69,14 @@ func (s *DB) ReportDeployment(ctx context.Context, r *herald.DeploymentReport) (
 func writeDeployment(ctx context.Context, tx pgx.Tx, r *herald.DeploymentReport, now time.Time) (*herald.Deployment, error) {
 	for range 2 {
 		old, err := scanDeployment(tx.QueryRow(ctx, `SELECT `+deploymentColumns+` FROM deployments
-			WHERE id = $1 FOR NO KEY UPDATE`, r.DeploymentID))
+			WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`, string(r.TenantID), r.DeploymentID))
 		if err == nil {
 			d := herald.ApplyDeployment(old, r, now)
-			if _, err := tx.Exec(ctx, `UPDATE deployments SET agent_id = $2, status = $3, version = $4,
-				changes = $5, error = $6, reason = $7, updated_at = $8 WHERE id = $1`,
-				d.ID, d.AgentID, d.Status, d.Version, jsonArg(d.Changes), escapeText(d.Error), escapeText(d.Reason), d.UpdatedAt); err != nil {
+			d.TenantID = r.TenantID
+			if _, err := tx.Exec(ctx, `UPDATE deployments SET agent_id = $3, status = $4, version = $5,
+				changes = $6, error = $7, reason = $8, updated_at = $9 WHERE tenant_id = $1 AND id = $2`,
+				string(d.TenantID), d.ID, d.AgentID, d.Status, d.Version, jsonArg(d.Changes), escapeText(d.Error),
+				escapeText(d.Reason), d.UpdatedAt); err != nil {
 				return nil, fmt.Errorf("update deployment: %w", err)
 			}
 			return d, nil
@@ -76,10 +84,11 @@ func writeDeployment(ctx context.Context, tx pgx.Tx, r *herald.DeploymentReport,
 			return nil, fmt.Errorf("lock deployment: %w", err)
 		}
 		d := herald.ApplyDeployment(nil, r, now)
+		d.TenantID = r.TenantID
 		var inserted bool
 		err = tx.QueryRow(ctx, `INSERT INTO deployments (`+deploymentColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING RETURNING true`,
-			d.ID, d.AgentID, d.Status, d.Version, jsonArg(d.Changes), escapeText(d.Error), escapeText(d.Reason), d.CreatedAt, d.UpdatedAt).Scan(&inserted)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (tenant_id, id) DO NOTHING RETURNING true`,
+			deploymentArgs(d)...).Scan(&inserted)
 		if err == nil {
 			return d, nil
 		} else if !errors.Is(err, pgx.ErrNoRows) {
@@ -89,16 +98,28 @@ func writeDeployment(ctx context.Context, tx pgx.Tx, r *herald.DeploymentReport,
 	return nil, fmt.Errorf("lock deployment %q: inserted meanwhile but not found", r.DeploymentID)
 }
 
-// Deployment returns one deployment with its history, oldest first.
-func (s *DB) Deployment(ctx context.Context, id string) (*herald.Deployment, error) {
-	d, err := scanDeployment(s.pool.QueryRow(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE id = $1`, id))
+// deploymentArgs are the values of deploymentColumns for d.
+func deploymentArgs(d *herald.Deployment) []any {
+	return []any{string(d.TenantID), d.ID, d.AgentID, d.Status, d.Version, jsonArg(d.Changes), escapeText(d.Error),
+		escapeText(d.Reason), d.CreatedAt, d.UpdatedAt}
+}
+
+// Deployment returns one deployment of the owner of ref.Tenancy (see
+// herald.Tenancy.Owner) with its history, oldest first.
+func (s *DB) Deployment(ctx context.Context, ref herald.Ref) (*herald.Deployment, error) {
+	owner, ok := ref.Tenancy.Owner()
+	if !ok {
+		return nil, herald.Errorf(herald.ENOTFOUND, "deployment %q not found", ref.ID)
+	}
+	d, err := scanDeployment(s.pool.QueryRow(ctx, `SELECT `+deploymentColumns+` FROM deployments
+		WHERE tenant_id = $1 AND id = $2`, owner, ref.ID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, herald.Errorf(herald.ENOTFOUND, "deployment %q not found", id)
+		return nil, herald.Errorf(herald.ENOTFOUND, "deployment %q not found", ref.ID)
 	} else if err != nil {
 		return nil, fmt.Errorf("select deployment: %w", err)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT status, version, changes, error, reason, at
-		FROM deployment_history WHERE deployment_id = $1 ORDER BY seq`, id)
+		FROM deployment_history WHERE tenant_id = $1 AND deployment_id = $2 ORDER BY seq`, owner, ref.ID)
 	if err != nil {
 		return nil, fmt.Errorf("select deployment history: %w", err)
 	}
@@ -119,23 +140,20 @@ func (s *DB) Deployment(ctx context.Context, id string) (*herald.Deployment, err
 	return d, nil
 }
 
-// ListDeployments returns a page of deployments, most recently updated
-// first, and the total (see pageTotal).
+// ListDeployments returns a page of the deployments within f.Tenancy, most
+// recently updated first, and the total (see pageTotal).
 func (s *DB) ListDeployments(ctx context.Context, f herald.DeploymentFilter) ([]*herald.Deployment, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	where, args := "WHERE true", []any{}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where += fmt.Sprintf(" AND %s = $%d", cond, len(args))
-	}
+	var c conds
+	c.tenancy("tenant_id", f.Tenancy)
 	if f.AgentID != "" {
-		add("agent_id", f.AgentID)
+		c.eq("agent_id", f.AgentID)
 	}
 	if f.Status != "" {
-		add("status", f.Status)
+		c.eq("status", f.Status)
 	}
-	return listPage(ctx, s, pageQuery{table: "deployments", cols: deploymentColumns, where: where, args: args,
-		order: "updated_at DESC, id DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Deployment, error) {
+	return listPage(ctx, s, pageQuery{table: "deployments", cols: deploymentColumns, where: c.where(), args: c.args,
+		order: "updated_at DESC, id DESC, tenant_id DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Deployment, error) {
 		return scanDeployment(row, total)
 	})
 }
@@ -147,7 +165,7 @@ func scanDeployment(row scanner, after ...any) (*herald.Deployment, error) {
 		d       herald.Deployment
 		changes *string
 	)
-	if err := row.Scan(append([]any{&d.ID, &d.AgentID, &d.Status, &d.Version, &changes, freeText(&d.Error), freeText(&d.Reason),
+	if err := row.Scan(append([]any{&d.TenantID, &d.ID, &d.AgentID, &d.Status, &d.Version, &changes, freeText(&d.Error), freeText(&d.Reason),
 		&d.CreatedAt, &d.UpdatedAt}, after...)...); err != nil {
 		return nil, err
 	}

@@ -14,23 +14,26 @@ import (
 	"github.com/heraldhq/herald/delivery"
 )
 
-const eventColumns = `id, type, data, created_at`
+const eventColumns = `tenant_id, id, type, data, created_at`
 
-// PublishEvent stores the event, its deliveries and their River jobs in one
-// transaction. Empty Data is stored as {}. A repeated ID returns the first
-// event and its deliveries with Created false, and fans out nothing.
+// PublishEvent stores the event for p.TenantID, which must exist (see
+// checkTenant), its deliveries and their River jobs in one transaction.
+// Empty Data is stored as {}. An ID the tenant published before returns
+// the first event and its deliveries with Created false, and fans out
+// nothing.
 //
-// The event is inserted with ON CONFLICT (id) DO NOTHING: when another
-// transaction is inserting the same ID, PostgreSQL waits for it, so two
-// concurrent publishes of one ID make one event, and the loser reads the
-// winner's event and deliveries, which committed together.
+// The event is inserted with ON CONFLICT (tenant_id, id) DO NOTHING: when
+// another transaction is inserting the same ID for the tenant, PostgreSQL
+// waits for it, so two concurrent publishes of one ID make one event, and
+// the loser reads the winner's event and deliveries, which committed
+// together.
 func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.PublishResult, error) {
 	now := p.Now
 	if now.IsZero() {
 		now = s.clock.Now()
 	}
 	now = now.UTC().Truncate(time.Microsecond)
-	ev := &herald.Event{ID: p.ID, Type: p.Type, Data: p.Data, Created: now}
+	ev := &herald.Event{ID: p.ID, TenantID: herald.TenantID(p.TenantID), Type: p.Type, Data: p.Data, Created: now}
 	if len(ev.Data) == 0 {
 		ev.Data = json.RawMessage(`{}`)
 	}
@@ -43,16 +46,21 @@ func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.
 		return nil, fmt.Errorf("begin publish: %w", err)
 	}
 	defer tx.Rollback(context.Background())
+	if err := checkTenant(ctx, tx, p.TenantID); err != nil {
+		return nil, err
+	}
 
 	var inserted bool
-	err = tx.QueryRow(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (id) DO NOTHING RETURNING true`, ev.ID, ev.Type, ev.Data, ev.Created, ev.AgentID()).Scan(&inserted)
+	err = tx.QueryRow(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (tenant_id, id) DO NOTHING RETURNING true`,
+		p.TenantID, ev.ID, ev.Type, ev.Data, ev.Created, ev.AgentID()).Scan(&inserted)
 	if errors.Is(err, pgx.ErrNoRows) {
-		first, err := scanEvent(tx.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE id = $1`, ev.ID))
+		first, err := scanEvent(tx.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE tenant_id = $1 AND id = $2`,
+			p.TenantID, ev.ID))
 		if err != nil {
 			return nil, fmt.Errorf("select event: %w", err)
 		}
-		ds, err := queryDeliveries(ctx, tx, `WHERE event_id = $1 ORDER BY seq`, ev.ID)
+		ds, err := queryDeliveries(ctx, tx, `WHERE event_tenant_id = $1 AND event_id = $2 ORDER BY seq`, p.TenantID, ev.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -74,12 +82,13 @@ func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.
 	return res, nil
 }
 
-// publishNew stores a new event (its ID unused) and its deliveries in tx,
-// as PublishEvent does, for writes that publish events along with changes
-// of their own. The caller queues the deliveries with queueDeliveries.
+// publishNew stores a new event of ev.TenantID (its ID unused) and its
+// deliveries in tx, as PublishEvent does, for writes that publish events
+// along with changes of their own. The caller queues the deliveries with
+// queueDeliveries.
 func publishNew(ctx context.Context, tx pgx.Tx, ev *herald.Event) ([]*herald.Delivery, error) {
-	if _, err := tx.Exec(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5)`,
-		ev.ID, ev.Type, ev.Data, ev.Created, ev.AgentID()); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5, $6)`,
+		string(ev.TenantID), ev.ID, ev.Type, ev.Data, ev.Created, ev.AgentID()); err != nil {
 		return nil, fmt.Errorf("insert event: %w", err)
 	}
 	return fanOut(ctx, tx, ev, "")
@@ -87,7 +96,8 @@ func publishNew(ctx context.Context, tx pgx.Tx, ev *herald.Event) ([]*herald.Del
 
 // fanOut inserts the pending deliveries of the event ev, just inserted in
 // tx: to the webhook webhookID alone when set (ENOTFOUND when it does not
-// exist), else to every matching active webhook. It never returns nil.
+// exist or the event may not reach it), else to every matching active
+// webhook. It never returns nil.
 func fanOut(ctx context.Context, tx pgx.Tx, ev *herald.Event, webhookID string) ([]*herald.Delivery, error) {
 	hooks := []string{webhookID}
 	if webhookID == "" {
@@ -124,11 +134,21 @@ func (s *DB) queueDeliveries(ctx context.Context, tx pgx.Tx, ds []*herald.Delive
 	return nil
 }
 
-// matchingWebhooks returns the IDs of the active webhooks ev goes to. The
+// reachesEvent is the condition on a webhook row (its columns qualified
+// by prefix) that an event of the tenant $n may go to: the tenant's own
+// webhooks, and the platform's all_tenants ones (the firehose). A
+// platform event ('') reaches only the platform's webhooks.
+func reachesEvent(prefix, n string) string {
+	return fmt.Sprintf(`(%[1]stenant_id = %[2]s OR (%[1]stenant_id = '' AND %[1]sall_tenants))`, prefix, n)
+}
+
+// matchingWebhooks returns the IDs of the active webhooks ev goes to, read
+// with one query on webhooks_tenant_active and webhooks_firehose. The
 // patterns are matched in Go by herald.Webhook.Matches, the one definition
 // of matching.
 func matchingWebhooks(ctx context.Context, tx pgx.Tx, ev *herald.Event) ([]string, error) {
-	rows, err := tx.Query(ctx, `SELECT id, events, agent_id FROM webhooks WHERE is_active`)
+	rows, err := tx.Query(ctx, `SELECT id, events, agent_id FROM webhooks
+		WHERE is_active AND `+reachesEvent("", "$1"), string(ev.TenantID))
 	if err != nil {
 		return nil, fmt.Errorf("select webhooks: %w", err)
 	}
@@ -156,85 +176,97 @@ func matchingWebhooks(ctx context.Context, tx pgx.Tx, ev *herald.Event) ([]strin
 	return out, nil
 }
 
-// insertDeliveries inserts one pending delivery of ev per webhook in hooks,
-// in one statement, and returns them in the order of hooks.
+// insertDeliveries inserts one pending delivery of ev per webhook in hooks
+// that ev may reach, in one statement, and returns them in the order of
+// hooks. Each delivery is its webhook's tenant's.
 //
 // Reading the webhooks and then inserting rows that reference them is a
 // read-then-write: a webhook deleted in between would fail the foreign key
 // and with it the publish. So the statement first locks the webhooks FOR KEY
 // SHARE (which blocks their deletion, not their updates or other
 // publishes); a webhook deleted meanwhile is no longer found and simply gets
-// no delivery. The webhook's name is copied under the same lock.
+// no delivery. The webhook's name and tenant are read under the same lock.
 func insertDeliveries(ctx context.Context, tx pgx.Tx, ev *herald.Event, hooks []string) ([]*herald.Delivery, error) {
 	ids := make([]string, len(hooks))
 	for i := range hooks {
 		ids[i] = herald.NewID(herald.PrefixDelivery, ev.Created)
 	}
 	rows, err := tx.Query(ctx, `WITH w AS (
-			SELECT id, name FROM webhooks WHERE id = ANY($2) FOR KEY SHARE
+			SELECT id, name, tenant_id FROM webhooks WHERE id = ANY($2) AND `+reachesEvent("", "$3")+` FOR KEY SHARE
 		)
-		INSERT INTO deliveries (id, webhook_id, event_id, event_type, webhook_name, status, created_at, next_attempt_at)
-		SELECT t.id, w.id, $3, $4, w.name, 'pending', $5, $5
+		INSERT INTO deliveries (id, tenant_id, webhook_id, event_tenant_id, event_id, event_type, webhook_name,
+			status, created_at, next_attempt_at)
+		SELECT t.id, w.tenant_id, w.id, $3, $4, $5, w.name, 'pending', $6, $6
 		FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t (id, webhook_id, n)
 		JOIN w ON w.id = t.webhook_id
 		ORDER BY t.n
-		RETURNING id`, ids, hooks, ev.ID, ev.Type, ev.Created)
+		RETURNING id, tenant_id`, ids, hooks, string(ev.TenantID), ev.ID, ev.Type, ev.Created)
 	if err != nil {
 		return nil, fmt.Errorf("insert deliveries: %w", err)
 	}
-	made, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
+	made := map[string]herald.TenantID{}
+	var (
+		id     string
+		tenant herald.TenantID
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&id, &tenant}, func() error {
+		made[id] = tenant
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("insert deliveries: %w", err)
-	}
-	done := make(map[string]bool, len(made))
-	for _, id := range made {
-		done[id] = true
 	}
 	out := make([]*herald.Delivery, 0, len(made))
 	for i, id := range ids {
-		if !done[id] {
+		tenant, ok := made[id]
+		if !ok {
 			continue
 		}
 		next := ev.Created
 		out = append(out, &herald.Delivery{
-			ID: id, WebhookID: hooks[i], EventID: ev.ID, Event: ev.Type, Status: herald.DeliveryPending,
+			ID: id, TenantID: tenant, WebhookID: hooks[i], EventID: ev.ID, Event: ev.Type, Status: herald.DeliveryPending,
 			CreatedAt: ev.Created, NextAttemptAt: &next,
 		})
 	}
 	return out, nil
 }
 
-// Event returns one event with its deliveries.
-func (s *DB) Event(ctx context.Context, id string) (*herald.Event, error) {
-	ev, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE id = $1`, id))
+// Event returns one event within ref.Tenancy (with AnyTenant, the newest
+// of that ID), with its deliveries within ref.Tenancy.
+func (s *DB) Event(ctx context.Context, ref herald.Ref) (*herald.Event, error) {
+	var c conds
+	c.eq("id", ref.ID)
+	c.tenancy("tenant_id", ref.Tenancy)
+	ev, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events `+c.where()+
+		` ORDER BY seq DESC LIMIT 1`, c.args...))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, herald.Errorf(herald.ENOTFOUND, "event %q not found", id)
+		return nil, herald.Errorf(herald.ENOTFOUND, "event %q not found", ref.ID)
 	} else if err != nil {
 		return nil, fmt.Errorf("select event: %w", err)
 	}
-	ev.Deliveries, err = queryDeliveries(ctx, s.pool, `WHERE event_id = $1 ORDER BY seq`, id)
+	var dc conds
+	dc.eq("event_tenant_id", string(ev.TenantID))
+	dc.eq("event_id", ev.ID)
+	dc.tenancy("tenant_id", ref.Tenancy)
+	ev.Deliveries, err = queryDeliveries(ctx, s.pool, dc.where()+` ORDER BY seq`, dc.args...)
 	if err != nil {
 		return nil, err
 	}
 	return ev, nil
 }
 
-// ListEvents returns a page of events, newest first, and the total (see
-// pageTotal).
+// ListEvents returns a page of the events within f.Tenancy, newest
+// first, and the total (see pageTotal).
 func (s *DB) ListEvents(ctx context.Context, f herald.EventFilter) ([]*herald.Event, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	where, args := "WHERE true", []any{}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where += fmt.Sprintf(" AND %s = $%d", cond, len(args))
-	}
+	var c conds
+	c.tenancy("tenant_id", f.Tenancy)
 	if f.Type != "" {
-		add("type", f.Type)
+		c.eq("type", f.Type)
 	}
 	if f.AgentID != "" {
-		add("agent_id", f.AgentID)
+		c.eq("agent_id", f.AgentID)
 	}
-	return listPage(ctx, s, pageQuery{table: "events", cols: eventColumns, where: where, args: args,
+	return listPage(ctx, s, pageQuery{table: "events", cols: eventColumns, where: c.where(), args: c.args,
 		order: "seq DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Event, error) {
 		return scanEvent(row, total)
 	})
@@ -247,7 +279,7 @@ func scanEvent(row scanner, after ...any) (*herald.Event, error) {
 		ev   herald.Event
 		data string
 	)
-	if err := row.Scan(append([]any{&ev.ID, &ev.Type, &data, &ev.Created}, after...)...); err != nil {
+	if err := row.Scan(append([]any{&ev.TenantID, &ev.ID, &ev.Type, &data, &ev.Created}, after...)...); err != nil {
 		return nil, err
 	}
 	ev.Data = json.RawMessage(data)

@@ -11,19 +11,20 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-// ExportAgentData streams an agent's log lines (by timestamp, then
-// arrival) and then its metric points (by name, then time), each kind from
+// ExportAgentData streams the log lines of agent p.AgentID of p.TenantID
+// (by timestamp, then arrival) and then its metric points (by name, then time), each kind from
 // one query whose rows pgx reads off the connection as they are used, in
 // chunks of p.Chunk().
 func (s *DB) ExportAgentData(ctx context.Context, p herald.ExportParams) error {
-	if err := s.agentExists(ctx, p.AgentID); err != nil {
+	if err := s.agentExists(ctx, p.TenantID, p.AgentID); err != nil {
 		return err
 	}
 	if p.Logs != nil {
 		err := streamChunks(ctx, s, p.Chunk(), p.Logs, "agent logs", func(rows pgx.Rows) (herald.LogEntry, error) {
 			var l herald.LogEntry
 			return l, rows.Scan(&l.Level, freeText(&l.Message), &l.Timestamp)
-		}, `SELECT level, message, ts FROM agent_logs WHERE agent_id = $1 ORDER BY ts, seq`, p.AgentID)
+		}, `SELECT level, message, ts FROM agent_logs WHERE tenant_id = $1 AND agent_id = $2 ORDER BY ts, seq`,
+			p.TenantID, p.AgentID)
 		if err != nil {
 			return err
 		}
@@ -32,7 +33,8 @@ func (s *DB) ExportAgentData(ctx context.Context, p herald.ExportParams) error {
 		err := streamChunks(ctx, s, p.Chunk(), p.Points, "metric points", func(rows pgx.Rows) (herald.MetricPoint, error) {
 			var m herald.MetricPoint
 			return m, rows.Scan(&m.Name, &m.Value, &m.Timestamp)
-		}, `SELECT name, value, ts FROM metric_points WHERE agent_id = $1 ORDER BY name, ts`, p.AgentID)
+		}, `SELECT name, value, ts FROM metric_points WHERE tenant_id = $1 AND agent_id = $2 ORDER BY name, ts`,
+			p.TenantID, p.AgentID)
 		if err != nil {
 			return err
 		}
@@ -40,8 +42,8 @@ func (s *DB) ExportAgentData(ctx context.Context, p herald.ExportParams) error {
 	return nil
 }
 
-// ExportInbound streams every invocation (by created_at, then ID), then the
-// inbound request log (by at, then ID), then the claims unexpired at p.Now
+// ExportInbound streams every invocation of every tenant (by created_at,
+// then ID), then the inbound request log (by at, then ID), then the claims unexpired at p.Now
 // (by scope, then id), each kind from one query whose rows pgx reads off
 // the connection as they are used, in chunks of p.Chunk().
 func (s *DB) ExportInbound(ctx context.Context, p herald.InboundExportParams) error {
@@ -85,7 +87,7 @@ func scanInboundRequest(row scanner) (*herald.InboundRequest, error) {
 		r       herald.InboundRequest
 		headers string
 	)
-	if err := row.Scan(&r.ID, &r.Webhook, &r.At, &r.SourceIP, &headers, freeText(&r.Body), &r.EventType, &r.Verdict,
+	if err := row.Scan(&r.ID, &r.TenantID, &r.Webhook, &r.At, &r.SourceIP, &headers, freeText(&r.Body), &r.EventType, &r.Verdict,
 		freeText(&r.Reason), &r.Status, &r.InvocationID); err != nil {
 		return nil, err
 	}

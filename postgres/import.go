@@ -15,7 +15,9 @@ import (
 	"github.com/heraldhq/herald/internal/sqlcol"
 )
 
-// Import stores exported records as they are, in one transaction. Rows
+// Import stores exported records as they are, each with its tenant, in one
+// transaction; tenants come first in an export, and a tenant id present
+// already counts as present. Rows
 // already present keep their values (ON CONFLICT DO NOTHING), and chunks of
 // log lines and metric points store only the rows past those their agent
 // holds (see herald.ImportParams), so an import can be run again; every
@@ -32,28 +34,32 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 	// A record was stored when its statements changed rows.
 	tx := &countingTx{Tx: ptx}
 	var jobs []river.InsertManyParams
-	logs := storedRows{count: `SELECT count(*) FROM agent_logs WHERE agent_id = $1`}
-	points := storedRows{count: `SELECT count(*) FROM metric_points WHERE agent_id = $1`}
+	logs := storedRows{count: `SELECT count(*) FROM agent_logs WHERE tenant_id = $1 AND agent_id = $2`}
+	points := storedRows{count: `SELECT count(*) FROM metric_points WHERE tenant_id = $1 AND agent_id = $2`}
 	for _, r := range p.Records {
 		before := tx.rows
 		switch {
+		case r.Tenant != nil:
+			t := r.Tenant
+			metadata := string(t.Metadata)
+			if len(metadata) == 0 {
+				metadata = "{}"
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (id) DO NOTHING`, t.ID, escapeText(t.Name), metadata, t.CreatedAt, t.UpdatedAt)
 		case r.Webhook != nil:
-			w := r.Webhook
 			_, err = tx.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-				ON CONFLICT (id) DO NOTHING`,
-				w.ID, w.Name, w.Description, w.URL, nonNil(w.Events), w.AgentID, w.IsActive, w.Secret, headersOf(w),
-				w.TimeoutSeconds, w.MaxRetries, nanos(w.RetrySchedule), w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
-				w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt, w.LastSuccessAt, w.LastFailureAt)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+				ON CONFLICT (id) DO NOTHING`, webhookArgs(r.Webhook)...)
 		case r.APIKey != nil:
 			k := r.APIKey
-			_, err = tx.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			_, err = tx.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 				ON CONFLICT DO NOTHING`,
-				k.ID, k.Name, k.Scope, k.Prefix, k.Hash, k.CreatedAt, k.LastUsedAt, k.RevokedAt)
+				k.ID, string(k.TenantID), k.Name, k.Scope, k.Prefix, k.Hash, k.CreatedAt, k.LastUsedAt, k.RevokedAt)
 		case r.Event != nil:
 			e := r.Event
-			_, err = tx.Exec(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (id) DO NOTHING`, e.ID, e.Type, string(e.Data), e.Created, e.AgentID())
+			_, err = tx.Exec(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (tenant_id, id) DO NOTHING`, string(e.TenantID), e.ID, e.Type, string(e.Data), e.Created, e.AgentID())
 		case r.Delivery != nil:
 			var queued bool
 			queued, err = importDelivery(ctx, tx, r.Delivery)
@@ -112,11 +118,20 @@ func (t *countingTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.
 
 // importDelivery stores a delivery and its attempts, and reports whether it
 // is a newly stored pending one, which needs a job.
+//
+// An export names a delivery's event by its ID alone, which is unique per
+// tenant only. The event is the one of the delivery's own tenant (a
+// tenant's webhooks get its events only); for a platform delivery that has
+// none, that of the tenant whose event went to the platform's all_tenants
+// webhook (the newest, should several tenants have one of that ID).
 func importDelivery(ctx context.Context, tx pgx.Tx, d *herald.ExportedDelivery) (bool, error) {
-	tag, err := tx.Exec(ctx, `INSERT INTO deliveries (id, webhook_id, event_id, event_type, webhook_name, status,
-		attempts, response_status_code, error_message, created_at, last_attempt_at, next_attempt_at, delivered_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
-		d.ID, d.WebhookID, d.EventID, d.Event, d.WebhookName, d.Status, d.Attempts, d.ResponseStatusCode,
+	tag, err := tx.Exec(ctx, `INSERT INTO deliveries (id, tenant_id, webhook_id, event_tenant_id, event_id, event_type,
+		webhook_name, status, attempts, response_status_code, error_message, created_at, last_attempt_at,
+		next_attempt_at, delivered_at)
+		VALUES ($1, $2, $3, coalesce((SELECT tenant_id FROM events WHERE id = $4
+			ORDER BY tenant_id = $2 DESC, seq DESC LIMIT 1), $2), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		ON CONFLICT (id) DO NOTHING`,
+		d.ID, string(d.TenantID), d.WebhookID, d.EventID, d.Event, d.WebhookName, d.Status, d.Attempts, d.ResponseStatusCode,
 		escapeText(d.ErrorMessage), d.CreatedAt, d.LastAttemptAt, d.NextAttemptAt, d.DeliveredAt)
 	if err != nil || tag.RowsAffected() == 0 {
 		return false, err
@@ -126,10 +141,10 @@ func importDelivery(ctx context.Context, tx pgx.Tx, d *herald.ExportedDelivery) 
 		if headers == nil {
 			headers = http.Header{}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO attempts (id, delivery_id, number, started_at, duration_ms,
-			status_code, response_headers, response_body, error, success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		if _, err := tx.Exec(ctx, `INSERT INTO attempts (id, tenant_id, delivery_id, number, started_at, duration_ms,
+			status_code, response_headers, response_body, error, success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			ON CONFLICT DO NOTHING`,
-			a.ID, d.ID, a.Number, a.StartedAt, a.DurationMS, a.StatusCode, headers, escapeText(a.ResponseBody), escapeText(a.Error), a.Success); err != nil {
+			a.ID, string(d.TenantID), d.ID, a.Number, a.StartedAt, a.DurationMS, a.StatusCode, headers, escapeText(a.ResponseBody), escapeText(a.Error), a.Success); err != nil {
 			return false, err
 		}
 	}
@@ -138,14 +153,13 @@ func importDelivery(ctx context.Context, tx pgx.Tx, d *herald.ExportedDelivery) 
 
 // importAgent stores an agent's state unless it is present.
 func importAgent(ctx context.Context, tx pgx.Tx, a *herald.Agent) error {
-	rt, err := runtimeArg(a.Runtime)
+	args, err := agentArgs(a)
 	if err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO agents (`+agentColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
-		a.ID, a.Status, a.NodeID, escapeText(a.Error), jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
-		a.LastSeen, a.StatusChangedAt, a.CreatedAt, a.UpdatedAt, a.Name, rt); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (tenant_id, id) DO NOTHING`,
+		args...); err != nil {
 		return fmt.Errorf("insert agent: %w", err)
 	}
 	return nil
@@ -155,30 +169,36 @@ func importAgent(ctx context.Context, tx pgx.Tx, a *herald.Agent) error {
 // during one import, counting them with the count query once.
 type storedRows struct {
 	count string
-	n     map[string]int
+	n     map[agentKey]int
+}
+
+// agentKey names an agent: its id is unique within its tenant.
+type agentKey struct {
+	tenant herald.TenantID
+	id     string
 }
 
 // skip returns how many leading rows of a chunk of n rows exported at
 // offset the agent holds already, and counts the rest as stored.
-func (c *storedRows) skip(ctx context.Context, tx pgx.Tx, agentID string, offset, n int) (int, error) {
-	stored, ok := c.n[agentID]
+func (c *storedRows) skip(ctx context.Context, tx pgx.Tx, agent agentKey, offset, n int) (int, error) {
+	stored, ok := c.n[agent]
 	if !ok {
-		if err := tx.QueryRow(ctx, c.count, agentID).Scan(&stored); err != nil {
+		if err := tx.QueryRow(ctx, c.count, string(agent.tenant), agent.id).Scan(&stored); err != nil {
 			return 0, fmt.Errorf("count stored rows: %w", err)
 		}
 	}
 	skip := min(max(stored-offset, 0), n)
 	if c.n == nil {
-		c.n = map[string]int{}
+		c.n = map[agentKey]int{}
 	}
-	c.n[agentID] = stored + n - skip
+	c.n[agent] = stored + n - skip
 	return skip, nil
 }
 
 // importLogs appends the lines of a chunk the agent does not hold yet,
 // with one statement, in order.
 func importLogs(ctx context.Context, tx pgx.Tx, c *storedRows, l *herald.ExportedLogs) error {
-	skip, err := c.skip(ctx, tx, l.AgentID, l.Offset, len(l.Lines))
+	skip, err := c.skip(ctx, tx, agentKey{l.TenantID, l.AgentID}, l.Offset, len(l.Lines))
 	if err != nil || skip == len(l.Lines) {
 		return err
 	}
@@ -187,10 +207,10 @@ func importLogs(ctx context.Context, tx pgx.Tx, c *storedRows, l *herald.Exporte
 	for i, e := range lines {
 		levels[i], messages[i], times[i] = e.Level, escapeText(e.Message), e.Timestamp
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO agent_logs (agent_id, level, message, ts)
-		SELECT $1, u.level, u.message, u.ts
-		FROM unnest($2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS u (level, message, ts, n)
-		ORDER BY u.n`, l.AgentID, levels, messages, times); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO agent_logs (tenant_id, agent_id, level, message, ts)
+		SELECT $1, $2, u.level, u.message, u.ts
+		FROM unnest($3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY AS u (level, message, ts, n)
+		ORDER BY u.n`, string(l.TenantID), l.AgentID, levels, messages, times); err != nil {
 		return fmt.Errorf("insert agent logs: %w", err)
 	}
 	return nil
@@ -199,7 +219,7 @@ func importLogs(ctx context.Context, tx pgx.Tx, c *storedRows, l *herald.Exporte
 // importPoints appends the points of a chunk the agent does not hold yet,
 // with one statement.
 func importPoints(ctx context.Context, tx pgx.Tx, c *storedRows, p *herald.ExportedPoints) error {
-	skip, err := c.skip(ctx, tx, p.AgentID, p.Offset, len(p.Points))
+	skip, err := c.skip(ctx, tx, agentKey{p.TenantID, p.AgentID}, p.Offset, len(p.Points))
 	if err != nil || skip == len(p.Points) {
 		return err
 	}
@@ -208,9 +228,9 @@ func importPoints(ctx context.Context, tx pgx.Tx, c *storedRows, p *herald.Expor
 	for i, m := range points {
 		names[i], values[i], times[i] = m.Name, m.Value, m.Timestamp
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO metric_points (agent_id, name, value, ts)
-		SELECT $1, u.name, u.value, u.ts FROM unnest($2::text[], $3::float8[], $4::timestamptz[]) AS u (name, value, ts)`,
-		p.AgentID, names, values, times); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO metric_points (tenant_id, agent_id, name, value, ts)
+		SELECT $1, $2, u.name, u.value, u.ts FROM unnest($3::text[], $4::float8[], $5::timestamptz[]) AS u (name, value, ts)`,
+		string(p.TenantID), p.AgentID, names, values, times); err != nil {
 		return fmt.Errorf("insert metric points: %w", err)
 	}
 	return nil
@@ -220,8 +240,7 @@ func importPoints(ctx context.Context, tx pgx.Tx, c *storedRows, p *herald.Expor
 // present.
 func importDeployment(ctx context.Context, tx pgx.Tx, d *herald.Deployment) error {
 	tag, err := tx.Exec(ctx, `INSERT INTO deployments (`+deploymentColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-		d.ID, d.AgentID, d.Status, d.Version, jsonArg(d.Changes), escapeText(d.Error), escapeText(d.Reason), d.CreatedAt, d.UpdatedAt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (tenant_id, id) DO NOTHING`, deploymentArgs(d)...)
 	if err != nil {
 		return fmt.Errorf("insert deployment: %w", err)
 	}
@@ -230,8 +249,8 @@ func importDeployment(ctx context.Context, tx pgx.Tx, d *herald.Deployment) erro
 	}
 	for _, c := range d.History {
 		if _, err := tx.Exec(ctx, `INSERT INTO deployment_history
-			(deployment_id, status, version, changes, error, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			d.ID, c.Status, c.Version, jsonArg(c.Changes), escapeText(c.Error), escapeText(c.Reason), c.At); err != nil {
+			(tenant_id, deployment_id, status, version, changes, error, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			string(d.TenantID), d.ID, c.Status, c.Version, jsonArg(c.Changes), escapeText(c.Error), escapeText(c.Reason), c.At); err != nil {
 			return fmt.Errorf("insert deployment history: %w", err)
 		}
 	}
@@ -240,12 +259,9 @@ func importDeployment(ctx context.Context, tx pgx.Tx, d *herald.Deployment) erro
 
 // importAlert stores an alert rule with its state unless it is present.
 func importAlert(ctx context.Context, tx pgx.Tx, r *herald.AlertRule) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO alerts (id, name, description, metric, agg, op, threshold, window_ns,
-		webhook_id, agent_id, is_active, state, value, evaluated_at, triggered_at, resolved_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-		ON CONFLICT (id) DO NOTHING`,
-		r.ID, r.Name, r.Description, r.Metric, r.Agg, r.Op, r.Threshold, int64(r.Window), r.WebhookID, r.AgentID,
-		r.IsActive, r.State, r.Value, r.EvaluatedAt, r.TriggeredAt, r.ResolvedAt, r.CreatedAt, r.UpdatedAt); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO alerts (`+alertColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+		ON CONFLICT (id) DO NOTHING`, alertArgs(r)...); err != nil {
 		return fmt.Errorf("insert alert: %w", err)
 	}
 	return nil
@@ -257,15 +273,13 @@ func importAlert(ctx context.Context, tx pgx.Tx, r *herald.AlertRule) error {
 func importInbound(ctx context.Context, tx pgx.Tx, r *herald.Record) (*river.InsertManyParams, error) {
 	switch {
 	case r.InboundWebhook != nil:
-		w := r.InboundWebhook
-		cols, err := inboundWebhookJSON(w)
+		args, err := inboundWebhookArgs(r.InboundWebhook)
 		if err != nil {
 			return nil, err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO inbound_webhooks (`+inboundWebhookColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (name) DO NOTHING`,
-			w.Name, w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform, cols.filters,
-			w.ResponseMode, nonNil(w.AllowedIPs), cols.rateLimit, w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt, w.BotToken); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			ON CONFLICT (tenant_id, name) DO NOTHING`, args...); err != nil {
 			return nil, fmt.Errorf("insert inbound webhook: %w", err)
 		}
 	case r.InboundSecret != nil:
@@ -280,10 +294,8 @@ func importInbound(ctx context.Context, tx pgx.Tx, r *herald.Record) (*river.Ins
 			return nil, err
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO invocations (`+invocationColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO NOTHING`,
-			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, escapeText(inv.Message), sqlcol.Object(inv.Context),
-			jsonArg(inv.User), jsonArg(inv.Room), escapeText(inv.Response), actions, escapeText(inv.Error), inv.DurationMS,
-			inv.CreatedAt, inv.StartedAt, inv.FinishedAt, replyToArg(inv.ReplyTo), inv.ReplyStatus, escapeText(inv.ReplyError))
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+			ON CONFLICT (id) DO NOTHING`, invocationArgs(inv, actions)...)
 		if err != nil {
 			return nil, fmt.Errorf("insert invocation: %w", err)
 		}
@@ -298,15 +310,9 @@ func importInbound(ctx context.Context, tx pgx.Tx, r *herald.Record) (*river.Ins
 			return &job, nil
 		}
 	case r.InboundRequest != nil:
-		q := r.InboundRequest
-		headers := q.Headers
-		if headers == nil {
-			headers = map[string]string{}
-		}
 		if _, err := tx.Exec(ctx, `INSERT INTO inbound_requests (`+inboundRequestColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
-			q.ID, q.Webhook, q.At, q.SourceIP, headers, escapeText(q.Body), q.EventType, q.Verdict, escapeText(q.Reason),
-			q.Status, q.InvocationID); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING`,
+			inboundRequestArgs(r.InboundRequest)...); err != nil {
 			return nil, fmt.Errorf("insert inbound request: %w", err)
 		}
 	case r.InboundClaim != nil:

@@ -12,14 +12,15 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-const inboundWebhookColumns = `name, agent, secret, description, enabled, provider, transform, filters,
+const inboundWebhookColumns = `tenant_id, name, agent, secret, description, enabled, provider, transform, filters,
 	response_mode, allowed_ips, rate_limit, created_at, updated_at, last_triggered_at, bot_token`
 
-const inboundRequestColumns = `id, webhook, at, source_ip, headers, body, event_type, verdict, reason, status,
-	invocation_id`
+const inboundRequestColumns = `id, tenant_id, webhook, at, source_ip, headers, body, event_type, verdict, reason,
+	status, invocation_id`
 
-// CreateInboundWebhook stores a named inbound webhook, setting its
-// timestamps when zero (ECONFLICT when the name is taken).
+// CreateInboundWebhook stores a named inbound webhook for w.TenantID, which
+// must exist (see checkTenant), setting its timestamps when zero
+// (ECONFLICT when the tenant has the name already).
 func (s *DB) CreateInboundWebhook(ctx context.Context, w *herald.InboundWebhook) error {
 	if w.CreatedAt.IsZero() {
 		w.CreatedAt = s.now()
@@ -27,38 +28,59 @@ func (s *DB) CreateInboundWebhook(ctx context.Context, w *herald.InboundWebhook)
 	if w.UpdatedAt.IsZero() {
 		w.UpdatedAt = w.CreatedAt
 	}
-	cols, err := inboundWebhookJSON(w)
+	args, err := inboundWebhookArgs(w)
 	if err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `INSERT INTO inbound_webhooks (`+inboundWebhookColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (name) DO NOTHING`,
-		w.Name, w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform, cols.filters,
-		w.ResponseMode, nonNil(w.AllowedIPs), cols.rateLimit, w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt, w.BotToken)
-	if err != nil {
-		return fmt.Errorf("insert inbound webhook: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return herald.Errorf(herald.ECONFLICT, "inbound webhook %q already exists", w.Name)
-	}
-	return nil
+	return s.forTenant(ctx, w.TenantID, "create inbound webhook", func(q querier) error {
+		tag, err := q.Exec(ctx, `INSERT INTO inbound_webhooks (`+inboundWebhookColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			ON CONFLICT (tenant_id, name) DO NOTHING`, args...)
+		if err != nil {
+			return fmt.Errorf("insert inbound webhook: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return herald.Errorf(herald.ECONFLICT, "inbound webhook %q already exists", w.Name)
+		}
+		return nil
+	})
 }
 
-// InboundWebhook returns one named inbound webhook, with its secret.
-func (s *DB) InboundWebhook(ctx context.Context, name string) (*herald.InboundWebhook, error) {
+// inboundWebhookArgs are the values of inboundWebhookColumns for w.
+func inboundWebhookArgs(w *herald.InboundWebhook) ([]any, error) {
+	cols, err := inboundWebhookJSON(w)
+	if err != nil {
+		return nil, err
+	}
+	return []any{string(w.TenantID), w.Name, w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform,
+		cols.filters, w.ResponseMode, nonNil(w.AllowedIPs), cols.rateLimit, w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt,
+		w.BotToken}, nil
+}
+
+// InboundWebhook returns one named inbound webhook of the owner of
+// ref.Tenancy (see herald.Tenancy.Owner), with its secret.
+func (s *DB) InboundWebhook(ctx context.Context, ref herald.Ref) (*herald.InboundWebhook, error) {
+	owner, ok := ref.Tenancy.Owner()
+	if !ok {
+		return nil, herald.Errorf(herald.ENOTFOUND, "inbound webhook %q not found", ref.ID)
+	}
 	w, err := scanInboundWebhook(s.pool.QueryRow(ctx,
-		`SELECT `+inboundWebhookColumns+` FROM inbound_webhooks WHERE name = $1`, name))
+		`SELECT `+inboundWebhookColumns+` FROM inbound_webhooks WHERE tenant_id = $1 AND name = $2`, owner, ref.ID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, herald.Errorf(herald.ENOTFOUND, "inbound webhook %q not found", name)
+		return nil, herald.Errorf(herald.ENOTFOUND, "inbound webhook %q not found", ref.ID)
 	} else if err != nil {
 		return nil, fmt.Errorf("select inbound webhook: %w", err)
 	}
 	return w, nil
 }
 
-// ListInboundWebhooks returns every named inbound webhook, by name.
-func (s *DB) ListInboundWebhooks(ctx context.Context) ([]*herald.InboundWebhook, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+inboundWebhookColumns+` FROM inbound_webhooks ORDER BY name`)
+// ListInboundWebhooks returns the named inbound webhooks within f.Tenancy,
+// by tenant, then name.
+func (s *DB) ListInboundWebhooks(ctx context.Context, f herald.InboundWebhookFilter) ([]*herald.InboundWebhook, error) {
+	var c conds
+	c.tenancy("tenant_id", f.Tenancy)
+	rows, err := s.pool.Query(ctx, `SELECT `+inboundWebhookColumns+` FROM inbound_webhooks `+c.where()+
+		` ORDER BY tenant_id, name`, c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("select inbound webhooks: %w", err)
 	}
@@ -71,8 +93,9 @@ func (s *DB) ListInboundWebhooks(ctx context.Context) ([]*herald.InboundWebhook,
 	return out, nil
 }
 
-// UpdateInboundWebhook replaces the settings of w.Name, its secret
-// included, and sets its updated_at (to now when w.UpdatedAt is zero).
+// UpdateInboundWebhook replaces the settings of w.Name of w.TenantID, its
+// secret included, and sets its updated_at (to now when w.UpdatedAt is
+// zero).
 func (s *DB) UpdateInboundWebhook(ctx context.Context, w *herald.InboundWebhook) error {
 	if w.UpdatedAt.IsZero() {
 		w.UpdatedAt = s.now()
@@ -81,10 +104,10 @@ func (s *DB) UpdateInboundWebhook(ctx context.Context, w *herald.InboundWebhook)
 	if err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE inbound_webhooks SET agent = $2, secret = $3, description = $4,
-		enabled = $5, provider = $6, transform = $7, filters = $8, response_mode = $9, allowed_ips = $10,
-		rate_limit = $11, updated_at = $12, bot_token = $13 WHERE name = $1`,
-		w.Name, w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform, cols.filters,
+	tag, err := s.pool.Exec(ctx, `UPDATE inbound_webhooks SET agent = $3, secret = $4, description = $5,
+		enabled = $6, provider = $7, transform = $8, filters = $9, response_mode = $10, allowed_ips = $11,
+		rate_limit = $12, updated_at = $13, bot_token = $14 WHERE tenant_id = $1 AND name = $2`,
+		string(w.TenantID), w.Name, w.Agent, w.Secret, w.Description, w.Enabled, w.Provider, cols.transform, cols.filters,
 		w.ResponseMode, nonNil(w.AllowedIPs), cols.rateLimit, w.UpdatedAt, w.BotToken)
 	if err != nil {
 		return fmt.Errorf("update inbound webhook: %w", err)
@@ -95,42 +118,56 @@ func (s *DB) UpdateInboundWebhook(ctx context.Context, w *herald.InboundWebhook)
 	return nil
 }
 
-// DeleteInboundWebhook removes a named inbound webhook, its request log
-// and its claimed delivery ids, in one transaction.
-func (s *DB) DeleteInboundWebhook(ctx context.Context, name string) error {
+// DeleteInboundWebhook removes a named inbound webhook of the owner of
+// ref.Tenancy and its request log in one transaction, and for a platform
+// webhook the delivery ids claimed in its scope, its name. (A tenant's
+// claims are scoped as the caller chose; they expire.)
+func (s *DB) DeleteInboundWebhook(ctx context.Context, ref herald.Ref) error {
+	owner, ok := ref.Tenancy.Owner()
+	if !ok {
+		return herald.Errorf(herald.ENOTFOUND, "inbound webhook %q not found", ref.ID)
+	}
 	return s.inTx(ctx, "delete inbound webhook", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM inbound_webhooks WHERE name = $1`, name)
+		tag, err := tx.Exec(ctx, `DELETE FROM inbound_webhooks WHERE tenant_id = $1 AND name = $2`, owner, ref.ID)
 		if err != nil {
 			return fmt.Errorf("delete inbound webhook: %w", err)
 		}
 		if tag.RowsAffected() == 0 {
-			return herald.Errorf(herald.ENOTFOUND, "inbound webhook %q not found", name)
+			return herald.Errorf(herald.ENOTFOUND, "inbound webhook %q not found", ref.ID)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM inbound_requests WHERE webhook = $1`, name); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM inbound_requests WHERE tenant_id = $1 AND webhook = $2`, owner, ref.ID); err != nil {
 			return fmt.Errorf("delete inbound requests: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM inbound_claims WHERE scope = $1`, name); err != nil {
+		if owner != "" {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM inbound_claims WHERE scope = $1`, ref.ID); err != nil {
 			return fmt.Errorf("delete inbound claims: %w", err)
 		}
 		return nil
 	})
 }
 
-// TouchInboundWebhook sets its last_triggered_at.
-func (s *DB) TouchInboundWebhook(ctx context.Context, name string, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE inbound_webhooks SET last_triggered_at = $2 WHERE name = $1`,
-		name, at.UTC().Truncate(time.Microsecond))
+// TouchInboundWebhook sets the last_triggered_at of a named inbound webhook
+// of the owner of p.Tenancy.
+func (s *DB) TouchInboundWebhook(ctx context.Context, p herald.TouchInboundParams) error {
+	owner, ok := p.Tenancy.Owner()
+	if !ok {
+		return herald.Errorf(herald.ENOTFOUND, "inbound webhook %q not found", p.Name)
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE inbound_webhooks SET last_triggered_at = $3 WHERE tenant_id = $1 AND name = $2`,
+		owner, p.Name, p.At.UTC().Truncate(time.Microsecond))
 	if err != nil {
 		return fmt.Errorf("touch inbound webhook: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return herald.Errorf(herald.ENOTFOUND, "inbound webhook %q not found", name)
+		return herald.Errorf(herald.ENOTFOUND, "inbound webhook %q not found", p.Name)
 	}
 	return nil
 }
 
-// RecordInboundRequest appends to the inbound request log, setting r.ID and
-// r.At when empty.
+// RecordInboundRequest appends to the inbound request log for r.TenantID,
+// which must exist (see checkTenant), setting r.ID and r.At when empty.
 func (s *DB) RecordInboundRequest(ctx context.Context, r *herald.InboundRequest) error {
 	if r.At.IsZero() {
 		r.At = s.clock.Now()
@@ -139,26 +176,37 @@ func (s *DB) RecordInboundRequest(ctx context.Context, r *herald.InboundRequest)
 	if r.ID == "" {
 		r.ID = herald.NewID(herald.PrefixInboundRequest, r.At)
 	}
+	return s.forTenant(ctx, r.TenantID, "record inbound request", func(q querier) error {
+		if _, err := q.Exec(ctx, `INSERT INTO inbound_requests (`+inboundRequestColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, inboundRequestArgs(r)...); err != nil {
+			return fmt.Errorf("insert inbound request: %w", err)
+		}
+		return nil
+	})
+}
+
+// inboundRequestArgs are the values of inboundRequestColumns for r.
+func inboundRequestArgs(r *herald.InboundRequest) []any {
 	headers := r.Headers
 	if headers == nil {
 		headers = map[string]string{}
 	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO inbound_requests (`+inboundRequestColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		r.ID, r.Webhook, r.At, r.SourceIP, headers, escapeText(r.Body), r.EventType, r.Verdict, escapeText(r.Reason),
-		r.Status, r.InvocationID); err != nil {
-		return fmt.Errorf("insert inbound request: %w", err)
-	}
-	return nil
+	return []any{r.ID, string(r.TenantID), r.Webhook, r.At, r.SourceIP, headers, escapeText(r.Body), r.EventType,
+		r.Verdict, escapeText(r.Reason), r.Status, r.InvocationID}
 }
 
-// ListInboundRequests returns a webhook's logged requests, newest first,
-// at most f.Limit (default herald.DefaultLimit, at most herald.MaxLimit).
+// ListInboundRequests returns the logged requests of a webhook of the
+// owner of f.Tenancy (see herald.Tenancy.Owner), newest first, at most
+// f.Limit (default herald.DefaultLimit, at most herald.MaxLimit).
 func (s *DB) ListInboundRequests(ctx context.Context, f herald.InboundRequestFilter) ([]*herald.InboundRequest, error) {
 	_, limit := herald.Page(0, f.Limit)
+	owner, ok := f.Tenancy.Owner()
+	if !ok {
+		return []*herald.InboundRequest{}, nil
+	}
 	rows, err := s.pool.Query(ctx, `SELECT `+inboundRequestColumns+` FROM inbound_requests
-		WHERE webhook = $1 AND ($2 = '' OR verdict = $2)
-		ORDER BY at DESC, id DESC LIMIT $3`, f.Webhook, f.Verdict, limit)
+		WHERE tenant_id = $1 AND webhook = $2 AND ($3 = '' OR verdict = $3)
+		ORDER BY at DESC, id DESC LIMIT $4`, owner, f.Webhook, f.Verdict, limit)
 	if err != nil {
 		return nil, fmt.Errorf("select inbound requests: %w", err)
 	}
@@ -171,9 +219,10 @@ func (s *DB) ListInboundRequests(ctx context.Context, f herald.InboundRequestFil
 	return out, nil
 }
 
-// PruneInboundRequests deletes logged requests older than p.Before, then
-// the oldest beyond the newest p.MaxRows, and the claims expired by the
-// store's clock, and reports how many requests it deleted.
+// PruneInboundRequests deletes logged requests, of every tenant, older
+// than p.Before, then the oldest beyond the newest p.MaxRows, and the
+// claims expired by the store's clock, and reports how many requests it
+// deleted.
 func (s *DB) PruneInboundRequests(ctx context.Context, p herald.PruneInboundParams) (int, error) {
 	var n int64
 	if !p.Before.IsZero() {
@@ -283,7 +332,7 @@ func scanInboundWebhook(row scanner) (*herald.InboundWebhook, error) {
 		transform, filters string
 		rateLimit          *string
 	)
-	if err := row.Scan(&w.Name, &w.Agent, &w.Secret, &w.Description, &w.Enabled, &w.Provider, &transform, &filters,
+	if err := row.Scan(&w.TenantID, &w.Name, &w.Agent, &w.Secret, &w.Description, &w.Enabled, &w.Provider, &transform, &filters,
 		&w.ResponseMode, &w.AllowedIPs, &rateLimit, &w.CreatedAt, &w.UpdatedAt, &w.LastTriggeredAt, &w.BotToken); err != nil {
 		return nil, err
 	}

@@ -14,22 +14,33 @@ import (
 	"github.com/heraldhq/herald/internal/sqlcol"
 )
 
-const invocationColumns = `id, agent, source, mode, status, message, context, "user", room, response, actions,
+const invocationColumns = `id, tenant_id, agent, source, mode, status, message, context, "user", room, response, actions,
 	error, duration_ms, created_at, started_at, finished_at, reply_to, reply_status, reply_error`
 
 // SaveAgent registers an agent with status "unknown" (p.Create) or updates
 // the name and runtime of an existing one, setting the fields of p.Input
-// that are set, in one transaction under the agent's row lock. It
-// publishes no events.
+// that are set, in one transaction under the agent's row lock, for the one
+// tenant of p.Tenancy, which must exist when the agent is created (see
+// checkTenant). It publishes no events.
 func (s *DB) SaveAgent(ctx context.Context, p herald.SaveAgentParams) (*herald.Agent, error) {
 	id := p.ID
 	if id == "" && p.Input.ID != nil {
 		id = *p.Input.ID
 	}
+	owner, ok := p.Tenancy.Tenant()
+	if !ok {
+		return nil, herald.Errorf(herald.EINVALID, "tenant_id: an agent is saved for one tenant, not %s", p.Tenancy)
+	}
+	tenant := herald.TenantID(owner)
 	now := s.reportTime(p.Now)
 	var out *herald.Agent
 	err := s.inTx(ctx, "save agent", func(tx pgx.Tx) error {
-		old, err := lockAgent(ctx, tx, id)
+		if p.Create {
+			if err := checkTenant(ctx, tx, owner); err != nil {
+				return err
+			}
+		}
+		old, err := lockAgent(ctx, tx, tenant, id)
 		if err != nil {
 			return err
 		}
@@ -39,7 +50,7 @@ func (s *DB) SaveAgent(ctx context.Context, p herald.SaveAgentParams) (*herald.A
 		case !p.Create && old == nil:
 			return herald.Errorf(herald.ENOTFOUND, "agent %q not found", id)
 		}
-		a := &herald.Agent{ID: id, Status: herald.AgentUnknown, LastMetrics: map[string]float64{},
+		a := &herald.Agent{ID: id, TenantID: tenant, Status: herald.AgentUnknown, LastMetrics: map[string]float64{},
 			LastSeen: now, StatusChangedAt: now, CreatedAt: now}
 		if old != nil {
 			cp := *old
@@ -53,22 +64,25 @@ func (s *DB) SaveAgent(ctx context.Context, p herald.SaveAgentParams) (*herald.A
 			rt := *p.Input.Runtime
 			a.Runtime = &rt
 		}
-		rt, err := runtimeArg(a.Runtime)
-		if err != nil {
-			return err
-		}
 		if old != nil {
-			if _, err := tx.Exec(ctx, `UPDATE agents SET name = $2, runtime = $3, updated_at = $4 WHERE id = $1`,
-				id, a.Name, rt, now); err != nil {
+			rt, err := runtimeArg(a.Runtime)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE agents SET name = $3, runtime = $4, updated_at = $5
+				WHERE tenant_id = $1 AND id = $2`, owner, id, a.Name, rt, now); err != nil {
 				return fmt.Errorf("update agent: %w", err)
 			}
 			out = a
 			return nil
 		}
+		args, err := agentArgs(a)
+		if err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `INSERT INTO agents (`+agentColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
-			a.ID, a.Status, a.NodeID, escapeText(a.Error), jsonArg(a.Metadata), nonNilMetrics(a.LastMetrics), a.LastMetricsAt,
-			a.LastSeen, a.StatusChangedAt, a.CreatedAt, a.UpdatedAt, a.Name, rt)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (tenant_id, id) DO NOTHING`,
+			args...)
 		if err != nil {
 			return fmt.Errorf("insert agent: %w", err)
 		}
@@ -84,8 +98,9 @@ func (s *DB) SaveAgent(ctx context.Context, p herald.SaveAgentParams) (*herald.A
 	return out, nil
 }
 
-// CreateInvocation stores p.Invocation (status "queued" when empty),
-// publishes p.Events with their deliveries, and with p.Queue queues the
+// CreateInvocation stores p.Invocation (status "queued" when empty) for its
+// TenantID, which must exist (see checkTenant), publishes p.Events of that
+// tenant with their deliveries, and with p.Queue queues the
 // River job that runs it, in one transaction. A taken ID is an ECONFLICT.
 func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationParams) error {
 	inv := p.Invocation
@@ -101,18 +116,19 @@ func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationPara
 		return err
 	}
 	return s.inTx(ctx, "create invocation", func(tx pgx.Tx) error {
+		if err := checkTenant(ctx, tx, string(inv.TenantID)); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `INSERT INTO invocations (`+invocationColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO NOTHING`,
-			inv.ID, inv.Agent, inv.Source, inv.Mode, inv.Status, escapeText(inv.Message), sqlcol.Object(inv.Context),
-			jsonArg(inv.User), jsonArg(inv.Room), escapeText(inv.Response), actions, escapeText(inv.Error), inv.DurationMS,
-			inv.CreatedAt, inv.StartedAt, inv.FinishedAt, replyToArg(inv.ReplyTo), inv.ReplyStatus, escapeText(inv.ReplyError))
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+			ON CONFLICT (id) DO NOTHING`, invocationArgs(inv, actions)...)
 		if err != nil {
 			return fmt.Errorf("insert invocation: %w", err)
 		}
 		if tag.RowsAffected() == 0 {
 			return herald.Errorf(herald.ECONFLICT, "invocation %q already exists", inv.ID)
 		}
-		if _, err := s.publishSpecs(ctx, tx, p.Events, inv.CreatedAt); err != nil {
+		if _, err := s.publishSpecs(ctx, tx, inv.TenantID, p.Events, inv.CreatedAt); err != nil {
 			return err
 		}
 		if p.Queue {
@@ -136,7 +152,7 @@ func (s *DB) StartInvocation(ctx context.Context, id string, now time.Time) (*he
 	} else if !errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("start invocation: %w", err)
 	}
-	cur, err := s.Invocation(ctx, id)
+	cur, err := s.Invocation(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: id})
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +160,8 @@ func (s *DB) StartInvocation(ctx context.Context, id string, now time.Time) (*he
 }
 
 // FinishInvocation records an outcome (started_at is set to o.Now when the
-// invocation never started) and publishes o.Events, in one transaction
+// invocation never started) and publishes o.Events for the invocation's
+// tenant, in one transaction
 // under the invocation's row lock. A finished invocation is an ECONFLICT.
 func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (*herald.Invocation, error) {
 	now := s.reportTime(o.Now)
@@ -170,7 +187,7 @@ func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (
 			o.ID, inv.Status, escapeText(inv.Response), actions, escapeText(inv.Error), inv.DurationMS, inv.StartedAt, now); err != nil {
 			return fmt.Errorf("finish invocation: %w", err)
 		}
-		if _, err := s.publishSpecs(ctx, tx, o.Events, now); err != nil {
+		if _, err := s.publishSpecs(ctx, tx, inv.TenantID, o.Events, now); err != nil {
 			return err
 		}
 		if o.Reply != nil {
@@ -193,34 +210,45 @@ func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (
 	return out, nil
 }
 
-// Invocation returns one invocation.
-func (s *DB) Invocation(ctx context.Context, id string) (*herald.Invocation, error) {
-	inv, err := scanInvocation(s.pool.QueryRow(ctx, `SELECT `+invocationColumns+` FROM invocations WHERE id = $1`, id))
+// Invocation returns one invocation within ref.Tenancy.
+func (s *DB) Invocation(ctx context.Context, ref herald.Ref) (*herald.Invocation, error) {
+	var c conds
+	c.eq("id", ref.ID)
+	c.tenancy("tenant_id", ref.Tenancy)
+	inv, err := scanInvocation(s.pool.QueryRow(ctx, `SELECT `+invocationColumns+` FROM invocations `+c.where(), c.args...))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, herald.Errorf(herald.ENOTFOUND, "invocation %q not found", id)
+		return nil, herald.Errorf(herald.ENOTFOUND, "invocation %q not found", ref.ID)
 	} else if err != nil {
 		return nil, fmt.Errorf("select invocation: %w", err)
 	}
 	return inv, nil
 }
 
-// ListInvocations returns a page of invocations, newest first, and the
-// total (see pageTotal).
+// ListInvocations returns a page of the invocations within f.Tenancy,
+// newest first, and the total (see pageTotal).
 func (s *DB) ListInvocations(ctx context.Context, f herald.InvocationFilter) ([]*herald.Invocation, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	where, args := "WHERE true", []any{}
+	var c conds
+	c.tenancy("tenant_id", f.Tenancy)
 	if f.Agent != "" {
-		args = append(args, f.Agent)
-		where += fmt.Sprintf(" AND agent = $%d", len(args))
+		c.eq("agent", f.Agent)
 	}
 	if f.Status != "" {
-		args = append(args, f.Status)
-		where += fmt.Sprintf(" AND status = $%d", len(args))
+		c.eq("status", f.Status)
 	}
-	return listPage(ctx, s, pageQuery{table: "invocations", cols: invocationColumns, where: where, args: args,
+	return listPage(ctx, s, pageQuery{table: "invocations", cols: invocationColumns, where: c.where(), args: c.args,
 		order: "created_at DESC, id DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Invocation, error) {
 		return scanInvocation(row, total)
 	})
+}
+
+// invocationArgs are the values of invocationColumns for inv, with its
+// actions encoded.
+func invocationArgs(inv *herald.Invocation, actions any) []any {
+	return []any{inv.ID, string(inv.TenantID), inv.Agent, inv.Source, inv.Mode, inv.Status, escapeText(inv.Message),
+		sqlcol.Object(inv.Context), jsonArg(inv.User), jsonArg(inv.Room), escapeText(inv.Response), actions,
+		escapeText(inv.Error), inv.DurationMS, inv.CreatedAt, inv.StartedAt, inv.FinishedAt, replyToArg(inv.ReplyTo),
+		inv.ReplyStatus, escapeText(inv.ReplyError)}
 }
 
 // scanInvocation scans a row holding invocationColumns, then those of
@@ -232,7 +260,7 @@ func scanInvocation(row scanner, after ...any) (*herald.Invocation, error) {
 		user, room, actions *string
 		replyTo             *string
 	)
-	if err := row.Scan(append([]any{&inv.ID, &inv.Agent, &inv.Source, &inv.Mode, &inv.Status, freeText(&inv.Message),
+	if err := row.Scan(append([]any{&inv.ID, &inv.TenantID, &inv.Agent, &inv.Source, &inv.Mode, &inv.Status, freeText(&inv.Message),
 		&ctxText, &user, &room, freeText(&inv.Response), &actions, freeText(&inv.Error), &inv.DurationMS, &inv.CreatedAt,
 		&inv.StartedAt, &inv.FinishedAt, &replyTo, &inv.ReplyStatus, freeText(&inv.ReplyError)}, after...)...); err != nil {
 		return nil, err

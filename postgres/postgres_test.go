@@ -118,7 +118,7 @@ func TestConcurrentFirstAPIKey(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
-		keys, err := nodes[0].ListAPIKeys(context.Background())
+		keys, err := nodes[0].ListAPIKeys(context.Background(), herald.APIKeyFilter{Tenancy: herald.AnyTenant()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -215,11 +215,11 @@ func TestEventDataKeptExactly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := db.Event(ctx, res.Event.ID)
+	ev, err := db.Event(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: res.Event.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	task, err := db.DeliveryTask(ctx, res.Deliveries[0].ID)
+	task, err := db.DeliveryTask(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: res.Deliveries[0].ID})
 	if err != nil {
 		t.Fatal(err)
 	}

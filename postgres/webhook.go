@@ -12,7 +12,7 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-const webhookColumns = `id, name, description, url, events, agent_id, is_active, secret, headers,
+const webhookColumns = `id, tenant_id, all_tenants, name, description, url, events, agent_id, is_active, secret, headers,
 	timeout_seconds, max_retries, retry_schedule, verify_ssl, signature_header, signature_format,
 	created_at, updated_at, last_triggered_at, last_success_at, last_failure_at`
 
@@ -26,8 +26,13 @@ type querier interface {
 // scanner is what pgx.Row and pgx.Rows share.
 type scanner interface{ Scan(dest ...any) error }
 
-// CreateWebhook stores w, setting its ID and timestamps when empty.
+// CreateWebhook stores w for w.TenantID, which must exist (see
+// checkTenant), setting its ID and timestamps when empty. Only a platform
+// webhook may have AllTenants.
 func (s *DB) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
+	if err := checkAllTenants(w); err != nil {
+		return err
+	}
 	now := s.now()
 	if w.ID == "" {
 		w.ID = herald.NewID(herald.PrefixWebhook, now)
@@ -38,52 +43,58 @@ func (s *DB) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 	if w.UpdatedAt.IsZero() {
 		w.UpdatedAt = w.CreatedAt
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-		w.ID, w.Name, w.Description, w.URL, nonNil(w.Events), w.AgentID, w.IsActive, w.Secret, headersOf(w),
-		w.TimeoutSeconds, w.MaxRetries, nanos(w.RetrySchedule), w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
-		w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt, w.LastSuccessAt, w.LastFailureAt)
-	if err != nil {
-		return fmt.Errorf("insert webhook: %w", err)
+	return s.forTenant(ctx, w.TenantID, "create webhook", func(q querier) error {
+		if _, err := q.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+			webhookArgs(w)...); err != nil {
+			return fmt.Errorf("insert webhook: %w", err)
+		}
+		return nil
+	})
+}
+
+// webhookArgs are the values of webhookColumns for w.
+func webhookArgs(w *herald.Webhook) []any {
+	return []any{w.ID, string(w.TenantID), w.AllTenants, w.Name, w.Description, w.URL, nonNil(w.Events), w.AgentID,
+		w.IsActive, w.Secret, headersOf(w), w.TimeoutSeconds, w.MaxRetries, nanos(w.RetrySchedule), w.VerifySSL,
+		w.SignatureHeader, w.SignatureFormat, w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt, w.LastSuccessAt, w.LastFailureAt}
+}
+
+// checkAllTenants refuses a tenant's webhook with AllTenants.
+func checkAllTenants(w *herald.Webhook) error {
+	if w.AllTenants && w.TenantID != "" {
+		return herald.Errorf(herald.EINVALID, "all_tenants: only a platform webhook may receive every tenant's events")
 	}
 	return nil
 }
 
-// Webhook returns one webhook, with its secret.
-func (s *DB) Webhook(ctx context.Context, id string) (*herald.Webhook, error) {
-	w, err := scanWebhook(s.pool.QueryRow(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = $1`, id))
+// Webhook returns one webhook within ref.Tenancy, with its secret.
+func (s *DB) Webhook(ctx context.Context, ref herald.Ref) (*herald.Webhook, error) {
+	var c conds
+	c.eq("id", ref.ID)
+	c.tenancy("tenant_id", ref.Tenancy)
+	w, err := scanWebhook(s.pool.QueryRow(ctx, `SELECT `+webhookColumns+` FROM webhooks `+c.where(), c.args...))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", id)
+		return nil, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", ref.ID)
 	} else if err != nil {
 		return nil, fmt.Errorf("select webhook: %w", err)
 	}
 	return w, nil
 }
 
-// ListWebhooks returns a page of webhooks, newest first (by ID), and the
-// total. The total comes with the page from count(*) OVER (); see pageTotal.
+// ListWebhooks returns a page of the webhooks within f.Tenancy, newest
+// first (by ID), and the total (see pageTotal).
 func (s *DB) ListWebhooks(ctx context.Context, f herald.WebhookFilter) ([]*herald.Webhook, int, error) {
 	skip, limit := herald.Page(f.Skip, f.Limit)
-	rows, err := s.pool.Query(ctx, `SELECT `+webhookColumns+`, count(*) OVER ()
-		FROM webhooks WHERE $3 = '' OR agent_id = $3 ORDER BY id DESC LIMIT $1 OFFSET $2`, limit, skip, f.AgentID)
-	if err != nil {
-		return nil, 0, fmt.Errorf("select webhooks: %w", err)
+	var c conds
+	c.tenancy("tenant_id", f.Tenancy)
+	if f.AgentID != "" {
+		c.eq("agent_id", f.AgentID)
 	}
-	defer rows.Close()
-	out := []*herald.Webhook{}
-	total := 0
-	for rows.Next() {
-		w, err := scanWebhook(rows, &total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan webhook: %w", err)
-		}
-		out = append(out, w)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("select webhooks: %w", err)
-	}
-	total, err = s.pageTotal(ctx, len(out), skip, total, `SELECT count(*) FROM webhooks`)
-	return out, total, err
+	return listPage(ctx, s, pageQuery{table: "webhooks", cols: webhookColumns, where: c.where(), args: c.args,
+		order: "id DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Webhook, error) {
+		return scanWebhook(row, total)
+	})
 }
 
 // pageTotal returns the total of a list. Page queries select
@@ -102,17 +113,21 @@ func (s *DB) pageTotal(ctx context.Context, n, skip, windowTotal int, countSQL s
 	return total, nil
 }
 
-// UpdateWebhook replaces the stored fields of w.ID with w's and sets its
-// UpdatedAt.
+// UpdateWebhook replaces the stored fields of w.ID, a webhook of
+// w.TenantID, with w's and sets its UpdatedAt; its tenant stays.
 func (s *DB) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
+	if err := checkAllTenants(w); err != nil {
+		return err
+	}
 	w.UpdatedAt = s.now()
 	tag, err := s.pool.Exec(ctx, `UPDATE webhooks SET name = $1, description = $2, url = $3, events = $4,
 		agent_id = $5, is_active = $6, secret = $7, headers = $8, timeout_seconds = $9, max_retries = $10,
-		retry_schedule = $11, verify_ssl = $12, signature_header = $13, signature_format = $14, updated_at = $15
-		WHERE id = $16`,
+		retry_schedule = $11, verify_ssl = $12, signature_header = $13, signature_format = $14, updated_at = $15,
+		all_tenants = $16
+		WHERE id = $17 AND tenant_id = $18`,
 		w.Name, w.Description, w.URL, nonNil(w.Events), w.AgentID, w.IsActive, w.Secret, headersOf(w),
 		w.TimeoutSeconds, w.MaxRetries, nanos(w.RetrySchedule), w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
-		w.UpdatedAt, w.ID)
+		w.UpdatedAt, w.AllTenants, w.ID, string(w.TenantID))
 	if err != nil {
 		return fmt.Errorf("update webhook: %w", err)
 	}
@@ -122,15 +137,18 @@ func (s *DB) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 	return nil
 }
 
-// DeleteWebhook removes a webhook; the foreign keys cascade to its
-// deliveries and their attempts.
-func (s *DB) DeleteWebhook(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM webhooks WHERE id = $1`, id)
+// DeleteWebhook removes a webhook within ref.Tenancy; the foreign keys
+// cascade to its deliveries and their attempts.
+func (s *DB) DeleteWebhook(ctx context.Context, ref herald.Ref) error {
+	var c conds
+	c.eq("id", ref.ID)
+	c.tenancy("tenant_id", ref.Tenancy)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM webhooks `+c.where(), c.args...)
 	if err != nil {
 		return fmt.Errorf("delete webhook: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return herald.Errorf(herald.ENOTFOUND, "webhook %q not found", id)
+		return herald.Errorf(herald.ENOTFOUND, "webhook %q not found", ref.ID)
 	}
 	return nil
 }
@@ -141,7 +159,7 @@ func scanWebhook(row scanner, after ...any) (*herald.Webhook, error) {
 		w     herald.Webhook
 		sched []int64
 	)
-	err := row.Scan(append([]any{&w.ID, &w.Name, &w.Description, &w.URL, &w.Events, &w.AgentID, &w.IsActive,
+	err := row.Scan(append([]any{&w.ID, &w.TenantID, &w.AllTenants, &w.Name, &w.Description, &w.URL, &w.Events, &w.AgentID, &w.IsActive,
 		&w.Secret, &w.Headers, &w.TimeoutSeconds, &w.MaxRetries, &sched, &w.VerifySSL, &w.SignatureHeader,
 		&w.SignatureFormat, &w.CreatedAt, &w.UpdatedAt, &w.LastTriggeredAt, &w.LastSuccessAt, &w.LastFailureAt},
 		after...)...)

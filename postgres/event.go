@@ -134,12 +134,12 @@ func (s *DB) queueDeliveries(ctx context.Context, tx pgx.Tx, ds []*herald.Delive
 	return nil
 }
 
-// reachesEvent is the condition on a webhook row (its columns qualified
-// by prefix) that an event of the tenant $n may go to: the tenant's own
-// webhooks, and the platform's all_tenants ones (the firehose). A
-// platform event ('') reaches only the platform's webhooks.
-func reachesEvent(prefix, n string) string {
-	return fmt.Sprintf(`(%[1]stenant_id = %[2]s OR (%[1]stenant_id = '' AND %[1]sall_tenants))`, prefix, n)
+// reachesEvent is the condition on a webhook row that an event of the
+// tenant in placeholder n may go to: the tenant's own webhooks, and the
+// platform's all_tenants ones (the firehose). A platform event reaches
+// only the platform's webhooks.
+func reachesEvent(n string) string {
+	return `(tenant_id = ` + n + ` OR (tenant_id = '' AND all_tenants))`
 }
 
 // matchingWebhooks returns the IDs of the active webhooks ev goes to, read
@@ -148,7 +148,7 @@ func reachesEvent(prefix, n string) string {
 // of matching.
 func matchingWebhooks(ctx context.Context, tx pgx.Tx, ev *herald.Event) ([]string, error) {
 	rows, err := tx.Query(ctx, `SELECT id, events, agent_id FROM webhooks
-		WHERE is_active AND `+reachesEvent("", "$1"), string(ev.TenantID))
+		WHERE is_active AND `+reachesEvent("$1"), string(ev.TenantID))
 	if err != nil {
 		return nil, fmt.Errorf("select webhooks: %w", err)
 	}
@@ -192,7 +192,7 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, ev *herald.Event, hooks []
 		ids[i] = herald.NewID(herald.PrefixDelivery, ev.Created)
 	}
 	rows, err := tx.Query(ctx, `WITH w AS (
-			SELECT id, name, tenant_id FROM webhooks WHERE id = ANY($2) AND `+reachesEvent("", "$3")+` FOR KEY SHARE
+			SELECT id, name, tenant_id FROM webhooks WHERE id = ANY($2) AND `+reachesEvent("$3")+` FOR KEY SHARE
 		)
 		INSERT INTO deliveries (id, tenant_id, webhook_id, event_tenant_id, event_id, event_type, webhook_name,
 			status, created_at, next_attempt_at)

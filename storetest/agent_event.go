@@ -49,12 +49,12 @@ func testAgentEventFanOut(t *testing.T, s herald.Store) {
 	}
 	// Listing by agent.
 	for agent, want := range map[string]string{"a1": mine.ID, "a2": other.ID} {
-		hooks, total, err := s.ListWebhooks(context.Background(), herald.WebhookFilter{AgentID: agent})
+		hooks, total, err := s.ListWebhooks(context.Background(), herald.WebhookFilter{Tenancy: anyTenant, AgentID: agent})
 		if err != nil || total != 1 || len(hooks) != 1 || hooks[0].ID != want {
 			t.Fatalf("webhooks of %s: %v of %d (%v), want %s alone", agent, hooks, total, err, want)
 		}
 	}
-	if _, total, err := s.ListWebhooks(context.Background(), herald.WebhookFilter{}); err != nil || total != 3 {
+	if _, total, err := s.ListWebhooks(context.Background(), herald.WebhookFilter{Tenancy: anyTenant}); err != nil || total != 3 {
 		t.Fatalf("all webhooks: %d (%v), want 3", total, err)
 	}
 }
@@ -69,7 +69,7 @@ func testAgentEventList(t *testing.T, s herald.Store) {
 		}
 	}
 	publish(t, s, herald.PublishParams{Type: "agent.status", Data: json.RawMessage(`{"agent_id":"a1"}`)})
-	evs, total, err := s.ListEvents(ctx, herald.EventFilter{AgentID: "a1", Type: "agent.completed"})
+	evs, total, err := s.ListEvents(ctx, herald.EventFilter{Tenancy: anyTenant, AgentID: "a1", Type: "agent.completed"})
 	if err != nil || total != want || len(evs) != want {
 		t.Fatalf("a1's agent.completed: %d of %d (%v), want %d", len(evs), total, err, want)
 	}
@@ -78,10 +78,10 @@ func testAgentEventList(t *testing.T, s herald.Store) {
 			t.Fatalf("listed %s, not a1's", ev.Data)
 		}
 	}
-	if _, total, _ := s.ListEvents(ctx, herald.EventFilter{AgentID: "a1"}); total != want+1 {
+	if _, total, _ := s.ListEvents(ctx, herald.EventFilter{Tenancy: anyTenant, AgentID: "a1"}); total != want+1 {
 		t.Fatalf("a1's events: %d, want %d", total, want+1)
 	}
-	if _, total, _ := s.ListEvents(ctx, herald.EventFilter{AgentID: "a2"}); total != 0 {
+	if _, total, _ := s.ListEvents(ctx, herald.EventFilter{Tenancy: anyTenant, AgentID: "a2"}); total != 0 {
 		t.Fatalf("a2's events: %d, want 0", total)
 	}
 	// Imported events are listed by agent too.
@@ -90,7 +90,7 @@ func testAgentEventList(t *testing.T, s herald.Store) {
 	if _, err := s.Import(ctx, herald.ImportParams{Records: []*herald.Record{{Event: imported}}}); err != nil {
 		t.Fatal(err)
 	}
-	if evs, _, err := s.ListEvents(ctx, herald.EventFilter{AgentID: "a9"}); err != nil || len(evs) != 1 || evs[0].ID != imported.ID {
+	if evs, _, err := s.ListEvents(ctx, herald.EventFilter{Tenancy: anyTenant, AgentID: "a9"}); err != nil || len(evs) != 1 || evs[0].ID != imported.ID {
 		t.Fatalf("imported event by agent: %v %v", evs, err)
 	}
 }

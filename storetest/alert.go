@@ -41,7 +41,7 @@ func testAlertCRUD(t *testing.T, s herald.Store) {
 	if len(r.ID) != len(herald.PrefixAlert)+26 || r.ID[:len(herald.PrefixAlert)] != herald.PrefixAlert || r.CreatedAt.IsZero() {
 		t.Fatalf("create did not set ID and CreatedAt: %+v", r)
 	}
-	got, err := s.Alert(ctx, r.ID)
+	got, err := s.Alert(ctx, anyRef(r.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func testAlertCRUD(t *testing.T, s herald.Store) {
 	if got.State != herald.AlertTriggered || got.Value == nil || *got.Value != 5 {
 		t.Fatalf("update did not return the stored state: %+v", got)
 	}
-	again, _ := s.Alert(ctx, r.ID)
+	again, _ := s.Alert(ctx, anyRef(r.ID))
 	if again.Threshold != 10 || again.Op != ">" || time.Duration(again.Window) != time.Minute || again.IsActive ||
 		again.WebhookID != "" || again.AgentID != "a1" || again.State != herald.AlertTriggered || again.TriggeredAt == nil {
 		t.Fatalf("update not stored, or state lost: %+v", again)
@@ -73,13 +73,13 @@ func testAlertCRUD(t *testing.T, s herald.Store) {
 		t.Fatalf("updated_at %v before created_at %v", again.UpdatedAt, again.CreatedAt)
 	}
 
-	if err := s.DeleteAlert(ctx, r.ID); err != nil {
+	if err := s.DeleteAlert(ctx, anyRef(r.ID)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Alert(ctx, r.ID); herald.ErrorCode(err) != herald.ENOTFOUND {
+	if _, err := s.Alert(ctx, anyRef(r.ID)); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("after delete: %v, want not found", err)
 	}
-	if err := s.DeleteAlert(ctx, r.ID); herald.ErrorCode(err) != herald.ENOTFOUND {
+	if err := s.DeleteAlert(ctx, anyRef(r.ID)); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("second delete: %v, want not found", err)
 	}
 	if err := s.UpdateAlert(ctx, again); herald.ErrorCode(err) != herald.ENOTFOUND {
@@ -110,7 +110,7 @@ func testAlertValidation(t *testing.T, s herald.Store) {
 			t.Errorf("%s: create gave %v, want invalid", name, err)
 		}
 	}
-	if _, total, err := s.ListAlerts(ctx, herald.AlertFilter{}); err != nil || total != 0 {
+	if _, total, err := s.ListAlerts(ctx, herald.AlertFilter{Tenancy: anyTenant}); err != nil || total != 0 {
 		t.Fatalf("invalid rules were stored: %d, %v", total, err)
 	}
 	r := newAlert(t, s, herald.AlertInput{Metric: ref("cpu")})
@@ -121,7 +121,7 @@ func testAlertValidation(t *testing.T, s herald.Store) {
 	if err := s.UpdateAlert(ctx, r); herald.ErrorCode(err) != herald.EINVALID {
 		t.Errorf("invalid update: %v, want invalid", err)
 	}
-	if got, _ := s.Alert(ctx, r.ID); got.Agg != "avg" {
+	if got, _ := s.Alert(ctx, anyRef(r.ID)); got.Agg != "avg" {
 		t.Errorf("invalid update was stored: agg %q", got.Agg)
 	}
 }
@@ -130,18 +130,18 @@ func testAlertList(t *testing.T, s herald.Store) {
 	for i := 0; i < 5; i++ {
 		newAlert(t, s, herald.AlertInput{Metric: ref(herald.MetricDeliveriesPending), Threshold: ref(float64(i))})
 	}
-	page, total, err := s.ListAlerts(context.Background(), herald.AlertFilter{Skip: 1, Limit: 2})
+	page, total, err := s.ListAlerts(context.Background(), herald.AlertFilter{Tenancy: anyTenant, Skip: 1, Limit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if total != 5 || len(page) != 2 {
 		t.Fatalf("got %d items of total %d, want 2 of 5", len(page), total)
 	}
-	all, _, _ := s.ListAlerts(context.Background(), herald.AlertFilter{})
+	all, _, _ := s.ListAlerts(context.Background(), herald.AlertFilter{Tenancy: anyTenant})
 	if len(all) != 5 || all[1].ID != page[0].ID || all[0].ID < all[4].ID {
 		t.Fatalf("list is not newest first or skip is wrong")
 	}
-	past, total, err := s.ListAlerts(context.Background(), herald.AlertFilter{Skip: 10})
+	past, total, err := s.ListAlerts(context.Background(), herald.AlertFilter{Tenancy: anyTenant, Skip: 10})
 	if err != nil || len(past) != 0 || total != 5 {
 		t.Fatalf("page past the end: %d items of %d, %v", len(past), total, err)
 	}
@@ -240,7 +240,7 @@ func testAlertValueWebhooks(t *testing.T, s herald.Store) {
 		wantAlertValue(t, c.metric+" of "+c.webhook, alertValue(t, s, rule(c.metric, c.webhook), since, now), &c.want)
 	}
 	// Deleting a webhook takes its attempts and deliveries along.
-	if err := s.DeleteWebhook(ctx, b.ID); err != nil {
+	if err := s.DeleteWebhook(ctx, anyRef(b.ID)); err != nil {
 		t.Fatal(err)
 	}
 	wantAlertValue(t, "failures after delete", alertValue(t, s, rule(herald.MetricWebhookFailures, ""), since, now), ref(2.0))
@@ -342,7 +342,7 @@ func testAlertStateTransitions(t *testing.T, s herald.Store) {
 	}
 	countEvents := func(typ string) int {
 		t.Helper()
-		_, n, err := s.ListEvents(ctx, herald.EventFilter{Type: typ})
+		_, n, err := s.ListEvents(ctx, herald.EventFilter{Tenancy: anyTenant, Type: typ})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -380,7 +380,7 @@ func testAlertStateTransitions(t *testing.T, s herald.Store) {
 			t.Errorf("event data %s = %v, want %v", k, data[k], v)
 		}
 	}
-	ev, err := s.Event(ctx, res.Event.ID)
+	ev, err := s.Event(ctx, anyRef(res.Event.ID))
 	if err != nil || len(ev.Deliveries) != 1 || ev.Deliveries[0].WebhookID != alertHook.ID || !ev.Created.Equal(t1) {
 		t.Fatalf("stored event: %+v %v", ev, err)
 	}
@@ -417,7 +417,7 @@ func testAlertStateTransitions(t *testing.T, s herald.Store) {
 	if n, m := countEvents("alert.triggered"), countEvents("alert.resolved"); n != 1 || m != 1 {
 		t.Fatalf("%d triggered and %d resolved events, want 1 and 1", n, m)
 	}
-	got, err := s.Alert(ctx, r.ID)
+	got, err := s.Alert(ctx, anyRef(r.ID))
 	if err != nil || got.State != herald.AlertOK || got.Value != nil || !got.EvaluatedAt.Equal(t2.Add(time.Second)) ||
 		!got.TriggeredAt.Equal(t1) || !got.ResolvedAt.Equal(t2) {
 		t.Fatalf("stored state: %+v %v", got, err)

@@ -30,16 +30,16 @@ func testFreeTextKeepsNUL(t *testing.T, s herald.Store) {
 	res := reportStatus(t, s, herald.AgentReport{AgentID: "a1", Status: "crashed", Error: oddText, Reason: oddText,
 		Metadata: json.RawMessage(oddJSON), Now: ingestT0,
 		Logs: []herald.LogEntry{{Message: oddText}, {Level: "error", Message: "\x00"}}})
-	a, err := s.Agent(ctx, "a1")
+	a, err := s.Agent(ctx, anyRef("a1"))
 	if err != nil || a.Error != oddText || string(a.Metadata) != oddJSON {
 		t.Fatalf("agent read back: %+v %v", a, err)
 	}
-	logs, err := s.AgentLogs(ctx, herald.LogFilter{AgentID: "a1"})
+	logs, err := s.AgentLogs(ctx, herald.LogFilter{Tenancy: anyTenant, AgentID: "a1"})
 	if err != nil || len(logs) != 2 || logs[0].Message != oddText || logs[1].Message != "\x00" {
 		t.Fatalf("logs read back: %+v %v", logs, err)
 	}
 	for _, e := range res.Events {
-		ev, err := s.Event(ctx, e.ID)
+		ev, err := s.Event(ctx, anyRef(e.ID))
 		if err != nil || string(ev.Data) != string(e.Data) {
 			t.Fatalf("event %s read back: %+v %v", e.Type, ev, err)
 		}
@@ -47,7 +47,7 @@ func testFreeTextKeepsNUL(t *testing.T, s herald.Store) {
 
 	// An event's data, as published.
 	pub := publish(t, s, herald.PublishParams{Type: "custom.odd", Data: json.RawMessage(oddJSON)})
-	ev, err := s.Event(ctx, pub.Event.ID)
+	ev, err := s.Event(ctx, anyRef(pub.Event.ID))
 	if err != nil || string(ev.Data) != oddJSON {
 		t.Fatalf("published event read back: %+v %v", ev, err)
 	}
@@ -59,14 +59,14 @@ func testFreeTextKeepsNUL(t *testing.T, s herald.Store) {
 			ResponseHeaders: http.Header{"X-Odd": {oddText}}, ResponseBody: oddText}}); err != nil {
 		t.Fatal(err)
 	}
-	d, err := s.Delivery(ctx, pub.Deliveries[0].ID)
+	d, err := s.Delivery(ctx, anyRef(pub.Deliveries[0].ID))
 	if err != nil || d.ErrorMessage != oddText || len(d.AttemptList) != 1 || d.AttemptList[0].ResponseBody != oddText ||
 		d.AttemptList[0].Error != oddText || d.AttemptList[0].ResponseHeaders.Get("X-Odd") != oddText {
 		t.Fatalf("delivery read back: %+v %v", d, err)
 	}
 
 	// An inbound message and the request that brought it.
-	saveAgent(t, s, herald.SaveAgentParams{ID: "bot", Create: true, Now: inboundT0,
+	saveAgent(t, s, herald.SaveAgentParams{Tenancy: herald.Platform(), ID: "bot", Create: true, Now: inboundT0,
 		Input: herald.AgentInput{Runtime: echoRuntime()}})
 	inv := newInvocation("bot", herald.InvocationQueued, inboundT0)
 	inv.Message, inv.Context, inv.User = oddText, json.RawMessage(oddJSON), json.RawMessage(oddJSON)
@@ -74,7 +74,7 @@ func testFreeTextKeepsNUL(t *testing.T, s herald.Store) {
 		{Type: "user.message", Data: map[string]any{"agent_id": "bot", "message": oddText}}}}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Invocation(ctx, inv.ID)
+	got, err := s.Invocation(ctx, anyRef(inv.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func testFreeTextKeepsNUL(t *testing.T, s herald.Store) {
 	}
 	req := recordRequest(t, s, &herald.InboundRequest{Webhook: "generic", At: inboundT0, SourceIP: "192.0.2.7",
 		Headers: map[string]string{"X-Odd": oddText}, Body: oddText, Verdict: herald.VerdictRejected, Reason: oddText, Status: 400})
-	reqs, err := s.ListInboundRequests(ctx, herald.InboundRequestFilter{Webhook: "generic"})
+	reqs, err := s.ListInboundRequests(ctx, herald.InboundRequestFilter{Tenancy: anyTenant, Webhook: "generic"})
 	if err != nil || len(reqs) != 1 {
 		t.Fatalf("inbound requests: %+v %v", reqs, err)
 	}

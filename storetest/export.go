@@ -84,25 +84,25 @@ func testExportImport(t *testing.T, s herald.Store) {
 		t.Fatalf("import changed records: %+v %v", res, err)
 	}
 
-	got, err := s.Agent(ctx, agent.ID)
+	got, err := s.Agent(ctx, anyRef(agent.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameJSON(t, "agent", got, agent)
-	if got, err := s.Agent(ctx, quiet.ID); err != nil || got.Metadata != nil || got.LastMetricsAt != nil {
+	if got, err := s.Agent(ctx, anyRef(quiet.ID)); err != nil || got.Metadata != nil || got.LastMetricsAt != nil {
 		t.Fatalf("quiet agent: %+v %v", got, err)
 	}
-	gotDep, err := s.Deployment(ctx, dep.ID)
+	gotDep, err := s.Deployment(ctx, anyRef(dep.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameJSON(t, "deployment", gotDep, dep)
-	gotAlert, err := s.Alert(ctx, alert.ID)
+	gotAlert, err := s.Alert(ctx, anyRef(alert.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameJSON(t, "alert", gotAlert, alert)
-	logs, err := s.AgentLogs(ctx, herald.LogFilter{AgentID: agent.ID, Limit: herald.MaxLimit})
+	logs, err := s.AgentLogs(ctx, herald.LogFilter{Tenancy: anyTenant, AgentID: agent.ID, Limit: herald.MaxLimit})
 	if err != nil || len(logs) != len(lines) {
 		t.Fatalf("AgentLogs: %d lines (%v), want %d", len(logs), err, len(lines))
 	}
@@ -143,7 +143,7 @@ func testExportReported(t *testing.T, s herald.Store) {
 		t.Fatalf("chunks of 3: %v %v, want 7 lines in [3 3 1] and 4 points in [3 1]", chunks, err)
 	}
 	lines, points := exportAgent(t, s, "exp-reported", 0)
-	logs, err := s.AgentLogs(ctx, herald.LogFilter{AgentID: "exp-reported", Limit: herald.MaxLimit})
+	logs, err := s.AgentLogs(ctx, herald.LogFilter{Tenancy: anyTenant, AgentID: "exp-reported", Limit: herald.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func testExportReported(t *testing.T, s herald.Store) {
 		{Name: "mem", Value: 4, Timestamp: t0}, {Name: "mem", Value: 4, Timestamp: t0}}
 	sameJSON(t, "reported points", points, wantPoints)
 
-	a, err := s.Agent(ctx, "exp-reported")
+	a, err := s.Agent(ctx, anyRef("exp-reported"))
 	if err != nil {
 		t.Fatal(err)
 	}

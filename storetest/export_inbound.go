@@ -138,7 +138,7 @@ func testExportImportInbound(t *testing.T, s herald.Store) {
 		t.Fatalf("importing again queued %d jobs in all, want 2", got)
 	}
 
-	gotHook, err := s.InboundWebhook(ctx, hook.Name)
+	gotHook, err := s.InboundWebhook(ctx, anyRef(hook.Name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,13 +147,13 @@ func testExportImportInbound(t *testing.T, s herald.Store) {
 		t.Fatalf("generic secret: %q %v, want %q", got, err, secret.Secret)
 	}
 	for _, inv := range invs {
-		got, err := s.Invocation(ctx, inv.ID)
+		got, err := s.Invocation(ctx, anyRef(inv.ID))
 		if err != nil {
 			t.Fatal(err)
 		}
 		sameJSON(t, "invocation "+inv.ID, herald.ExportInvocation(got), herald.ExportInvocation(inv))
 	}
-	logged, err := s.ListInboundRequests(ctx, herald.InboundRequestFilter{Webhook: "hook-a"})
+	logged, err := s.ListInboundRequests(ctx, herald.InboundRequestFilter{Tenancy: anyTenant, Webhook: "hook-a"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,44 +42,44 @@ func saveAgent(t *testing.T, s herald.Store, p herald.SaveAgentParams) *herald.A
 func testSaveAgent(t *testing.T, s herald.Store) {
 	ctx := context.Background()
 	t0 := inboundT0
-	a := saveAgent(t, s, herald.SaveAgentParams{ID: "bot", Create: true, Now: t0,
+	a := saveAgent(t, s, herald.SaveAgentParams{Tenancy: herald.Platform(), ID: "bot", Create: true, Now: t0,
 		Input: herald.AgentInput{Name: ref("Bot"), Runtime: echoRuntime()}})
 	if a.ID != "bot" || a.Name != "Bot" || a.Status != "unknown" || a.Runtime == nil ||
 		a.Runtime.Type != herald.RuntimeEcho || !a.CreatedAt.Equal(t0) || !a.UpdatedAt.Equal(t0) {
 		t.Fatalf("created: %+v", a)
 	}
-	got, err := s.Agent(ctx, "bot")
+	got, err := s.Agent(ctx, anyRef("bot"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameJSON(t, "agent read back", got, a)
 
-	if _, err := s.SaveAgent(ctx, herald.SaveAgentParams{ID: "bot", Create: true, Now: t0,
+	if _, err := s.SaveAgent(ctx, herald.SaveAgentParams{Tenancy: herald.Platform(), ID: "bot", Create: true, Now: t0,
 		Input: herald.AgentInput{Name: ref("Other")}}); herald.ErrorCode(err) != herald.ECONFLICT {
 		t.Fatalf("second create: %v, want conflict", err)
 	}
-	if _, err := s.SaveAgent(ctx, herald.SaveAgentParams{ID: "missing", Now: t0,
+	if _, err := s.SaveAgent(ctx, herald.SaveAgentParams{Tenancy: herald.Platform(), ID: "missing", Now: t0,
 		Input: herald.AgentInput{Name: ref("X")}}); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("update of missing: %v, want not found", err)
 	}
-	if _, err := s.Agent(ctx, "missing"); herald.ErrorCode(err) != herald.ENOTFOUND {
+	if _, err := s.Agent(ctx, anyRef("missing")); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("failed update registered the agent: %v", err)
 	}
 
 	// An update sets only the fields given.
 	t1 := t0.Add(time.Minute)
-	a = saveAgent(t, s, herald.SaveAgentParams{ID: "bot", Now: t1, Input: herald.AgentInput{Name: ref("Bot 2")}})
+	a = saveAgent(t, s, herald.SaveAgentParams{Tenancy: herald.Platform(), ID: "bot", Now: t1, Input: herald.AgentInput{Name: ref("Bot 2")}})
 	if a.Name != "Bot 2" || a.Runtime == nil || a.Runtime.Type != herald.RuntimeEcho || !a.UpdatedAt.Equal(t1) ||
 		!a.CreatedAt.Equal(t0) {
 		t.Fatalf("name update: %+v", a)
 	}
 	rt := &herald.Runtime{Type: herald.RuntimeHTTP, URL: "https://agent.example.com/invoke",
 		Headers: map[string]string{"Authorization": "Bearer x"}, TimeoutSeconds: 30, MaxConcurrency: 2}
-	a = saveAgent(t, s, herald.SaveAgentParams{ID: "bot", Now: t1, Input: herald.AgentInput{Runtime: rt}})
+	a = saveAgent(t, s, herald.SaveAgentParams{Tenancy: herald.Platform(), ID: "bot", Now: t1, Input: herald.AgentInput{Runtime: rt}})
 	if a.Name != "Bot 2" || a.Runtime == nil || a.Runtime.URL != rt.URL {
 		t.Fatalf("runtime update: %+v", a)
 	}
-	got, err = s.Agent(ctx, "bot")
+	got, err = s.Agent(ctx, anyRef("bot"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,12 +87,12 @@ func testSaveAgent(t *testing.T, s herald.Store) {
 
 	// An agent registered by a report can be given a runtime, not created.
 	reportStatus(t, s, herald.AgentReport{AgentID: "reported", Status: "running", Now: t0})
-	if _, err := s.SaveAgent(ctx, herald.SaveAgentParams{ID: "reported", Create: true, Now: t1}); herald.ErrorCode(err) != herald.ECONFLICT {
+	if _, err := s.SaveAgent(ctx, herald.SaveAgentParams{Tenancy: herald.Platform(), ID: "reported", Create: true, Now: t1}); herald.ErrorCode(err) != herald.ECONFLICT {
 		t.Fatalf("create of reported agent: %v, want conflict", err)
 	}
-	saveAgent(t, s, herald.SaveAgentParams{ID: "reported", Now: t1, Input: herald.AgentInput{Runtime: echoRuntime()}})
+	saveAgent(t, s, herald.SaveAgentParams{Tenancy: herald.Platform(), ID: "reported", Now: t1, Input: herald.AgentInput{Runtime: echoRuntime()}})
 
-	list, total, err := s.ListAgents(ctx, herald.AgentFilter{})
+	list, total, err := s.ListAgents(ctx, herald.AgentFilter{Tenancy: anyTenant})
 	if err != nil || total != 2 || len(list) != 2 {
 		t.Fatalf("list: %d of %d (%v)", len(list), total, err)
 	}
@@ -111,14 +111,14 @@ func testSaveAgent(t *testing.T, s herald.Store) {
 
 func testAgentReportKeepsRuntime(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	saveAgent(t, s, herald.SaveAgentParams{ID: "bot", Create: true, Now: inboundT0,
+	saveAgent(t, s, herald.SaveAgentParams{Tenancy: herald.Platform(), ID: "bot", Create: true, Now: inboundT0,
 		Input: herald.AgentInput{Name: ref("Bot"), Runtime: echoRuntime()}})
 	reportStatus(t, s, herald.AgentReport{AgentID: "bot", Status: "running", Now: inboundT0.Add(time.Second)})
 	if _, err := s.ReportMetrics(ctx, &herald.MetricsReport{AgentID: "bot", Metrics: map[string]float64{"cpu": 1},
 		Now: inboundT0.Add(2 * time.Second)}); err != nil {
 		t.Fatal(err)
 	}
-	a, err := s.Agent(ctx, "bot")
+	a, err := s.Agent(ctx, anyRef("bot"))
 	if err != nil || a.Status != "running" || a.Name != "Bot" || a.Runtime == nil || a.Runtime.Type != herald.RuntimeEcho {
 		t.Fatalf("after reports: %+v %v", a, err)
 	}
@@ -135,7 +135,7 @@ func testInvocationLifecycle(t *testing.T, s herald.Store) {
 	ctx := context.Background()
 	hook := newWebhook(t, s, []string{"agent.*"})
 	newWebhook(t, s, []string{"deployment.*"})
-	saveAgent(t, s, herald.SaveAgentParams{ID: "bot", Create: true, Now: inboundT0,
+	saveAgent(t, s, herald.SaveAgentParams{Tenancy: herald.Platform(), ID: "bot", Create: true, Now: inboundT0,
 		Input: herald.AgentInput{Runtime: echoRuntime()}})
 
 	t0 := inboundT0.Add(time.Second)
@@ -154,16 +154,16 @@ func testInvocationLifecycle(t *testing.T, s herald.Store) {
 	if after, err := s.QueueDepth(ctx); err != nil || after != before+2 {
 		t.Fatalf("queue depth %d -> %d (%v), want +2", before, after, err)
 	}
-	ds, total, err := s.ListDeliveries(ctx, herald.DeliveryFilter{WebhookID: hook.ID})
+	ds, total, err := s.ListDeliveries(ctx, herald.DeliveryFilter{Tenancy: anyTenant, WebhookID: hook.ID})
 	if err != nil || total != 1 || ds[0].Event != "agent.invoked" {
 		t.Fatalf("deliveries: %+v %d %v", ds, total, err)
 	}
-	evs, _, err := s.ListEvents(ctx, herald.EventFilter{Type: "agent.invoked"})
+	evs, _, err := s.ListEvents(ctx, herald.EventFilter{Tenancy: anyTenant, Type: "agent.invoked"})
 	if err != nil || len(evs) != 1 || string(evs[0].Data) != fmt.Sprintf(`{"agent_id":"bot","invocation_id":%q}`, inv.ID) ||
 		!evs[0].Created.Equal(t0) {
 		t.Fatalf("agent.invoked event: %+v %v", evs, err)
 	}
-	got, err := s.Invocation(ctx, inv.ID)
+	got, err := s.Invocation(ctx, anyRef(inv.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func testInvocationLifecycle(t *testing.T, s herald.Store) {
 	if after, _ := s.QueueDepth(ctx); after != before+1 {
 		t.Fatalf("queue depth %d -> %d, want +1 for agent.response", before, after)
 	}
-	got, err = s.Invocation(ctx, inv.ID)
+	got, err = s.Invocation(ctx, anyRef(inv.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,13 +286,13 @@ func testListInvocations(t *testing.T, s herald.Store) {
 		}
 		sameJSON(t, fmt.Sprintf("list %+v", f), ids(got), ids(w))
 	}
-	check(herald.InvocationFilter{}, 6, 5, 4, 3, 2, 1, 0)
-	check(herald.InvocationFilter{Agent: "a"}, 3, 4, 2, 0)
-	check(herald.InvocationFilter{Status: herald.InvocationCompleted}, 2, 3, 0)
-	check(herald.InvocationFilter{Agent: "b", Status: herald.InvocationQueued}, 2, 5, 1)
-	check(herald.InvocationFilter{Skip: 1, Limit: 2}, 6, 4, 3)
-	check(herald.InvocationFilter{Skip: 10}, 6)
-	check(herald.InvocationFilter{Agent: "nobody"}, 0)
+	check(herald.InvocationFilter{Tenancy: anyTenant}, 6, 5, 4, 3, 2, 1, 0)
+	check(herald.InvocationFilter{Tenancy: anyTenant, Agent: "a"}, 3, 4, 2, 0)
+	check(herald.InvocationFilter{Tenancy: anyTenant, Status: herald.InvocationCompleted}, 2, 3, 0)
+	check(herald.InvocationFilter{Tenancy: anyTenant, Agent: "b", Status: herald.InvocationQueued}, 2, 5, 1)
+	check(herald.InvocationFilter{Tenancy: anyTenant, Skip: 1, Limit: 2}, 6, 4, 3)
+	check(herald.InvocationFilter{Tenancy: anyTenant, Skip: 10}, 6)
+	check(herald.InvocationFilter{Tenancy: anyTenant, Agent: "nobody"}, 0)
 }
 
 func testInboundWebhookCRUD(t *testing.T, s herald.Store) {
@@ -310,7 +310,7 @@ func testInboundWebhookCRUD(t *testing.T, s herald.Store) {
 	if err := s.CreateInboundWebhook(ctx, w); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.InboundWebhook(ctx, "alerts")
+	got, err := s.InboundWebhook(ctx, anyRef("alerts"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +332,7 @@ func testInboundWebhookCRUD(t *testing.T, s herald.Store) {
 	if plain.CreatedAt.IsZero() || !plain.UpdatedAt.Equal(plain.CreatedAt) {
 		t.Fatalf("create did not set timestamps: %+v", plain)
 	}
-	got, err = s.InboundWebhook(ctx, "plain")
+	got, err = s.InboundWebhook(ctx, anyRef("plain"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,19 +341,19 @@ func testInboundWebhookCRUD(t *testing.T, s herald.Store) {
 		t.Fatalf("plain read back: %+v", got)
 	}
 
-	list, err := s.ListInboundWebhooks(ctx)
+	list, err := s.ListInboundWebhooks(ctx, herald.InboundWebhookFilter{Tenancy: anyTenant})
 	if err != nil || len(list) != 2 || list[0].Name != "alerts" || list[1].Name != "plain" {
 		t.Fatalf("list: %+v %v", list, err)
 	}
 
-	got, _ = s.InboundWebhook(ctx, "alerts")
+	got, _ = s.InboundWebhook(ctx, anyRef("alerts"))
 	got.Enabled, got.RateLimit, got.AllowedIPs, got.Secret = false, nil, nil, "new"
 	got.Filters = herald.Filters{}
 	got.UpdatedAt = inboundT0.Add(time.Hour)
 	if err := s.UpdateInboundWebhook(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	again, err := s.InboundWebhook(ctx, "alerts")
+	again, err := s.InboundWebhook(ctx, anyRef("alerts"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,33 +365,33 @@ func testInboundWebhookCRUD(t *testing.T, s herald.Store) {
 	}
 
 	at := inboundT0.Add(2 * time.Hour)
-	if err := s.TouchInboundWebhook(ctx, "alerts", at); err != nil {
+	if err := s.TouchInboundWebhook(ctx, herald.TouchInboundParams{Tenancy: anyTenant, Name: "alerts", At: at}); err != nil {
 		t.Fatal(err)
 	}
-	again, _ = s.InboundWebhook(ctx, "alerts")
+	again, _ = s.InboundWebhook(ctx, anyRef("alerts"))
 	if again.LastTriggeredAt == nil || !again.LastTriggeredAt.Equal(at) {
 		t.Fatalf("touch: %+v", again.LastTriggeredAt)
 	}
-	if err := s.TouchInboundWebhook(ctx, "missing", at); herald.ErrorCode(err) != herald.ENOTFOUND {
+	if err := s.TouchInboundWebhook(ctx, herald.TouchInboundParams{Tenancy: anyTenant, Name: "missing", At: at}); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("touch of missing: %v, want not found", err)
 	}
 
 	// Delete takes the request log with it.
 	recordRequest(t, s, &herald.InboundRequest{Webhook: "alerts", At: at, Verdict: herald.VerdictAccepted, Status: 200})
 	recordRequest(t, s, &herald.InboundRequest{Webhook: "plain", At: at, Verdict: herald.VerdictAccepted, Status: 200})
-	if err := s.DeleteInboundWebhook(ctx, "alerts"); err != nil {
+	if err := s.DeleteInboundWebhook(ctx, anyRef("alerts")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.InboundWebhook(ctx, "alerts"); herald.ErrorCode(err) != herald.ENOTFOUND {
+	if _, err := s.InboundWebhook(ctx, anyRef("alerts")); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("after delete: %v, want not found", err)
 	}
-	if err := s.DeleteInboundWebhook(ctx, "alerts"); herald.ErrorCode(err) != herald.ENOTFOUND {
+	if err := s.DeleteInboundWebhook(ctx, anyRef("alerts")); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("second delete: %v, want not found", err)
 	}
-	if reqs, err := s.ListInboundRequests(ctx, herald.InboundRequestFilter{Webhook: "alerts"}); err != nil || len(reqs) != 0 {
+	if reqs, err := s.ListInboundRequests(ctx, herald.InboundRequestFilter{Tenancy: anyTenant, Webhook: "alerts"}); err != nil || len(reqs) != 0 {
 		t.Fatalf("log after delete: %+v %v", reqs, err)
 	}
-	if reqs, err := s.ListInboundRequests(ctx, herald.InboundRequestFilter{Webhook: "plain"}); err != nil || len(reqs) != 1 {
+	if reqs, err := s.ListInboundRequests(ctx, herald.InboundRequestFilter{Tenancy: anyTenant, Webhook: "plain"}); err != nil || len(reqs) != 1 {
 		t.Fatalf("other webhook's log after delete: %+v %v", reqs, err)
 	}
 	if err := s.CreateInboundWebhook(ctx, w); err != nil {
@@ -429,22 +429,22 @@ func testInboundRequestLog(t *testing.T, s herald.Store) {
 		}
 	}
 
-	got, err := s.ListInboundRequests(ctx, herald.InboundRequestFilter{Webhook: "alerts"})
+	got, err := s.ListInboundRequests(ctx, herald.InboundRequestFilter{Tenancy: anyTenant, Webhook: "alerts"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameJSON(t, "log", got, []*herald.InboundRequest{reqs[4], reqs[3], reqs[2], reqs[1], reqs[0]})
-	got, err = s.ListInboundRequests(ctx, herald.InboundRequestFilter{Webhook: "alerts", Verdict: herald.VerdictFiltered})
+	got, err = s.ListInboundRequests(ctx, herald.InboundRequestFilter{Tenancy: anyTenant, Webhook: "alerts", Verdict: herald.VerdictFiltered})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameJSON(t, "filtered log", got, []*herald.InboundRequest{reqs[3], reqs[1]})
-	got, err = s.ListInboundRequests(ctx, herald.InboundRequestFilter{Webhook: "alerts", Limit: 2})
+	got, err = s.ListInboundRequests(ctx, herald.InboundRequestFilter{Tenancy: anyTenant, Webhook: "alerts", Limit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameJSON(t, "limited log", got, []*herald.InboundRequest{reqs[4], reqs[3]})
-	got, err = s.ListInboundRequests(ctx, herald.InboundRequestFilter{Webhook: "generic"})
+	got, err = s.ListInboundRequests(ctx, herald.InboundRequestFilter{Tenancy: anyTenant, Webhook: "generic"})
 	if err != nil || len(got) != 1 || got[0].Reason != "bad signature" || got[0].Status != 401 || len(got[0].Headers) != 0 {
 		t.Fatalf("generic log: %+v %v", got, err)
 	}
@@ -454,7 +454,7 @@ func testInboundRequestLog(t *testing.T, s herald.Store) {
 	if err != nil || n != 4 {
 		t.Fatalf("prune: %d %v, want 4", n, err)
 	}
-	got, err = s.ListInboundRequests(ctx, herald.InboundRequestFilter{Webhook: "alerts"})
+	got, err = s.ListInboundRequests(ctx, herald.InboundRequestFilter{Tenancy: anyTenant, Webhook: "alerts"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,7 +483,7 @@ func testInboundRequestLogCap(t *testing.T, s herald.Store) {
 		t.Helper()
 		out := map[string]bool{}
 		for _, name := range []string{"alerts", "other"} {
-			got, err := s.ListInboundRequests(ctx, herald.InboundRequestFilter{Webhook: name})
+			got, err := s.ListInboundRequests(ctx, herald.InboundRequestFilter{Tenancy: anyTenant, Webhook: name})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -600,7 +600,7 @@ func testExportImportRuntimes(t *testing.T, s herald.Store) {
 	if _, err := s.Import(ctx, herald.ImportParams{Records: []*herald.Record{{Agent: a}}}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Agent(ctx, "imported")
+	got, err := s.Agent(ctx, anyRef("imported"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func testAgentStatusEvents(t *testing.T, s herald.Store) {
 	}
 	// Both events went to the agent.* webhook, each with a queued job.
 	for _, e := range res.Events {
-		ev, err := s.Event(ctx, e.ID)
+		ev, err := s.Event(ctx, anyRef(e.ID))
 		if err != nil || len(ev.Deliveries) != 1 || ev.Deliveries[0].WebhookID != hook.ID || string(ev.Data) != string(e.Data) {
 			t.Fatalf("event %s read back: %+v %v", e.Type, ev, err)
 		}
@@ -131,7 +131,7 @@ func testAgentStatusEvents(t *testing.T, s herald.Store) {
 	checkEvents(t, "other status", res.Events, t4,
 		wantEvent{"agent.status", `{"agent_id":"a1","new_status":"paused","node_id":"n2","old_status":"stopped"}`})
 
-	got, err := s.Agent(ctx, "a1")
+	got, err := s.Agent(ctx, anyRef("a1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func testAgentLogs(t *testing.T, s herald.Store) {
 	}})
 	reportStatus(t, s, herald.AgentReport{AgentID: "a2", Status: "running", Now: t1, Logs: []herald.LogEntry{{Message: "other"}}})
 
-	logs, err := s.AgentLogs(ctx, herald.LogFilter{AgentID: "a1"})
+	logs, err := s.AgentLogs(ctx, herald.LogFilter{Tenancy: anyTenant, AgentID: "a1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,17 +190,17 @@ func testAgentLogs(t *testing.T, s herald.Store) {
 		}
 	}
 	checkLogs("all", logs, want)
-	logs, err = s.AgentLogs(ctx, herald.LogFilter{AgentID: "a1", Since: t0})
+	logs, err = s.AgentLogs(ctx, herald.LogFilter{Tenancy: anyTenant, AgentID: "a1", Since: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkLogs("since t0", logs, want[1:])
-	logs, err = s.AgentLogs(ctx, herald.LogFilter{AgentID: "a1", Since: t0, Limit: 2})
+	logs, err = s.AgentLogs(ctx, herald.LogFilter{Tenancy: anyTenant, AgentID: "a1", Since: t0, Limit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkLogs("since t0, limit 2", logs, want[1:3])
-	logs, err = s.AgentLogs(ctx, herald.LogFilter{AgentID: "a1", Since: t1.Add(time.Second)})
+	logs, err = s.AgentLogs(ctx, herald.LogFilter{Tenancy: anyTenant, AgentID: "a1", Since: t1.Add(time.Second)})
 	if err != nil || logs == nil || len(logs) != 0 {
 		t.Fatalf("after the last line: %v %v, want an empty list", logs, err)
 	}
@@ -218,7 +218,7 @@ func testAgentMetrics(t *testing.T, s herald.Store) {
 	}
 	checkEvents(t, "first metrics", res.Events, recv,
 		wantEvent{"metrics.report", `{"agent_id":"m1","metrics":{"cpu":0.5,"mem":100}}`})
-	if ev, err := s.Event(ctx, res.Events[0].ID); err != nil || len(ev.Deliveries) != 1 || ev.Deliveries[0].WebhookID != hook.ID {
+	if ev, err := s.Event(ctx, anyRef(res.Events[0].ID)); err != nil || len(ev.Deliveries) != 1 || ev.Deliveries[0].WebhookID != hook.ID {
 		t.Fatalf("metrics event deliveries: %+v %v", ev, err)
 	}
 	a := res.Agent
@@ -255,7 +255,7 @@ func testAgentMetrics(t *testing.T, s herald.Store) {
 	}
 	checkEvents(t, "metrics of a running agent", res.Events, t3,
 		wantEvent{"metrics.report", `{"agent_id":"m1","metrics":{"cpu":1,"gpu":2}}`})
-	got, err := s.Agent(ctx, "m1")
+	got, err := s.Agent(ctx, anyRef("m1"))
 	if err != nil || got.Status != "running" || !got.StatusChangedAt.Equal(t2) || !got.LastSeen.Equal(t3) ||
 		len(got.LastMetrics) != 3 || got.LastMetrics["gpu"] != 2 || !got.LastMetricsAt.Equal(t3) {
 		t.Fatalf("agent after metrics: %+v %v", got, err)
@@ -280,21 +280,21 @@ func testAgentMetrics(t *testing.T, s herald.Store) {
 			}
 		}
 	}
-	check(herald.MetricFilter{},
+	check(herald.MetricFilter{Tenancy: anyTenant},
 		herald.MetricPoint{Name: "cpu", Value: 0.5, Timestamp: t0}, herald.MetricPoint{Name: "mem", Value: 100, Timestamp: t0},
 		herald.MetricPoint{Name: "cpu", Value: 0.75, Timestamp: t1},
 		herald.MetricPoint{Name: "cpu", Value: 1, Timestamp: t3}, herald.MetricPoint{Name: "gpu", Value: 2, Timestamp: t3})
-	check(herald.MetricFilter{Name: "cpu"},
+	check(herald.MetricFilter{Tenancy: anyTenant, Name: "cpu"},
 		herald.MetricPoint{Name: "cpu", Value: 0.5, Timestamp: t0}, herald.MetricPoint{Name: "cpu", Value: 0.75, Timestamp: t1},
 		herald.MetricPoint{Name: "cpu", Value: 1, Timestamp: t3})
-	check(herald.MetricFilter{Name: "cpu", Since: t1, Until: t3},
+	check(herald.MetricFilter{Tenancy: anyTenant, Name: "cpu", Since: t1, Until: t3},
 		herald.MetricPoint{Name: "cpu", Value: 0.75, Timestamp: t1})
-	check(herald.MetricFilter{Since: t1},
+	check(herald.MetricFilter{Tenancy: anyTenant, Since: t1},
 		herald.MetricPoint{Name: "cpu", Value: 0.75, Timestamp: t1},
 		herald.MetricPoint{Name: "cpu", Value: 1, Timestamp: t3}, herald.MetricPoint{Name: "gpu", Value: 2, Timestamp: t3})
-	check(herald.MetricFilter{Limit: 2},
+	check(herald.MetricFilter{Tenancy: anyTenant, Limit: 2},
 		herald.MetricPoint{Name: "cpu", Value: 0.5, Timestamp: t0}, herald.MetricPoint{Name: "mem", Value: 100, Timestamp: t0})
-	check(herald.MetricFilter{Name: "disk"})
+	check(herald.MetricFilter{Tenancy: anyTenant, Name: "disk"})
 
 	if _, err := s.ReportMetrics(ctx, &herald.MetricsReport{AgentID: "m1", Metrics: map[string]float64{}}); herald.ErrorCode(err) != herald.EINVALID {
 		t.Fatalf("empty metrics: %v, want invalid", err)
@@ -318,10 +318,10 @@ func testDeploymentLifecycle(t *testing.T, s herald.Store) {
 	if res.Agent.Status != "deploying" {
 		t.Fatalf("agent of a created deployment: %+v", res.Agent)
 	}
-	if ev, err := s.Event(ctx, res.Events[0].ID); err != nil || len(ev.Deliveries) != 1 || ev.Deliveries[0].WebhookID != hook.ID {
+	if ev, err := s.Event(ctx, anyRef(res.Events[0].ID)); err != nil || len(ev.Deliveries) != 1 || ev.Deliveries[0].WebhookID != hook.ID {
 		t.Fatalf("deployment event deliveries: %+v %v", ev, err)
 	}
-	if ev, err := s.Event(ctx, res.Events[1].ID); err != nil || len(ev.Deliveries) != 0 {
+	if ev, err := s.Event(ctx, anyRef(res.Events[1].ID)); err != nil || len(ev.Deliveries) != 0 {
 		t.Fatalf("agent event went to the deployment.* webhook: %+v %v", ev, err)
 	}
 
@@ -348,7 +348,7 @@ func testDeploymentLifecycle(t *testing.T, s herald.Store) {
 		t.Fatalf("agent of a completed deployment: %+v", res.Agent)
 	}
 
-	d, err := s.Deployment(ctx, "dep-1")
+	d, err := s.Deployment(ctx, anyRef("dep-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +365,7 @@ func testDeploymentLifecycle(t *testing.T, s herald.Store) {
 	if d.History[0].Version != "v2" || d.History[2].Version != "" || len(d.History[2].Changes) == 0 || len(d.History[3].Changes) != 0 {
 		t.Fatalf("history holds what each report said: %+v", d.History)
 	}
-	if a, err := s.Agent(ctx, "ag"); err != nil || a.Status != "running" || !a.CreatedAt.Equal(at(0)) {
+	if a, err := s.Agent(ctx, anyRef("ag")); err != nil || a.Status != "running" || !a.CreatedAt.Equal(at(0)) {
 		t.Fatalf("agent read back: %+v %v", a, err)
 	}
 	if _, err := s.ReportDeployment(ctx, &herald.DeploymentReport{DeploymentID: "dep-1", AgentID: "ag", Status: "paused"}); herald.ErrorCode(err) != herald.EINVALID {
@@ -412,12 +412,12 @@ func testDeploymentFailures(t *testing.T, s herald.Store) {
 			}
 		}
 	}
-	check(herald.DeploymentFilter{}, 3, "dep-o", "dep-r", "dep-f")
-	check(herald.DeploymentFilter{AgentID: "ag"}, 2, "dep-r", "dep-f")
-	check(herald.DeploymentFilter{Status: "failed"}, 1, "dep-f")
-	check(herald.DeploymentFilter{AgentID: "other", Status: "failed"}, 0)
-	check(herald.DeploymentFilter{Skip: 1, Limit: 1}, 3, "dep-r")
-	check(herald.DeploymentFilter{Skip: 5}, 3)
+	check(herald.DeploymentFilter{Tenancy: anyTenant}, 3, "dep-o", "dep-r", "dep-f")
+	check(herald.DeploymentFilter{Tenancy: anyTenant, AgentID: "ag"}, 2, "dep-r", "dep-f")
+	check(herald.DeploymentFilter{Tenancy: anyTenant, Status: "failed"}, 1, "dep-f")
+	check(herald.DeploymentFilter{Tenancy: anyTenant, AgentID: "other", Status: "failed"}, 0)
+	check(herald.DeploymentFilter{Tenancy: anyTenant, Skip: 1, Limit: 1}, 3, "dep-r")
+	check(herald.DeploymentFilter{Tenancy: anyTenant, Skip: 5}, 3)
 }
 
 func testMarkUnresponsive(t *testing.T, s herald.Store) {
@@ -443,12 +443,12 @@ func testMarkUnresponsive(t *testing.T, s herald.Store) {
 	if after, _ := s.QueueDepth(ctx); after != before+1 {
 		t.Fatalf("queue depth %d -> %d, want +1", before, after)
 	}
-	a, err := s.Agent(ctx, "silent")
+	a, err := s.Agent(ctx, anyRef("silent"))
 	if err != nil || a.Status != herald.AgentUnresponsive || !a.LastSeen.Equal(t0) || !a.StatusChangedAt.Equal(mark) {
 		t.Fatalf("marked agent: %+v %v", a, err)
 	}
 	for _, id := range []string{"recent", "stopped", "crashed"} {
-		if a, err := s.Agent(ctx, id); err != nil || a.Status == herald.AgentUnresponsive {
+		if a, err := s.Agent(ctx, anyRef(id)); err != nil || a.Status == herald.AgentUnresponsive {
 			t.Fatalf("%s was marked: %+v %v", id, a, err)
 		}
 	}
@@ -495,12 +495,12 @@ func testListAgents(t *testing.T, s herald.Store) {
 			}
 		}
 	}
-	check(herald.AgentFilter{}, 5, "agent-0", "agent-4", "agent-3", "agent-2", "agent-1")
-	check(herald.AgentFilter{Status: "running"}, 3, "agent-0", "agent-4", "agent-2")
-	check(herald.AgentFilter{Status: "running", Skip: 1, Limit: 1}, 3, "agent-4")
-	check(herald.AgentFilter{Skip: 3, Limit: 10}, 5, "agent-2", "agent-1")
-	check(herald.AgentFilter{Skip: 10}, 5)
-	check(herald.AgentFilter{Status: "unresponsive"}, 0)
+	check(herald.AgentFilter{Tenancy: anyTenant}, 5, "agent-0", "agent-4", "agent-3", "agent-2", "agent-1")
+	check(herald.AgentFilter{Tenancy: anyTenant, Status: "running"}, 3, "agent-0", "agent-4", "agent-2")
+	check(herald.AgentFilter{Tenancy: anyTenant, Status: "running", Skip: 1, Limit: 1}, 3, "agent-4")
+	check(herald.AgentFilter{Tenancy: anyTenant, Skip: 3, Limit: 10}, 5, "agent-2", "agent-1")
+	check(herald.AgentFilter{Tenancy: anyTenant, Skip: 10}, 5)
+	check(herald.AgentFilter{Tenancy: anyTenant, Status: "unresponsive"}, 0)
 }
 
 func testIngestNotFound(t *testing.T, s herald.Store) {
@@ -512,21 +512,21 @@ func testIngestNotFound(t *testing.T, s herald.Store) {
 			t.Fatalf("%s: %v, want not found", what, err)
 		}
 	}
-	_, err := s.Agent(ctx, "missing")
+	_, err := s.Agent(ctx, anyRef("missing"))
 	notFound("agent", err)
-	_, err = s.AgentLogs(ctx, herald.LogFilter{AgentID: "missing"})
+	_, err = s.AgentLogs(ctx, herald.LogFilter{Tenancy: anyTenant, AgentID: "missing"})
 	notFound("agent logs", err)
-	_, err = s.AgentMetrics(ctx, herald.MetricFilter{AgentID: "missing"})
+	_, err = s.AgentMetrics(ctx, herald.MetricFilter{Tenancy: anyTenant, AgentID: "missing"})
 	notFound("agent metrics", err)
-	_, err = s.Deployment(ctx, "missing")
+	_, err = s.Deployment(ctx, anyRef("missing"))
 	notFound("deployment", err)
-	if logs, err := s.AgentLogs(ctx, herald.LogFilter{AgentID: "known"}); err != nil || logs == nil || len(logs) != 0 {
+	if logs, err := s.AgentLogs(ctx, herald.LogFilter{Tenancy: anyTenant, AgentID: "known"}); err != nil || logs == nil || len(logs) != 0 {
 		t.Fatalf("logs of a known agent without logs: %v %v", logs, err)
 	}
-	if points, err := s.AgentMetrics(ctx, herald.MetricFilter{AgentID: "known"}); err != nil || points == nil || len(points) != 0 {
+	if points, err := s.AgentMetrics(ctx, herald.MetricFilter{Tenancy: anyTenant, AgentID: "known"}); err != nil || points == nil || len(points) != 0 {
 		t.Fatalf("metrics of a known agent without metrics: %v %v", points, err)
 	}
-	if items, total, err := s.ListDeployments(ctx, herald.DeploymentFilter{}); err != nil || items == nil || total != 0 {
+	if items, total, err := s.ListDeployments(ctx, herald.DeploymentFilter{Tenancy: anyTenant}); err != nil || items == nil || total != 0 {
 		t.Fatalf("deployments of an empty store: %v %d %v", items, total, err)
 	}
 }
@@ -539,7 +539,7 @@ func testIngestNotFound(t *testing.T, s herald.Store) {
 func checkAgentChain(t *testing.T, s herald.Store, id string, n int) {
 	t.Helper()
 	ctx := context.Background()
-	evs, _, err := s.ListEvents(ctx, herald.EventFilter{Limit: herald.MaxLimit})
+	evs, _, err := s.ListEvents(ctx, herald.EventFilter{Tenancy: anyTenant, Limit: herald.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -570,7 +570,7 @@ func checkAgentChain(t *testing.T, s herald.Store, id string, n int) {
 			reports++
 		}
 	}
-	a, err := s.Agent(ctx, id)
+	a, err := s.Agent(ctx, anyRef(id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -637,7 +637,7 @@ func testDeploymentReportsSerialized(t *testing.T, s herald.Store) {
 	checkAgentChain(t, s, "deployed", n)
 	history := 0
 	for i := range 3 {
-		d, err := s.Deployment(context.Background(), fmt.Sprintf("dep-%d", i))
+		d, err := s.Deployment(context.Background(), anyRef(fmt.Sprintf("dep-%d", i)))
 		if err != nil {
 			t.Fatal(err)
 		}

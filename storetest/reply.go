@@ -18,7 +18,7 @@ var replyTests = map[string]func(t *testing.T, s herald.Store){
 
 func testReplyLifecycle(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	saveAgent(t, s, herald.SaveAgentParams{ID: "bot", Create: true, Now: inboundT0,
+	saveAgent(t, s, herald.SaveAgentParams{Tenancy: herald.Platform(), ID: "bot", Create: true, Now: inboundT0,
 		Input: herald.AgentInput{Runtime: echoRuntime()}})
 	t0 := inboundT0.Add(time.Second)
 	inv := newInvocation("bot", herald.InvocationQueued, t0)
@@ -28,7 +28,7 @@ func testReplyLifecycle(t *testing.T, s herald.Store) {
 	if err := s.CreateInvocation(ctx, herald.CreateInvocationParams{Invocation: inv}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Invocation(ctx, inv.ID)
+	got, err := s.Invocation(ctx, anyRef(inv.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,13 +53,13 @@ func testReplyLifecycle(t *testing.T, s herald.Store) {
 	if err := s.RecordReply(ctx, herald.RecordReplyParams{InvocationID: inv.ID, Status: herald.ReplyPending, Error: "HTTP 500"}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.Invocation(ctx, inv.ID); got.ReplyStatus != herald.ReplyPending || got.ReplyError != "HTTP 500" {
+	if got, _ := s.Invocation(ctx, anyRef(inv.ID)); got.ReplyStatus != herald.ReplyPending || got.ReplyError != "HTTP 500" {
 		t.Fatalf("after a failed attempt: %q %q", got.ReplyStatus, got.ReplyError)
 	}
 	if err := s.RecordReply(ctx, herald.RecordReplyParams{InvocationID: inv.ID, Status: herald.ReplySent}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.Invocation(ctx, inv.ID); got.ReplyStatus != herald.ReplySent || got.ReplyError != "" || got.Response != "hi" {
+	if got, _ := s.Invocation(ctx, anyRef(inv.ID)); got.ReplyStatus != herald.ReplySent || got.ReplyError != "" || got.Response != "hi" {
 		t.Fatalf("after sending: %+v", got)
 	}
 	if err := s.RecordReply(ctx, herald.RecordReplyParams{InvocationID: "inv_missing", Status: herald.ReplySent}); herald.ErrorCode(err) != herald.ENOTFOUND {
@@ -85,7 +85,7 @@ func testInboundBotToken(t *testing.T, s herald.Store) {
 	if err := s.CreateInboundWebhook(ctx, w); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.InboundWebhook(ctx, "telegram")
+	got, err := s.InboundWebhook(ctx, anyRef("telegram"))
 	if err != nil || got.BotToken != "123:abc" {
 		t.Fatalf("bot token read back: %q %v", got.BotToken, err)
 	}
@@ -94,7 +94,7 @@ func testInboundBotToken(t *testing.T, s herald.Store) {
 	if err := s.UpdateInboundWebhook(ctx, w); err != nil {
 		t.Fatal(err)
 	}
-	all, err := s.ListInboundWebhooks(ctx)
+	all, err := s.ListInboundWebhooks(ctx, herald.InboundWebhookFilter{Tenancy: anyTenant})
 	if err != nil || len(all) != 1 || all[0].BotToken != "456:def" {
 		t.Fatalf("bot token after update: %+v %v", all, err)
 	}

@@ -61,6 +61,14 @@ func Run(t *testing.T, open Open) {
 	}
 }
 
+// anyTenant is the Tenancy of the tests that were written before tenants:
+// they reach every row, as a platform admin does.
+var anyTenant = herald.AnyTenant()
+
+// anyRef names a row by id within anyTenant (for agents, deployments and
+// inbound webhooks, the platform's).
+func anyRef(id string) herald.Ref { return herald.Ref{Tenancy: anyTenant, ID: id} }
+
 func newWebhook(t *testing.T, s herald.Store, events []string, mutate ...func(*herald.Webhook)) *herald.Webhook {
 	t.Helper()
 	w := herald.NewWebhookDefaults()
@@ -96,7 +104,7 @@ func testWebhookCRUD(t *testing.T, s herald.Store) {
 	if w.ID == "" || w.CreatedAt.IsZero() {
 		t.Fatalf("create did not set ID and CreatedAt: %+v", w)
 	}
-	got, err := s.Webhook(ctx, w.ID)
+	got, err := s.Webhook(ctx, anyRef(w.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,17 +116,17 @@ func testWebhookCRUD(t *testing.T, s herald.Store) {
 	if err := s.UpdateWebhook(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	again, _ := s.Webhook(ctx, w.ID)
+	again, _ := s.Webhook(ctx, anyRef(w.ID))
 	if again.URL != "https://example.com/other" || again.IsActive {
 		t.Fatalf("update not stored: %+v", again)
 	}
-	if err := s.DeleteWebhook(ctx, w.ID); err != nil {
+	if err := s.DeleteWebhook(ctx, anyRef(w.ID)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Webhook(ctx, w.ID); herald.ErrorCode(err) != herald.ENOTFOUND {
+	if _, err := s.Webhook(ctx, anyRef(w.ID)); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("after delete: %v, want not found", err)
 	}
-	if err := s.DeleteWebhook(ctx, w.ID); herald.ErrorCode(err) != herald.ENOTFOUND {
+	if err := s.DeleteWebhook(ctx, anyRef(w.ID)); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("second delete: %v, want not found", err)
 	}
 	got.ID = "wh_missing"
@@ -131,14 +139,14 @@ func testWebhookList(t *testing.T, s herald.Store) {
 	for i := 0; i < 5; i++ {
 		newWebhook(t, s, []string{"*"})
 	}
-	page, total, err := s.ListWebhooks(context.Background(), herald.WebhookFilter{Skip: 1, Limit: 2})
+	page, total, err := s.ListWebhooks(context.Background(), herald.WebhookFilter{Tenancy: anyTenant, Skip: 1, Limit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if total != 5 || len(page) != 2 {
 		t.Fatalf("got %d items of total %d, want 2 of 5", len(page), total)
 	}
-	all, _, _ := s.ListWebhooks(context.Background(), herald.WebhookFilter{})
+	all, _, _ := s.ListWebhooks(context.Background(), herald.WebhookFilter{Tenancy: anyTenant})
 	if all[1].ID != page[0].ID || all[0].ID < all[4].ID {
 		t.Fatalf("list is not newest first or skip is wrong")
 	}
@@ -172,7 +180,7 @@ func testPublishFanOut(t *testing.T, s herald.Store) {
 	if err != nil || after-before != 3 {
 		t.Fatalf("queue depth went from %d to %d (%v), want +3", before, after, err)
 	}
-	ev, err := s.Event(ctx, res.Event.ID)
+	ev, err := s.Event(ctx, anyRef(res.Event.ID))
 	if err != nil || len(ev.Deliveries) != 3 || string(ev.Data) != `{"agent_id":"a1","new_status":"running"}` {
 		t.Fatalf("event read back: %+v %v", ev, err)
 	}
@@ -188,7 +196,7 @@ func testPublishIdempotent(t *testing.T, s herald.Store) {
 	if second.Event.ID != "order-42" || len(second.Deliveries) != 1 || second.Deliveries[0].ID != first.Deliveries[0].ID {
 		t.Fatalf("second publish did not return the first: %+v", second)
 	}
-	_, total, _ := s.ListDeliveries(context.Background(), herald.DeliveryFilter{EventID: "order-42"})
+	_, total, _ := s.ListDeliveries(context.Background(), herald.DeliveryFilter{Tenancy: anyTenant, EventID: "order-42"})
 	if total != 1 {
 		t.Fatalf("%d deliveries, want 1", total)
 	}
@@ -212,7 +220,7 @@ func testRecordAttempt(t *testing.T, s herald.Store) {
 	w := newWebhook(t, s, []string{"*"})
 	res := publish(t, s, herald.PublishParams{Type: "agent.status"})
 	d := res.Deliveries[0]
-	task, err := s.DeliveryTask(ctx, d.ID)
+	task, err := s.DeliveryTask(ctx, anyRef(d.ID))
 	if err != nil || task.Webhook.ID != w.ID || task.Webhook.Secret != w.Secret || task.Event.ID != res.Event.ID || task.WebhookName != "hook" {
 		t.Fatalf("task: %+v %v", task, err)
 	}
@@ -243,7 +251,7 @@ func testRecordAttempt(t *testing.T, s herald.Store) {
 	if got.Attempts != 2 || !got.Success || got.DeliveredAt == nil || !got.DeliveredAt.Equal(t1) || got.NextAttemptAt != nil {
 		t.Fatalf("after success: %+v", got)
 	}
-	full, err := s.Delivery(ctx, d.ID)
+	full, err := s.Delivery(ctx, anyRef(d.ID))
 	if err != nil || len(full.AttemptList) != 2 {
 		t.Fatalf("attempts: %+v %v", full, err)
 	}
@@ -254,7 +262,7 @@ func testRecordAttempt(t *testing.T, s herald.Store) {
 	if full.AttemptList[1].Number != 2 || !full.AttemptList[1].Success {
 		t.Fatalf("second attempt: %+v", full.AttemptList[1])
 	}
-	hook, _ := s.Webhook(ctx, w.ID)
+	hook, _ := s.Webhook(ctx, anyRef(w.ID))
 	if hook.LastTriggeredAt == nil || !hook.LastTriggeredAt.Equal(t1) || !hook.LastSuccessAt.Equal(t1) || !hook.LastFailureAt.Equal(t0) {
 		t.Fatalf("webhook timestamps: %v %v %v", hook.LastTriggeredAt, hook.LastSuccessAt, hook.LastFailureAt)
 	}
@@ -273,7 +281,7 @@ func testRetryDelivery(t *testing.T, s herald.Store) {
 		t.Fatal(err)
 	}
 	before, _ := s.QueueDepth(ctx)
-	got, err := s.RetryDelivery(ctx, herald.RetryParams{WebhookID: w.ID, DeliveryID: d.ID})
+	got, err := s.RetryDelivery(ctx, herald.RetryParams{Tenancy: anyTenant, WebhookID: w.ID, DeliveryID: d.ID})
 	if err != nil || got.Status != herald.DeliveryPending || got.Attempts != 1 {
 		t.Fatalf("retry: %+v %v", got, err)
 	}
@@ -281,7 +289,7 @@ func testRetryDelivery(t *testing.T, s herald.Store) {
 	if after != before+1 {
 		t.Fatalf("queue depth %d -> %d, want +1", before, after)
 	}
-	if _, err := s.RetryDelivery(ctx, herald.RetryParams{WebhookID: "wh_other", DeliveryID: d.ID}); herald.ErrorCode(err) != herald.ENOTFOUND {
+	if _, err := s.RetryDelivery(ctx, herald.RetryParams{Tenancy: anyTenant, WebhookID: "wh_other", DeliveryID: d.ID}); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("retry under another webhook: %v", err)
 	}
 }
@@ -307,24 +315,24 @@ func testListDeliveriesFilters(t *testing.T, s herald.Store) {
 			t.Fatalf("filter %+v: %d items, total %d, %v; want %d", f, len(items), total, err, want)
 		}
 	}
-	check(herald.DeliveryFilter{}, 3)
-	check(herald.DeliveryFilter{Event: "agent.status"}, 2)
-	check(herald.DeliveryFilter{Success: &yes}, 1)
-	check(herald.DeliveryFilter{Success: &no}, 2)
-	check(herald.DeliveryFilter{Event: "agent.status", Success: &no}, 1)
+	check(herald.DeliveryFilter{Tenancy: anyTenant}, 3)
+	check(herald.DeliveryFilter{Tenancy: anyTenant, Event: "agent.status"}, 2)
+	check(herald.DeliveryFilter{Tenancy: anyTenant, Success: &yes}, 1)
+	check(herald.DeliveryFilter{Tenancy: anyTenant, Success: &no}, 2)
+	check(herald.DeliveryFilter{Tenancy: anyTenant, Event: "agent.status", Success: &no}, 1)
 }
 
 func testDeleteCascades(t *testing.T, s herald.Store) {
 	ctx := context.Background()
 	w := newWebhook(t, s, []string{"*"})
 	d := publish(t, s, herald.PublishParams{Type: "agent.status"}).Deliveries[0]
-	if err := s.DeleteWebhook(ctx, w.ID); err != nil {
+	if err := s.DeleteWebhook(ctx, anyRef(w.ID)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Delivery(ctx, d.ID); herald.ErrorCode(err) != herald.ENOTFOUND {
+	if _, err := s.Delivery(ctx, anyRef(d.ID)); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("delivery after webhook delete: %v", err)
 	}
-	if _, err := s.DeliveryTask(ctx, d.ID); herald.ErrorCode(err) != herald.ENOTFOUND {
+	if _, err := s.DeliveryTask(ctx, anyRef(d.ID)); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("task after webhook delete: %v", err)
 	}
 }
@@ -348,17 +356,17 @@ func testAPIKeys(t *testing.T, s herald.Store) {
 	if err != nil || got.ID != ingest.ID || got.Scope != herald.ScopeIngest || got.Key != "" {
 		t.Fatalf("by hash: %+v %v", got, err)
 	}
-	keys, _ := s.ListAPIKeys(ctx)
+	keys, _ := s.ListAPIKeys(ctx, herald.APIKeyFilter{Tenancy: anyTenant})
 	if len(keys) != 2 {
 		t.Fatalf("%d keys, want 2", len(keys))
 	}
-	if err := s.RevokeAPIKey(ctx, ingest.ID); err != nil {
+	if err := s.RevokeAPIKey(ctx, anyRef(ingest.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.APIKeyByHash(ctx, herald.HashAPIKey(ingest.Key)); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("revoked key still found: %v", err)
 	}
-	if err := s.RevokeAPIKey(ctx, "key_missing"); herald.ErrorCode(err) != herald.ENOTFOUND {
+	if err := s.RevokeAPIKey(ctx, anyRef("key_missing")); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("revoke missing: %v", err)
 	}
 
@@ -385,11 +393,11 @@ func testListEvents(t *testing.T, s herald.Store) {
 	for _, typ := range []string{"agent.status", "agent.started", "agent.status"} {
 		publish(t, s, herald.PublishParams{Type: typ})
 	}
-	evs, total, err := s.ListEvents(context.Background(), herald.EventFilter{Type: "agent.status"})
+	evs, total, err := s.ListEvents(context.Background(), herald.EventFilter{Tenancy: anyTenant, Type: "agent.status"})
 	if err != nil || total != 2 || len(evs) != 2 {
 		t.Fatalf("%d events of %d: %v", len(evs), total, err)
 	}
-	if _, err := s.Event(context.Background(), "evt_missing"); herald.ErrorCode(err) != herald.ENOTFOUND {
+	if _, err := s.Event(context.Background(), anyRef("evt_missing")); herald.ErrorCode(err) != herald.ENOTFOUND {
 		t.Fatalf("missing event: %v", err)
 	}
 }
@@ -425,18 +433,18 @@ func testImport(t *testing.T, s herald.Store) {
 	if after, _ := s.QueueDepth(ctx); after != before+1 {
 		t.Fatalf("queue depth %d -> %d, want one job for the pending delivery", before, after)
 	}
-	got, err := s.Webhook(ctx, w.ID)
+	got, err := s.Webhook(ctx, anyRef(w.ID))
 	if err != nil || got.Secret != "imported-secret" || !got.CreatedAt.Equal(t0) {
 		t.Fatalf("webhook: %+v %v", got, err)
 	}
 	if k, err := s.APIKeyByHash(ctx, key.Hash); err != nil || k.ID != key.ID {
 		t.Fatalf("key: %+v %v", k, err)
 	}
-	task, err := s.DeliveryTask(ctx, d.ID)
+	task, err := s.DeliveryTask(ctx, anyRef(d.ID))
 	if err != nil || task.WebhookName != "old name" || string(task.Event.Data) != `{"b":1,"a":"<&>"}` || !task.Event.Created.Equal(t0) {
 		t.Fatalf("task: %+v %v", task, err)
 	}
-	full, err := s.Delivery(ctx, d.ID)
+	full, err := s.Delivery(ctx, anyRef(d.ID))
 	if err != nil || full.Attempts != 1 || len(full.AttemptList) != 1 || full.AttemptList[0].ResponseHeaders.Get("X-A") != "1" {
 		t.Fatalf("delivery: %+v %v", full, err)
 	}

@@ -273,7 +273,7 @@ func nodeOf(old *Agent, r *AgentReport) string {
 // new agent). Node, error and metadata keep their last values when the
 // report leaves them out.
 func ApplyReport(old *Agent, r *AgentReport, now time.Time) *Agent {
-	a := &Agent{ID: r.AgentID, CreatedAt: now, StatusChangedAt: now}
+	a := &Agent{ID: r.AgentID, TenantID: r.TenantID, CreatedAt: now, StatusChangedAt: now}
 	if old != nil {
 		cp := *old
 		a = &cp

@@ -104,7 +104,7 @@ func DeploymentAgentStatus(status string) string {
 
 // AgentReport returns the agent-status report a deployment report makes.
 func (r *DeploymentReport) AgentReport() *AgentReport {
-	return &AgentReport{AgentID: r.AgentID, Status: DeploymentAgentStatus(r.Status), Error: r.Error, Reason: r.Reason, Now: r.Now}
+	return &AgentReport{TenantID: r.TenantID, AgentID: r.AgentID, Status: DeploymentAgentStatus(r.Status), Error: r.Error, Reason: r.Reason, Now: r.Now}
 }
 
 // DeploymentEvent returns the deployment.<status> event of a report, with
@@ -139,7 +139,7 @@ func DeploymentEvent(r *DeploymentReport) EventSpec {
 // nil for a new one). Version, changes, error and reason keep their last
 // values when the report leaves them out.
 func ApplyDeployment(old *Deployment, r *DeploymentReport, now time.Time) *Deployment {
-	d := &Deployment{ID: r.DeploymentID, CreatedAt: now}
+	d := &Deployment{ID: r.DeploymentID, TenantID: r.TenantID, CreatedAt: now}
 	if old != nil {
 		cp := *old
 		cp.History = nil

@@ -72,7 +72,7 @@ func MetricsEvent(r *MetricsReport) EventSpec {
 // registered with status AgentUnknown): the values merge into LastMetrics,
 // and LastSeen moves; the status does not change.
 func ApplyMetrics(old *Agent, r *MetricsReport, at, now time.Time) *Agent {
-	a := &Agent{ID: r.AgentID, Status: AgentUnknown, StatusChangedAt: now, CreatedAt: now}
+	a := &Agent{ID: r.AgentID, TenantID: r.TenantID, Status: AgentUnknown, StatusChangedAt: now, CreatedAt: now}
 	if old != nil {
 		cp := *old
 		a = &cp

@@ -59,11 +59,16 @@ type ExportedAPIKey struct {
 	Hash string `json:"hash"`
 }
 
-// ExportedDelivery is a delivery with its attempts (in AttemptList) and the
-// webhook name its body carries.
+// ExportedDelivery is a delivery with its attempts (in AttemptList), the
+// webhook name its body carries, and the tenant of its event.
 type ExportedDelivery struct {
 	Delivery
 	WebhookName string `json:"webhook_name"`
+	// EventTenantID owns the delivery's event (DeliveryTask's
+	// Event.TenantID): the delivery's own TenantID is its webhook's, and
+	// differs for the deliveries of an all_tenants webhook. Empty, an
+	// import takes the delivery's TenantID.
+	EventTenantID TenantID `json:"event_tenant_id,omitempty"`
 }
 
 // ExportedInvocation is an invocation with its reply target, which the API

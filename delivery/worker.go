@@ -68,7 +68,10 @@ const DefaultMaxWait = 250 * time.Millisecond
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	task, err := w.Store.DeliveryTask(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: job.Args.DeliveryID})
 	if herald.ErrorCode(err) == herald.ENOTFOUND {
-		return nil // the delivery or its webhook was deleted
+		// The delivery was deleted, with its webhook or its tenant:
+		// the job ends without a send.
+		w.logger().Debug("delivery gone; job dropped", "delivery_id", job.Args.DeliveryID)
+		return nil
 	} else if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -117,22 +118,16 @@ func (t *countingTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.
 }
 
 // importDelivery stores a delivery and its attempts, and reports whether it
-// is a newly stored pending one, which needs a job.
-//
-// An export names a delivery's event by its ID alone, which is unique per
-// tenant only. The event is the one of the delivery's own tenant (a
-// tenant's webhooks get its events only); for a platform delivery that has
-// none, that of the tenant whose event went to the platform's all_tenants
-// webhook (the newest, should several tenants have one of that ID).
+// is a newly stored pending one, which needs a job. Its event is the one of
+// d.EventTenantID, or of the delivery's own tenant when that is empty.
 func importDelivery(ctx context.Context, tx pgx.Tx, d *herald.ExportedDelivery) (bool, error) {
+	eventTenant := cmp.Or(d.EventTenantID, d.TenantID)
 	tag, err := tx.Exec(ctx, `INSERT INTO deliveries (id, tenant_id, webhook_id, event_tenant_id, event_id, event_type,
 		webhook_name, status, attempts, response_status_code, error_message, created_at, last_attempt_at,
 		next_attempt_at, delivered_at)
-		VALUES ($1, $2, $3, coalesce((SELECT tenant_id FROM events WHERE id = $4
-			ORDER BY tenant_id = $2 DESC, seq DESC LIMIT 1), $2), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-		ON CONFLICT (id) DO NOTHING`,
-		d.ID, string(d.TenantID), d.WebhookID, d.EventID, d.Event, d.WebhookName, d.Status, d.Attempts, d.ResponseStatusCode,
-		escapeText(d.ErrorMessage), d.CreatedAt, d.LastAttemptAt, d.NextAttemptAt, d.DeliveredAt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING`,
+		d.ID, string(d.TenantID), d.WebhookID, string(eventTenant), d.EventID, d.Event, d.WebhookName, d.Status, d.Attempts,
+		d.ResponseStatusCode, escapeText(d.ErrorMessage), d.CreatedAt, d.LastAttemptAt, d.NextAttemptAt, d.DeliveredAt)
 	if err != nil || tag.RowsAffected() == 0 {
 		return false, err
 	}

@@ -18,7 +18,9 @@ import (
 
 // Import stores exported records as they are, each with its tenant, in one
 // transaction; tenants come first in an export, and a tenant id present
-// already counts as present. Rows
+// already counts as present. A record of a tenant that neither exists nor
+// came before it in the batch is EINVALID (see checkTenant), and the batch
+// stores nothing. Rows
 // already present keep their values (ON CONFLICT DO NOTHING), and chunks of
 // log lines and metric points store only the rows past those their agent
 // holds (see herald.ImportParams), so an import can be run again; every
@@ -35,9 +37,16 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 	// A record was stored when its statements changed rows.
 	tx := &countingTx{Tx: ptx}
 	var jobs []river.InsertManyParams
+	tenants := map[herald.TenantID]bool{"": true} // checked to exist
 	logs := storedRows{count: `SELECT count(*) FROM agent_logs WHERE tenant_id = $1 AND agent_id = $2`}
 	points := storedRows{count: `SELECT count(*) FROM metric_points WHERE tenant_id = $1 AND agent_id = $2`}
 	for _, r := range p.Records {
+		if t := recordTenant(r); !tenants[t] {
+			if err := checkTenant(ctx, tx, string(t)); err != nil {
+				return herald.ImportResult{}, fmt.Errorf("import record: %w", err)
+			}
+			tenants[t] = true
+		}
 		before := tx.rows
 		switch {
 		case r.Tenant != nil:
@@ -102,6 +111,39 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 		return herald.ImportResult{}, fmt.Errorf("commit import: %w", err)
 	}
 	return result, nil
+}
+
+// recordTenant is the tenant that owns the row of r, which must exist
+// before it is stored: "" for the platform's rows, and for the records
+// that no tenant owns (tenants, built-in inbound secrets, claims).
+func recordTenant(r *herald.Record) herald.TenantID {
+	switch {
+	case r.Webhook != nil:
+		return r.Webhook.TenantID
+	case r.APIKey != nil:
+		return r.APIKey.TenantID
+	case r.Event != nil:
+		return r.Event.TenantID
+	case r.Delivery != nil:
+		return r.Delivery.TenantID
+	case r.Agent != nil:
+		return r.Agent.TenantID
+	case r.AgentLogs != nil:
+		return r.AgentLogs.TenantID
+	case r.MetricPoints != nil:
+		return r.MetricPoints.TenantID
+	case r.Deployment != nil:
+		return r.Deployment.TenantID
+	case r.Alert != nil:
+		return r.Alert.TenantID
+	case r.InboundWebhook != nil:
+		return r.InboundWebhook.TenantID
+	case r.Invocation != nil:
+		return r.Invocation.TenantID
+	case r.InboundRequest != nil:
+		return r.InboundRequest.TenantID
+	}
+	return ""
 }
 
 // countingTx is a transaction that counts the rows its Exec calls change.

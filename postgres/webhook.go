@@ -27,12 +27,9 @@ type querier interface {
 type scanner interface{ Scan(dest ...any) error }
 
 // CreateWebhook stores w for w.TenantID, which must exist (see
-// checkTenant), setting its ID and timestamps when empty. Only a platform
-// webhook may have AllTenants.
+// checkTenant), setting its ID and timestamps when empty. AllTenants is
+// kept as given; the fan-out heeds it on the platform's webhooks only.
 func (s *DB) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
-	if err := checkAllTenants(w); err != nil {
-		return err
-	}
 	now := s.now()
 	if w.ID == "" {
 		w.ID = herald.NewID(herald.PrefixWebhook, now)
@@ -58,14 +55,6 @@ func webhookArgs(w *herald.Webhook) []any {
 	return []any{w.ID, string(w.TenantID), w.AllTenants, w.Name, w.Description, w.URL, nonNil(w.Events), w.AgentID,
 		w.IsActive, w.Secret, headersOf(w), w.TimeoutSeconds, w.MaxRetries, nanos(w.RetrySchedule), w.VerifySSL,
 		w.SignatureHeader, w.SignatureFormat, w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt, w.LastSuccessAt, w.LastFailureAt}
-}
-
-// checkAllTenants refuses a tenant's webhook with AllTenants.
-func checkAllTenants(w *herald.Webhook) error {
-	if w.AllTenants && w.TenantID != "" {
-		return herald.Errorf(herald.EINVALID, "all_tenants: only a platform webhook may receive every tenant's events")
-	}
-	return nil
 }
 
 // Webhook returns one webhook within ref.Tenancy, with its secret.
@@ -116,9 +105,6 @@ func (s *DB) pageTotal(ctx context.Context, n, skip, windowTotal int, countSQL s
 // UpdateWebhook replaces the stored fields of w.ID, a webhook of
 // w.TenantID, with w's and sets its UpdatedAt; its tenant stays.
 func (s *DB) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
-	if err := checkAllTenants(w); err != nil {
-		return err
-	}
 	w.UpdatedAt = s.now()
 	tag, err := s.pool.Exec(ctx, `UPDATE webhooks SET name = $1, description = $2, url = $3, events = $4,
 		agent_id = $5, is_active = $6, secret = $7, headers = $8, timeout_seconds = $9, max_retries = $10,

@@ -28,6 +28,14 @@
 // The connections must be session connections (a direct server or a
 // session-mode pooler), because migrations hold an advisory lock and River
 // keeps a LISTEN connection.
+//
+// # Tenants
+//
+// Every row a tenant owns carries its tenant_id, the empty string for the
+// platform's own rows, and every query of such rows is confined by the
+// Tenancy of its call. Creating a row for a tenant locks the tenant's row
+// FOR KEY SHARE in the same transaction, so that it serializes with
+// DeleteTenant.
 package postgres
 
 import (

@@ -53,10 +53,19 @@ func Run(t *testing.T, open Open) {
 	for name, fn := range agentEventTests {
 		tests[name] = fn
 	}
+	for name, fn := range tenantTests {
+		tests[name] = fn
+	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			fn(t, open(t))
+		})
+	}
+	for name, fn := range tenantStoresTests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, open)
 		})
 	}
 }

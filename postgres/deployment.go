@@ -47,9 +47,7 @@ func (s *DB) ReportDeployment(ctx context.Context, r *herald.DeploymentReport) (
 			string(d.TenantID), d.ID, r.Status, r.Version, jsonArg(r.Changes), escapeText(r.Error), escapeText(r.Reason), now); err != nil {
 			return fmt.Errorf("insert deployment history: %w", err)
 		}
-		ar := r.AgentReport()
-		ar.TenantID = r.TenantID
-		a, agentSpecs, err := applyAgentReport(ctx, tx, ar, now)
+		a, agentSpecs, err := applyAgentReport(ctx, tx, r.AgentReport(), now)
 		if err != nil {
 			return err
 		}

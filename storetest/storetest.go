@@ -34,6 +34,7 @@ func Run(t *testing.T, open Open) {
 		"Import":                testImport,
 		"ExportImport":          testExportImport,
 		"ExportImportInbound":   testExportImportInbound,
+		"ServerKey":             testServerKey,
 	}
 	for name, fn := range ingestTests {
 		tests[name] = fn

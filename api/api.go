@@ -15,6 +15,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/reply"
+	"github.com/heraldhq/herald/ui"
 )
 
 // DefaultMaxBodyBytes is the largest request body accepted: 1 MiB.
@@ -68,6 +69,9 @@ type Config struct {
 	// written (--inbound-failure-limit). Default
 	// DefaultInboundFailureLimit (20 per minute).
 	InboundFailureLimit herald.RateLimit
+	// UI, when set, serves the web UI under /ui/ (and redirects / there)
+	// and mints portal links; nil turns both off (--ui=false).
+	UI *ui.UI
 }
 
 // Server serves the API.
@@ -144,6 +148,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/tenants/{$}", platform(s.listTenants))
 	s.mux.Handle("GET /v1/tenants/{id}", platform(s.getTenant))
 	s.mux.Handle("DELETE /v1/tenants/{id}", platform(s.deleteTenant))
+	s.mux.Handle("POST /v1/tenants/{id}/portal", platform(s.portalLink))
 	s.mux.Handle("/v1/tenants/", platform(s.notFound))
 
 	s.mux.Handle("POST /v1/webhooks", admin(s.createWebhook))
@@ -220,6 +225,12 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/tenants/{tenant}/webhooks/{name}", s.receiveInbound)
 	s.mux.HandleFunc("POST /api/tenants/{tenant}/webhooks/{name}/trigger", s.triggerInbound)
 	s.mux.HandleFunc("POST /api/tenants/{tenant}/webhooks/slack/interactive", s.receiveSlackInteractive)
+
+	// The web UI and the tenant portal (package ui): its pages under /ui/
+	// and the redirect of / to them.
+	if s.cfg.UI != nil {
+		s.cfg.UI.Register(s.mux)
+	}
 
 	s.mux.Handle("/v1/", admin(s.notFound))
 	s.mux.HandleFunc("/", s.notFound)

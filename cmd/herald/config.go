@@ -22,6 +22,7 @@ import (
 	"github.com/heraldhq/herald/postgres"
 	"github.com/heraldhq/herald/reply"
 	"github.com/heraldhq/herald/sqlite"
+	"github.com/heraldhq/herald/ui"
 )
 
 // Config is the server's configuration. Each field is read, in rising
@@ -137,6 +138,16 @@ type Config struct {
 	// IPv6 /64) may have refused before authentication, as REQUESTS/DURATION;
 	// beyond it they are answered 429 and not logged. Default "20/1m".
 	InboundFailureLimit string
+	// UI serves the web UI under /ui/ and lets admin keys mint portal
+	// links. Default true; --ui=false turns both off.
+	UI bool
+	// UISessionTTL is how long an operator's sign-in to the web UI lasts.
+	// Default 12h (ui.DefaultSessionTTL), at least 1m.
+	UISessionTTL time.Duration
+	// UIFrameAncestors is the CSP frame-ancestors of the web UI's pages:
+	// the origins that may show them in a frame, such as the platform's
+	// own settings page that embeds the portal. Default 'self'.
+	UIFrameAncestors string
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -165,6 +176,9 @@ func DefaultConfig() Config {
 		InboundLogMaxRows:     herald.DefaultInboundLogMaxRows,
 		InboundFailureLimit:   "20/1m",
 		JWTTenantClaim:        api.DefaultJWTTenantClaim,
+		UI:                    true,
+		UISessionTTL:          ui.DefaultSessionTTL,
+		UIFrameAncestors:      ui.DefaultFrameAncestors,
 	}
 }
 
@@ -278,6 +292,12 @@ func (c *Config) Validate() error {
 	if _, err := parseRateLimit(c.InboundFailureLimit); err != nil {
 		return fmt.Errorf("inbound-failure-limit: %w", err)
 	}
+	if c.UISessionTTL < time.Minute {
+		return fmt.Errorf("ui-session-ttl: must be at least 1m, got %s", c.UISessionTTL)
+	}
+	if strings.TrimSpace(c.UIFrameAncestors) == "" || strings.ContainsAny(c.UIFrameAncestors, ";,\r\n") {
+		return fmt.Errorf("ui-frame-ancestors: must be a CSP source list such as \"'self' https://app.example.com\", got %q", c.UIFrameAncestors)
+	}
 	return nil
 }
 
@@ -351,6 +371,9 @@ func (c *Config) bindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "CIDRs of proxies whose X-Forwarded-For is believed for inbound requests (default: none)")
 	fs.DurationVar(&c.InboundLogRetention, "inbound-log-retention", c.InboundLogRetention, "how long the inbound request log is kept")
 	fs.IntVar(&c.InboundLogMaxRows, "inbound-log-max-rows", c.InboundLogMaxRows, "how many requests the inbound request log keeps at most; the oldest go first")
+	fs.BoolVar(&c.UI, "ui", c.UI, "serve the web UI under /ui/ and let admin keys mint portal links")
+	fs.DurationVar(&c.UISessionTTL, "ui-session-ttl", c.UISessionTTL, "how long an operator's sign-in to the web UI lasts")
+	fs.StringVar(&c.UIFrameAncestors, "ui-frame-ancestors", c.UIFrameAncestors, "CSP frame-ancestors of the web UI: who may embed the portal in a frame")
 	fs.StringVar(&c.InboundFailureLimit, "inbound-failure-limit", c.InboundFailureLimit, "how many inbound requests per source IP may fail authentication, as REQUESTS/DURATION; beyond it they get 429 and are not logged")
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/heraldhq/herald/reply"
 	"github.com/heraldhq/herald/runtime"
 	"github.com/heraldhq/herald/sqlite"
+	"github.com/heraldhq/herald/ui"
 )
 
 func newServeCmd() *cobra.Command {
@@ -241,6 +242,13 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	var web *ui.UI
+	if cfg.UI && cfg.Role != "worker" {
+		web = ui.New(ui.Config{
+			Store: m.Store, Logger: m.Logger.With("component", "ui"), URLPolicy: herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},
+			SessionTTL: cfg.UISessionTTL, FrameAncestors: cfg.UIFrameAncestors,
+		})
+	}
 	handler := api.New(api.Config{
 		Store:            m.Store,
 		Metrics:          m.Metrics,
@@ -256,6 +264,7 @@ func (m *Main) Run(ctx context.Context) error {
 		TrustedProxies:   trustedProxies,
 
 		InboundFailureLimit: *failureLimit,
+		UI:                  web,
 	})
 	m.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {

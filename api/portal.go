@@ -1,0 +1,39 @@
+package api
+
+import (
+	"bytes"
+	"net/http"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/ui"
+)
+
+// portalLink mints a signed link to one tenant's portal:
+// POST /v1/tenants/{id}/portal. The link starts with the scheme and host
+// the request was made to.
+func (s *Server) portalLink(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.UI == nil {
+		s.error(w, r, herald.Errorf(herald.ENOTFOUND, "the web UI is off (--ui=false), so there is no portal"))
+		return
+	}
+	// An empty body asks for the defaults.
+	var in herald.PortalInput
+	body, err := s.readBody(w, r)
+	if err == nil && len(bytes.TrimSpace(body)) > 0 {
+		err = decodeJSON(body, &in)
+	}
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	link, err := s.cfg.UI.MintPortal(r.Context(), ui.PortalParams{Tenant: r.PathValue("id"), Input: in, BaseURL: scheme + "://" + r.Host})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, link)
+}

@@ -1,0 +1,204 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/delivery"
+)
+
+// testWebhook sends a webhook.test event to one webhook, waits for its
+// first attempt and shows its status code, duration and error.
+func (u *UI) testWebhook(w http.ResponseWriter, r *http.Request) {
+	s := sessionOf(r)
+	wh, err := u.loadWebhook(r)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	data, _ := json.Marshal(map[string]any{"webhook_id": wh.ID, "message": "This is a test event from Herald."})
+	res, err := u.cfg.Store.PublishEvent(r.Context(), herald.PublishParams{
+		TenantID: string(wh.TenantID), Type: "webhook.test", Data: data, WebhookID: wh.ID, Now: u.cfg.Clock.Now(),
+	})
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	did := res.Deliveries[0].ID
+	wait := time.Duration(wh.TimeoutSeconds)*time.Second + u.cfg.TestWait
+	d, err := u.waitFirstAttempt(r.Context(), herald.Ref{Tenancy: s.tenancy(), ID: did}, wait)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	out := &herald.WebhookTestResult{DeliveryID: did}
+	if len(d.AttemptList) == 0 {
+		out.Error = "no attempt was made in time; the delivery stays queued"
+	} else {
+		a := d.AttemptList[0]
+		out.Success, out.StatusCode, out.DurationMS, out.Error = a.Success, a.StatusCode, a.DurationMS, a.Error
+	}
+	wh.Secret = ""
+	p := &webhookPage{Webhook: wh, Test: out}
+	for k, val := range wh.Headers {
+		p.Headers = append(p.Headers, k+": "+val)
+	}
+	sort.Strings(p.Headers)
+	u.render(w, r, http.StatusOK, "webhook", newView(r, wh.Name, p))
+}
+
+// waitFirstAttempt polls the delivery until it has an attempt or wait
+// ends, so that it works whichever node of a cluster makes the attempt.
+func (u *UI) waitFirstAttempt(ctx context.Context, ref herald.Ref, wait time.Duration) (*herald.Delivery, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		d, err := u.cfg.Store.Delivery(ctx, ref)
+		if err != nil && ctx.Err() == nil {
+			return nil, err
+		}
+		if err == nil && len(d.AttemptList) > 0 {
+			return d, nil
+		}
+		select {
+		case <-ctx.Done():
+			if d == nil {
+				d = &herald.Delivery{ID: ref.ID}
+			}
+			return d, nil
+		case <-tick.C:
+		}
+	}
+}
+
+// deliveriesPage is a page of deliveries and its filters.
+type deliveriesPage struct {
+	Webhook *herald.Webhook
+	Event   string
+	Status  string
+	Rows    []*herald.Delivery
+	Names   map[string]string
+	Pager   pager
+}
+
+// listDeliveries shows deliveries, of one webhook with ?webhook=, newest
+// first, filtered by event type and status (success, failed, pending).
+func (u *UI) listDeliveries(w http.ResponseWriter, r *http.Request) {
+	s := sessionOf(r)
+	q := r.URL.Query()
+	p := &deliveriesPage{Event: q.Get("event"), Status: q.Get("status"), Names: map[string]string{}}
+	f := herald.DeliveryFilter{Tenancy: s.tenancy(), Event: p.Event, Skip: pageSkip(r), Limit: pageSize}
+	if id := q.Get("webhook"); id != "" {
+		r.SetPathValue("id", id)
+		wh, err := u.loadWebhook(r)
+		if err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
+		wh.Secret = ""
+		p.Webhook, f.WebhookID = wh, wh.ID
+	} else if s.Agent != "" {
+		u.fail(w, r, s, herald.Errorf(herald.EFORBIDDEN, "this link shows the deliveries of one webhook at a time; open them from its page"))
+		return
+	}
+	var wantStatus string
+	switch p.Status {
+	case "":
+	case herald.DeliverySuccess:
+		yes := true
+		f.Success = &yes
+	case herald.DeliveryFailed, herald.DeliveryPending:
+		no := false
+		f.Success, wantStatus = &no, p.Status
+	default:
+		u.fail(w, r, s, herald.Errorf(herald.EINVALID, "status: must be success, failed or pending, got %q", p.Status))
+		return
+	}
+	ds, total, err := u.cfg.Store.ListDeliveries(r.Context(), f)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	for _, d := range ds {
+		if wantStatus == "" || d.Status == wantStatus {
+			p.Rows = append(p.Rows, d)
+		}
+	}
+	p.Pager = newPager(r, f.Skip, total)
+	u.render(w, r, http.StatusOK, "deliveries", newView(r, "Deliveries", p))
+}
+
+// deliveryPage is one delivery, its attempts and the body sent.
+type deliveryPage struct {
+	Delivery *herald.Delivery
+	Webhook  *herald.Webhook
+	Body     string
+	Attempts []attemptRow
+}
+
+// attemptRow is an attempt with its response headers in order.
+type attemptRow struct {
+	*herald.Attempt
+	Headers []string
+}
+
+// showDelivery shows a delivery's attempts and the request body sent.
+func (u *UI) showDelivery(w http.ResponseWriter, r *http.Request) {
+	s := sessionOf(r)
+	wh, err := u.loadWebhook(r)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	wh.Secret = ""
+	ref := herald.Ref{Tenancy: s.tenancy(), ID: r.PathValue("delivery_id")}
+	d, err := u.cfg.Store.Delivery(r.Context(), ref)
+	if err == nil && d.WebhookID != wh.ID {
+		err = herald.Errorf(herald.ENOTFOUND, "delivery %q of webhook %q not found", ref.ID, wh.ID)
+	}
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	p := &deliveryPage{Delivery: d, Webhook: wh}
+	if task, err := u.cfg.Store.DeliveryTask(r.Context(), ref); err == nil {
+		p.Body = string(delivery.Body(task.Event, wh.ID, task.WebhookName))
+	}
+	for _, a := range d.AttemptList {
+		row := attemptRow{Attempt: a}
+		for k, vs := range a.ResponseHeaders {
+			for _, v := range vs {
+				row.Headers = append(row.Headers, k+": "+v)
+			}
+		}
+		sort.Strings(row.Headers)
+		p.Attempts = append(p.Attempts, row)
+	}
+	v := newView(r, "Delivery "+d.ID, p)
+	v.Notice = r.URL.Query().Get("notice")
+	u.render(w, r, http.StatusOK, "delivery", v)
+}
+
+// retryDelivery queues one delivery again now.
+func (u *UI) retryDelivery(w http.ResponseWriter, r *http.Request) {
+	s := sessionOf(r)
+	wh, err := u.loadWebhook(r)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	d, err := u.cfg.Store.RetryDelivery(r.Context(), herald.RetryParams{
+		Tenancy: s.tenancy(), WebhookID: wh.ID, DeliveryID: r.PathValue("delivery_id"), Now: u.cfg.Clock.Now(),
+	})
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	redirectNotice(w, r, "/ui/webhooks/"+wh.ID+"/deliveries/"+d.ID, "The delivery is queued again.")
+}

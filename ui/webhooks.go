@@ -1,0 +1,481 @@
+package ui
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald"
+)
+
+// pageSize is how many rows a list page shows.
+const pageSize = 25
+
+// knownEventTypes is Herald's catalogue of event types, which the Events
+// picker offers with the types seen so far.
+var knownEventTypes = []string{
+	"agent.action", "agent.message", "user.message",
+	"agent.started", "agent.stopped", "agent.crashed", "agent.status", "agent.heartbeat",
+	"agent.invoked", "agent.completed", "agent.failed", "agent.timeout", "agent.response",
+	"deployment.created", "deployment.succeeded", "deployment.failed",
+	"metrics.report", "alert.fired", "alert.resolved",
+}
+
+// webhookRow is a webhook in the list, with its last 24 hours.
+type webhookRow struct {
+	*herald.Webhook
+	// Count is the deliveries of the last 24h, counted up to statsWindow;
+	// More is set when there were more.
+	Count int
+	More  bool
+	// Rate is the percentage of finished deliveries that succeeded, ""
+	// when none finished.
+	Rate string
+}
+
+// statsWindow bounds the deliveries read per webhook for its 24h figures.
+const statsWindow = 100
+
+// listWebhooks shows the visitor's webhooks, a page at a time.
+func (u *UI) listWebhooks(w http.ResponseWriter, r *http.Request) {
+	s := sessionOf(r)
+	skip := pageSkip(r)
+	hooks, total, err := u.cfg.Store.ListWebhooks(r.Context(), herald.WebhookFilter{Tenancy: s.tenancy(), AgentID: s.Agent, Skip: skip, Limit: pageSize})
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	since := u.cfg.Clock.Now().Add(-24 * time.Hour)
+	rows := make([]webhookRow, 0, len(hooks))
+	for _, h := range hooks {
+		h.Secret = ""
+		row := webhookRow{Webhook: h}
+		ds, _, err := u.cfg.Store.ListDeliveries(r.Context(), herald.DeliveryFilter{Tenancy: s.tenancy(), WebhookID: h.ID, Limit: statsWindow})
+		if err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
+		ok, done := 0, 0
+		for _, d := range ds {
+			if d.CreatedAt.Before(since) {
+				break
+			}
+			row.Count++
+			switch d.Status {
+			case herald.DeliverySuccess:
+				ok++
+				done++
+			case herald.DeliveryFailed:
+				done++
+			}
+		}
+		row.More = row.Count == statsWindow
+		if done > 0 {
+			row.Rate = fmt.Sprintf("%d%%", ok*100/done)
+		}
+		rows = append(rows, row)
+	}
+	v := newView(r, "Webhooks", map[string]any{"Rows": rows, "Pager": newPager(r, skip, total)})
+	v.Notice = r.URL.Query().Get("notice")
+	u.render(w, r, http.StatusOK, "webhooks", v)
+}
+
+// pageSkip is the ?skip= of a list, 0 when absent or bad.
+func pageSkip(r *http.Request) int {
+	n, err := strconv.Atoi(r.URL.Query().Get("skip"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// pager links a list's previous and next pages.
+type pager struct {
+	From, To, Total int
+	Prev, Next      string
+}
+
+// newPager returns the pager of a page starting at skip.
+func newPager(r *http.Request, skip, total int) pager {
+	p := pager{From: skip + 1, To: min(skip+pageSize, total), Total: total}
+	if total == 0 {
+		p.From = 0
+	}
+	link := func(n int) string {
+		q := r.URL.Query()
+		q.Set("skip", strconv.Itoa(n))
+		return r.URL.Path + "?" + q.Encode()
+	}
+	if skip > 0 {
+		p.Prev = link(max(skip-pageSize, 0))
+	}
+	if skip+pageSize < total {
+		p.Next = link(skip + pageSize)
+	}
+	return p
+}
+
+// webhookForm is the Create Webhook and Edit form: the values shown and
+// the error of each field.
+type webhookForm struct {
+	ID              string
+	Tenant          string
+	Name            string
+	URL             string
+	Events          string
+	Picked          map[string]bool
+	EventTypes      []string
+	Description     string
+	Active          bool
+	Headers         string
+	VerifySSL       bool
+	Timeout         string
+	MaxRetries      string
+	SignatureHeader string
+	SignatureFormat string
+	Formats         []string
+	RetrySchedule   string
+	AgentID         string
+	// AgentFixed is set when the portal confines the visitor to one agent.
+	AgentFixed bool
+	Errors     map[string]string
+}
+
+// formOf returns the form of wh.
+func (u *UI) formOf(r *http.Request, wh *herald.Webhook) *webhookForm {
+	s := sessionOf(r)
+	f := &webhookForm{
+		ID: wh.ID, Tenant: string(wh.TenantID), Name: wh.Name, URL: wh.URL, Description: wh.Description, Active: wh.IsActive,
+		VerifySSL: wh.VerifySSL, Timeout: strconv.Itoa(wh.TimeoutSeconds), MaxRetries: strconv.Itoa(wh.MaxRetries),
+		SignatureHeader: wh.SignatureHeader, SignatureFormat: wh.SignatureFormat, AgentID: wh.AgentID,
+		Formats: []string{herald.SignatureSHA256Hex, herald.SignatureHex, herald.SignatureBase64},
+		Picked:  map[string]bool{}, Errors: map[string]string{},
+	}
+	if s.Agent != "" {
+		f.AgentID, f.AgentFixed = s.Agent, true
+	}
+	f.EventTypes = u.eventTypes(r)
+	var typed []string
+	for _, e := range wh.Events {
+		if slices.Contains(f.EventTypes, e) {
+			f.Picked[e] = true
+		} else {
+			typed = append(typed, e)
+		}
+	}
+	f.Events = strings.Join(typed, ", ")
+	var hs []string
+	for k, val := range wh.Headers {
+		hs = append(hs, k+": "+val)
+	}
+	sort.Strings(hs)
+	f.Headers = strings.Join(hs, "\n")
+	var rs []string
+	for _, d := range wh.RetrySchedule {
+		rs = append(rs, herald.FormatDuration(d))
+	}
+	f.RetrySchedule = strings.Join(rs, ",")
+	return f
+}
+
+// eventTypes are the types the picker offers: a portal link's event_types
+// when it has them, else the catalogue and the types of recent events.
+func (u *UI) eventTypes(r *http.Request) []string {
+	s := sessionOf(r)
+	if len(s.EventTypes) > 0 {
+		return s.EventTypes
+	}
+	types := slices.Clone(knownEventTypes)
+	evs, _, err := u.cfg.Store.ListEvents(r.Context(), herald.EventFilter{Tenancy: s.tenancy(), Limit: 100})
+	if err == nil {
+		for _, e := range evs {
+			if !slices.Contains(types, e.Type) {
+				types = append(types, e.Type)
+			}
+		}
+	}
+	sort.Strings(types)
+	return types
+}
+
+// newWebhook shows the Create Webhook form with the defaults.
+func (u *UI) newWebhook(w http.ResponseWriter, r *http.Request) {
+	f := u.formOf(r, herald.NewWebhookDefaults())
+	u.render(w, r, http.StatusOK, "webhook_form", newView(r, "Create Webhook", f))
+}
+
+// readForm reads the posted form into f and wh (which holds the defaults
+// or the stored webhook), recording the errors of fields it cannot parse.
+func (u *UI) readForm(r *http.Request, f *webhookForm, wh *herald.Webhook) {
+	pf := r.PostForm
+	get := func(k string) string { return strings.TrimSpace(pf.Get(k)) }
+	f.Name, f.URL, f.Description, f.Events = get("name"), get("url"), get("description"), get("events")
+	f.Active, f.VerifySSL = pf.Get("active") == "on", pf.Get("verify_ssl") == "on"
+	f.Headers, f.Timeout, f.MaxRetries = pf.Get("headers"), get("timeout_seconds"), get("max_retries")
+	f.SignatureHeader, f.SignatureFormat, f.RetrySchedule = get("signature_header"), get("signature_format"), get("retry_schedule")
+	if !f.AgentFixed {
+		f.AgentID = get("agent_id")
+	}
+	if sessionOf(r).operator() && wh.ID == "" {
+		f.Tenant = get("tenant_id")
+	}
+	f.Picked = map[string]bool{}
+	var events []string
+	for _, e := range pf["event_type"] {
+		f.Picked[e] = true
+		events = append(events, e)
+	}
+	for _, e := range strings.FieldsFunc(f.Events, func(c rune) bool { return c == ',' || c == ' ' || c == '\n' }) {
+		if !slices.Contains(events, e) {
+			events = append(events, e)
+		}
+	}
+	wh.Name, wh.URL, wh.Description, wh.Events, wh.IsActive, wh.VerifySSL = f.Name, f.URL, f.Description, events, f.Active, f.VerifySSL
+	wh.SignatureHeader, wh.SignatureFormat, wh.AgentID = f.SignatureHeader, f.SignatureFormat, f.AgentID
+	headers := map[string]string{}
+	for i, line := range strings.Split(strings.ReplaceAll(f.Headers, "\r\n", "\n"), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		k, val, ok := strings.Cut(line, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			f.Errors["headers"] = fmt.Sprintf("line %d: write each header as Name: value", i+1)
+			continue
+		}
+		headers[strings.TrimSpace(k)] = strings.TrimSpace(val)
+	}
+	wh.Headers = headers
+	if n, err := strconv.Atoi(f.Timeout); err != nil {
+		f.Errors["timeout_seconds"] = fmt.Sprintf("enter a whole number of seconds from 1 to %d", herald.MaxTimeoutSeconds)
+	} else {
+		wh.TimeoutSeconds = n
+	}
+	if n, err := strconv.Atoi(f.MaxRetries); err != nil {
+		f.Errors["max_retries"] = fmt.Sprintf("enter a whole number from 0 to %d", herald.MaxMaxRetries)
+	} else {
+		wh.MaxRetries = n
+	}
+	if ds, err := herald.ParseDurations(f.RetrySchedule); err != nil {
+		f.Errors["retry_schedule"] = err.Error()
+	} else {
+		wh.RetrySchedule = ds
+	}
+}
+
+// fieldError files a validation error under the field its message names,
+// or returns it as the page's error when it names none of the form's.
+func fieldError(f *webhookForm, err error) string {
+	msg := herald.ErrorMessage(err)
+	if herald.ErrorCode(err) == herald.EINVALID {
+		if field, rest, ok := strings.Cut(msg, ": "); ok {
+			switch field {
+			case "name", "url", "events", "description", "headers", "timeout_seconds", "max_retries",
+				"signature_header", "signature_format", "retry_schedule", "agent_id", "tenant_id":
+				f.Errors[field] = rest
+				return "The webhook was not saved: check the fields marked below."
+			}
+		}
+	}
+	return msg
+}
+
+// createWebhook stores a webhook from the form and shows its secret once.
+func (u *UI) createWebhook(w http.ResponseWriter, r *http.Request) {
+	s := sessionOf(r)
+	wh := herald.NewWebhookDefaults()
+	f := u.formOf(r, wh)
+	u.readForm(r, f, wh)
+	wh.TenantID = herald.TenantID(s.Tenant)
+	if s.operator() && s.Tenant == "" {
+		wh.TenantID = herald.TenantID(f.Tenant)
+	}
+	if s.Agent != "" {
+		wh.AgentID = s.Agent
+	}
+	wh.Secret = herald.GenerateSecret()
+	if len(f.Errors) > 0 {
+		v := newView(r, "Create Webhook", f)
+		v.Error = "The webhook was not saved: check the fields marked below."
+		u.render(w, r, http.StatusUnprocessableEntity, "webhook_form", v)
+		return
+	}
+	err := wh.Validate(u.cfg.URLPolicy)
+	if err == nil && wh.TenantID != "" {
+		err = herald.ValidateTenantID("tenant_id", string(wh.TenantID))
+	}
+	if err == nil {
+		err = u.cfg.Store.CreateWebhook(r.Context(), wh)
+	}
+	if err != nil {
+		v := newView(r, "Create Webhook", f)
+		v.Error = fieldError(f, err)
+		u.render(w, r, statusOf(err), "webhook_form", v)
+		return
+	}
+	sg, err := u.signer(r.Context())
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	path := "/ui/webhooks/" + wh.ID
+	sealed, err := sg.seal(path, []byte(wh.Secret))
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: sealed, Path: path, MaxAge: 120, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// loadWebhook reads the webhook of the path within the visitor's reach:
+// their tenancy, and their agent for a portal confined to one.
+func (u *UI) loadWebhook(r *http.Request) (*herald.Webhook, error) {
+	s := sessionOf(r)
+	wh, err := u.cfg.Store.Webhook(r.Context(), herald.Ref{Tenancy: s.tenancy(), ID: r.PathValue("id")})
+	if err == nil && s.Agent != "" && wh.AgentID != s.Agent {
+		err = herald.Errorf(herald.ENOTFOUND, "webhook %q not found", r.PathValue("id"))
+	}
+	return wh, err
+}
+
+// webhookPage is one webhook with its secret when just created.
+type webhookPage struct {
+	Webhook *herald.Webhook
+	Headers []string
+	// Secret is set on the one load after creation.
+	Secret string
+	// SecretHidden is set when the secret was created but the portal may
+	// not see it.
+	SecretHidden bool
+	Test         *herald.WebhookTestResult
+}
+
+// showWebhook shows one webhook; right after its creation, its secret.
+func (u *UI) showWebhook(w http.ResponseWriter, r *http.Request) {
+	s := sessionOf(r)
+	wh, err := u.loadWebhook(r)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	p := &webhookPage{Webhook: wh}
+	for k, val := range wh.Headers {
+		p.Headers = append(p.Headers, k+": "+val)
+	}
+	sort.Strings(p.Headers)
+	if c, err := r.Cookie(flashCookie); err == nil {
+		clearCookie(w, r, flashCookie, r.URL.Path)
+		sg, err := u.signer(r.Context())
+		if err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
+		if secret, err := sg.open(r.URL.Path, c.Value); err == nil && string(secret) == wh.Secret {
+			if s.can(herald.CapabilityViewSecrets) {
+				p.Secret = wh.Secret
+			} else {
+				p.SecretHidden = true
+			}
+		}
+	}
+	wh.Secret = ""
+	v := newView(r, wh.Name, p)
+	v.Notice = r.URL.Query().Get("notice")
+	u.render(w, r, http.StatusOK, "webhook", v)
+}
+
+// editWebhook shows the Edit form.
+func (u *UI) editWebhook(w http.ResponseWriter, r *http.Request) {
+	wh, err := u.loadWebhook(r)
+	if err != nil {
+		u.fail(w, r, sessionOf(r), err)
+		return
+	}
+	u.render(w, r, http.StatusOK, "webhook_form", newView(r, "Edit "+wh.Name, u.formOf(r, wh)))
+}
+
+// updateWebhook saves the Edit form.
+func (u *UI) updateWebhook(w http.ResponseWriter, r *http.Request) {
+	s := sessionOf(r)
+	wh, err := u.loadWebhook(r)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	f := u.formOf(r, wh)
+	u.readForm(r, f, wh)
+	if s.Agent != "" {
+		wh.AgentID = s.Agent
+	}
+	if len(f.Errors) == 0 {
+		if err = wh.Validate(u.cfg.URLPolicy); err == nil {
+			err = u.cfg.Store.UpdateWebhook(r.Context(), wh)
+		}
+	}
+	if len(f.Errors) > 0 || err != nil {
+		v := newView(r, "Edit "+wh.Name, f)
+		v.Error = "The webhook was not saved: check the fields marked below."
+		status := http.StatusUnprocessableEntity
+		if err != nil {
+			v.Error, status = fieldError(f, err), statusOf(err)
+		}
+		u.render(w, r, status, "webhook_form", v)
+		return
+	}
+	redirectNotice(w, r, "/ui/webhooks/"+wh.ID, "Saved.")
+}
+
+// redirectNotice sends the visitor to path showing notice.
+func redirectNotice(w http.ResponseWriter, r *http.Request, path, notice string) {
+	http.Redirect(w, r, path+"?notice="+url.QueryEscape(notice), http.StatusSeeOther)
+}
+
+// setActive enables or disables the webhook of the path.
+func (u *UI) setActive(w http.ResponseWriter, r *http.Request, on bool) {
+	s := sessionOf(r)
+	wh, err := u.loadWebhook(r)
+	if err == nil {
+		wh.IsActive = on
+		err = u.cfg.Store.UpdateWebhook(r.Context(), wh)
+	}
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	word := "disabled"
+	if on {
+		word = "enabled"
+	}
+	redirectNotice(w, r, "/ui/webhooks", fmt.Sprintf("%s is %s.", wh.Name, word))
+}
+
+// enableWebhook turns a webhook on.
+func (u *UI) enableWebhook(w http.ResponseWriter, r *http.Request) { u.setActive(w, r, true) }
+
+// disableWebhook turns a webhook off.
+func (u *UI) disableWebhook(w http.ResponseWriter, r *http.Request) { u.setActive(w, r, false) }
+
+// deleteWebhook deletes a webhook once its confirmation box is ticked.
+func (u *UI) deleteWebhook(w http.ResponseWriter, r *http.Request) {
+	s := sessionOf(r)
+	wh, err := u.loadWebhook(r)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	if r.PostFormValue("confirm") != "yes" {
+		redirectNotice(w, r, "/ui/webhooks/"+wh.ID, "Tick the confirmation box to delete this webhook.")
+		return
+	}
+	if err := u.cfg.Store.DeleteWebhook(r.Context(), herald.Ref{Tenancy: s.tenancy(), ID: wh.ID}); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	redirectNotice(w, r, "/ui/webhooks", wh.Name+" was deleted.")
+}

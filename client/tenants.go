@@ -79,3 +79,20 @@ func (s *TenantsService) Delete(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// Portal mints a signed link to one tenant's portal in the web UI
+// (POST /v1/tenants/{id}/portal): in.ExpiresIn defaults to 1h (5m to 7d),
+// view is always granted, and in.AgentID and in.EventTypes narrow it
+// further. Open the link's URL, or put it in an iframe, to start a portal
+// session confined to the tenant.
+func (s *TenantsService) Portal(ctx context.Context, id string, in herald.PortalInput) (*herald.PortalLink, error) {
+	p, err := segment("tenant id", id)
+	if err != nil {
+		return nil, fmt.Errorf("mint portal link: %w", err)
+	}
+	var link herald.PortalLink
+	if _, err := s.c.do(ctx, request{method: http.MethodPost, path: "/v1/tenants/" + p + "/portal", body: in, out: &link}); err != nil {
+		return nil, fmt.Errorf("mint portal link: %w", err)
+	}
+	return &link, nil
+}

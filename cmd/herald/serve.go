@@ -65,6 +65,9 @@ type Main struct {
 	// Attempted, when set before Run, is called after every recorded
 	// delivery attempt on this node.
 	Attempted func(*herald.Delivery)
+	// UIClock, when set before Run, is the clock of the web UI's sessions
+	// and portal links. Default the system clock.
+	UIClock herald.Clock
 
 	// Invoker runs agent invocations (set by Run).
 	Invoker *invoke.Service
@@ -246,7 +249,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if cfg.UI && cfg.Role != "worker" {
 		web = ui.New(ui.Config{
 			Store: m.Store, Logger: m.Logger.With("component", "ui"), URLPolicy: herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},
-			SessionTTL: cfg.UISessionTTL, FrameAncestors: cfg.UIFrameAncestors,
+			SessionTTL: cfg.UISessionTTL, FrameAncestors: cfg.UIFrameAncestors, Clock: m.UIClock,
 		})
 	}
 	handler := api.New(api.Config{

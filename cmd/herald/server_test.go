@@ -29,6 +29,13 @@ type testServer struct {
 // receivers: http and loopback targets allowed, and a short retry schedule.
 func startServer(t *testing.T, mutate ...func(*Config)) *testServer {
 	t.Helper()
+	return startServerWith(t, nil, mutate...)
+}
+
+// startServerWith is startServer with main called on the server before it
+// runs, to set its hooks.
+func startServerWith(t *testing.T, main func(*Main), mutate ...func(*Config)) *testServer {
+	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
@@ -47,6 +54,9 @@ func startServer(t *testing.T, mutate ...func(*Config)) *testServer {
 		ts.Logger = newLogger(cfg, io.Discard)
 	}
 	ts.Attempted = func(d *herald.Delivery) { ts.attempts <- d }
+	if main != nil {
+		main(ts.Main)
+	}
 	if err := ts.Run(context.Background()); err != nil {
 		t.Fatalf("run: %v", err)
 	}

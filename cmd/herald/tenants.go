@@ -33,7 +33,7 @@ Every other command acts for one tenant with --tenant ID (or HERALD_TENANT).`,
 		RunE: runGroup,
 	}
 	cmd.AddCommand(newTenantsCreateCmd(o), newTenantsGetCmd(o), newTenantsListCmd(o),
-		newTenantsUpdateCmd(o), newTenantsDeleteCmd(o))
+		newTenantsUpdateCmd(o), newTenantsDeleteCmd(o), newTenantsPortalCmd(o))
 	return cmd
 }
 

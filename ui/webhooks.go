@@ -213,16 +213,38 @@ func (u *UI) newWebhook(w http.ResponseWriter, r *http.Request) {
 // or the stored webhook), recording the errors of fields it cannot parse.
 func (u *UI) readForm(r *http.Request, f *webhookForm, wh *herald.Webhook) {
 	pf := r.PostForm
-	get := func(k string) string { return strings.TrimSpace(pf.Get(k)) }
-	f.Name, f.URL, f.Description, f.Events = get("name"), get("url"), get("description"), get("events")
+	// A field the form does not send keeps the value the form shows: the
+	// default or the stored one. An empty signature header or format
+	// takes the default.
+	get := func(dst *string, k string) {
+		if pf.Has(k) {
+			*dst = strings.TrimSpace(pf.Get(k))
+		}
+	}
+	get(&f.Name, "name")
+	get(&f.URL, "url")
+	get(&f.Description, "description")
+	get(&f.Events, "events")
+	get(&f.Timeout, "timeout_seconds")
+	get(&f.MaxRetries, "max_retries")
+	get(&f.SignatureHeader, "signature_header")
+	get(&f.SignatureFormat, "signature_format")
+	get(&f.RetrySchedule, "retry_schedule")
+	if pf.Has("headers") {
+		f.Headers = pf.Get("headers")
+	}
+	if f.SignatureHeader == "" {
+		f.SignatureHeader = herald.DefaultSignatureHeader
+	}
+	if f.SignatureFormat == "" {
+		f.SignatureFormat = herald.SignatureSHA256Hex
+	}
 	f.Active, f.VerifySSL = pf.Get("active") == "on", pf.Get("verify_ssl") == "on"
-	f.Headers, f.Timeout, f.MaxRetries = pf.Get("headers"), get("timeout_seconds"), get("max_retries")
-	f.SignatureHeader, f.SignatureFormat, f.RetrySchedule = get("signature_header"), get("signature_format"), get("retry_schedule")
 	if !f.AgentFixed {
-		f.AgentID = get("agent_id")
+		get(&f.AgentID, "agent_id")
 	}
 	if sessionOf(r).operator() && wh.ID == "" {
-		f.Tenant = get("tenant_id")
+		get(&f.Tenant, "tenant_id")
 	}
 	f.Picked = map[string]bool{}
 	var events []string

@@ -67,8 +67,15 @@ type DeliveryFilter struct {
 	EventID   string
 	Event     string
 	Success   *bool
-	Skip      int
-	Limit     int
+	// Status, when set, keeps only deliveries of that status
+	// (DeliveryPending, DeliverySuccess or DeliveryFailed); "" keeps all.
+	Status string
+	// Since and Until, when not zero, keep only deliveries created at or
+	// after Since and before Until.
+	Since time.Time
+	Until time.Time
+	Skip  int
+	Limit int
 }
 
 // DeliveryTask is everything a worker needs to make one attempt.

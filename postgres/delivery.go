@@ -105,6 +105,15 @@ func (s *DB) ListDeliveries(ctx context.Context, f herald.DeliveryFilter) ([]*he
 			c.add("status <> 'success'") // as in the partial index deliveries_webhook_unsuccessful
 		}
 	}
+	if f.Status != "" {
+		c.eq("status", f.Status)
+	}
+	if !f.Since.IsZero() {
+		c.add("created_at >= " + c.arg(f.Since))
+	}
+	if !f.Until.IsZero() {
+		c.add("created_at < " + c.arg(f.Until))
+	}
 	return listPage(ctx, s, pageQuery{table: "deliveries", cols: deliveryColumns, where: c.where(), args: c.args,
 		order: "seq DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Delivery, error) {
 		return scanDelivery(row, total)

@@ -124,6 +124,15 @@ func (s *DB) ListDeliveries(ctx context.Context, f herald.DeliveryFilter) ([]*he
 			q.and("status <> 'success'")
 		}
 	}
+	if f.Status != "" {
+		q.and("status = ?", f.Status)
+	}
+	if !f.Since.IsZero() {
+		q.and("created_at >= ?", micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		q.and("created_at < ?", micros(f.Until))
+	}
 	var total int
 	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM deliveries `+q.String(), q.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count deliveries: %w", err)

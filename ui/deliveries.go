@@ -82,17 +82,22 @@ type deliveriesPage struct {
 	Webhook *herald.Webhook
 	Event   string
 	Status  string
-	Rows    []*herald.Delivery
-	Names   map[string]string
-	Pager   pager
+	// Range is "" (any time), "1h", "24h" or "7d".
+	Range string
+	Rows  []*herald.Delivery
+	Pager pager
 }
 
+// timeRanges are the time ranges the deliveries page filters by.
+var timeRanges = map[string]time.Duration{"1h": time.Hour, "24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour}
+
 // listDeliveries shows deliveries, of one webhook with ?webhook=, newest
-// first, filtered by event type and status (success, failed, pending).
+// first, filtered by event type, status (success, failed, pending) and
+// time range (the last 1h, 24h or 7d).
 func (u *UI) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	s := sessionOf(r)
 	q := r.URL.Query()
-	p := &deliveriesPage{Event: q.Get("event"), Status: q.Get("status"), Names: map[string]string{}}
+	p := &deliveriesPage{Event: q.Get("event"), Status: q.Get("status"), Range: q.Get("range")}
 	f := herald.DeliveryFilter{Tenancy: s.tenancy(), Event: p.Event, Skip: pageSkip(r), Limit: pageSize}
 	if id := q.Get("webhook"); id != "" {
 		r.SetPathValue("id", id)
@@ -107,29 +112,27 @@ func (u *UI) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, s, herald.Errorf(herald.EFORBIDDEN, "this link shows the deliveries of one webhook at a time; open them from its page"))
 		return
 	}
-	var wantStatus string
 	switch p.Status {
-	case "":
-	case herald.DeliverySuccess:
-		yes := true
-		f.Success = &yes
-	case herald.DeliveryFailed, herald.DeliveryPending:
-		no := false
-		f.Success, wantStatus = &no, p.Status
+	case "", herald.DeliverySuccess, herald.DeliveryFailed, herald.DeliveryPending:
+		f.Status = p.Status
 	default:
 		u.fail(w, r, s, herald.Errorf(herald.EINVALID, "status: must be success, failed or pending, got %q", p.Status))
 		return
+	}
+	if p.Range != "" {
+		d, ok := timeRanges[p.Range]
+		if !ok {
+			u.fail(w, r, s, herald.Errorf(herald.EINVALID, "range: must be 1h, 24h or 7d, got %q", p.Range))
+			return
+		}
+		f.Since = u.cfg.Clock.Now().Add(-d)
 	}
 	ds, total, err := u.cfg.Store.ListDeliveries(r.Context(), f)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	for _, d := range ds {
-		if wantStatus == "" || d.Status == wantStatus {
-			p.Rows = append(p.Rows, d)
-		}
-	}
+	p.Rows = ds
 	p.Pager = newPager(r, f.Skip, total)
 	u.render(w, r, http.StatusOK, "deliveries", newView(r, "Deliveries", p))
 }

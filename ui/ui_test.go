@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -322,5 +323,51 @@ func TestMintPortalValidates(t *testing.T) {
 	link, err := e.ui.MintPortal(context.Background(), ui.PortalParams{Tenant: "a", Input: herald.PortalInput{ExpiresIn: "7d"}, BaseURL: e.srv.URL})
 	if err != nil || link.ExpiresAt.Sub(e.clock.Now()) < 7*24*time.Hour-time.Second || !strings.HasPrefix(link.URL, e.srv.URL+"/ui/portal?token=") {
 		t.Fatalf("7d link = %+v, %v", link, err)
+	}
+}
+
+func TestDeliveriesFiltersAndStats(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	wh := e.webhook("", "", "stats-hook")
+	now := e.clock.Now()
+	var ids []string
+	for i, at := range []time.Time{now.Add(-48 * time.Hour), now.Add(-time.Hour), now.Add(-time.Minute), now} {
+		res, err := e.store.PublishEvent(ctx, herald.PublishParams{Type: "agent.status", Data: []byte(`{"n":` + string(rune('0'+i)) + `}`), Now: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.Deliveries[0].ID)
+	}
+	code := 200
+	for i, status := range []string{herald.DeliverySuccess, herald.DeliverySuccess, herald.DeliveryFailed} {
+		a := &herald.Attempt{StartedAt: now, StatusCode: &code, Success: status == herald.DeliverySuccess}
+		if _, err := e.store.RecordAttempt(ctx, herald.AttemptResult{DeliveryID: ids[i], Status: status, Attempt: a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.client()
+	e.signIn(c, e.key)
+	// In the last 24h: 3 deliveries, 1 succeeded and 1 failed of those finished.
+	_, body, _ := e.get(c, "/ui/webhooks")
+	if !strings.Contains(body, "<td>50%</td>") || !strings.Contains(body, "<td>3</td>") {
+		t.Fatalf("the list's 24h figures:\n%s", body)
+	}
+	for query, want := range map[string][]string{
+		"status=failed":            {ids[2]},
+		"status=pending":           {ids[3]},
+		"status=success":           {ids[0], ids[1]},
+		"range=24h":                {ids[1], ids[2], ids[3]},
+		"range=24h&status=success": {ids[1]},
+	} {
+		_, body, _ := e.get(c, "/ui/deliveries?webhook="+wh.ID+"&"+query)
+		for _, id := range ids {
+			if got, wanted := strings.Contains(body, id), slices.Contains(want, id); got != wanted {
+				t.Errorf("%s: shows %s = %v, want %v", query, id, got, wanted)
+			}
+		}
+	}
+	if status, body, _ := e.get(c, "/ui/deliveries?status=lost"); status != http.StatusUnprocessableEntity || !strings.Contains(body, "status: must be") {
+		t.Errorf("a bad status: %d\n%s", status, body)
 	}
 }

@@ -29,17 +29,12 @@ var knownEventTypes = []string{
 // webhookRow is a webhook in the list, with its last 24 hours.
 type webhookRow struct {
 	*herald.Webhook
-	// Count is the deliveries of the last 24h, counted up to statsWindow;
-	// More is set when there were more.
+	// Count is the deliveries created in the last 24h.
 	Count int
-	More  bool
-	// Rate is the percentage of finished deliveries that succeeded, ""
-	// when none finished.
+	// Rate is the percentage of those finished that succeeded, "" when
+	// none finished.
 	Rate string
 }
-
-// statsWindow bounds the deliveries read per webhook for its 24h figures.
-const statsWindow = 100
 
 // listWebhooks shows the visitor's webhooks, a page at a time.
 func (u *UI) listWebhooks(w http.ResponseWriter, r *http.Request) {
@@ -55,28 +50,20 @@ func (u *UI) listWebhooks(w http.ResponseWriter, r *http.Request) {
 	for _, h := range hooks {
 		h.Secret = ""
 		row := webhookRow{Webhook: h}
-		ds, _, err := u.cfg.Store.ListDeliveries(r.Context(), herald.DeliveryFilter{Tenancy: s.tenancy(), WebhookID: h.ID, Limit: statsWindow})
-		if err != nil {
-			u.fail(w, r, s, err)
-			return
-		}
-		ok, done := 0, 0
-		for _, d := range ds {
-			if d.CreatedAt.Before(since) {
-				break
+		counts := map[string]int{}
+		for _, status := range []string{"", herald.DeliverySuccess, herald.DeliveryFailed} {
+			_, n, err := u.cfg.Store.ListDeliveries(r.Context(), herald.DeliveryFilter{
+				Tenancy: s.tenancy(), WebhookID: h.ID, Status: status, Since: since, Limit: 1,
+			})
+			if err != nil {
+				u.fail(w, r, s, err)
+				return
 			}
-			row.Count++
-			switch d.Status {
-			case herald.DeliverySuccess:
-				ok++
-				done++
-			case herald.DeliveryFailed:
-				done++
-			}
+			counts[status] = n
 		}
-		row.More = row.Count == statsWindow
-		if done > 0 {
-			row.Rate = fmt.Sprintf("%d%%", ok*100/done)
+		row.Count = counts[""]
+		if done := counts[herald.DeliverySuccess] + counts[herald.DeliveryFailed]; done > 0 {
+			row.Rate = fmt.Sprintf("%d%%", counts[herald.DeliverySuccess]*100/done)
 		}
 		rows = append(rows, row)
 	}

@@ -67,7 +67,7 @@ func (u *UI) listWebhooks(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, row)
 	}
-	v := newView(r, "Webhooks", map[string]any{"Rows": rows, "Pager": newPager(r, skip, total)})
+	v := newView(r, "Webhooks", map[string]any{"Rows": rows, "Pager": newPager(r, skip, total), "Back": r.URL.RequestURI()})
 	v.Notice = r.URL.Query().Get("notice")
 	u.render(w, r, http.StatusOK, "webhooks", v)
 }
@@ -445,7 +445,9 @@ func redirectNotice(w http.ResponseWriter, r *http.Request, path, notice string)
 	http.Redirect(w, r, path+"?notice="+url.QueryEscape(notice), http.StatusSeeOther)
 }
 
-// setActive enables or disables the webhook of the path.
+// setActive enables or disables the webhook of the path. The list's
+// toggles post it with htmx, which swaps in the row of the page it
+// answers; without JavaScript the page itself is shown.
 func (u *UI) setActive(w http.ResponseWriter, r *http.Request, on bool) {
 	s := sessionOf(r)
 	wh, err := u.loadWebhook(r)
@@ -461,7 +463,17 @@ func (u *UI) setActive(w http.ResponseWriter, r *http.Request, on bool) {
 	if on {
 		word = "enabled"
 	}
-	redirectNotice(w, r, "/ui/webhooks", fmt.Sprintf("%s is %s.", wh.Name, word))
+	// Back to the page of the list the toggle was on, whose row htmx
+	// swaps in; only a path of the list itself is followed.
+	back := r.PostFormValue("back")
+	if u, err := url.Parse(back); err != nil || u.Path != "/ui/webhooks" || u.Host != "" || u.Scheme != "" {
+		back = "/ui/webhooks"
+	}
+	sep := "?"
+	if strings.Contains(back, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, back+sep+"notice="+url.QueryEscape(fmt.Sprintf("%s is %s.", wh.Name, word)), http.StatusSeeOther)
 }
 
 // enableWebhook turns a webhook on.

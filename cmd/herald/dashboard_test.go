@@ -95,6 +95,19 @@ func (b *browser) exists(sel string) bool {
 	return eval[bool](b, "look for "+sel, `document.querySelector(`+jsString(sel)+`) !== null`)
 }
 
+// fits360 checks that the current page, in a 360-px-wide viewport, is no
+// wider than the screen (a wide table scrolls inside its own box).
+func (b *browser) fits360(what string) {
+	b.t.Helper()
+	b.run("narrow the viewport", chromedp.EmulateViewport(360, 740))
+	width := eval[int](b, "measure "+what, `document.documentElement.scrollWidth`)
+	b.run("restore the viewport", chromedp.ResetViewport())
+	if width > 360 {
+		wide := eval[string](b, "find the wide elements", `(() => { const out = []; document.querySelectorAll("body *").forEach(e => { const r = e.getBoundingClientRect(); if (r.right > 361) out.push(e.tagName + "." + e.className + ":" + Math.round(r.right)); }); return out.slice(0, 8).join(" "); })()`)
+		b.t.Errorf("%s is %d px wide on a 360-px screen: %s", what, width, wide)
+	}
+}
+
 // jsString quotes s for JavaScript.
 func jsString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
@@ -242,6 +255,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#url_error")),
 	)
 	described := get(b, "read the URL field", chromedp.AttributeValue(chromedp.CSS("#url"), "aria-describedby")).Value
+	b.fits360("the Create Webhook form with an error")
 	if !strings.Contains(described, "url_error") || !strings.Contains(b.text("#url_error"), "URL") {
 		t.Fatalf("the URL error %q is not tied to the field (aria-describedby %q)", b.text("#url_error"), described)
 	}
@@ -258,14 +272,14 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	// 5. Disable it: the list shows it disabled and an event published
 	// then reaches the witness webhook but not it.
-	b.run("disable",
-		chromedp.Click(chromedp.CSS(`tr[data-webhook="`+id+`"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(".message.notice")),
-	)
+	row := `document.querySelector('tr[data-webhook="` + id + `"]')`
+	b.run("disable", chromedp.Click(chromedp.CSS(`tr[data-webhook="`+id+`"] button`)))
+	get(b, "wait for the row to update", chromedp.Poll[bool](row+` !== null && `+row+`.textContent.includes("Disabled")`))
 	if got := b.text(`tr[data-webhook="` + id + `"]`); !strings.Contains(got, "Disabled") || !strings.Contains(got, "Enable") {
 		t.Fatalf("the disabled webhook's row reads %q", got)
 	}
 	b.shot("webhooks-list.png")
+	b.fits360("the webhooks list")
 	w2 := ts.createWebhook(map[string]any{"url": witness.URL + "/w", "events": []string{"agent.message"}, "name": "witness"})
 	var pub herald.PublishAnswer
 	ts.must(http.StatusAccepted, "POST", "/v1/events", map[string]any{"type": "agent.message", "data": map[string]any{"content": "hi"}}, &pub)

@@ -98,8 +98,21 @@ func (u *UI) openPortal(w http.ResponseWriter, r *http.Request) {
 	}
 	cl.Nonce = randomString(18)
 	setSession(w, r, sg, cl)
-	http.Redirect(w, r, "/ui/webhooks", http.StatusSeeOther)
+	// A page of Herald's own moves on to the webhooks, rather than a
+	// redirect: a link opened from another site is a cross-site
+	// navigation, whose redirects would not carry a SameSite=Strict
+	// cookie.
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write([]byte(portalOpened))
 }
+
+// portalOpened is the page a portal link answers with once its session is
+// set.
+const portalOpened = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/ui/webhooks">
+<title>Herald</title></head>
+<body><p><a href="/ui/webhooks">Open the webhooks</a></p></body></html>
+`
 
 // PortalParams asks MintPortal for a link to one tenant's portal.
 type PortalParams struct {

@@ -37,6 +37,10 @@ func TestPortalLinkRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	resp.Body.Close()
+	if resp, err = c.Get(ts.URL() + "/ui/webhooks"); err != nil {
+		t.Fatal(err)
+	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "acme-hook") || strings.Contains(string(body), "platform-hook") ||

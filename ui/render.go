@@ -16,7 +16,7 @@ import (
 var templateFS embed.FS
 
 // pages are the templates, each the layout with one page's content.
-var pages = parsePages("login", "error", "webhooks", "webhook_form", "webhook", "deliveries", "delivery")
+var pages = parsePages("login", "error", "webhooks", "webhook_form", "webhook", "deliveries", "delivery", "tenants")
 
 // funcs are the template functions.
 var funcs = template.FuncMap{
@@ -65,6 +65,8 @@ type view struct {
 	Operator bool
 	Tenant   string
 	Agent    string
+	// Platform is set for an operator signed in with a platform key.
+	Platform bool
 	Can      map[string]bool
 	CSRF     string
 	// Error is a message for the whole page; Notice a success message.
@@ -82,6 +84,7 @@ func newView(r *http.Request, title string, data any) *view {
 		for _, c := range herald.Capabilities {
 			v.Can[c] = s.can(c)
 		}
+		v.Platform = s.can(capPlatform)
 	}
 	return v
 }

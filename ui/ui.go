@@ -128,6 +128,8 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.Handle("GET /ui/deliveries", u.page(herald.CapabilityView, u.listDeliveries))
 	mux.Handle("GET /ui/webhooks/{id}/deliveries/{delivery_id}", u.page(herald.CapabilityView, u.showDelivery))
 	mux.Handle("POST /ui/webhooks/{id}/deliveries/{delivery_id}/retry", u.page(herald.CapabilityRetry, u.retryDelivery))
+	mux.Handle("GET /ui/tenants", u.page(capPlatform, u.listTenants))
+	mux.Handle("POST /ui/tenants/{id}/portal", u.page(capPlatform, u.mintPortal))
 	mux.Handle("/ui/", u.page(herald.CapabilityView, u.notFound))
 }
 
@@ -170,8 +172,14 @@ type session struct {
 // operator reports whether the visitor signed in with an admin key.
 func (s *session) operator() bool { return s.Kind == kindOperator }
 
-// can reports whether the visitor has capability c; an operator has all.
-func (s *session) can(c string) bool { return s.operator() || slices.Contains(s.Caps, c) }
+// can reports whether the visitor has capability c: an operator has all,
+// but capPlatform only with a platform key.
+func (s *session) can(c string) bool {
+	if c == capPlatform {
+		return s.operator() && s.Tenant == ""
+	}
+	return s.operator() || slices.Contains(s.Caps, c)
+}
 
 // tenancy is what every store call of the visitor is confined to.
 func (s *session) tenancy() herald.Tenancy {

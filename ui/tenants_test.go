@@ -59,3 +59,25 @@ func TestTenantsPageMintsPortalLinks(t *testing.T) {
 		t.Errorf("expires_in 30d: %d\n%s", status, body)
 	}
 }
+
+func TestPortalEventTypesLimitPicker(t *testing.T) {
+	e := newEnv(t)
+	c, _, _ := e.portal("a", herald.PortalInput{Capabilities: []string{herald.CapabilityManageWebhooks}, EventTypes: []string{"agent.message", "user.message"}})
+	_, body, _ := e.get(c, "/ui/webhooks/new")
+	picked := regexp.MustCompile(`name="event_type" value="([^"]+)"`).FindAllStringSubmatch(body, -1)
+	if len(picked) != 2 || picked[0][1] != "agent.message" || picked[1][1] != "user.message" {
+		t.Fatalf("the picker offers %v", picked)
+	}
+	// The operator's picker offers the catalogue and the types seen.
+	if _, err := e.store.PublishEvent(context.Background(), herald.PublishParams{Type: "order.shipped", Data: []byte(`{}`), Now: e.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	o := e.client()
+	e.signIn(o, e.key)
+	_, body, _ = e.get(o, "/ui/webhooks/new")
+	for _, want := range []string{`value="agent.action"`, `value="order.shipped"`, `value="30"`, `value="3"`, `id="verify_ssl" name="verify_ssl" checked`, `id="active" name="active" checked`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the operator's form lacks %s", want)
+		}
+	}
+}

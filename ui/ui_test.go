@@ -31,7 +31,7 @@ func (c *stepClock) add(d time.Duration) { c.now.Add(int64(d)) }
 
 // env is a UI served on port 0 over a fresh SQLite store.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	store *sqlite.DB
 	ui    *ui.UI
 	srv   *httptest.Server
@@ -39,7 +39,10 @@ type env struct {
 	key   string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvTB(t) }
+
+// newEnvTB is newEnv for a test or a benchmark.
+func newEnvTB(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{})

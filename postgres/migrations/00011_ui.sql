@@ -1,5 +1,6 @@
 -- Server keys: secrets of the server itself that every node shares, such
--- as the key that signs the web UI's sessions and portal tokens.
+-- as the key that signs the web UI's sessions and portal tokens; and an
+-- index for the web UI's 24-hour figures.
 
 -- +goose Up
 CREATE TABLE server_keys (
@@ -8,5 +9,9 @@ CREATE TABLE server_keys (
     created_at TIMESTAMPTZ NOT NULL
 );
 
+-- The webhooks page counts each webhook's deliveries of the last 24 hours.
+CREATE INDEX deliveries_webhook_created ON deliveries (webhook_id, created_at);
+
 -- +goose Down
+DROP INDEX deliveries_webhook_created;
 DROP TABLE server_keys;

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,8 +38,12 @@ const (
 	flashCookie   = "herald_flash"
 )
 
+// maxFormBytes bounds a posted form: 1 MiB.
+const maxFormBytes = 1 << 20
+
 // Config holds what the UI needs.
 type Config struct {
+	// Store is where every page reads and writes; required.
 	Store  herald.Store
 	Logger *slog.Logger // default slog.Default()
 	Clock  herald.Clock // default the system clock
@@ -150,8 +155,11 @@ func (u *UI) headers(h http.Handler) http.Handler {
 		hd.Set("Content-Security-Policy", csp)
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
-		if r.URL.Path != "/ui/static/" && !isStatic(r) {
+		if !isStatic(r) {
 			hd.Set("Cache-Control", "no-store")
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -159,7 +167,7 @@ func (u *UI) headers(h http.Handler) http.Handler {
 
 // isStatic reports whether r asks for an embedded asset.
 func isStatic(r *http.Request) bool {
-	return len(r.URL.Path) > len("/ui/static/") && r.URL.Path[:len("/ui/static/")] == "/ui/static/"
+	return strings.HasPrefix(r.URL.Path, "/ui/static/")
 }
 
 // session is the signed-in visitor of a request.

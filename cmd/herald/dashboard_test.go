@@ -101,7 +101,7 @@ func (b *browser) fits360(what string) {
 	b.t.Helper()
 	b.run("narrow the viewport", chromedp.EmulateViewport(360, 740))
 	width := eval[int](b, "measure "+what, `document.documentElement.scrollWidth`)
-	b.run("restore the viewport", chromedp.ResetViewport())
+	b.run("restore the viewport", chromedp.EmulateViewport(1280, 900))
 	if width > 360 {
 		wide := eval[string](b, "find the wide elements", `(() => { const out = []; document.querySelectorAll("body *").forEach(e => { const r = e.getBoundingClientRect(); if (r.right > 361) out.push(e.tagName + "." + e.className + ":" + Math.round(r.right)); }); return out.slice(0, 8).join(" "); })()`)
 		b.t.Errorf("%s is %d px wide on a 360-px screen: %s", what, width, wide)

@@ -30,6 +30,7 @@ type Store interface {
 	AlertStore
 	InvocationStore
 	InboundStore
+	EventTypeStore
 
 	// Import stores exported records in one transaction and queues a job
 	// for every pending delivery and every queued invocation among them;

@@ -85,3 +85,20 @@ func TestBuiltinExamplesValidate(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkValidate is the cost of checking a ~1 KB event against a
+// cached schema that checks every field.
+func BenchmarkValidate(b *testing.B) {
+	et := &herald.EventType{Name: "order.created", Version: 1, Schema: json.RawMessage(`{"type":"object","required":["order_id","items"],"properties":{
+		"order_id":{"type":"string","pattern":"^ord_"},"total":{"type":"number","minimum":0},
+		"items":{"type":"array","items":{"type":"object","required":["sku","qty"],"properties":{"sku":{"type":"string"},"qty":{"type":"integer","minimum":1},"price":{"type":"number"}}}}}}`)}
+	data := []byte(`{"order_id":"ord_1","total":12.5,"note":"` + strings.Repeat("n", 600) + `","items":[` +
+		strings.TrimSuffix(strings.Repeat(`{"sku":"SKU-00001","qty":2,"price":9.99,"name":"Widget"},`, 6), ",") + `]}`)
+	b.SetBytes(int64(len(data)))
+	var v Validator
+	for b.Loop() {
+		if err := v.Validate(et, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -160,4 +161,33 @@ type EventTypeStore interface {
 	// EnsureEventTypes adds the missing types of p.Types, at version 1,
 	// and returns how many it added.
 	EnsureEventTypes(ctx context.Context, p EnsureEventTypesParams) (int, error)
+}
+
+// WebhookCreated is the answer to a webhook create: the webhook, with its
+// secret, and Warnings about it (never nil).
+type WebhookCreated struct {
+	*Webhook
+	// Warnings name each pattern of Events that matches no type of the
+	// event catalogue: the webhook is created all the same, since events
+	// of any type may be published unless --strict-event-types is set.
+	Warnings []string `json:"warnings"`
+}
+
+// PatternWarnings returns a warning for each pattern that matches none of
+// the catalogue's types, in the patterns' order; none for "*".
+func PatternWarnings(patterns []string, types []*EventType) []string {
+	out := []string{}
+	for _, p := range patterns {
+		matched := false
+		for _, t := range types {
+			if MatchPattern(p, t.Name) {
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			out = append(out, fmt.Sprintf("events: %q matches no type of the event catalogue (GET /v1/event-types)", p))
+		}
+	}
+	return out
 }

@@ -245,4 +245,3 @@ func TestEmittedEventsMatchCatalogue(t *testing.T) {
 		}
 	})
 }
-

@@ -21,11 +21,12 @@ const (
 )
 
 // builtin describes one type of Herald's own catalogue: its properties in
-// order (name, schema), the required ones, and an example of its data.
+// order (name, schema), the ones Herald always sends, and an example of its
+// data.
 type builtin struct {
 	name, description string
 	props             [][2]string
-	required          []string
+	sends             []string
 	example           string
 }
 
@@ -39,8 +40,10 @@ var webhookOps = [][2]string{p("webhook_id", str), p("name", str), p("url", str)
 // builtins is every event Herald itself emits, with the payload fields of
 // the seeds' tables (000: agent.* and deployment.* and metrics.report; 003:
 // the invocation events; 004: agent.message, agent.action, user.message).
-// Extra properties are allowed, so that adding a field is no breaking
-// change.
+// Every property is typed. Only the webhook.* operational events, which
+// Herald alone sends, require their fields: events of the other types may
+// be published by hand with fewer fields, as the seeds show them. Extra
+// properties are allowed, so that adding a field is no breaking change.
 var builtins = []builtin{
 	{"agent.status", "An agent's status changed (old_status is null for a new agent).",
 		[][2]string{p("agent_id", str), p("new_status", str), p("old_status", strOrNil), p("node_id", str)},
@@ -116,6 +119,17 @@ var builtins = []builtin{
 		`{"webhook_id":"wh_1","name":"Orders","url":"https://example.com/hook","tenant_id":"acme","reason":"failing","last_error":"connection refused"}`},
 }
 
+// BuiltinFields returns the fields Herald always sends in the data of the
+// built-in type name (nil for another type): the seeds' field tables.
+func BuiltinFields(name string) []string {
+	for _, b := range builtins {
+		if b.name == name {
+			return append([]string(nil), b.sends...)
+		}
+	}
+	return nil
+}
+
 // Builtin returns Herald's own event types, each with a JSON Schema
 // (draft 2020-12, extra properties allowed) and an example; a new server
 // adds them to its catalogue at start (herald.EventTypeStore.EnsureEventTypes).
@@ -133,9 +147,12 @@ func Builtin() []*herald.EventType {
 			s.WriteByte(':')
 			s.WriteString(pr[1])
 		}
-		req, _ := json.Marshal(b.required)
-		s.WriteString(`},"required":`)
-		s.Write(req)
+		s.WriteByte('}')
+		if strings.HasPrefix(b.name, "webhook.") && b.name != "webhook.test" {
+			req, _ := json.Marshal(b.sends)
+			s.WriteString(`,"required":`)
+			s.Write(req)
+		}
 		s.WriteByte('}')
 		out[i] = &herald.EventType{Name: b.name, Description: b.description, Schema: json.RawMessage(s.String()), Example: json.RawMessage(b.example)}
 	}

@@ -80,8 +80,19 @@ func TestBuiltinExamplesValidate(t *testing.T) {
 		if err := v.Validate(et, et.Example); err != nil {
 			t.Errorf("%s: example: %v", et.Name, err)
 		}
-		if err := v.Validate(et, []byte(`{}`)); err == nil {
-			t.Errorf("%s: {} is accepted", et.Name)
+		err := v.Validate(et, []byte(`{}`))
+		if ops := strings.HasPrefix(et.Name, "webhook.") && et.Name != "webhook.test"; ops != (err != nil) {
+			t.Errorf("%s: {} gives %v", et.Name, err)
+		}
+		if err := v.Validate(et, []byte(`{"agent_id":7,"deployment_id":7,"alert_id":7,"webhook_id":7}`)); err == nil {
+			t.Errorf("%s: a number for an id is accepted", et.Name)
+		}
+		var example map[string]any
+		json.Unmarshal(et.Example, &example)
+		for _, f := range BuiltinFields(et.Name) {
+			if _, ok := example[f]; !ok {
+				t.Errorf("%s: the example lacks %s", et.Name, f)
+			}
 		}
 	}
 }

@@ -87,6 +87,11 @@ func TestEventTypesAPI(t *testing.T) {
 
 		// A built-in schema is checked too; unknown types are not.
 		status, body = ts.do("POST", "/v1/events", map[string]any{"type": "agent.status", "data": map[string]any{"agent_id": 7}})
+		if _, msg := errorOf(t, body); status != 400 || msg != "data.agent_id: type: got number, want string" {
+			t.Fatalf("built-in: %d %s", status, body)
+		}
+		ts.publish("agent.status", map[string]any{})
+		status, body = ts.do("POST", "/v1/events", map[string]any{"type": "webhook.disabled", "data": map[string]any{"webhook_id": "wh_1"}})
 		if _, msg := errorOf(t, body); status != 400 || !strings.HasPrefix(msg, "data") {
 			t.Fatalf("built-in: %d %s", status, body)
 		}
@@ -238,6 +243,13 @@ func TestEmittedEventsMatchCatalogue(t *testing.T) {
 			}
 			if err := v.Validate(et, p.Data); err != nil {
 				t.Errorf("%s %s: %v", p.Event, p.Data, err)
+			}
+			var fields map[string]any
+			json.Unmarshal(p.Data, &fields)
+			for _, f := range eventschema.BuiltinFields(p.Event) {
+				if _, ok := fields[f]; !ok {
+					t.Errorf("%s %s lacks %s", p.Event, p.Data, f)
+				}
 			}
 			if want[p.Event] {
 				seen[p.Event]++

@@ -13,6 +13,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/eventschema"
+	"github.com/heraldhq/herald/internal/pgtest"
 )
 
 // TestEventTypesAPI: the built-in catalogue is there from the first start;
@@ -256,4 +257,24 @@ func TestEmittedEventsMatchCatalogue(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestEventTypeChangeReachesEveryNode: two nodes share a PostgreSQL
+// database; a schema changed through one is checked by the other from its
+// next publish on, although the other had the old version compiled.
+func TestEventTypeChangeReachesEveryNode(t *testing.T) {
+	_, url := pgtest.Schema(t)
+	db := func(c *Config) { c.Database = url }
+	a := startServer(t, db)
+	b := startServer(t, db)
+	b.key = a.key
+	a.must(201, "PUT", "/v1/event-types/order.created", map[string]any{"schema": map[string]any{"type": "object", "required": []string{"order_id"}}}, nil)
+	b.publish("order.created", map[string]any{"order_id": "o1"})
+	a.must(200, "PUT", "/v1/event-types/order.created", map[string]any{"schema": map[string]any{"type": "object", "required": []string{"order_id", "total"}}}, nil)
+	status, body := b.do("POST", "/v1/events", map[string]any{"type": "order.created", "data": map[string]any{"order_id": "o2"}})
+	if _, msg := errorOf(t, body); status != 400 || msg != "data: required: missing property 'total'" {
+		t.Fatalf("the other node after the change: %d %s", status, body)
+	}
+	a.must(204, "DELETE", "/v1/event-types/order.created", nil, nil)
+	b.publish("order.created", map[string]any{"order_id": "o3"})
 }

@@ -31,6 +31,7 @@ type Store interface {
 	InvocationStore
 	InboundStore
 	ServerKeyStore
+	EventTypeStore
 
 	// Import stores exported records in one transaction and queues a job
 	// for every pending delivery and every queued invocation among them;

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/eventschema"
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/reply"
 	"github.com/heraldhq/herald/ui"
@@ -72,6 +73,10 @@ type Config struct {
 	// UI, when set, serves the web UI under /ui/ (and redirects / there)
 	// and mints portal links; nil turns both off (--ui=false).
 	UI *ui.UI
+	// StrictEventTypes refuses published events whose type is not in the
+	// event catalogue (--strict-event-types). Default false: unknown
+	// types are accepted unchecked.
+	StrictEventTypes bool
 }
 
 // Server serves the API.
@@ -86,6 +91,9 @@ type Server struct {
 	inbound inboundCache
 	// failures limits failed inbound requests per source.
 	failures *failureLimiter
+	// schemas checks published events against the catalogue, caching
+	// compiled schemas.
+	schemas eventschema.Validator
 }
 
 // New returns the API server for cfg.
@@ -166,6 +174,13 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /v1/events", admin(s.publishEvent))
 	s.mux.Handle("GET /v1/events", admin(s.listEvents))
 	s.mux.Handle("GET /v1/events/{id}", admin(s.getEvent))
+
+	// The event catalogue: every key reads it, platform keys change it.
+	s.mux.Handle("GET /v1/event-types", admin(s.listEventTypes))
+	s.mux.Handle("GET /v1/event-types/{$}", admin(s.listEventTypes))
+	s.mux.Handle("GET /v1/event-types/{name}", admin(s.getEventType))
+	s.mux.Handle("PUT /v1/event-types/{name}", platform(s.putEventType))
+	s.mux.Handle("DELETE /v1/event-types/{name}", platform(s.deleteEventType))
 
 	s.mux.Handle("GET /v1/keys", admin(s.listKeys))
 	s.mux.Handle("POST /v1/keys", admin(s.createKey))

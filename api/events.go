@@ -55,6 +55,10 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 		}
 		data = canon
 	}
+	if err := s.checkEventData(r, in.Type, data); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	res, err := s.cfg.Store.PublishEvent(r.Context(), herald.PublishParams{
 		TenantID: owner, ID: in.ID, Type: in.Type, Data: data, Now: s.cfg.Clock.Now(),
 	})

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -39,7 +40,12 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The create answer is the only one that shows the secret.
-	writeJSON(w, http.StatusCreated, wh)
+	types, err := s.cfg.Store.ListEventTypes(r.Context(), herald.EventTypeFilter{})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, herald.WebhookCreated{Webhook: wh, Warnings: herald.PatternWarnings(wh.Events, types)})
 }
 
 // validateWebhook sets all_tenants when the body gives it, refusing it on
@@ -133,20 +139,48 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) {
 
 // testWebhook sends a webhook.test event, of the webhook's tenant, to one
 // webhook and waits for its first attempt, which stays in the history
-// like any other.
+// like any other. The body may be empty or {"event_type": "..."}: then the
+// event is of that type, with the catalogue's example as its data ({} when
+// the type has none); a type not in the catalogue is a 400.
 func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		EventType string `json:"event_type"`
+	}
+	body, err := s.readBody(w, r)
+	if err == nil && len(bytes.TrimSpace(body)) > 0 {
+		err = decodeJSON(body, &in)
+	}
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	wh, err := s.cfg.Store.Webhook(r.Context(), webhookRef(r))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	now := s.cfg.Clock.Now()
+	typ := "webhook.test"
 	data, _ := json.Marshal(map[string]any{
 		"webhook_id": wh.ID,
 		"message":    "This is a test event from Herald.",
 	})
+	if in.EventType != "" {
+		example, err := s.exampleData(r, in.EventType)
+		if herald.ErrorCode(err) == herald.ENOTFOUND {
+			err = herald.Errorf(herald.EINVALID, "event_type: %q is not in the event catalogue", in.EventType)
+		}
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		typ, data = in.EventType, example
+		if data == nil {
+			data = []byte("{}")
+		}
+	}
 	res, err := s.cfg.Store.PublishEvent(r.Context(), herald.PublishParams{
-		TenantID: string(wh.TenantID), Type: "webhook.test", Data: data, WebhookID: wh.ID, Now: now,
+		TenantID: string(wh.TenantID), Type: typ, Data: data, WebhookID: wh.ID, Now: now,
 	})
 	if err != nil {
 		s.error(w, r, err)

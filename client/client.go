@@ -88,6 +88,8 @@ type Client struct {
 	Invocations *InvocationsService
 	// Tenants manages tenants (platform admin keys only).
 	Tenants *TenantsService
+	// EventTypes reads the event catalogue (platform admin keys change it).
+	EventTypes *EventTypesService
 
 	baseURL    string
 	apiKey     string
@@ -175,6 +177,7 @@ func (c *Client) services() {
 	c.Alerts = &AlertsService{c: c}
 	c.Inbound = &InboundService{c: c}
 	c.Invocations = &InvocationsService{c: c}
+	c.EventTypes = &EventTypesService{c: c}
 	c.Tenants = &TenantsService{c: c}
 }
 

@@ -81,6 +81,21 @@ func (s *WebhooksService) Create(ctx context.Context, in herald.WebhookInput) (*
 	return &wh, nil
 }
 
+// CreateWithWarnings is Create, returning as well the server's warnings:
+// one for each pattern of in.Events that matches no type of the event
+// catalogue (the webhook is created all the same).
+func (s *WebhooksService) CreateWithWarnings(ctx context.Context, in herald.WebhookInput) (*herald.WebhookCreated, error) {
+	body, err := webhookBody(in)
+	if err != nil {
+		return nil, err
+	}
+	out := herald.WebhookCreated{Webhook: &herald.Webhook{}}
+	if _, err := s.c.do(ctx, request{method: http.MethodPost, path: "/v1/webhooks", body: body, out: &out}); err != nil {
+		return nil, fmt.Errorf("create webhook: %w", err)
+	}
+	return &out, nil
+}
+
 // List returns a page of webhooks, newest first (GET /v1/webhooks).
 func (s *WebhooksService) List(ctx context.Context, opts ListOptions) (*WebhookList, error) {
 	return s.ListForAgent(ctx, "", opts)
@@ -171,6 +186,24 @@ func (s *WebhooksService) Test(ctx context.Context, id string) (*TestResult, err
 	}
 	var out TestResult
 	status, err := s.c.do(ctx, request{method: http.MethodPost, path: "/v1/webhooks/" + p + "/test", out: &out, minTimeout: WebhookTestTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("test webhook: %w", err)
+	}
+	out.Pending = status == http.StatusAccepted
+	return &out, nil
+}
+
+// TestEvent is Test with an event of eventType, a type of the event
+// catalogue, whose example is the event's data (POST
+// /v1/webhooks/{id}/test {"event_type"}).
+func (s *WebhooksService) TestEvent(ctx context.Context, id, eventType string) (*TestResult, error) {
+	p, err := segment("webhook id", id)
+	if err != nil {
+		return nil, fmt.Errorf("test webhook: %w", err)
+	}
+	var out TestResult
+	body := map[string]string{"event_type": eventType}
+	status, err := s.c.do(ctx, request{method: http.MethodPost, path: "/v1/webhooks/" + p + "/test", body: body, out: &out, minTimeout: WebhookTestTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("test webhook: %w", err)
 	}

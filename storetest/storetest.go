@@ -55,6 +55,9 @@ func Run(t *testing.T, open Open) {
 	for name, fn := range agentEventTests {
 		tests[name] = fn
 	}
+	for name, fn := range eventTypeTests {
+		tests[name] = fn
+	}
 	for name, fn := range tenantTests {
 		tests[name] = fn
 	}

@@ -108,7 +108,7 @@ func newCLITestRoot() *cobra.Command {
 	cli := &cliOptions{}
 	cli.register(root)
 	root.AddCommand(newKeysCmd(cli), newWebhooksCmd(cli), newEventsCmd(cli),
-		newIngestCmd(cli), newAgentsCmd(cli), newDeploymentsCmd(cli), newAlertsCmd(cli), newTenantsCmd(cli), newVersionCmd(cli))
+		newIngestCmd(cli), newAgentsCmd(cli), newDeploymentsCmd(cli), newAlertsCmd(cli), newTenantsCmd(cli), newEventTypesCmd(cli), newVersionCmd(cli))
 	return root
 }
 

@@ -53,6 +53,9 @@ type Config struct {
 	// AllowExecRuntime lets agents have exec runtimes, which run programs
 	// on this host with Herald's rights. Default false.
 	AllowExecRuntime bool
+	// StrictEventTypes refuses published events whose type is not in the
+	// event catalogue (GET /v1/event-types). Default false.
+	StrictEventTypes bool
 	// RetrySchedule overrides the default retry schedule (1m, 5m, 15m, 1h,
 	// 6h) server-wide, as "1s,2s,5s". A webhook's own schedule wins.
 	RetrySchedule string
@@ -347,6 +350,7 @@ func (c *Config) bindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.AllowHTTP, "allow-http", c.AllowHTTP, "accept plain http:// webhook URLs (development)")
 	fs.BoolVar(&c.AllowPrivateTargets, "allow-private-targets", c.AllowPrivateTargets, "let deliveries reach loopback and private addresses (development)")
 	fs.BoolVar(&c.AllowExecRuntime, "allow-exec-runtime", c.AllowExecRuntime, "let agents have exec runtimes, which run programs on this host")
+	fs.BoolVar(&c.StrictEventTypes, "strict-event-types", c.StrictEventTypes, "refuse published events whose type is not in the event catalogue")
 	fs.StringVar(&c.RetrySchedule, "retry-schedule", c.RetrySchedule, "server-wide retry schedule, e.g. 1s,2s,5s (default 1m,5m,15m,1h,6h)")
 	fs.StringVar(&c.DiscordAPIURL, "discord-api-url", c.DiscordAPIURL, "Discord API base URL for replies to interactions")
 	fs.StringVar(&c.SlackAPIURL, "slack-api-url", c.SlackAPIURL, "Slack Web API base URL for replies (chat.postMessage)")

@@ -52,6 +52,7 @@ func newRootCmd() *cobra.Command {
 		newDeploymentsCmd(cli),
 		newAlertsCmd(cli),
 		newTenantsCmd(cli),
+		newEventTypesCmd(cli),
 		newBenchCmd(cli),
 		newExportCmd(),
 		newImportCmd(),

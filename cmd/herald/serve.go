@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
 	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/eventschema"
 	"github.com/heraldhq/herald/invoke"
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/monitor"
@@ -225,6 +226,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.ensureAdminKey(ctx); err != nil {
 		return err
 	}
+	if _, err := m.Store.EnsureEventTypes(ctx, herald.EnsureEventTypesParams{Types: eventschema.Builtin(), Now: time.Now()}); err != nil {
+		return fmt.Errorf("add the built-in event types: %w", err)
+	}
 	if cfg.Role != "worker" {
 		m.ensureDefaultAgent(ctx)
 	}
@@ -258,6 +262,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:           m.Logger.With("component", "api"),
 		URLPolicy:        herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},
 		AllowExecRuntime: cfg.AllowExecRuntime,
+		StrictEventTypes: cfg.StrictEventTypes,
 		MaxBodyBytes:     cfg.MaxBodyBytes,
 		WorkerOnly:       cfg.Role == "worker",
 		JWT:              m.jwt,

@@ -228,11 +228,15 @@ func newWebhooksCreateCmd(o *cliOptions) *cobra.Command {
 				}
 				in.AgentID = &args[0]
 			}
-			wh, err := c.Webhooks.Create(cmd.Context(), in)
+			created, err := c.Webhooks.CreateWithWarnings(cmd.Context(), in)
 			if err != nil {
 				return err
 			}
-			return o.emit(cmd, wh, func(w io.Writer) {
+			wh := created.Webhook
+			for _, warning := range created.Warnings {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", warning)
+			}
+			return o.emit(cmd, created, func(w io.Writer) {
 				fmt.Fprintf(w, "Created webhook %s.\n\n", wh.ID)
 				tableFields(w, webhookFields(wh))
 				fmt.Fprintf(w, "\nSigning secret (shown once; save it now, your endpoint needs it to verify deliveries):\n\n    %s\n", wh.Secret)
@@ -463,20 +467,29 @@ func newWebhooksSwitchCmd(o *cliOptions, on bool) *cobra.Command {
 }
 
 func newWebhooksTestCmd(o *cliOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "test [AGENT] WEBHOOK_ID",
+	var eventType string
+	cmd := &cobra.Command{
+		Use:   "test [AGENT] WEBHOOK_ID [--event-type TYPE]",
 		Short: "Send a webhook.test event and wait for the endpoint's answer",
 		Long: `Send a webhook.test event to this webhook alone and wait for its first
-attempt (up to the webhook's timeout plus 15s). The command fails (exit
-status 1) when the attempt fails or none was made in time; the delivery stays
-in the history either way.`,
+attempt (up to the webhook's timeout plus 15s). With --event-type, the event
+is of that type of the event catalogue, with the catalogue's example as its
+data. The command fails (exit status 1) when the attempt fails or none was
+made in time; the delivery stays in the history either way.`,
+		Example: `  herald webhooks test wh_01J...
+  herald webhooks test wh_01J... --event-type deployment.failed`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: o.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
 			id, err := agentWebhook(cmd, c, args)
 			if err != nil {
 				return err
 			}
-			res, err := c.Webhooks.Test(cmd.Context(), id)
+			var res *client.TestResult
+			if eventType != "" {
+				res, err = c.Webhooks.TestEvent(cmd.Context(), id, eventType)
+			} else {
+				res, err = c.Webhooks.Test(cmd.Context(), id)
+			}
 			if err != nil {
 				return err
 			}
@@ -502,6 +515,8 @@ in the history either way.`,
 			return nil
 		}),
 	}
+	cmd.Flags().StringVar(&eventType, "event-type", "", "send the catalogue's example of this event type instead of webhook.test")
+	return cmd
 }
 
 func newWebhooksDeliveriesCmd(o *cliOptions) *cobra.Command {

@@ -154,6 +154,7 @@ func (s *Server) routes() {
 	s.mux.Handle("PATCH /v1/webhooks/{id}", admin(s.updateWebhook))
 	s.mux.Handle("DELETE /v1/webhooks/{id}", admin(s.deleteWebhook))
 	s.mux.Handle("POST /v1/webhooks/{id}/test", admin(s.testWebhook))
+	s.mux.Handle("POST /v1/webhooks/{id}/secret/rotate", admin(s.rotateWebhookSecret))
 	s.mux.Handle("GET /v1/webhooks/{id}/deliveries", admin(s.listDeliveries))
 	s.mux.Handle("GET /v1/webhooks/{id}/deliveries/{delivery_id}", admin(s.getDelivery))
 	s.mux.Handle("POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry", admin(s.retryDelivery))

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -66,8 +67,9 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	now := s.cfg.Clock.Now()
 	for _, h := range hooks {
-		h.Secret = ""
+		h.ShowSecrets(now, false)
 	}
 	writeJSON(w, http.StatusOK, list[*herald.Webhook]{Items: hooks, Total: total, Skip: skip, Limit: limit})
 }
@@ -83,7 +85,37 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	wh.Secret = ""
+	wh.ShowSecrets(s.cfg.Clock.Now(), false)
+	writeJSON(w, http.StatusOK, wh)
+}
+
+// rotateWebhookSecret sets a new secret, generated unless the body gives
+// one, keeps the old one signing for the grace period, and answers the
+// webhook with its new secret, the only answer that shows it.
+func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
+	var in herald.RotateSecretInput
+	body, err := s.readBody(w, r)
+	if err == nil && len(bytes.TrimSpace(body)) > 0 { // every field is optional
+		err = decodeJSON(body, &in)
+	}
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	secret, grace, err := in.Resolve()
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	now := s.cfg.Clock.Now()
+	wh, err := s.cfg.Store.RotateWebhookSecret(r.Context(), herald.RotateSecretParams{
+		Ref: webhookRef(r), Secret: secret, Grace: grace, Now: now,
+	})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	wh.ShowSecrets(now, true)
 	writeJSON(w, http.StatusOK, wh)
 }
 
@@ -119,7 +151,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	wh.Secret = ""
+	wh.ShowSecrets(s.cfg.Clock.Now(), false)
 	writeJSON(w, http.StatusOK, wh)
 }
 

@@ -64,6 +64,10 @@ type Main struct {
 	// Attempted, when set before Run, is called after every recorded
 	// delivery attempt on this node.
 	Attempted func(*herald.Delivery)
+	// Clock, when set before Run, tells the API and the delivery worker
+	// the time (secret rotation grace periods, signature timestamps).
+	// Default the system clock.
+	Clock herald.Clock
 
 	// Invoker runs agent invocations (set by Run).
 	Invoker *invoke.Service
@@ -147,6 +151,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Logger.Warn("--allow-private-targets is set: deliveries may reach loopback and private addresses; use it for development only")
 	}
 	m.Metrics = metrics.New()
+	if m.Clock == nil {
+		m.Clock = herald.SystemClock{}
+	}
 	workers := river.NewWorkers()
 	var err error
 	if m.locks, err = lockDataDir(cfg); err != nil {
@@ -189,6 +196,7 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxInFlight: cfg.MaxInFlightPerWebhook,
 		JobTimeout:  delivery.DefaultJobTimeout,
 		Attempted:   m.Attempted,
+		Clock:       m.Clock,
 	})
 	monitor.Register(workers,
 		&monitor.HeartbeatWorker{Store: m.Store, HeartbeatTimeout: cfg.HeartbeatTimeout, Logger: m.Logger.With("component", "heartbeat")},
@@ -243,6 +251,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	handler := api.New(api.Config{
 		Store:            m.Store,
+		Clock:            m.Clock,
 		Metrics:          m.Metrics,
 		Logger:           m.Logger.With("component", "api"),
 		URLPolicy:        herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},

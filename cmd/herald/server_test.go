@@ -29,6 +29,13 @@ type testServer struct {
 // receivers: http and loopback targets allowed, and a short retry schedule.
 func startServer(t *testing.T, mutate ...func(*Config)) *testServer {
 	t.Helper()
+	return startServerClock(t, nil, mutate...)
+}
+
+// startServerClock is startServer with the clock of the API and the
+// delivery worker (nil for the system clock).
+func startServerClock(t *testing.T, clock herald.Clock, mutate ...func(*Config)) *testServer {
+	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
@@ -47,6 +54,7 @@ func startServer(t *testing.T, mutate ...func(*Config)) *testServer {
 		ts.Logger = newLogger(cfg, io.Discard)
 	}
 	ts.Attempted = func(d *herald.Delivery) { ts.attempts <- d }
+	ts.Clock = clock
 	if err := ts.Run(context.Background()); err != nil {
 		t.Fatalf("run: %v", err)
 	}

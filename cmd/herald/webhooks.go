@@ -36,6 +36,7 @@ func newWebhooksCmd(o *cliOptions) *cobra.Command {
 		newWebhooksDeliveriesCmd(o),
 		newWebhooksDeliveryCmd(o),
 		newWebhooksRetryCmd(o),
+		newWebhooksRotateSecretCmd(o),
 	)
 	return cmd
 }
@@ -396,6 +397,8 @@ func webhookFields(wh *herald.Webhook) [][2]string {
 		{"Retry schedule", schedule},
 		{"Verify TLS", cellYesNo(wh.VerifySSL)},
 		{"Signature", wh.SignatureHeader + " (" + wh.SignatureFormat + ")"},
+		{"Secret rotated", cellTime(wh.SecretRotatedAt)},
+		{"Old secret until", cellTime(wh.PreviousSecretExpiresAt)},
 		{"Created", cellTime(&wh.CreatedAt)},
 		{"Updated", cellTime(&wh.UpdatedAt)},
 		{"Last triggered", cellTime(wh.LastTriggeredAt)},

@@ -88,6 +88,9 @@ type Webhook struct {
 	DisabledReason string `json:"disabled_reason,omitempty"`
 	// DisabledAt is when it was turned off (nil while active).
 	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+	// EnabledAt is when it was last turned on again (nil if never): its
+	// failing streak counts attempts from then on.
+	EnabledAt *time.Time `json:"enabled_at,omitempty"`
 
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
@@ -481,4 +484,12 @@ type WebhookStore interface {
 	// expired ones are dropped and, beyond MaxPreviousSecrets, the oldest.
 	// It returns the webhook as stored, with its new secret.
 	RotateWebhookSecret(ctx context.Context, p RotateSecretParams) (*Webhook, error)
+	// DisableWebhook turns the active webhook p.Ref names off for
+	// p.Reason at p.Now, and reports whether it did: false, with the
+	// webhook as stored, when it was off already.
+	DisableWebhook(ctx context.Context, p DisableParams) (*Webhook, bool, error)
+	// WebhookHealth counts the attempts of the webhook p.Ref names over
+	// HealthWindows before p.Now, their latency over 24h, and its current
+	// failing streak since it was last enabled; DisableAt is left unset.
+	WebhookHealth(ctx context.Context, p HealthParams) (*WebhookHealth, error)
 }

@@ -164,6 +164,21 @@ func (s *WebhooksService) RotateSecret(ctx context.Context, id string, in herald
 	return &wh, nil
 }
 
+// Health returns a webhook's success rates and counts over 1h, 24h and
+// 7d, its p50 and p95 latency, its current failing streak and when that
+// would turn it off (GET /v1/webhooks/{id}/health).
+func (s *WebhooksService) Health(ctx context.Context, id string) (*herald.WebhookHealth, error) {
+	p, err := segment("webhook id", id)
+	if err != nil {
+		return nil, fmt.Errorf("get webhook health: %w", err)
+	}
+	var h herald.WebhookHealth
+	if _, err := s.c.do(ctx, request{method: http.MethodGet, path: "/v1/webhooks/" + p + "/health", out: &h}); err != nil {
+		return nil, fmt.Errorf("get webhook health: %w", err)
+	}
+	return &h, nil
+}
+
 // Delete removes a webhook and its delivery history (DELETE
 // /v1/webhooks/{id}).
 func (s *WebhooksService) Delete(ctx context.Context, id string) error {

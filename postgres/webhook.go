@@ -15,11 +15,11 @@ import (
 const webhookColumns = `id, tenant_id, all_tenants, name, description, url, events, agent_id, is_active, secret, headers,
 	timeout_seconds, max_retries, retry_schedule, verify_ssl, signature_header, signature_format,
 	created_at, updated_at, last_triggered_at, last_success_at, last_failure_at,
-	previous_secrets, secret_rotated_at, disabled_reason, disabled_at`
+	previous_secrets, secret_rotated_at, disabled_reason, disabled_at, enabled_at`
 
 // webhookPlaceholders are the parameters of an INSERT of webhookColumns.
 const webhookPlaceholders = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-	$21, $22, $23, $24, $25, $26`
+	$21, $22, $23, $24, $25, $26, $27`
 
 // querier is what *pgxpool.Pool and pgx.Tx share.
 type querier interface {
@@ -60,7 +60,7 @@ func webhookArgs(w *herald.Webhook) []any {
 	return []any{w.ID, string(w.TenantID), w.AllTenants, w.Name, w.Description, w.URL, nonNil(w.Events), w.AgentID,
 		w.IsActive, w.Secret, headersOf(w), w.TimeoutSeconds, w.MaxRetries, nanos(w.RetrySchedule), w.VerifySSL,
 		w.SignatureHeader, w.SignatureFormat, w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt, w.LastSuccessAt, w.LastFailureAt,
-		previousSecretsOf(w), w.SecretRotatedAt, w.DisabledReason, w.DisabledAt}
+		previousSecretsOf(w), w.SecretRotatedAt, w.DisabledReason, w.DisabledAt, w.EnabledAt}
 }
 
 // previousSecretsOf returns w's old secrets, never nil, for the jsonb column.
@@ -123,11 +123,11 @@ func (s *DB) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE webhooks SET name = $1, description = $2, url = $3, events = $4,
 		agent_id = $5, is_active = $6, secret = $7, headers = $8, timeout_seconds = $9, max_retries = $10,
 		retry_schedule = $11, verify_ssl = $12, signature_header = $13, signature_format = $14, updated_at = $15,
-		all_tenants = $16
+		all_tenants = $16, disabled_reason = $19, disabled_at = $20, enabled_at = $21
 		WHERE id = $17 AND tenant_id = $18`,
 		w.Name, w.Description, w.URL, nonNil(w.Events), w.AgentID, w.IsActive, w.Secret, headersOf(w),
 		w.TimeoutSeconds, w.MaxRetries, nanos(w.RetrySchedule), w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
-		w.UpdatedAt, w.AllTenants, w.ID, string(w.TenantID))
+		w.UpdatedAt, w.AllTenants, w.ID, string(w.TenantID), w.DisabledReason, w.DisabledAt, w.EnabledAt)
 	if err != nil {
 		return fmt.Errorf("update webhook: %w", err)
 	}
@@ -162,7 +162,7 @@ func scanWebhook(row scanner, after ...any) (*herald.Webhook, error) {
 	err := row.Scan(append([]any{&w.ID, &w.TenantID, &w.AllTenants, &w.Name, &w.Description, &w.URL, &w.Events, &w.AgentID, &w.IsActive,
 		&w.Secret, &w.Headers, &w.TimeoutSeconds, &w.MaxRetries, &sched, &w.VerifySSL, &w.SignatureHeader,
 		&w.SignatureFormat, &w.CreatedAt, &w.UpdatedAt, &w.LastTriggeredAt, &w.LastSuccessAt, &w.LastFailureAt,
-		&w.PreviousSecrets, &w.SecretRotatedAt, &w.DisabledReason, &w.DisabledAt},
+		&w.PreviousSecrets, &w.SecretRotatedAt, &w.DisabledReason, &w.DisabledAt, &w.EnabledAt},
 		after...)...)
 	if err != nil {
 		return nil, err

@@ -14,10 +14,10 @@ import (
 const webhookColumns = `id, tenant_id, all_tenants, name, description, url, events, agent_id, is_active, secret,
 	headers, timeout_seconds, max_retries, retry_schedule, verify_ssl, signature_header, signature_format,
 	created_at, updated_at, last_triggered_at, last_success_at, last_failure_at,
-	previous_secrets, secret_rotated_at, disabled_reason, disabled_at`
+	previous_secrets, secret_rotated_at, disabled_reason, disabled_at, enabled_at`
 
 // webhookPlaceholders are the parameters of an INSERT of webhookColumns.
-const webhookPlaceholders = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+const webhookPlaceholders = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
 
 // webhookArgs are the values of webhookColumns for w.
 func webhookArgs(w *herald.Webhook) []any {
@@ -26,7 +26,7 @@ func webhookArgs(w *herald.Webhook) []any {
 		w.Secret, headers, w.TimeoutSeconds, w.MaxRetries, schedule, w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
 		micros(w.CreatedAt), micros(w.UpdatedAt), microsPtr(w.LastTriggeredAt), microsPtr(w.LastSuccessAt),
 		microsPtr(w.LastFailureAt), previousSecretsJSON(w.PreviousSecrets), microsPtr(w.SecretRotatedAt),
-		w.DisabledReason, microsPtr(w.DisabledAt)}
+		w.DisabledReason, microsPtr(w.DisabledAt), microsPtr(w.EnabledAt)}
 }
 
 // storedSecret is a herald.PreviousSecret in the previous_secrets column.
@@ -112,10 +112,12 @@ func (s *DB) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 	events, headers, schedule := webhookJSON(w)
 	res, err := s.db.ExecContext(ctx, `UPDATE webhooks SET all_tenants = ?, name = ?, description = ?, url = ?,
 		events = ?, agent_id = ?, is_active = ?, secret = ?, headers = ?, timeout_seconds = ?, max_retries = ?,
-		retry_schedule = ?, verify_ssl = ?, signature_header = ?, signature_format = ?, updated_at = ?
+		retry_schedule = ?, verify_ssl = ?, signature_header = ?, signature_format = ?, updated_at = ?,
+		disabled_reason = ?, disabled_at = ?, enabled_at = ?
 		WHERE id = ? AND tenant_id = ?`,
 		w.AllTenants, w.Name, w.Description, w.URL, events, w.AgentID, w.IsActive, w.Secret, headers, w.TimeoutSeconds,
 		w.MaxRetries, schedule, w.VerifySSL, w.SignatureHeader, w.SignatureFormat, micros(w.UpdatedAt),
+		w.DisabledReason, microsPtr(w.DisabledAt), microsPtr(w.EnabledAt),
 		w.ID, string(w.TenantID))
 	if err != nil {
 		return fmt.Errorf("update webhook: %w", err)
@@ -178,10 +180,11 @@ func scanWebhookAfter(row scanner, before ...any) (*herald.Webhook, error) {
 		trig, success, failure sql.NullInt64
 		prev                   string
 		rotated, disabled      sql.NullInt64
+		enabled                sql.NullInt64
 	)
 	err := row.Scan(append(before, &w.ID, &w.TenantID, &w.AllTenants, &w.Name, &w.Description, &w.URL, &events, &w.AgentID,
 		&w.IsActive, &w.Secret, &headers, &w.TimeoutSeconds, &w.MaxRetries, &sched, &w.VerifySSL, &w.SignatureHeader, &w.SignatureFormat,
-		&created, &updated, &trig, &success, &failure, &prev, &rotated, &w.DisabledReason, &disabled)...)
+		&created, &updated, &trig, &success, &failure, &prev, &rotated, &w.DisabledReason, &disabled, &enabled)...)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +204,7 @@ func scanWebhookAfter(row scanner, before ...any) (*herald.Webhook, error) {
 	if w.PreviousSecrets, err = decodePreviousSecrets(prev); err != nil {
 		return nil, fmt.Errorf("decode previous secrets: %w", err)
 	}
-	w.SecretRotatedAt, w.DisabledAt = fromNull(rotated), fromNull(disabled)
+	w.SecretRotatedAt, w.DisabledAt, w.EnabledAt = fromNull(rotated), fromNull(disabled), fromNull(enabled)
 	w.CreatedAt, w.UpdatedAt = fromMicros(created), fromMicros(updated)
 	w.LastTriggeredAt, w.LastSuccessAt, w.LastFailureAt = fromNull(trig), fromNull(success), fromNull(failure)
 	return &w, nil

@@ -197,6 +197,8 @@ func (m *Main) Run(ctx context.Context) error {
 		JobTimeout:  delivery.DefaultJobTimeout,
 		Attempted:   m.Attempted,
 		Clock:       m.Clock,
+		// Only nodes that deliver turn failing webhooks off.
+		DisableAfter: cfg.DisableAfter,
 	})
 	monitor.Register(workers,
 		&monitor.HeartbeatWorker{Store: m.Store, HeartbeatTimeout: cfg.HeartbeatTimeout, Logger: m.Logger.With("component", "heartbeat")},
@@ -252,6 +254,7 @@ func (m *Main) Run(ctx context.Context) error {
 	handler := api.New(api.Config{
 		Store:            m.Store,
 		Clock:            m.Clock,
+		DisableAfter:     cfg.DisableAfter,
 		Metrics:          m.Metrics,
 		Logger:           m.Logger.With("component", "api"),
 		URLPolicy:        herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},

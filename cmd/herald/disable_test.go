@@ -98,6 +98,14 @@ func TestWebhookGoneDisables(t *testing.T) {
 			t.Fatalf("health while off: %+v", h)
 		}
 
+		out, err := ts.cli("webhooks", "health", wh.ID)
+		if err != nil || !strings.Contains(out, "off (gone)") || !strings.Contains(out, "Success 24h") || !strings.Contains(out, "Latency p95") {
+			t.Fatalf("herald webhooks health: %v\n%s", err, out)
+		}
+		if out, err = ts.cli("webhooks", "get", wh.ID); err != nil || !strings.Contains(out, "gone at ") {
+			t.Fatalf("herald webhooks get: %v\n%s", err, out)
+		}
+
 		// On again: reason cleared, a fresh window, webhook.enabled to ops
 		// alone.
 		got = herald.Webhook{}

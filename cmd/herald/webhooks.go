@@ -37,6 +37,7 @@ func newWebhooksCmd(o *cliOptions) *cobra.Command {
 		newWebhooksDeliveryCmd(o),
 		newWebhooksRetryCmd(o),
 		newWebhooksRotateSecretCmd(o),
+		newWebhooksHealthCmd(o),
 	)
 	return cmd
 }
@@ -391,6 +392,7 @@ func webhookFields(wh *herald.Webhook) [][2]string {
 		{"Events", webhookEvents(wh)},
 		{"Agent", wh.AgentID},
 		{"Active", cellYesNo(wh.IsActive)},
+		{"Disabled", disabledField(wh)},
 		{"Headers", strings.Join(headers, " ")},
 		{"Timeout", herald.FormatDuration(time.Duration(wh.TimeoutSeconds) * time.Second)},
 		{"Max retries", strconv.Itoa(wh.MaxRetries)},

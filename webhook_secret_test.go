@@ -63,3 +63,22 @@ func TestRotateSecretInput(t *testing.T) {
 		}
 	}
 }
+
+// TestPreviousSignatureHeaderReserved: a custom header may not take the
+// name of the signature header's -Previous twin.
+func TestPreviousSignatureHeaderReserved(t *testing.T) {
+	w := NewWebhookDefaults()
+	w.URL, w.Events, w.Secret = "https://example.com/hook", []string{"*"}, "secret-123"
+	w.Headers = map[string]string{"x-webhook-signature-previous": "x"}
+	if err := w.Validate(URLPolicy{}); err == nil || !strings.Contains(err.Error(), "headers") {
+		t.Fatalf("default header: %v", err)
+	}
+	w.SignatureHeader, w.Headers = "X-Sig", map[string]string{"X-Sig-Previous": "x"}
+	if err := w.Validate(URLPolicy{}); err == nil {
+		t.Fatal("X-Sig-Previous accepted")
+	}
+	w.Headers = map[string]string{"X-Webhook-Signature-Previous": "x"}
+	if err := w.Validate(URLPolicy{}); err != nil {
+		t.Fatalf("another signature header frees the default's twin: %v", err)
+	}
+}

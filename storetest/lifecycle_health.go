@@ -128,3 +128,19 @@ func testDisableWebhook(t *testing.T, s herald.Store) {
 		t.Fatalf("missing: %v", err)
 	}
 }
+
+func init() { lifecycleTests["PublishExcludeWebhook"] = testPublishExcludeWebhook }
+
+// testPublishExcludeWebhook: an event never goes to its ExcludeWebhookID.
+func testPublishExcludeWebhook(t *testing.T, s herald.Store) {
+	a := newWebhook(t, s, []string{"webhook.*"})
+	b := newWebhook(t, s, []string{"*"})
+	res := publish(t, s, herald.PublishParams{Type: "webhook.disabled", ExcludeWebhookID: b.ID})
+	if len(res.Deliveries) != 1 || res.Deliveries[0].WebhookID != a.ID {
+		t.Fatalf("deliveries: %+v", res.Deliveries)
+	}
+	res = publish(t, s, herald.PublishParams{Type: "webhook.enabled"})
+	if len(res.Deliveries) != 2 {
+		t.Fatalf("without exclusion: %+v", res.Deliveries)
+	}
+}

@@ -80,6 +80,9 @@ type HealthParams struct {
 	Ref Ref
 	// Now ends the windows.
 	Now time.Time
+	// StreakOnly leaves Windows and the latency out: the failing streak
+	// alone, which the delivery worker reads after each failed attempt.
+	StreakOnly bool
 }
 
 // DisableParams are the arguments of DisableWebhook.

@@ -23,7 +23,7 @@ func (w *Worker) afterFailure(ctx context.Context, wh *herald.Webhook, res *Resu
 	if w.DisableAfter <= 0 {
 		return nil
 	}
-	h, err := w.Store.WebhookHealth(ctx, herald.HealthParams{Ref: ref, Now: now})
+	h, err := w.Store.WebhookHealth(ctx, herald.HealthParams{Ref: ref, Now: now, StreakOnly: true})
 	if err != nil {
 		return fmt.Errorf("read health: %w", err)
 	}

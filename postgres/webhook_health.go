@@ -41,33 +41,9 @@ func (s *DB) WebhookHealth(ctx context.Context, p herald.HealthParams) (*herald.
 		return nil, err
 	}
 	h := &herald.WebhookHealth{WebhookID: w.ID, IsActive: w.IsActive, DisabledReason: w.DisabledReason, DisabledAt: w.DisabledAt}
-	const from = ` FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-		WHERE d.webhook_id = $1 AND d.last_attempt_at >= $2 AND a.started_at >= $2`
-	for _, win := range herald.HealthWindows {
-		since := p.Now.Add(-win)
-		hw := herald.HealthWindow{Window: herald.WindowName(win)}
-		if err := s.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE a.success)`+from,
-			w.ID, since).Scan(&hw.Attempts, &hw.Succeeded); err != nil {
-			return nil, fmt.Errorf("count attempts: %w", err)
-		}
-		hw.Failed = hw.Attempts - hw.Succeeded
-		if hw.Attempts > 0 {
-			rate := float64(hw.Succeeded) / float64(hw.Attempts)
-			hw.SuccessRate = &rate
-		}
-		h.Windows = append(h.Windows, hw)
-	}
-	if n := h.Windows[1].Attempts; n > 0 {
-		for _, pct := range []struct {
-			p   float64
-			out **int64
-		}{{0.5, &h.LatencyP50MS}, {0.95, &h.LatencyP95MS}} {
-			var v int64
-			if err := s.pool.QueryRow(ctx, `SELECT a.duration_ms`+from+` ORDER BY a.duration_ms LIMIT 1 OFFSET $3`,
-				w.ID, p.Now.Add(-24*time.Hour), herald.PercentileRank(n, pct.p)).Scan(&v); err != nil {
-				return nil, fmt.Errorf("select latency: %w", err)
-			}
-			*pct.out = &v
+	if !p.StreakOnly {
+		if err := s.healthWindows(ctx, h, p.Now); err != nil {
+			return nil, err
 		}
 	}
 	var streakFrom time.Time
@@ -83,4 +59,38 @@ func (s *DB) WebhookHealth(ctx context.Context, p herald.HealthParams) (*herald.
 		return nil, fmt.Errorf("select failing streak: %w", err)
 	}
 	return h, nil
+}
+
+// healthWindows sets the windows and the latency of h at now.
+func (s *DB) healthWindows(ctx context.Context, h *herald.WebhookHealth, now time.Time) error {
+	const from = ` FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+		WHERE d.webhook_id = $1 AND d.last_attempt_at >= $2 AND a.started_at >= $2`
+	for _, win := range herald.HealthWindows {
+		since := now.Add(-win)
+		hw := herald.HealthWindow{Window: herald.WindowName(win)}
+		if err := s.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE a.success)`+from,
+			h.WebhookID, since).Scan(&hw.Attempts, &hw.Succeeded); err != nil {
+			return fmt.Errorf("count attempts: %w", err)
+		}
+		hw.Failed = hw.Attempts - hw.Succeeded
+		if hw.Attempts > 0 {
+			rate := float64(hw.Succeeded) / float64(hw.Attempts)
+			hw.SuccessRate = &rate
+		}
+		h.Windows = append(h.Windows, hw)
+	}
+	if n := h.Windows[1].Attempts; n > 0 {
+		for _, pct := range []struct {
+			p   float64
+			out **int64
+		}{{0.5, &h.LatencyP50MS}, {0.95, &h.LatencyP95MS}} {
+			var v int64
+			if err := s.pool.QueryRow(ctx, `SELECT a.duration_ms`+from+` ORDER BY a.duration_ms LIMIT 1 OFFSET $3`,
+				h.WebhookID, now.Add(-24*time.Hour), herald.PercentileRank(n, pct.p)).Scan(&v); err != nil {
+				return fmt.Errorf("select latency: %w", err)
+			}
+			*pct.out = &v
+		}
+	}
+	return nil
 }

@@ -38,35 +38,9 @@ func (s *DB) WebhookHealth(ctx context.Context, p herald.HealthParams) (*herald.
 		return nil, err
 	}
 	h := &herald.WebhookHealth{WebhookID: w.ID, IsActive: w.IsActive, DisabledReason: w.DisabledReason, DisabledAt: w.DisabledAt}
-	const from = ` FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-		WHERE d.webhook_id = ? AND d.last_attempt_at >= ? AND a.started_at >= ?`
-	for _, win := range herald.HealthWindows {
-		since := micros(p.Now.Add(-win))
-		hw := herald.HealthWindow{Window: herald.WindowName(win)}
-		if err := s.rdb.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(a.success), 0)`+from,
-			w.ID, since, since).Scan(&hw.Attempts, &hw.Succeeded); err != nil {
-			return nil, fmt.Errorf("count attempts: %w", err)
-		}
-		hw.Failed = hw.Attempts - hw.Succeeded
-		if hw.Attempts > 0 {
-			rate := float64(hw.Succeeded) / float64(hw.Attempts)
-			hw.SuccessRate = &rate
-		}
-		h.Windows = append(h.Windows, hw)
-	}
-	day := micros(p.Now.Add(-24 * time.Hour))
-	if n := h.Windows[1].Attempts; n > 0 {
-		for _, pct := range []struct {
-			p   float64
-			out **int64
-		}{{0.5, &h.LatencyP50MS}, {0.95, &h.LatencyP95MS}} {
-			rank := herald.PercentileRank(n, pct.p)
-			var v int64
-			if err := s.rdb.QueryRowContext(ctx, `SELECT a.duration_ms`+from+` ORDER BY a.duration_ms LIMIT 1 OFFSET ?`,
-				w.ID, day, day, rank).Scan(&v); err != nil {
-				return nil, fmt.Errorf("select latency: %w", err)
-			}
-			*pct.out = &v
+	if !p.StreakOnly {
+		if err := s.healthWindows(ctx, h, p.Now); err != nil {
+			return nil, err
 		}
 	}
 	streakFrom := int64(-1 << 62)
@@ -84,4 +58,40 @@ func (s *DB) WebhookHealth(ctx context.Context, p herald.HealthParams) (*herald.
 	}
 	h.FailingSince = fromNull(first)
 	return h, nil
+}
+
+// healthWindows sets the windows and the latency of h at now.
+func (s *DB) healthWindows(ctx context.Context, h *herald.WebhookHealth, now time.Time) error {
+	const from = ` FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+		WHERE d.webhook_id = ? AND d.last_attempt_at >= ? AND a.started_at >= ?`
+	for _, win := range herald.HealthWindows {
+		since := micros(now.Add(-win))
+		hw := herald.HealthWindow{Window: herald.WindowName(win)}
+		if err := s.rdb.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(a.success), 0)`+from,
+			h.WebhookID, since, since).Scan(&hw.Attempts, &hw.Succeeded); err != nil {
+			return fmt.Errorf("count attempts: %w", err)
+		}
+		hw.Failed = hw.Attempts - hw.Succeeded
+		if hw.Attempts > 0 {
+			rate := float64(hw.Succeeded) / float64(hw.Attempts)
+			hw.SuccessRate = &rate
+		}
+		h.Windows = append(h.Windows, hw)
+	}
+	day := micros(now.Add(-24 * time.Hour))
+	if n := h.Windows[1].Attempts; n > 0 {
+		for _, pct := range []struct {
+			p   float64
+			out **int64
+		}{{0.5, &h.LatencyP50MS}, {0.95, &h.LatencyP95MS}} {
+			rank := herald.PercentileRank(n, pct.p)
+			var v int64
+			if err := s.rdb.QueryRowContext(ctx, `SELECT a.duration_ms`+from+` ORDER BY a.duration_ms LIMIT 1 OFFSET ?`,
+				h.WebhookID, day, day, rank).Scan(&v); err != nil {
+				return fmt.Errorf("select latency: %w", err)
+			}
+			*pct.out = &v
+		}
+	}
+	return nil
 }

@@ -63,6 +63,10 @@ func testWebhookHealth(t *testing.T, s herald.Store) {
 	if h.FailingSince == nil || !h.FailingSince.Equal(t0.Add(-30*time.Minute)) || h.FailedDeliveries != 2 || !h.IsActive {
 		t.Fatalf("streak: %+v", h)
 	}
+	streak, err := s.WebhookHealth(ctx, herald.HealthParams{Ref: anyRef(w.ID), Now: t0, StreakOnly: true})
+	if err != nil || streak.Windows != nil || streak.LatencyP50MS != nil || !streak.FailingSince.Equal(*h.FailingSince) || streak.FailedDeliveries != 2 {
+		t.Fatalf("streak only: %+v %v", streak, err)
+	}
 	if h.ShouldDisable(herald.DefaultDisableAfter, t0.Add(6*24*time.Hour)) {
 		t.Fatal("2 failed deliveries disable the webhook")
 	}

@@ -131,7 +131,10 @@ type PublishParams struct {
 	Type      string
 	Data      json.RawMessage
 	WebhookID string
-	Now       time.Time
+	// ExcludeWebhookID, when set, is a webhook the event never goes to
+	// (the endpoint an operational event is about).
+	ExcludeWebhookID string
+	Now              time.Time
 }
 
 // PublishResult is what a publish did: the stored event, its deliveries,

@@ -63,8 +63,18 @@ type Webhook struct {
 	AgentID  string `json:"agent_id,omitempty"`
 	IsActive bool   `json:"is_active"`
 	// Secret keys the signatures. It is write-only: the API returns it in the
-	// create response alone.
-	Secret          string            `json:"secret,omitempty"`
+	// create and rotate responses alone.
+	Secret string `json:"secret,omitempty"`
+	// PreviousSecrets are the secrets earlier rotations replaced, oldest
+	// first, at most MaxPreviousSecrets; each still signs until its
+	// ExpiresAt (see SigningSecrets). Never shown by the API.
+	PreviousSecrets []PreviousSecret `json:"-"`
+	// SecretRotatedAt is when the secret was last rotated (nil if never).
+	SecretRotatedAt *time.Time `json:"secret_rotated_at"`
+	// PreviousSecretExpiresAt is when the last old secret stops signing,
+	// while one still does; the API sets it from PreviousSecrets.
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+
 	Headers         map[string]string `json:"headers"`
 	TimeoutSeconds  int               `json:"timeout_seconds"`
 	MaxRetries      int               `json:"max_retries"`
@@ -72,6 +82,15 @@ type Webhook struct {
 	VerifySSL       bool              `json:"verify_ssl"`
 	SignatureHeader string            `json:"signature_header"`
 	SignatureFormat string            `json:"signature_format"`
+
+	// DisabledReason says why an inactive webhook was turned off:
+	// DisabledFailing, DisabledGone or DisabledManual; "" while active.
+	DisabledReason string `json:"disabled_reason,omitempty"`
+	// DisabledAt is when it was turned off (nil while active).
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+	// EnabledAt is when it was last turned on again (nil if never): its
+	// failing streak counts attempts from then on.
+	EnabledAt *time.Time `json:"enabled_at,omitempty"`
 
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
@@ -254,7 +273,7 @@ func (w *Webhook) Validate(policy URLPolicy) error {
 			return Errorf(EINVALID, "headers: %q is not a valid header name", k)
 		}
 		ck := http.CanonicalHeaderKey(k)
-		if reservedHeader(ck) || ck == sigHeader {
+		if reservedHeader(ck) || ck == sigHeader || ck == http.CanonicalHeaderKey(w.SignatureHeader+PreviousSignatureSuffix) {
 			return Errorf(EINVALID, "headers: %q is set by Herald and cannot be overridden", k)
 		}
 		if strings.ContainsAny(v, "\r\n\x00") || len(v) > 4096 {
@@ -460,4 +479,17 @@ type WebhookStore interface {
 	UpdateWebhook(ctx context.Context, w *Webhook) error
 	// DeleteWebhook removes a webhook with its deliveries and attempts.
 	DeleteWebhook(ctx context.Context, ref Ref) error
+	// RotateWebhookSecret replaces the secret of the webhook p.Ref names,
+	// in one transaction: the old one is kept for p.Grace (unless 0), the
+	// expired ones are dropped and, beyond MaxPreviousSecrets, the oldest.
+	// It returns the webhook as stored, with its new secret.
+	RotateWebhookSecret(ctx context.Context, p RotateSecretParams) (*Webhook, error)
+	// DisableWebhook turns the active webhook p.Ref names off for
+	// p.Reason at p.Now, and reports whether it did: false, with the
+	// webhook as stored, when it was off already.
+	DisableWebhook(ctx context.Context, p DisableParams) (*Webhook, bool, error)
+	// WebhookHealth counts the attempts of the webhook p.Ref names over
+	// HealthWindows before p.Now, their latency over 24h, and its current
+	// failing streak since it was last enabled; DisableAt is left unset.
+	WebhookHealth(ctx context.Context, p HealthParams) (*WebhookHealth, error)
 }

@@ -30,6 +30,9 @@ type Config struct {
 	Clock   herald.Clock // default the system clock
 	// URLPolicy decides which webhook URLs are accepted.
 	URLPolicy herald.URLPolicy
+	// DisableAfter is the server's --disable-after, which the health
+	// route's disable_at is computed with; 0 means off.
+	DisableAfter time.Duration
 	// AllowExecRuntime accepts agents with exec runtimes, which run
 	// programs on the Herald host. Default false.
 	AllowExecRuntime bool
@@ -167,6 +170,8 @@ func (s *Server) routes() {
 	s.mux.Handle("PATCH /v1/webhooks/{id}", admin(s.updateWebhook))
 	s.mux.Handle("DELETE /v1/webhooks/{id}", admin(s.deleteWebhook))
 	s.mux.Handle("POST /v1/webhooks/{id}/test", admin(s.testWebhook))
+	s.mux.Handle("POST /v1/webhooks/{id}/secret/rotate", admin(s.rotateWebhookSecret))
+	s.mux.Handle("GET /v1/webhooks/{id}/health", admin(s.webhookHealth))
 	s.mux.Handle("GET /v1/webhooks/{id}/deliveries", admin(s.listDeliveries))
 	s.mux.Handle("GET /v1/webhooks/{id}/deliveries/{delivery_id}", admin(s.getDelivery))
 	s.mux.Handle("POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry", admin(s.retryDelivery))

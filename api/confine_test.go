@@ -101,6 +101,8 @@ func TestConfinement(t *testing.T) {
 		{"PATCH", "/v1/webhooks/" + beta.webhook},
 		{"DELETE", "/v1/webhooks/" + beta.webhook},
 		{"POST", "/v1/webhooks/" + beta.webhook + "/test"},
+		{"POST", "/v1/webhooks/" + beta.webhook + "/secret/rotate"},
+		{"GET", "/v1/webhooks/" + beta.webhook + "/health"},
 		{"GET", "/v1/webhooks/" + beta.webhook + "/deliveries"},
 		{"GET", "/v1/webhooks/" + beta.webhook + "/deliveries/" + beta.delivery},
 		{"GET", "/v1/webhooks/" + acme.webhook + "/deliveries/" + beta.delivery},
@@ -189,4 +191,10 @@ func TestConfinement(t *testing.T) {
 		t.Errorf("beta's inbound webhooks after the delete: %v", out)
 	}
 	c.as(key, 200, "GET", "/v1/webhooks/"+acme.webhook, nil)
+	if out := c.as(key, 200, "GET", "/v1/webhooks/"+acme.webhook+"/health", nil); out["webhook_id"] != acme.webhook {
+		t.Errorf("acme's health: %v", out)
+	}
+	if out := c.as(key, 200, "POST", "/v1/webhooks/"+acme.webhook+"/secret/rotate", map[string]any{"grace_period": "1h"}); out["tenant_id"] != "acme" || out["secret"] == "" {
+		t.Errorf("acme's rotation: %v", out)
+	}
 }

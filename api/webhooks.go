@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -30,6 +31,10 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 	in.Apply(wh)
 	if in.Secret == nil || *in.Secret == "" {
 		wh.Secret = herald.GenerateSecret()
+	}
+	if !wh.IsActive {
+		now := s.cfg.Clock.Now().UTC()
+		wh.DisabledReason, wh.DisabledAt = herald.DisabledManual, &now
 	}
 	if err := s.validateWebhook(wh, in.AllTenants); err != nil {
 		s.error(w, r, err)
@@ -72,8 +77,9 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	now := s.cfg.Clock.Now()
 	for _, h := range hooks {
-		h.Secret = ""
+		h.ShowSecrets(now, false)
 	}
 	writeJSON(w, http.StatusOK, list[*herald.Webhook]{Items: hooks, Total: total, Skip: skip, Limit: limit})
 }
@@ -89,7 +95,37 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	wh.Secret = ""
+	wh.ShowSecrets(s.cfg.Clock.Now(), false)
+	writeJSON(w, http.StatusOK, wh)
+}
+
+// rotateWebhookSecret sets a new secret, generated unless the body gives
+// one, keeps the old one signing for the grace period, and answers the
+// webhook with its new secret, the only answer that shows it.
+func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
+	var in herald.RotateSecretInput
+	body, err := s.readBody(w, r)
+	if err == nil && len(bytes.TrimSpace(body)) > 0 { // every field is optional
+		err = decodeJSON(body, &in)
+	}
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	secret, grace, err := in.Resolve()
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	now := s.cfg.Clock.Now()
+	wh, err := s.cfg.Store.RotateWebhookSecret(r.Context(), herald.RotateSecretParams{
+		Ref: webhookRef(r), Secret: secret, Grace: grace, Now: now,
+	})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	wh.ShowSecrets(now, true)
 	writeJSON(w, http.StatusOK, wh)
 }
 
@@ -116,17 +152,49 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, herald.Errorf(herald.EINVALID, "secret: cannot be empty; omit it to keep the current one"))
 		return
 	}
+	wasActive := wh.IsActive
 	in.Apply(wh)
 	if err := s.validateWebhook(wh, in.AllTenants); err != nil {
 		s.error(w, r, err)
 		return
 	}
+	now := s.cfg.Clock.Now().UTC()
+	event := ""
+	switch {
+	case wasActive && !wh.IsActive:
+		wh.DisabledReason, wh.DisabledAt, event = herald.DisabledManual, &now, herald.EventWebhookDisabled
+	case !wasActive && wh.IsActive:
+		// On again: a fresh window for the failing streak.
+		wh.DisabledReason, wh.DisabledAt, wh.EnabledAt, event = "", nil, &now, herald.EventWebhookEnabled
+	}
 	if err := s.cfg.Store.UpdateWebhook(r.Context(), wh); err != nil {
 		s.error(w, r, err)
 		return
 	}
-	wh.Secret = ""
+	if event != "" {
+		reason := herald.DisabledManual
+		if event == herald.EventWebhookEnabled {
+			reason = ""
+		}
+		p := herald.WebhookEventParams(event, wh, reason, "", strconv.FormatInt(now.UnixMicro(), 10), now)
+		if _, err := s.cfg.Store.PublishEvent(r.Context(), p); err != nil {
+			s.cfg.Logger.Warn("publish webhook event", "type", event, "webhook_id", wh.ID, "error", err)
+		}
+	}
+	wh.ShowSecrets(now, false)
 	writeJSON(w, http.StatusOK, wh)
+}
+
+// webhookHealth answers the webhook's success rates, latency and failing
+// streak, with when the streak would turn it off.
+func (s *Server) webhookHealth(w http.ResponseWriter, r *http.Request) {
+	h, err := s.cfg.Store.WebhookHealth(r.Context(), herald.HealthParams{Ref: webhookRef(r), Now: s.cfg.Clock.Now()})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	h.SetDisableAt(s.cfg.DisableAfter)
+	writeJSON(w, http.StatusOK, h)
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) {

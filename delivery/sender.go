@@ -177,7 +177,9 @@ type Result struct {
 // Success reports whether the attempt got a 2xx.
 func (r *Result) Success() bool { return r.Err == nil && r.StatusCode >= 200 && r.StatusCode < 300 }
 
-// Send makes one attempt of task at time now.
+// Send makes one attempt of task at time now, which stamps
+// webhook-timestamp and decides which of the webhook's old secrets still
+// sign.
 func (s *Sender) Send(ctx context.Context, task *herald.DeliveryTask, now time.Time) *Result {
 	wh := task.Webhook
 	body := Body(task.Event, wh.ID, task.WebhookName)
@@ -198,7 +200,19 @@ func (s *Sender) Send(ctx context.Context, task *herald.DeliveryTask, now time.T
 	req.Header.Set(wh.SignatureHeader, signature.Sign(wh.SignatureFormat, wh.Secret, body))
 	req.Header["webhook-id"] = []string{task.Event.ID}
 	req.Header["webhook-timestamp"] = []string{strconv.FormatInt(ts, 10)}
-	req.Header["webhook-signature"] = []string{signature.StandardSign(wh.Secret, task.Event.ID, ts, body)}
+	standard := signature.StandardSign(wh.Secret, task.Event.ID, ts, body)
+	// During a rotation's grace period the old secrets sign too: after
+	// the new signature in webhook-signature, and in the signature
+	// header's "-Previous" twin, newest first, space-separated.
+	if prev := wh.ValidPreviousSecrets(now); len(prev) > 0 {
+		old := make([]string, len(prev))
+		for i, secret := range prev {
+			standard += " " + signature.StandardSign(secret, task.Event.ID, ts, body)
+			old[i] = signature.Sign(wh.SignatureFormat, secret, body)
+		}
+		req.Header.Set(wh.SignatureHeader+herald.PreviousSignatureSuffix, strings.Join(old, " "))
+	}
+	req.Header["webhook-signature"] = []string{standard}
 
 	client := s.verified
 	if !wh.VerifySSL {

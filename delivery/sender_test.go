@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/signature"
 )
 
 func TestBlocked(t *testing.T) {
@@ -131,5 +132,41 @@ func TestSenderCapsResponseHeaders(t *testing.T) {
 	res = s.Send(context.Background(), task(headerServer(t, 2, 10)), time.Now())
 	if !res.Success() || len(res.Header["X-Herald-Headers-Truncated"]) != 0 || res.Header.Get("X-Big-001") != strings.Repeat("v", 10) {
 		t.Fatalf("small headers: %v, err %v", res.Header, res.Err)
+	}
+}
+
+// TestSenderSignsWithPreviousSecrets checks the headers of a delivery made
+// while two old secrets are valid, one has expired, and after all have.
+func TestSenderSignsWithPreviousSecrets(t *testing.T) {
+	got := make(chan http.Header, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r.Header.Clone() }))
+	defer srv.Close()
+	now := time.Unix(1709884800, 0)
+	tk := task(srv.URL)
+	tk.Webhook.SignatureHeader, tk.Webhook.SignatureFormat = "X-Sig", herald.SignatureHex
+	tk.Webhook.PreviousSecrets = []herald.PreviousSecret{
+		{Secret: "expired-1", ExpiresAt: now.Add(-time.Second)},
+		{Secret: "older-22", ExpiresAt: now.Add(time.Hour)},
+		{Secret: "newer-333", ExpiresAt: now.Add(2 * time.Hour)},
+	}
+	body := Body(tk.Event, tk.Webhook.ID, tk.WebhookName)
+	s := NewSender("test", true)
+	if res := s.Send(context.Background(), tk, now); !res.Success() {
+		t.Fatal(res.Err)
+	}
+	h := <-got
+	ts := now.Unix()
+	wantStd := signature.StandardSign("secret-123", "evt_1", ts, body) + " " +
+		signature.StandardSign("newer-333", "evt_1", ts, body) + " " + signature.StandardSign("older-22", "evt_1", ts, body)
+	wantPrev := signature.Sign("hex", "newer-333", body) + " " + signature.Sign("hex", "older-22", body)
+	if h.Get("webhook-signature") != wantStd || h.Get("X-Sig") != signature.Sign("hex", "secret-123", body) || h.Get("X-Sig-Previous") != wantPrev {
+		t.Fatalf("during the overlap: %v", h)
+	}
+	if res := s.Send(context.Background(), tk, now.Add(2*time.Hour)); !res.Success() {
+		t.Fatal(res.Err)
+	}
+	h = <-got
+	if len(strings.Fields(h.Get("webhook-signature"))) != 1 || h.Get("X-Sig-Previous") != "" {
+		t.Fatalf("after the overlap: %v", h)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -46,6 +47,11 @@ type Worker struct {
 	// a job still running after RescueAfter again, so keep this well below
 	// it (see MinRescueAfter). Default DefaultJobTimeout.
 	JobTimeout time.Duration
+	// DisableAfter turns a webhook off when every attempt has failed for
+	// this long, with at least herald.MinFailedDeliveriesToDisable failed
+	// deliveries (--disable-after); 0, the zero value, never does. A 410
+	// Gone answer turns it off at once either way.
+	DisableAfter time.Duration
 	// Attempted, when set, is called after each recorded attempt (tests
 	// wait on it).
 	Attempted func(d *herald.Delivery)
@@ -88,7 +94,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	now := w.now()
 	var res *Result
 	if !wh.IsActive {
-		res = &Result{Err: errors.New("webhook is disabled; not sent")}
+		res = &Result{Err: errors.New(herald.DisabledErrorMessage)}
 	} else {
 		if ok, retryIn := w.acquire(ctx, wh.ID); !ok {
 			// The webhook is at its cap: come back later, uncounted.
@@ -129,7 +135,8 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	var delay time.Duration
 	if !res.Success() {
 		status, outcome = herald.DeliveryFailed, metrics.OutcomeFailed
-		if n <= wh.MaxRetries && wh.IsActive {
+		// 410 Gone is final: the webhook is turned off below.
+		if n <= wh.MaxRetries && wh.IsActive && res.StatusCode != http.StatusGone {
 			schedule := wh.RetrySchedule
 			if len(schedule) == 0 {
 				schedule = w.Schedule
@@ -171,6 +178,11 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	}
 	w.logger().Debug("delivery attempt", "delivery_id", d.ID, "webhook_id", wh.ID, "attempt", d.Attempts,
 		"status", d.Status, "status_code", res.StatusCode, "error", attempt.Error)
+	if !attempt.Success && wh.IsActive {
+		if err := w.afterFailure(recordCtx, wh, res, attempt.Error, now); err != nil {
+			w.logger().Warn("check failing webhook", "webhook_id", wh.ID, "error", err)
+		}
+	}
 	if w.Attempted != nil {
 		w.Attempted(d)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -70,7 +71,7 @@ func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.
 	}
 
 	res := &herald.PublishResult{Event: ev, Created: true}
-	if res.Deliveries, err = fanOut(ctx, tx, ev, p.WebhookID); err != nil {
+	if res.Deliveries, err = fanOut(ctx, tx, ev, p.WebhookID, p.ExcludeWebhookID); err != nil {
 		return nil, err
 	}
 	if err := s.queueDeliveries(ctx, tx, res.Deliveries); err != nil {
@@ -91,20 +92,21 @@ func publishNew(ctx context.Context, tx pgx.Tx, ev *herald.Event) ([]*herald.Del
 		string(ev.TenantID), ev.ID, ev.Type, ev.Data, ev.Created, ev.AgentID()); err != nil {
 		return nil, fmt.Errorf("insert event: %w", err)
 	}
-	return fanOut(ctx, tx, ev, "")
+	return fanOut(ctx, tx, ev, "", "")
 }
 
 // fanOut inserts the pending deliveries of the event ev, just inserted in
 // tx: to the webhook webhookID alone when set (ENOTFOUND when it does not
 // exist or the event may not reach it), else to every matching active
-// webhook. It never returns nil.
-func fanOut(ctx context.Context, tx pgx.Tx, ev *herald.Event, webhookID string) ([]*herald.Delivery, error) {
+// webhook but exclude. It never returns nil.
+func fanOut(ctx context.Context, tx pgx.Tx, ev *herald.Event, webhookID, exclude string) ([]*herald.Delivery, error) {
 	hooks := []string{webhookID}
 	if webhookID == "" {
 		var err error
 		if hooks, err = matchingWebhooks(ctx, tx, ev); err != nil {
 			return nil, err
 		}
+		hooks = slices.DeleteFunc(hooks, func(id string) bool { return id == exclude })
 	}
 	ds := []*herald.Delivery{}
 	if len(hooks) > 0 {

@@ -59,7 +59,7 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 				ON CONFLICT (id) DO NOTHING`, t.ID, escapeText(t.Name), metadata, t.CreatedAt, t.UpdatedAt)
 		case r.Webhook != nil:
 			_, err = tx.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+				VALUES (`+webhookPlaceholders+`)
 				ON CONFLICT (id) DO NOTHING`, webhookArgs(r.Webhook)...)
 		case r.APIKey != nil:
 			k := r.APIKey

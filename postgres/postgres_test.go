@@ -23,10 +23,12 @@ import (
 func freshSchema(t *testing.T) (string, string) { return pgtest.Schema(t) }
 
 // openURL opens a store at u and closes it when the test ends (before the
-// schema is dropped, as cleanups run last first).
+// schema is dropped, as cleanups run last first). Migrating a fresh schema
+// may wait a while when go test ./... runs the server's PostgreSQL tests
+// beside these, hence the generous bound.
 func openURL(t *testing.T, u string, opts postgres.Options) *postgres.DB {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	db, err := postgres.Open(ctx, u, opts)
 	if err != nil {

@@ -14,7 +14,12 @@ import (
 
 const webhookColumns = `id, tenant_id, all_tenants, name, description, url, events, agent_id, is_active, secret, headers,
 	timeout_seconds, max_retries, retry_schedule, verify_ssl, signature_header, signature_format,
-	created_at, updated_at, last_triggered_at, last_success_at, last_failure_at`
+	created_at, updated_at, last_triggered_at, last_success_at, last_failure_at,
+	previous_secrets, secret_rotated_at, disabled_reason, disabled_at, enabled_at`
+
+// webhookPlaceholders are the parameters of an INSERT of webhookColumns.
+const webhookPlaceholders = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+	$21, $22, $23, $24, $25, $26, $27`
 
 // querier is what *pgxpool.Pool and pgx.Tx share.
 type querier interface {
@@ -42,7 +47,7 @@ func (s *DB) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 	}
 	return s.forTenant(ctx, w.TenantID, "create webhook", func(q querier) error {
 		if _, err := q.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+			VALUES (`+webhookPlaceholders+`)`,
 			webhookArgs(w)...); err != nil {
 			return fmt.Errorf("insert webhook: %w", err)
 		}
@@ -54,7 +59,16 @@ func (s *DB) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 func webhookArgs(w *herald.Webhook) []any {
 	return []any{w.ID, string(w.TenantID), w.AllTenants, w.Name, w.Description, w.URL, nonNil(w.Events), w.AgentID,
 		w.IsActive, w.Secret, headersOf(w), w.TimeoutSeconds, w.MaxRetries, nanos(w.RetrySchedule), w.VerifySSL,
-		w.SignatureHeader, w.SignatureFormat, w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt, w.LastSuccessAt, w.LastFailureAt}
+		w.SignatureHeader, w.SignatureFormat, w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt, w.LastSuccessAt, w.LastFailureAt,
+		previousSecretsOf(w), w.SecretRotatedAt, w.DisabledReason, w.DisabledAt, w.EnabledAt}
+}
+
+// previousSecretsOf returns w's old secrets, never nil, for the jsonb column.
+func previousSecretsOf(w *herald.Webhook) []herald.PreviousSecret {
+	if w.PreviousSecrets == nil {
+		return []herald.PreviousSecret{}
+	}
+	return w.PreviousSecrets
 }
 
 // Webhook returns one webhook within ref.Tenancy, with its secret.
@@ -109,11 +123,11 @@ func (s *DB) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE webhooks SET name = $1, description = $2, url = $3, events = $4,
 		agent_id = $5, is_active = $6, secret = $7, headers = $8, timeout_seconds = $9, max_retries = $10,
 		retry_schedule = $11, verify_ssl = $12, signature_header = $13, signature_format = $14, updated_at = $15,
-		all_tenants = $16
+		all_tenants = $16, disabled_reason = $19, disabled_at = $20, enabled_at = $21
 		WHERE id = $17 AND tenant_id = $18`,
 		w.Name, w.Description, w.URL, nonNil(w.Events), w.AgentID, w.IsActive, w.Secret, headersOf(w),
 		w.TimeoutSeconds, w.MaxRetries, nanos(w.RetrySchedule), w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
-		w.UpdatedAt, w.AllTenants, w.ID, string(w.TenantID))
+		w.UpdatedAt, w.AllTenants, w.ID, string(w.TenantID), w.DisabledReason, w.DisabledAt, w.EnabledAt)
 	if err != nil {
 		return fmt.Errorf("update webhook: %w", err)
 	}
@@ -147,7 +161,8 @@ func scanWebhook(row scanner, after ...any) (*herald.Webhook, error) {
 	)
 	err := row.Scan(append([]any{&w.ID, &w.TenantID, &w.AllTenants, &w.Name, &w.Description, &w.URL, &w.Events, &w.AgentID, &w.IsActive,
 		&w.Secret, &w.Headers, &w.TimeoutSeconds, &w.MaxRetries, &sched, &w.VerifySSL, &w.SignatureHeader,
-		&w.SignatureFormat, &w.CreatedAt, &w.UpdatedAt, &w.LastTriggeredAt, &w.LastSuccessAt, &w.LastFailureAt},
+		&w.SignatureFormat, &w.CreatedAt, &w.UpdatedAt, &w.LastTriggeredAt, &w.LastSuccessAt, &w.LastFailureAt,
+		&w.PreviousSecrets, &w.SecretRotatedAt, &w.DisabledReason, &w.DisabledAt, &w.EnabledAt},
 		after...)...)
 	if err != nil {
 		return nil, err
@@ -189,4 +204,39 @@ func nonNil(s []string) []string {
 // timestamptz, so what a method returns equals what a later read gives.
 func (s *DB) now() time.Time {
 	return s.clock.Now().UTC().Truncate(time.Microsecond)
+}
+
+// RotateWebhookSecret replaces the secret of the webhook p.Ref names,
+// keeping the old one for p.Grace (see herald.RotatedSecrets), in one
+// transaction holding the webhook's row lock.
+func (s *DB) RotateWebhookSecret(ctx context.Context, p herald.RotateSecretParams) (*herald.Webhook, error) {
+	now := p.Now
+	if now.IsZero() {
+		now = s.clock.Now()
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	var w *herald.Webhook
+	err := s.inTx(ctx, "rotate webhook secret", func(tx pgx.Tx) error {
+		var c conds
+		c.eq("id", p.Ref.ID)
+		c.tenancy("tenant_id", p.Ref.Tenancy)
+		cur, err := scanWebhook(tx.QueryRow(ctx, `SELECT `+webhookColumns+` FROM webhooks `+c.where()+` FOR UPDATE`, c.args...))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return herald.Errorf(herald.ENOTFOUND, "webhook %q not found", p.Ref.ID)
+		} else if err != nil {
+			return fmt.Errorf("select webhook: %w", err)
+		}
+		cur.PreviousSecrets = herald.RotatedSecrets(cur.PreviousSecrets, cur.Secret, p.Grace, now)
+		cur.Secret, cur.SecretRotatedAt, cur.UpdatedAt = p.Secret, &now, now
+		if _, err := tx.Exec(ctx, `UPDATE webhooks SET secret = $1, previous_secrets = $2, secret_rotated_at = $3,
+			updated_at = $3 WHERE id = $4`, cur.Secret, previousSecretsOf(cur), now, cur.ID); err != nil {
+			return fmt.Errorf("rotate webhook secret: %w", err)
+		}
+		w = cur
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -70,6 +71,9 @@ func (s *DB) publish(ctx context.Context, tx *sql.Tx, p herald.PublishParams, no
 	}
 
 	targets, err := s.targets(ctx, tx, p.WebhookID, ev)
+	if p.WebhookID == "" && p.ExcludeWebhookID != "" {
+		targets = slices.DeleteFunc(targets, func(t target) bool { return t.id == p.ExcludeWebhookID })
+	}
 	if err != nil {
 		return nil, nil, err
 	}

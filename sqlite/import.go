@@ -56,7 +56,7 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 			err = importTenant(ctx, tx, r.Tenant)
 		case r.Webhook != nil:
 			_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO webhooks (`+webhookColumns+`)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, webhookArgs(r.Webhook)...)
+				VALUES (`+webhookPlaceholders+`)`, webhookArgs(r.Webhook)...)
 		case r.APIKey != nil:
 			_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				apiKeyArgs(&r.APIKey.APIKey, r.APIKey.Hash)...)

@@ -13,7 +13,11 @@ import (
 
 const webhookColumns = `id, tenant_id, all_tenants, name, description, url, events, agent_id, is_active, secret,
 	headers, timeout_seconds, max_retries, retry_schedule, verify_ssl, signature_header, signature_format,
-	created_at, updated_at, last_triggered_at, last_success_at, last_failure_at`
+	created_at, updated_at, last_triggered_at, last_success_at, last_failure_at,
+	previous_secrets, secret_rotated_at, disabled_reason, disabled_at, enabled_at`
+
+// webhookPlaceholders are the parameters of an INSERT of webhookColumns.
+const webhookPlaceholders = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
 
 // webhookArgs are the values of webhookColumns for w.
 func webhookArgs(w *herald.Webhook) []any {
@@ -21,7 +25,35 @@ func webhookArgs(w *herald.Webhook) []any {
 	return []any{w.ID, string(w.TenantID), w.AllTenants, w.Name, w.Description, w.URL, events, w.AgentID, w.IsActive,
 		w.Secret, headers, w.TimeoutSeconds, w.MaxRetries, schedule, w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
 		micros(w.CreatedAt), micros(w.UpdatedAt), microsPtr(w.LastTriggeredAt), microsPtr(w.LastSuccessAt),
-		microsPtr(w.LastFailureAt)}
+		microsPtr(w.LastFailureAt), previousSecretsJSON(w.PreviousSecrets), microsPtr(w.SecretRotatedAt),
+		w.DisabledReason, microsPtr(w.DisabledAt), microsPtr(w.EnabledAt)}
+}
+
+// storedSecret is a herald.PreviousSecret in the previous_secrets column.
+type storedSecret struct {
+	Secret    string `json:"secret"`
+	ExpiresAt int64  `json:"expires_at"` // unix microseconds
+}
+
+func previousSecretsJSON(ps []herald.PreviousSecret) string {
+	out := make([]storedSecret, len(ps))
+	for i, p := range ps {
+		out[i] = storedSecret{Secret: p.Secret, ExpiresAt: micros(p.ExpiresAt)}
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
+}
+
+func decodePreviousSecrets(s string) ([]herald.PreviousSecret, error) {
+	var in []storedSecret
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, err
+	}
+	var out []herald.PreviousSecret
+	for _, p := range in {
+		out = append(out, herald.PreviousSecret{Secret: p.Secret, ExpiresAt: fromMicros(p.ExpiresAt)})
+	}
+	return out, nil
 }
 
 // CreateWebhook stores w for w.TenantID, which must exist, setting its ID
@@ -42,7 +74,7 @@ func (s *DB) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
 			return effects{}, err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, webhookArgs(w)...); err != nil {
+			VALUES (`+webhookPlaceholders+`)`, webhookArgs(w)...); err != nil {
 			return effects{}, fmt.Errorf("insert webhook: %w", err)
 		}
 		return effects{}, nil
@@ -80,10 +112,12 @@ func (s *DB) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 	events, headers, schedule := webhookJSON(w)
 	res, err := s.db.ExecContext(ctx, `UPDATE webhooks SET all_tenants = ?, name = ?, description = ?, url = ?,
 		events = ?, agent_id = ?, is_active = ?, secret = ?, headers = ?, timeout_seconds = ?, max_retries = ?,
-		retry_schedule = ?, verify_ssl = ?, signature_header = ?, signature_format = ?, updated_at = ?
+		retry_schedule = ?, verify_ssl = ?, signature_header = ?, signature_format = ?, updated_at = ?,
+		disabled_reason = ?, disabled_at = ?, enabled_at = ?
 		WHERE id = ? AND tenant_id = ?`,
 		w.AllTenants, w.Name, w.Description, w.URL, events, w.AgentID, w.IsActive, w.Secret, headers, w.TimeoutSeconds,
 		w.MaxRetries, schedule, w.VerifySSL, w.SignatureHeader, w.SignatureFormat, micros(w.UpdatedAt),
+		w.DisabledReason, microsPtr(w.DisabledAt), microsPtr(w.EnabledAt),
 		w.ID, string(w.TenantID))
 	if err != nil {
 		return fmt.Errorf("update webhook: %w", err)
@@ -144,10 +178,13 @@ func scanWebhookAfter(row scanner, before ...any) (*herald.Webhook, error) {
 		events, headers, sched string
 		created, updated       int64
 		trig, success, failure sql.NullInt64
+		prev                   string
+		rotated, disabled      sql.NullInt64
+		enabled                sql.NullInt64
 	)
 	err := row.Scan(append(before, &w.ID, &w.TenantID, &w.AllTenants, &w.Name, &w.Description, &w.URL, &events, &w.AgentID,
 		&w.IsActive, &w.Secret, &headers, &w.TimeoutSeconds, &w.MaxRetries, &sched, &w.VerifySSL, &w.SignatureHeader, &w.SignatureFormat,
-		&created, &updated, &trig, &success, &failure)...)
+		&created, &updated, &trig, &success, &failure, &prev, &rotated, &w.DisabledReason, &disabled, &enabled)...)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +201,10 @@ func scanWebhookAfter(row scanner, before ...any) (*herald.Webhook, error) {
 	for _, n := range ns {
 		w.RetrySchedule = append(w.RetrySchedule, time.Duration(n))
 	}
+	if w.PreviousSecrets, err = decodePreviousSecrets(prev); err != nil {
+		return nil, fmt.Errorf("decode previous secrets: %w", err)
+	}
+	w.SecretRotatedAt, w.DisabledAt, w.EnabledAt = fromNull(rotated), fromNull(disabled), fromNull(enabled)
 	w.CreatedAt, w.UpdatedAt = fromMicros(created), fromMicros(updated)
 	w.LastTriggeredAt, w.LastSuccessAt, w.LastFailureAt = fromNull(trig), fromNull(success), fromNull(failure)
 	return &w, nil
@@ -186,4 +227,38 @@ func fromNull(n sql.NullInt64) *time.Time {
 	}
 	t := fromMicros(n.Int64)
 	return &t
+}
+
+// RotateWebhookSecret replaces the secret of the webhook p.Ref names,
+// keeping the old one for p.Grace (see herald.RotatedSecrets), in one
+// write transaction.
+func (s *DB) RotateWebhookSecret(ctx context.Context, p herald.RotateSecretParams) (*herald.Webhook, error) {
+	now := p.Now
+	if now.IsZero() {
+		now = s.clock.Now()
+	}
+	now = fromMicros(micros(now))
+	var w *herald.Webhook
+	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		q := confined("tenant_id", p.Ref.Tenancy).and("id = ?", p.Ref.ID)
+		cur, err := scanWebhook(tx.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks `+q.String(), q.args...))
+		if errors.Is(err, sql.ErrNoRows) {
+			return effects{}, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", p.Ref.ID)
+		} else if err != nil {
+			return effects{}, fmt.Errorf("select webhook: %w", err)
+		}
+		cur.PreviousSecrets = herald.RotatedSecrets(cur.PreviousSecrets, cur.Secret, p.Grace, now)
+		cur.Secret, cur.SecretRotatedAt, cur.UpdatedAt = p.Secret, &now, now
+		if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET secret = ?, previous_secrets = ?, secret_rotated_at = ?,
+			updated_at = ? WHERE id = ?`, cur.Secret, previousSecretsJSON(cur.PreviousSecrets), micros(now), micros(now),
+			cur.ID); err != nil {
+			return effects{}, fmt.Errorf("rotate webhook secret: %w", err)
+		}
+		w = cur
+		return effects{}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
 }

@@ -12,6 +12,11 @@
 //   - the Standard Webhooks headers webhook-id, webhook-timestamp and
 //     webhook-signature ("v1,<base64>" over "<id>.<timestamp>.<body>").
 //
+// While a rotated secret's grace period lasts, Herald signs with the old
+// secret too: webhook-signature holds both signatures, and the signature
+// header's "-Previous" twin the old one, so a receiver still holding the
+// old secret verifies either way.
+//
 // Only the Standard Webhooks signature covers a timestamp, so only it
 // protects against replayed deliveries. Require it with ModeStandard or
 // ModeBoth when replays matter: in the default ModeEither, a request without
@@ -43,6 +48,11 @@ const (
 	// (10 MiB).
 	DefaultMaxBodyBytes = 10 << 20
 )
+
+// PreviousSuffix is appended to the signature header's name to name the
+// header that carries the old secrets' signatures while a rotated secret's
+// grace period lasts (X-Webhook-Signature-Previous).
+const PreviousSuffix = "-Previous"
 
 // Names of the Standard Webhooks headers.
 const (
@@ -228,10 +238,17 @@ func checkHMAC(secret string, body []byte, h http.Header, o *Options) error {
 	if strings.TrimSpace(v) == "" {
 		return fmt.Errorf("verify %s: %w", o.Header, ErrNoSignature)
 	}
-	if !signature.Verify(o.Format, secret, body, v) {
-		return fmt.Errorf("verify %s: %w (format %s)", o.Header, ErrInvalidSignature, o.Format)
+	if signature.Verify(o.Format, secret, body, v) {
+		return nil
 	}
-	return nil
+	// During a secret rotation's grace period the old secrets' signatures
+	// are in the header's -Previous twin, space-separated.
+	for _, old := range strings.Fields(get(h, o.Header+PreviousSuffix)) {
+		if signature.Verify(o.Format, secret, body, old) {
+			return nil
+		}
+	}
+	return fmt.Errorf("verify %s: %w (format %s)", o.Header, ErrInvalidSignature, o.Format)
 }
 
 func checkStandard(secret string, body []byte, h http.Header, o *Options) error {

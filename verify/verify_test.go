@@ -359,3 +359,26 @@ func TestModeString(t *testing.T) {
 		}
 	}
 }
+
+// TestRotationPreviousHeader: during a rotation's grace period the HMAC
+// header carries the new secret's signature and its -Previous twin the old
+// ones; a receiver holding either secret verifies, one holding neither
+// does not, and without the twin the old secret no longer verifies.
+func TestRotationPreviousHeader(t *testing.T) {
+	const newSecret = "the-new-secret-1"
+	d := herald()
+	d.secret, d.standard = newSecret, false
+	for _, mode := range []verify.Mode{verify.ModeHMAC, verify.ModeEither} {
+		r := d.request()
+		r.Header.Set("X-Webhook-Signature-Previous", signature.Sign(d.format, "third-secret", body)+" "+signature.Sign(d.format, secret, body))
+		for _, s := range []string{newSecret, secret, "third-secret"} {
+			if _, err := verify.Request(r, s, opts(mode)); err != nil {
+				t.Errorf("%v, secret %q: %v", mode, s, err)
+			}
+		}
+		if _, err := verify.Request(r, "another-secret", opts(mode)); !errors.Is(err, verify.ErrInvalidSignature) {
+			t.Errorf("%v, a fourth secret: %v", mode, err)
+		}
+		check(t, d.request(), opts(mode), verify.ErrInvalidSignature)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,6 +69,10 @@ type Config struct {
 	// TelegramAPIURL is the Telegram Bot API base URL (sendMessage).
 	// Default https://api.telegram.org.
 	TelegramAPIURL string
+	// DisableAfter turns a webhook off when every attempt has failed for
+	// this long with at least 10 failed deliveries (--disable-after, such
+	// as "5d" or "36h"); 0 never does. Default 5 days.
+	DisableAfter time.Duration
 	// MaxInFlightPerWebhook caps requests in flight per webhook on a node.
 	// Default 8.
 	MaxInFlightPerWebhook int
@@ -162,6 +167,7 @@ func DefaultConfig() Config {
 		LogFormat:             "text",
 		LogLevel:              "info",
 		MaxInFlightPerWebhook: 8,
+		DisableAfter:          herald.DefaultDisableAfter,
 		DiscordAPIURL:         reply.DefaultDiscordAPI,
 		SlackAPIURL:           reply.DefaultSlackAPI,
 		TelegramAPIURL:        reply.DefaultTelegramAPI,
@@ -224,6 +230,9 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(f.value); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return fmt.Errorf("%s: must be an http(s) URL, got %q", f.flag, f.value)
 		}
+	}
+	if c.DisableAfter < 0 {
+		return fmt.Errorf("disable-after: must be 0 (off) or more, got %s", c.DisableAfter)
 	}
 	if c.MaxInFlightPerWebhook < 1 {
 		return fmt.Errorf("max-in-flight-per-webhook: must be at least 1, got %d", c.MaxInFlightPerWebhook)
@@ -355,6 +364,7 @@ func (c *Config) bindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DiscordAPIURL, "discord-api-url", c.DiscordAPIURL, "Discord API base URL for replies to interactions")
 	fs.StringVar(&c.SlackAPIURL, "slack-api-url", c.SlackAPIURL, "Slack Web API base URL for replies (chat.postMessage)")
 	fs.StringVar(&c.TelegramAPIURL, "telegram-api-url", c.TelegramAPIURL, "Telegram Bot API base URL for replies (sendMessage)")
+	fs.Var((*longDuration)(&c.DisableAfter), "disable-after", "turn a webhook off when every attempt has failed this long (with 10+ failed deliveries), e.g. 5d or 36h; 0 never")
 	fs.IntVar(&c.MaxInFlightPerWebhook, "max-in-flight-per-webhook", c.MaxInFlightPerWebhook, "requests in flight per webhook per node")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "delivery workers per node")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted")
@@ -447,3 +457,29 @@ func (c *Config) load(cmd *cobra.Command) error {
 	}
 	return c.Validate()
 }
+
+// longDuration is a flag holding a duration given as time.ParseDuration
+// reads it ("36h") or in whole days ("5d").
+type longDuration time.Duration
+
+// String writes the duration in days when it is whole days ("5d").
+func (d *longDuration) String() string {
+	v := time.Duration(*d)
+	if v > 0 && v%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(v/(24*time.Hour)), 10) + "d"
+	}
+	return herald.FormatDuration(v)
+}
+
+// Set reads "5d", "36h" or "0".
+func (d *longDuration) Set(s string) error {
+	v, err := herald.ParseLongDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = longDuration(v)
+	return nil
+}
+
+// Type names the flag's value in help.
+func (d *longDuration) Type() string { return "duration" }

@@ -69,6 +69,10 @@ type Main struct {
 	// UIClock, when set before Run, is the clock of the web UI's sessions
 	// and portal links. Default the system clock.
 	UIClock herald.Clock
+	// Clock, when set before Run, tells the API and the delivery worker
+	// the time (secret rotation grace periods, signature timestamps).
+	// Default the system clock.
+	Clock herald.Clock
 
 	// Invoker runs agent invocations (set by Run).
 	Invoker *invoke.Service
@@ -152,6 +156,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Logger.Warn("--allow-private-targets is set: deliveries may reach loopback and private addresses; use it for development only")
 	}
 	m.Metrics = metrics.New()
+	if m.Clock == nil {
+		m.Clock = herald.SystemClock{}
+	}
 	workers := river.NewWorkers()
 	var err error
 	if m.locks, err = lockDataDir(cfg); err != nil {
@@ -194,6 +201,9 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxInFlight: cfg.MaxInFlightPerWebhook,
 		JobTimeout:  delivery.DefaultJobTimeout,
 		Attempted:   m.Attempted,
+		Clock:       m.Clock,
+		// Only nodes that deliver turn failing webhooks off.
+		DisableAfter: cfg.DisableAfter,
 	})
 	monitor.Register(workers,
 		&monitor.HeartbeatWorker{Store: m.Store, HeartbeatTimeout: cfg.HeartbeatTimeout, Logger: m.Logger.With("component", "heartbeat")},
@@ -258,6 +268,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	handler := api.New(api.Config{
 		Store:            m.Store,
+		Clock:            m.Clock,
+		DisableAfter:     cfg.DisableAfter,
 		Metrics:          m.Metrics,
 		Logger:           m.Logger.With("component", "api"),
 		URLPolicy:        herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},

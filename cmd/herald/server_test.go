@@ -32,6 +32,13 @@ func startServer(t *testing.T, mutate ...func(*Config)) *testServer {
 	return startServerWith(t, nil, mutate...)
 }
 
+// startServerClock is startServer with the clock of the API and the
+// delivery worker (nil for the system clock).
+func startServerClock(t *testing.T, clock herald.Clock, mutate ...func(*Config)) *testServer {
+	t.Helper()
+	return startServerWith(t, func(m *Main) { m.Clock = clock }, mutate...)
+}
+
 // startServerWith is startServer with main called on the server before it
 // runs, to set its hooks.
 func startServerWith(t *testing.T, main func(*Main), mutate ...func(*Config)) *testServer {

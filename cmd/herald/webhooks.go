@@ -36,6 +36,8 @@ func newWebhooksCmd(o *cliOptions) *cobra.Command {
 		newWebhooksDeliveriesCmd(o),
 		newWebhooksDeliveryCmd(o),
 		newWebhooksRetryCmd(o),
+		newWebhooksRotateSecretCmd(o),
+		newWebhooksHealthCmd(o),
 	)
 	return cmd
 }
@@ -394,12 +396,15 @@ func webhookFields(wh *herald.Webhook) [][2]string {
 		{"Events", webhookEvents(wh)},
 		{"Agent", wh.AgentID},
 		{"Active", cellYesNo(wh.IsActive)},
+		{"Disabled", disabledField(wh)},
 		{"Headers", strings.Join(headers, " ")},
 		{"Timeout", herald.FormatDuration(time.Duration(wh.TimeoutSeconds) * time.Second)},
 		{"Max retries", strconv.Itoa(wh.MaxRetries)},
 		{"Retry schedule", schedule},
 		{"Verify TLS", cellYesNo(wh.VerifySSL)},
 		{"Signature", wh.SignatureHeader + " (" + wh.SignatureFormat + ")"},
+		{"Secret rotated", cellTime(wh.SecretRotatedAt)},
+		{"Old secret until", cellTime(wh.PreviousSecretExpiresAt)},
 		{"Created", cellTime(&wh.CreatedAt)},
 		{"Updated", cellTime(&wh.UpdatedAt)},
 		{"Last triggered", cellTime(wh.LastTriggeredAt)},

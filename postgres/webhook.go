@@ -140,15 +140,49 @@ func (s *DB) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 // DeleteWebhook removes a webhook within ref.Tenancy; the foreign keys
 // cascade to its deliveries and their attempts.
 func (s *DB) DeleteWebhook(ctx context.Context, ref herald.Ref) error {
+	for try := 1; ; try++ {
+		err := s.deleteWebhook(ctx, ref)
+		var pgErr *pgconn.PgError
+		if try < deleteTries && errors.As(err, &pgErr) && pgErr.Code == "40P01" { // deadlock_detected
+			continue
+		}
+		return err
+	}
+}
+
+// deleteTries is how many times DeleteWebhook runs when PostgreSQL picks
+// it as a deadlock's victim.
+const deleteTries = 3
+
+// deleteWebhook deletes the webhook's deliveries (and, by cascade, their
+// attempts) before the webhook row: RecordAttempt locks a delivery, then
+// its webhook, and deleting in the same order keeps the two from waiting
+// on each other. The cascade from the webhook row catches deliveries
+// published meanwhile.
+func (s *DB) deleteWebhook(ctx context.Context, ref herald.Ref) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin delete webhook: %w", err)
+	}
+	defer tx.Rollback(context.Background())
 	var c conds
+	c.eq("webhook_id", ref.ID)
+	c.tenancy("tenant_id", ref.Tenancy)
+	if _, err := tx.Exec(ctx, `DELETE FROM deliveries `+c.where(), c.args...); err != nil {
+		return fmt.Errorf("delete webhook deliveries: %w", err)
+	}
+	c = conds{}
 	c.eq("id", ref.ID)
 	c.tenancy("tenant_id", ref.Tenancy)
-	tag, err := s.pool.Exec(ctx, `DELETE FROM webhooks `+c.where(), c.args...)
+	tag, err := tx.Exec(ctx, `DELETE FROM webhooks `+c.where(), c.args...)
 	if err != nil {
 		return fmt.Errorf("delete webhook: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return herald.Errorf(herald.ENOTFOUND, "webhook %q not found", ref.ID)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit delete webhook: %w", err)
 	}
 	return nil
 }

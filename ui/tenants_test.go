@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/eventschema"
 )
 
 var portalURLRE = regexp.MustCompile(`id="portal_url" value="([^"]+)"`)
@@ -69,6 +70,9 @@ func TestPortalEventTypesLimitPicker(t *testing.T) {
 		t.Fatalf("the picker offers %v", picked)
 	}
 	// The operator's picker offers the catalogue and the types seen.
+	if _, err := e.store.EnsureEventTypes(context.Background(), herald.EnsureEventTypesParams{Types: eventschema.Builtin(), Now: e.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.store.PublishEvent(context.Background(), herald.PublishParams{Type: "order.shipped", Data: []byte(`{}`), Now: e.clock.Now()}); err != nil {
 		t.Fatal(err)
 	}

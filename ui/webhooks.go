@@ -16,16 +16,6 @@ import (
 // pageSize is how many rows a list page shows.
 const pageSize = 25
 
-// knownEventTypes is Herald's catalogue of event types, which the Events
-// picker offers with the types seen so far.
-var knownEventTypes = []string{
-	"agent.action", "agent.message", "user.message",
-	"agent.started", "agent.stopped", "agent.crashed", "agent.status", "agent.heartbeat",
-	"agent.invoked", "agent.completed", "agent.failed", "agent.timeout", "agent.response",
-	"deployment.created", "deployment.succeeded", "deployment.failed",
-	"metrics.report", "alert.fired", "alert.resolved",
-}
-
 // webhookRow is a webhook in the list, with its last 24 hours.
 type webhookRow struct {
 	*herald.Webhook
@@ -171,13 +161,19 @@ func (u *UI) formOf(r *http.Request, wh *herald.Webhook) *webhookForm {
 }
 
 // eventTypes are the types the picker offers: a portal link's event_types
-// when it has them, else the catalogue and the types of recent events.
+// when it has them, else the event catalogue and the types of recent
+// events.
 func (u *UI) eventTypes(r *http.Request) []string {
 	s := sessionOf(r)
 	if len(s.EventTypes) > 0 {
 		return s.EventTypes
 	}
-	types := slices.Clone(knownEventTypes)
+	var types []string
+	if catalogue, err := u.cfg.Store.ListEventTypes(r.Context(), herald.EventTypeFilter{}); err == nil {
+		for _, et := range catalogue {
+			types = append(types, et.Name)
+		}
+	}
 	evs, _, err := u.cfg.Store.ListEvents(r.Context(), herald.EventFilter{Tenancy: s.tenancy(), Limit: 100})
 	if err == nil {
 		for _, e := range evs {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/client"
+	"github.com/heraldhq/herald/eventschema"
 )
 
 // opsEvent is an operational event as the platform's ops webhook gets it.
@@ -36,6 +38,19 @@ func nextOps(t *testing.T, rc *receiver, want string) opsEvent {
 	}
 	if ev.Type != want {
 		t.Fatalf("ops webhook got %s, want %s: %s", ev.Type, want, c.Body)
+	}
+	// It matches its built-in schema, with every field of the catalogue.
+	var raw struct {
+		Data json.RawMessage `json:"data"`
+	}
+	json.Unmarshal(c.Body, &raw)
+	i := slices.IndexFunc(eventschema.Builtin(), func(et *herald.EventType) bool { return et.Name == want })
+	if i < 0 {
+		t.Fatalf("%s is not in the built-in catalogue", want)
+	}
+	var v eventschema.Validator
+	if err := v.Validate(eventschema.Builtin()[i], raw.Data); err != nil {
+		t.Errorf("%s does not match its schema: %v\n%s", want, err, raw.Data)
 	}
 	return ev
 }

@@ -2,13 +2,13 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/delivery"
 )
 
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
@@ -257,7 +257,7 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Metrics.EventsAccepted.Inc()
 	did := res.Deliveries[0].ID
 	wait := time.Duration(wh.TimeoutSeconds)*time.Second + s.cfg.TestWait
-	d, err := s.waitFirstAttempt(r.Context(), herald.Ref{Tenancy: tenancyOf(r), ID: did}, wait)
+	d, err := delivery.WaitFirstAttempt(r.Context(), s.cfg.Store, herald.Ref{Tenancy: tenancyOf(r), ID: did}, wait)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -271,32 +271,6 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) {
 	a := d.AttemptList[0]
 	out.Success, out.StatusCode, out.DurationMS, out.Error = a.Success, a.StatusCode, a.DurationMS, a.Error
 	writeJSON(w, http.StatusOK, out)
-}
-
-// waitFirstAttempt polls the delivery until it has an attempt or wait ends.
-// Polling works whichever node of a cluster makes the attempt.
-func (s *Server) waitFirstAttempt(ctx context.Context, ref herald.Ref, wait time.Duration) (*herald.Delivery, error) {
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		d, err := s.cfg.Store.Delivery(ctx, ref)
-		if err != nil && ctx.Err() == nil {
-			return nil, err
-		}
-		if err == nil && len(d.AttemptList) > 0 {
-			return d, nil
-		}
-		select {
-		case <-ctx.Done():
-			if d == nil {
-				d = &herald.Delivery{ID: ref.ID}
-			}
-			return d, nil
-		case <-tick.C:
-		}
-	}
 }
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {

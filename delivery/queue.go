@@ -5,10 +5,13 @@
 package delivery
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
+
+	"github.com/heraldhq/herald"
 )
 
 // QueueName is the River queue that holds delivery jobs.
@@ -151,4 +154,32 @@ func ReplyJobParams(invocationID string, runAt time.Time) river.InsertManyParams
 		p.InsertOpts = &river.InsertOpts{ScheduledAt: runAt}
 	}
 	return p
+}
+
+// WaitFirstAttempt polls a delivery until it has an attempt or wait ends,
+// and returns it then (a Delivery with only its ID when it could not be
+// read before wait ended). Polling works whichever node of a cluster makes
+// the attempt.
+func WaitFirstAttempt(ctx context.Context, store herald.DeliveryStore, ref herald.Ref, wait time.Duration) (*herald.Delivery, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		d, err := store.Delivery(ctx, ref)
+		if err != nil && ctx.Err() == nil {
+			return nil, err
+		}
+		if err == nil && len(d.AttemptList) > 0 {
+			return d, nil
+		}
+		select {
+		case <-ctx.Done():
+			if d == nil {
+				d = &herald.Delivery{ID: ref.ID}
+			}
+			return d, nil
+		case <-tick.C:
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"sort"
@@ -30,7 +29,7 @@ func (u *UI) testWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	did := res.Deliveries[0].ID
 	wait := time.Duration(wh.TimeoutSeconds)*time.Second + u.cfg.TestWait
-	d, err := u.waitFirstAttempt(r.Context(), herald.Ref{Tenancy: s.tenancy(), ID: did}, wait)
+	d, err := delivery.WaitFirstAttempt(r.Context(), u.cfg.Store, herald.Ref{Tenancy: s.tenancy(), ID: did}, wait)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -49,32 +48,6 @@ func (u *UI) testWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Strings(p.Headers)
 	u.render(w, r, http.StatusOK, "webhook", newView(r, wh.Name, p))
-}
-
-// waitFirstAttempt polls the delivery until it has an attempt or wait
-// ends, so that it works whichever node of a cluster makes the attempt.
-func (u *UI) waitFirstAttempt(ctx context.Context, ref herald.Ref, wait time.Duration) (*herald.Delivery, error) {
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		d, err := u.cfg.Store.Delivery(ctx, ref)
-		if err != nil && ctx.Err() == nil {
-			return nil, err
-		}
-		if err == nil && len(d.AttemptList) > 0 {
-			return d, nil
-		}
-		select {
-		case <-ctx.Done():
-			if d == nil {
-				d = &herald.Delivery{ID: ref.ID}
-			}
-			return d, nil
-		case <-tick.C:
-		}
-	}
 }
 
 // deliveriesPage is a page of deliveries and its filters.

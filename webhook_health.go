@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -158,4 +159,25 @@ func WebhookEventParams(typ string, w *Webhook, reason, lastError, key string, n
 	})
 	data := bytes.TrimRight(b.Bytes(), "\n")
 	return PublishParams{ID: typ + ":" + w.ID + ":" + key, Type: typ, Data: data, ExcludeWebhookID: w.ID, Now: now}
+}
+
+// SetActive turns w on or off by hand at now, as PATCH /v1/webhooks/{id}
+// and the dashboard do, and returns the parameters of the operational
+// event that announces it (nil when IsActive does not change). Off records
+// the reason DisabledManual; on clears the reason and starts a fresh
+// failing window (EnabledAt).
+func (w *Webhook) SetActive(on bool, now time.Time) *PublishParams {
+	if w.IsActive == on {
+		return nil
+	}
+	w.IsActive = on
+	event, reason := EventWebhookEnabled, ""
+	if on {
+		w.DisabledReason, w.DisabledAt, w.EnabledAt = "", nil, &now
+	} else {
+		w.DisabledReason, w.DisabledAt = DisabledManual, &now
+		event, reason = EventWebhookDisabled, DisabledManual
+	}
+	p := WebhookEventParams(event, w, reason, "", strconv.FormatInt(now.UnixMicro(), 10), now)
+	return &p
 }

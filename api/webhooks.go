@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -159,26 +158,16 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Clock.Now().UTC()
-	event := ""
-	switch {
-	case wasActive && !wh.IsActive:
-		wh.DisabledReason, wh.DisabledAt, event = herald.DisabledManual, &now, herald.EventWebhookDisabled
-	case !wasActive && wh.IsActive:
-		// On again: a fresh window for the failing streak.
-		wh.DisabledReason, wh.DisabledAt, wh.EnabledAt, event = "", nil, &now, herald.EventWebhookEnabled
-	}
+	on := wh.IsActive
+	wh.IsActive = wasActive
+	event := wh.SetActive(on, now)
 	if err := s.cfg.Store.UpdateWebhook(r.Context(), wh); err != nil {
 		s.error(w, r, err)
 		return
 	}
-	if event != "" {
-		reason := herald.DisabledManual
-		if event == herald.EventWebhookEnabled {
-			reason = ""
-		}
-		p := herald.WebhookEventParams(event, wh, reason, "", strconv.FormatInt(now.UnixMicro(), 10), now)
-		if _, err := s.cfg.Store.PublishEvent(r.Context(), p); err != nil {
-			s.cfg.Logger.Warn("publish webhook event", "type", event, "webhook_id", wh.ID, "error", err)
+	if event != nil {
+		if _, err := s.cfg.Store.PublishEvent(r.Context(), *event); err != nil {
+			s.cfg.Logger.Warn("publish webhook event", "type", event.Type, "webhook_id", wh.ID, "error", err)
 		}
 	}
 	wh.ShowSecrets(now, false)

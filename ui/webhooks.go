@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -303,6 +304,10 @@ func (u *UI) createWebhook(w http.ResponseWriter, r *http.Request) {
 		wh.AgentID = s.Agent
 	}
 	wh.Secret = herald.GenerateSecret()
+	if !wh.IsActive {
+		now := u.cfg.Clock.Now().UTC()
+		wh.DisabledReason, wh.DisabledAt = herald.DisabledManual, &now
+	}
 	if len(f.Errors) > 0 {
 		v := newView(r, "Create Webhook", f)
 		v.Error = "The webhook was not saved: check the fields marked below."
@@ -414,13 +419,17 @@ func (u *UI) updateWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := u.formOf(r, wh)
+	wasActive := wh.IsActive
 	u.readForm(r, f, wh)
 	if s.Agent != "" {
 		wh.AgentID = s.Agent
 	}
 	if len(f.Errors) == 0 {
+		on := wh.IsActive
+		wh.IsActive = wasActive
+		event := wh.SetActive(on, u.cfg.Clock.Now().UTC())
 		if err = wh.Validate(u.cfg.URLPolicy); err == nil {
-			err = u.cfg.Store.UpdateWebhook(r.Context(), wh)
+			err = u.save(r.Context(), wh, event)
 		}
 	}
 	if len(f.Errors) > 0 || err != nil {
@@ -436,6 +445,20 @@ func (u *UI) updateWebhook(w http.ResponseWriter, r *http.Request) {
 	redirectNotice(w, r, "/ui/webhooks/"+wh.ID, "Saved.")
 }
 
+// save stores a changed webhook, then publishes event, the operational
+// event of turning it on or off by hand (nil: none), as the API does.
+func (u *UI) save(ctx context.Context, wh *herald.Webhook, event *herald.PublishParams) error {
+	if err := u.cfg.Store.UpdateWebhook(ctx, wh); err != nil {
+		return err
+	}
+	if event != nil {
+		if _, err := u.cfg.Store.PublishEvent(ctx, *event); err != nil {
+			u.cfg.Logger.Warn("publish webhook event", "type", event.Type, "webhook_id", wh.ID, "error", err)
+		}
+	}
+	return nil
+}
+
 // redirectNotice sends the visitor to path showing notice.
 func redirectNotice(w http.ResponseWriter, r *http.Request, path, notice string) {
 	http.Redirect(w, r, path+"?notice="+url.QueryEscape(notice), http.StatusSeeOther)
@@ -448,8 +471,7 @@ func (u *UI) setActive(w http.ResponseWriter, r *http.Request, on bool) {
 	s := sessionOf(r)
 	wh, err := u.loadWebhook(r)
 	if err == nil {
-		wh.IsActive = on
-		err = u.cfg.Store.UpdateWebhook(r.Context(), wh)
+		err = u.save(r.Context(), wh, wh.SetActive(on, u.cfg.Clock.Now().UTC()))
 	}
 	if err != nil {
 		u.fail(w, r, s, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -92,5 +93,55 @@ func TestRetryNeedsCapability(t *testing.T) {
 	got, err := e.store.Delivery(context.Background(), herald.Ref{Tenancy: herald.AnyTenant(), ID: d.ID})
 	if err != nil || got.Status != herald.DeliveryPending {
 		t.Fatalf("after retry: %+v, %v", got, err)
+	}
+}
+
+// The list's Disable and Enable do what PATCH does: off records the reason
+// manual, which the list shows, on clears it and starts a fresh window,
+// and each publishes its operational event for the platform's webhooks.
+func TestToggleRecordsReasonAndEvents(t *testing.T) {
+	e := newEnv(t)
+	wh := e.webhook("a", "", "toggled")
+	c := e.client()
+	e.signIn(c, e.key)
+	ctx := context.Background()
+	ref := herald.Ref{Tenancy: herald.AnyTenant(), ID: wh.ID}
+
+	token := e.csrf(c, "/ui/webhooks")
+	if status, body := e.post(c, "/ui/webhooks/"+wh.ID+"/disable", url.Values{"csrf": {token}}); status != http.StatusSeeOther {
+		t.Fatalf("disable: %d\n%s", status, body)
+	}
+	got, err := e.store.Webhook(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.IsActive || got.DisabledReason != herald.DisabledManual || got.DisabledAt == nil {
+		t.Fatalf("after Disable: %+v", got)
+	}
+	if _, body, _ := e.get(c, "/ui/webhooks"); !strings.Contains(body, "Disabled (manual)") {
+		t.Errorf("the list does not show the reason:\n%s", body)
+	}
+
+	token = e.csrf(c, "/ui/webhooks")
+	if status, body := e.post(c, "/ui/webhooks/"+wh.ID+"/enable", url.Values{"csrf": {token}}); status != http.StatusSeeOther {
+		t.Fatalf("enable: %d\n%s", status, body)
+	}
+	if got, err = e.store.Webhook(ctx, ref); err != nil {
+		t.Fatal(err)
+	}
+	if !got.IsActive || got.DisabledReason != "" || got.DisabledAt != nil || got.EnabledAt == nil {
+		t.Fatalf("after Enable: %+v", got)
+	}
+
+	evs, _, err := e.store.ListEvents(ctx, herald.EventFilter{Tenancy: herald.Platform(), Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, ev := range evs {
+		types = append(types, ev.Type)
+	}
+	if !slices.Contains(types, herald.EventWebhookDisabled) || !slices.Contains(types, herald.EventWebhookEnabled) {
+		t.Fatalf("the platform's events are %v, want webhook.disabled and webhook.enabled", types)
 	}
 }

@@ -264,12 +264,27 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	skip, limit, err := page(r, "event", "success")
+	skip, limit, err := page(r, "event", "success", "status", "since", "until")
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	success, err := queryBool(r, "success")
+	f := herald.DeliveryFilter{Tenancy: tenancyOf(r), WebhookID: id, Event: r.URL.Query().Get("event"), Skip: skip, Limit: limit}
+	if f.Success, err = queryBool(r, "success"); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	switch f.Status = r.URL.Query().Get("status"); f.Status {
+	case "", herald.DeliveryPending, herald.DeliverySuccess, herald.DeliveryFailed:
+	default:
+		s.error(w, r, herald.Errorf(herald.EINVALID, "status: must be %s, %s or %s, got %q",
+			herald.DeliveryPending, herald.DeliverySuccess, herald.DeliveryFailed, f.Status))
+		return
+	}
+	now := s.cfg.Clock.Now()
+	if f.Since, err = queryTime(r, "since", now); err == nil {
+		f.Until, err = queryTime(r, "until", now)
+	}
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -278,9 +293,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	ds, total, err := s.cfg.Store.ListDeliveries(r.Context(), herald.DeliveryFilter{
-		Tenancy: tenancyOf(r), WebhookID: id, Event: r.URL.Query().Get("event"), Success: success, Skip: skip, Limit: limit,
-	})
+	ds, total, err := s.cfg.Store.ListDeliveries(r.Context(), f)
 	if err != nil {
 		s.error(w, r, err)
 		return

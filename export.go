@@ -222,3 +222,36 @@ func (p *InboundExportParams) Chunk() int {
 	}
 	return p.ChunkSize
 }
+
+// TenantID is the tenant that owns the row of r: "" for the platform's,
+// and for the records that have no tenant (a tenant, a built-in inbound
+// secret, a claim).
+func (r *Record) TenantID() TenantID {
+	switch {
+	case r.Webhook != nil:
+		return r.Webhook.TenantID
+	case r.APIKey != nil:
+		return r.APIKey.TenantID
+	case r.Event != nil:
+		return r.Event.TenantID
+	case r.Delivery != nil:
+		return r.Delivery.TenantID
+	case r.Agent != nil:
+		return r.Agent.TenantID
+	case r.AgentLogs != nil:
+		return r.AgentLogs.TenantID
+	case r.MetricPoints != nil:
+		return r.MetricPoints.TenantID
+	case r.Deployment != nil:
+		return r.Deployment.TenantID
+	case r.Alert != nil:
+		return r.Alert.TenantID
+	case r.InboundWebhook != nil:
+		return r.InboundWebhook.TenantID
+	case r.Invocation != nil:
+		return r.Invocation.TenantID
+	case r.InboundRequest != nil:
+		return r.InboundRequest.TenantID
+	}
+	return ""
+}

@@ -41,7 +41,7 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 	logs := storedRows{count: `SELECT count(*) FROM agent_logs WHERE tenant_id = $1 AND agent_id = $2`}
 	points := storedRows{count: `SELECT count(*) FROM metric_points WHERE tenant_id = $1 AND agent_id = $2`}
 	for _, r := range p.Records {
-		if t := recordTenant(r); !tenants[t] {
+		if t := r.TenantID(); !tenants[t] {
 			if err := checkTenant(ctx, tx, string(t)); err != nil {
 				return herald.ImportResult{}, fmt.Errorf("import record: %w", err)
 			}
@@ -111,39 +111,6 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 		return herald.ImportResult{}, fmt.Errorf("commit import: %w", err)
 	}
 	return result, nil
-}
-
-// recordTenant is the tenant that owns the row of r, which must exist
-// before it is stored: "" for the platform's rows, and for the records
-// that no tenant owns (tenants, built-in inbound secrets, claims).
-func recordTenant(r *herald.Record) herald.TenantID {
-	switch {
-	case r.Webhook != nil:
-		return r.Webhook.TenantID
-	case r.APIKey != nil:
-		return r.APIKey.TenantID
-	case r.Event != nil:
-		return r.Event.TenantID
-	case r.Delivery != nil:
-		return r.Delivery.TenantID
-	case r.Agent != nil:
-		return r.Agent.TenantID
-	case r.AgentLogs != nil:
-		return r.AgentLogs.TenantID
-	case r.MetricPoints != nil:
-		return r.MetricPoints.TenantID
-	case r.Deployment != nil:
-		return r.Deployment.TenantID
-	case r.Alert != nil:
-		return r.Alert.TenantID
-	case r.InboundWebhook != nil:
-		return r.InboundWebhook.TenantID
-	case r.Invocation != nil:
-		return r.Invocation.TenantID
-	case r.InboundRequest != nil:
-		return r.InboundRequest.TenantID
-	}
-	return ""
 }
 
 // countingTx is a transaction that counts the rows its Exec calls change.

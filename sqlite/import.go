@@ -45,7 +45,7 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 		return herald.ImportResult{}, fmt.Errorf("count changes: %w", err)
 	}
 	for _, r := range p.Records {
-		if tenant := recordTenant(r); !known[tenant] {
+		if tenant := r.TenantID(); !known[tenant] {
 			if err := checkTenant(ctx, tx, tenant); err != nil {
 				return herald.ImportResult{}, fmt.Errorf("import record: %w", err)
 			}
@@ -110,39 +110,6 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 		return herald.ImportResult{}, fmt.Errorf("commit import: %w", err)
 	}
 	return result, nil
-}
-
-// recordTenant is the tenant that owns the row of a record: "" for the
-// platform's, and for the records that have no tenant (a tenant, a
-// built-in inbound secret, a claim).
-func recordTenant(r *herald.Record) herald.TenantID {
-	switch {
-	case r.Webhook != nil:
-		return r.Webhook.TenantID
-	case r.APIKey != nil:
-		return r.APIKey.TenantID
-	case r.Event != nil:
-		return r.Event.TenantID
-	case r.Delivery != nil:
-		return r.Delivery.TenantID
-	case r.Agent != nil:
-		return r.Agent.TenantID
-	case r.AgentLogs != nil:
-		return r.AgentLogs.TenantID
-	case r.MetricPoints != nil:
-		return r.MetricPoints.TenantID
-	case r.Deployment != nil:
-		return r.Deployment.TenantID
-	case r.Alert != nil:
-		return r.Alert.TenantID
-	case r.InboundWebhook != nil:
-		return r.InboundWebhook.TenantID
-	case r.Invocation != nil:
-		return r.Invocation.TenantID
-	case r.InboundRequest != nil:
-		return r.InboundRequest.TenantID
-	}
-	return ""
 }
 
 // importTenant stores a tenant unless it is present.

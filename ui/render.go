@@ -5,7 +5,9 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -15,8 +17,9 @@ import (
 //go:embed templates
 var templateFS embed.FS
 
-// pages are the templates, each the layout with one page's content.
-var pages = parsePages("login", "error", "webhooks", "webhook_form", "webhook", "deliveries", "delivery", "tenants")
+// pages are the templates, each the layout with one page's content, by
+// the name of its file in templates/ without ".html".
+var pages = parsePages()
 
 // funcs are the template functions.
 var funcs = template.FuncMap{
@@ -48,11 +51,19 @@ var funcs = template.FuncMap{
 	},
 }
 
-// parsePages parses layout.html with each named page.
-func parsePages(names ...string) map[string]*template.Template {
+// parsePages parses layout.html with each other template of templates/.
+func parsePages() map[string]*template.Template {
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
 	m := map[string]*template.Template{}
-	for _, n := range names {
-		m[n] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))
+	for _, f := range files {
+		n := strings.TrimSuffix(path.Base(f), ".html")
+		if n == "layout" {
+			continue
+		}
+		m[n] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", f))
 	}
 	return m
 }

@@ -26,11 +26,7 @@ func (s *Server) portalLink(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	link, err := s.cfg.UI.MintPortal(r.Context(), ui.PortalParams{Tenant: r.PathValue("id"), Input: in, BaseURL: scheme + "://" + r.Host})
+	link, err := s.cfg.UI.MintPortal(r.Context(), ui.PortalParams{Tenant: r.PathValue("id"), Input: in, BaseURL: s.cfg.UI.BaseURL(r)})
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -28,7 +28,7 @@ func (u *UI) renderLogin(w http.ResponseWriter, r *http.Request, status int, msg
 	}
 	nonce := randomString(18)
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: nonce, Path: "/ui/login", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: int(loginTTL / time.Second)})
+		SameSite: http.SameSiteStrictMode, Secure: u.secure(r), MaxAge: int(loginTTL / time.Second)})
 	u.render(w, r, status, "login", &view{Title: "Sign in", CSRF: sg.csrf("login:" + nonce), Error: msg})
 }
 
@@ -61,8 +61,8 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		u.renderLogin(w, r, http.StatusForbidden, "API key: this key has scope "+key.Scope+"; signing in needs an admin key")
 		return
 	}
-	clearCookie(w, r, loginCookie, "/ui/login")
-	setSession(w, r, sg, &claims{
+	u.clearCookie(w, r, loginCookie, "/ui/login")
+	u.setSession(w, r, sg, &claims{
 		Kind: kindOperator, KeyID: key.ID, Tenant: string(key.TenantID), Nonce: randomString(18),
 		Exp: u.cfg.Clock.Now().Add(u.cfg.SessionTTL).Unix(),
 	})
@@ -71,7 +71,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 
 // logout ends the session.
 func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
-	clearCookie(w, r, sessionCookie, "/ui/")
+	u.clearCookie(w, r, sessionCookie, "/ui/")
 	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 }
 
@@ -97,7 +97,7 @@ func (u *UI) openPortal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cl.Nonce = randomString(18)
-	setSession(w, r, sg, cl)
+	u.setSession(w, r, sg, cl)
 	// A page of Herald's own moves on to the webhooks, rather than a
 	// redirect: a link opened from another site is a cross-site
 	// navigation, whose redirects would not carry a SameSite=Strict

@@ -49,12 +49,8 @@ func (u *UI) mintPortal(w http.ResponseWriter, r *http.Request) {
 		ExpiresIn: r.PostFormValue("expires_in"), Capabilities: r.PostForm["capability"],
 		AgentID: strings.TrimSpace(r.PostFormValue("agent_id")),
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
 	tenant := r.PathValue("id")
-	link, err := u.MintPortal(r.Context(), PortalParams{Tenant: tenant, Input: in, BaseURL: scheme + "://" + r.Host})
+	link, err := u.MintPortal(r.Context(), PortalParams{Tenant: tenant, Input: in, BaseURL: u.BaseURL(r)})
 	if err != nil {
 		u.renderTenants(w, r, statusOf(err), &tenantsPage{Tenant: tenant}, "No link was made for "+tenant+": "+herald.ErrorMessage(err))
 		return

@@ -59,6 +59,13 @@ type Config struct {
 	// TestWait bounds how long Send test waits for the first attempt beyond
 	// the webhook's timeout. Default 15s.
 	TestWait time.Duration
+	// PublicURL is the scheme and host visitors reach Herald at, such as
+	// "https://herald.example.com" behind a TLS-terminating proxy. Portal
+	// links start with it, and an https one makes every cookie Secure
+	// (and the portal's cookie SameSite=None and Partitioned) even though
+	// the requests reach Herald over plain HTTP. Default "": the scheme
+	// and Host of each request.
+	PublicURL string
 }
 
 // UI serves the pages under /ui/.
@@ -290,22 +297,40 @@ func (u *UI) checkKey(ctx context.Context, cl *claims) error {
 // SameSite=Strict; a portal's, which a platform shows in an iframe of its
 // own site, is SameSite=None and Partitioned behind TLS (browsers send no
 // other cookie to a cross-site frame), Strict otherwise. It is Secure
-// whenever the request came over TLS.
-func setSession(w http.ResponseWriter, r *http.Request, sg signer, cl *claims) {
+// whenever the visitor reached Herald over TLS.
+func (u *UI) setSession(w http.ResponseWriter, r *http.Request, sg signer, cl *claims) {
 	c := &http.Cookie{
 		Name: sessionCookie, Value: sg.sign(purposeSession, cl), Path: "/ui/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, Expires: time.Unix(cl.Exp, 0),
+		SameSite: http.SameSiteStrictMode, Secure: u.secure(r), Expires: time.Unix(cl.Exp, 0),
 	}
-	if cl.Kind == kindPortal && r.TLS != nil {
+	if cl.Kind == kindPortal && u.secure(r) {
 		c.SameSite, c.Partitioned = http.SameSiteNoneMode, true
 	}
 	http.SetCookie(w, c)
 }
 
 // clearCookie removes the cookie name at path.
-func clearCookie(w http.ResponseWriter, r *http.Request, name, path string) {
+func (u *UI) clearCookie(w http.ResponseWriter, r *http.Request, name, path string) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		SameSite: http.SameSiteStrictMode, Secure: u.secure(r)})
+}
+
+// secure reports whether the visitor of r reached Herald over TLS: the
+// request came over TLS, or the public URL is https.
+func (u *UI) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(u.cfg.PublicURL, "https://")
+}
+
+// BaseURL is the scheme and host that links to Herald start with: the
+// public URL when one is set, else the scheme and Host of r.
+func (u *UI) BaseURL(r *http.Request) string {
+	if u.cfg.PublicURL != "" {
+		return strings.TrimRight(u.cfg.PublicURL, "/")
+	}
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
 }
 
 // withSession returns the context of r carrying s.

@@ -339,7 +339,7 @@ func (u *UI) createWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: sealed, Path: path, MaxAge: 120, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		SameSite: http.SameSiteStrictMode, Secure: u.secure(r)})
 	http.Redirect(w, r, path, http.StatusSeeOther)
 }
 
@@ -380,7 +380,7 @@ func (u *UI) showWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Strings(p.Headers)
 	if c, err := r.Cookie(flashCookie); err == nil {
-		clearCookie(w, r, flashCookie, r.URL.Path)
+		u.clearCookie(w, r, flashCookie, r.URL.Path)
 		sg, err := u.signer(r.Context())
 		if err != nil {
 			u.fail(w, r, s, err)

@@ -156,6 +156,13 @@ type Config struct {
 	// the origins that may show them in a frame, such as the platform's
 	// own settings page that embeds the portal. Default 'self'.
 	UIFrameAncestors string
+	// PublicURL is the scheme and host that visitors reach Herald at, such
+	// as "https://herald.example.com" when a proxy terminates TLS in front
+	// of it. Portal links start with it, and an https one marks the web
+	// UI's cookies Secure (the portal's SameSite=None and Partitioned, so
+	// that it works in a cross-site iframe). Default "": the scheme and
+	// Host of each request.
+	PublicURL string
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -307,6 +314,9 @@ func (c *Config) Validate() error {
 	if c.UISessionTTL < time.Minute {
 		return fmt.Errorf("ui-session-ttl: must be at least 1m, got %s", c.UISessionTTL)
 	}
+	if err := validPublicURL(c.PublicURL); err != nil {
+		return fmt.Errorf("public-url: %w", err)
+	}
 	if strings.TrimSpace(c.UIFrameAncestors) == "" || strings.ContainsAny(c.UIFrameAncestors, ";,\r\n") {
 		return fmt.Errorf("ui-frame-ancestors: must be a CSP source list such as \"'self' https://app.example.com\", got %q", c.UIFrameAncestors)
 	}
@@ -387,6 +397,7 @@ func (c *Config) bindFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.InboundLogMaxRows, "inbound-log-max-rows", c.InboundLogMaxRows, "how many requests the inbound request log keeps at most; the oldest go first")
 	fs.BoolVar(&c.UI, "ui", c.UI, "serve the web UI under /ui/ and let admin keys mint portal links")
 	fs.DurationVar(&c.UISessionTTL, "ui-session-ttl", c.UISessionTTL, "how long an operator's sign-in to the web UI lasts")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "scheme and host visitors reach Herald at, such as https://herald.example.com behind a TLS proxy (default: each request's own)")
 	fs.StringVar(&c.UIFrameAncestors, "ui-frame-ancestors", c.UIFrameAncestors, "CSP frame-ancestors of the web UI: who may embed the portal in a frame")
 	fs.StringVar(&c.InboundFailureLimit, "inbound-failure-limit", c.InboundFailureLimit, "how many inbound requests per source IP may fail authentication, as REQUESTS/DURATION; beyond it they get 429 and are not logged")
 }
@@ -483,3 +494,19 @@ func (d *longDuration) Set(s string) error {
 
 // Type names the flag's value in help.
 func (d *longDuration) Type() string { return "duration" }
+
+// validPublicURL checks a --public-url: empty, or an absolute http or https
+// URL with a host and nothing after it but an optional "/".
+func validPublicURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("must be an http or https URL such as https://herald.example.com, got %q", s)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("must be a scheme and host only, such as https://herald.example.com, got %q", s)
+	}
+	return nil
+}

@@ -63,6 +63,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		"rescue-after":                     {"--rescue-after", "5m30s"}, // not above the longest webhook timeout and margins
 		"node-dead-after":                  {"--node-heartbeat", "10s", "--node-dead-after", "10s"},
 		"jwt-tenant-claim":                 {"--jwt-tenant-claim", "sub"}, // names the agent
+		"public-url":                       {"--public-url", "https://herald.example.com/ui"},
 		"HERALD_MAX_IN_FLIGHT_PER_WEBHOOK": nil,
 	}
 	for field, args := range cases {

@@ -273,3 +273,45 @@ func TestDocsScripts(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsServeCommands checks that every "herald serve" command of the sh
+// blocks of README.md and docs/*.md is one that herald serve accepts: its
+// flags exist and its settings pass Validate.
+func TestDocsServeCommands(t *testing.T) {
+	docs, _ := filepath.Glob("../../docs/*.md")
+	n := 0
+	for _, doc := range append([]string{"../../README.md"}, docs...) {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(b), "\n")
+		inSh := false
+		for i := 0; i < len(lines); i++ {
+			l := strings.TrimSpace(lines[i])
+			if strings.HasPrefix(l, "```") {
+				inSh = !inSh && (l == "```sh" || l == "```bash")
+				continue
+			}
+			l = strings.TrimPrefix(l, "./")
+			if !inSh || !strings.HasPrefix(l, "herald serve") {
+				continue
+			}
+			start := i
+			for strings.HasSuffix(l, "\\") && i+1 < len(lines) {
+				i++
+				l = strings.TrimSuffix(l, "\\") + " " + strings.TrimSpace(lines[i])
+			}
+			if c := strings.Index(l, " #"); c >= 0 {
+				l = l[:c]
+			}
+			n++
+			if _, err := loadServeConfig(t, docArgs(t, l)[2:]...); err != nil {
+				t.Errorf("%s:%d: %v\n%s", doc, start+1, err, l)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("found no herald serve command in the docs")
+	}
+}

@@ -210,6 +210,15 @@ func TestInboundConfinementAndCapabilities(t *testing.T) {
 	if _, body, _ := e.get(manage, loc); strings.Contains(body, `id="inbound_secret"`) || !strings.Contains(body, "not shown on this link") {
 		t.Errorf("the secret without view_secrets:\n%s", body)
 	}
+	// A portal confined to one agent reaches that agent's webhooks only.
+	e.inbound("a", "other-agent", "bot-2")
+	agent, _, _ := e.portal("a", herald.PortalInput{AgentID: "bot"})
+	if _, body, _ := e.get(agent, "/ui/inbound"); !strings.Contains(body, `data-inbound="shared"`) || strings.Contains(body, "other-agent") {
+		t.Errorf("bot's portal lists:\n%s", body)
+	}
+	if status, _, _ := e.get(agent, "/ui/inbound/w/other-agent"); status != http.StatusNotFound {
+		t.Errorf("bot's portal on bot-2's webhook: %d", status)
+	}
 	// The CSRF token is required.
 	if status, _ := e.post(manage, "/ui/inbound", url.Values{"name": {"nocsrf"}, "agent": {"bot"}}); status != http.StatusForbidden {
 		t.Errorf("a create without its CSRF token: %d", status)

@@ -178,6 +178,24 @@ func (r *AlertRule) Validate() error {
 	return nil
 }
 
+// ValidateWith checks a rule (Validate), and that its webhook, when set,
+// exists within the rule's tenant; its agent_id names an agent of that
+// tenant too, which need not have reported yet. The API and the dashboard
+// check a rule so before they store it.
+func (r *AlertRule) ValidateWith(ctx context.Context, webhooks WebhookStore) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if r.WebhookID == "" {
+		return nil
+	}
+	_, err := webhooks.Webhook(ctx, Ref{Tenancy: OnlyTenant(string(r.TenantID)), ID: r.WebhookID})
+	if ErrorCode(err) == ENOTFOUND {
+		return Errorf(EINVALID, "webhook_id: webhook %q does not exist", r.WebhookID)
+	}
+	return err
+}
+
 // Compare returns "a op b" for op >, >=, <, <=, == or !=.
 func Compare(op string, a, b float64) (bool, error) {
 	switch op {

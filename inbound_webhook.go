@@ -1,6 +1,8 @@
 package herald
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -207,11 +209,43 @@ func (w *InboundWebhook) UnmarshalJSON(b []byte) error {
 // ValidInboundName reports whether name is a valid inbound webhook name.
 func ValidInboundName(name string) bool { return inboundNameRe.MatchString(name) }
 
+// ReservedInboundName reports whether name is a built-in endpoint under
+// /api/webhooks/ (seed 002's generic webhook), which named webhooks cannot
+// take. The platform paths (/api/webhooks/github, slack, discord,
+// telegram) are named webhooks of those names.
+func ReservedInboundName(name string) bool { return name == "generic" }
+
+// SetDefaultSecret gives a webhook created without a secret its default:
+// a generated whsec_ secret, for telegram a secret_token of 64 hex digits.
+// A discord webhook has no default (its secret is the application's
+// public key): EINVALID naming secret.
+func (w *InboundWebhook) SetDefaultSecret() error {
+	if w.Secret != "" {
+		return nil
+	}
+	switch w.Provider {
+	case ProviderDiscord:
+		return Errorf(EINVALID, "secret: is required for provider discord: the application's public key (64 hex digits)")
+	case ProviderTelegram:
+		var b [32]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			panic("herald: crypto/rand failed: " + err.Error())
+		}
+		w.Secret = hex.EncodeToString(b[:])
+	default:
+		w.Secret = GenerateSecret()
+	}
+	return nil
+}
+
 // Validate checks every field but transform and filters (which package
 // transform compiles) and names the first bad one.
 func (w *InboundWebhook) Validate() error {
 	if !ValidInboundName(w.Name) {
 		return Errorf(EINVALID, "name: must be 1 to 64 characters of a-z, 0-9, _ and -, got %q", w.Name)
+	}
+	if ReservedInboundName(w.Name) {
+		return Errorf(EINVALID, "name: %q is a built-in endpoint (/api/webhooks/%s); choose another name", w.Name, w.Name)
 	}
 	if err := ValidateNames("agent", w.Agent, "description", w.Description, "secret", w.Secret, "bot_token", w.BotToken); err != nil {
 		return err

@@ -123,6 +123,10 @@ type InvocationFilter struct {
 	Tenancy Tenancy
 	Agent   string
 	Status  string
+	// Sources, when set, selects the invocations of these sources only,
+	// such as "webhook:alerts" and "trigger:alerts" for one inbound
+	// webhook's. Default: every source.
+	Sources []string
 	Skip    int
 	Limit   int
 }
@@ -239,7 +243,10 @@ type InboundRequestFilter struct {
 	Tenancy Tenancy
 	Webhook string
 	Verdict string
-	Limit   int
+	// Skip is how many of the newest requests to pass over (paging);
+	// default 0.
+	Skip  int
+	Limit int
 }
 
 // PruneInboundParams says what Store.PruneInboundRequests deletes:

@@ -13,7 +13,7 @@ const (
 	// CapabilityView shows the tenant's webhooks and deliveries.
 	CapabilityView = "view"
 	// CapabilityManageWebhooks creates, edits, enables, disables, deletes
-	// and tests webhooks.
+	// and tests webhooks, and changes alert rules in the dashboard.
 	CapabilityManageWebhooks = "manage_webhooks"
 	// CapabilityRetry retries deliveries.
 	CapabilityRetry = "retry"

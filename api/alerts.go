@@ -33,21 +33,10 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, rule)
 }
 
-// validateAlert checks a rule, and that its webhook exists within the
-// rule's tenant. Its agent_id names an agent of that tenant too (the rule
-// counts that tenant's rows only); the agent need not have reported yet.
+// validateAlert checks a rule and that its webhook exists within the
+// rule's tenant (herald.AlertRule.ValidateWith).
 func (s *Server) validateAlert(r *http.Request, rule *herald.AlertRule) error {
-	if err := rule.Validate(); err != nil {
-		return err
-	}
-	if rule.WebhookID == "" {
-		return nil
-	}
-	_, err := s.cfg.Store.Webhook(r.Context(), herald.Ref{Tenancy: herald.OnlyTenant(string(rule.TenantID)), ID: rule.WebhookID})
-	if herald.ErrorCode(err) == herald.ENOTFOUND {
-		return herald.Errorf(herald.EINVALID, "webhook_id: webhook %q does not exist", rule.WebhookID)
-	}
-	return err
+	return rule.ValidateWith(r.Context(), s.cfg.Store)
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {

@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,12 +16,6 @@ import (
 	"github.com/heraldhq/herald/provider"
 	"github.com/heraldhq/herald/transform"
 )
-
-// reservedInboundNames are the built-in endpoints under /api/webhooks/
-// (seed 002's generic webhook), which named webhooks cannot take. The
-// platform paths (/api/webhooks/github, slack, discord, telegram) are
-// named webhooks of those names, which take that provider by default.
-var reservedInboundNames = map[string]bool{"generic": true}
 
 // loggedHeaders are the request headers the inbound log keeps (never
 // credentials).
@@ -81,16 +73,9 @@ func (s *Server) createInbound(w http.ResponseWriter, r *http.Request) {
 	if in.Provider == nil {
 		wh.Provider = herald.DefaultInboundProvider(wh.Name)
 	}
-	if in.Secret == nil || *in.Secret == "" {
-		switch wh.Provider {
-		case herald.ProviderDiscord:
-			s.error(w, r, herald.Errorf(herald.EINVALID, "secret: is required for provider discord: the application's public key (64 hex digits)"))
-			return
-		case herald.ProviderTelegram:
-			wh.Secret = telegramToken()
-		default:
-			wh.Secret = herald.GenerateSecret()
-		}
+	if err := wh.SetDefaultSecret(); err != nil {
+		s.error(w, r, err)
+		return
 	}
 	if err := s.checkInbound(wh); err != nil {
 		s.error(w, r, err)
@@ -111,14 +96,7 @@ func (s *Server) createInbound(w http.ResponseWriter, r *http.Request) {
 
 // checkInbound validates wh and compiles its transform and filters.
 func (s *Server) checkInbound(wh *herald.InboundWebhook) error {
-	if reservedInboundNames[wh.Name] {
-		return herald.Errorf(herald.EINVALID, "name: %q is a built-in endpoint (/api/webhooks/%s); choose another name", wh.Name, wh.Name)
-	}
-	if err := wh.Validate(); err != nil {
-		return err
-	}
-	_, err := transform.Compile(wh.Transform, wh.Filters)
-	return err
+	return transform.Check(wh)
 }
 
 // inboundList is the answer of GET /api/webhooks: webhooks, by name, as
@@ -304,15 +282,6 @@ func (s *Server) receiveSlackInteractive(w http.ResponseWriter, r *http.Request)
 	s.receive(w, r, false)
 }
 
-// telegramToken is a generated Telegram secret_token: 32 random bytes in
-// hex.
-func telegramToken() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("herald: crypto/rand failed: " + err.Error())
-	}
-	return hex.EncodeToString(b[:])
-}
 func (s *Server) triggerInbound(w http.ResponseWriter, r *http.Request) { s.receive(w, r, true) }
 
 // inboundTenant is the tenant whose webhook a receive route names: the

@@ -63,3 +63,7 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) {
 	s.keys.clear()
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// ForgetKeys drops the API keys this server has looked up, so that a key
+// revoked elsewhere on this node (the web UI) is refused at once.
+func (s *Server) ForgetKeys() { s.keys.clear() }

@@ -197,16 +197,17 @@ func inboundRequestArgs(r *herald.InboundRequest) []any {
 
 // ListInboundRequests returns the logged requests of a webhook of the
 // owner of f.Tenancy (see herald.Tenancy.Owner), newest first, at most
-// f.Limit (default herald.DefaultLimit, at most herald.MaxLimit).
+// f.Limit (default herald.DefaultLimit, at most herald.MaxLimit), past
+// the newest f.Skip.
 func (s *DB) ListInboundRequests(ctx context.Context, f herald.InboundRequestFilter) ([]*herald.InboundRequest, error) {
-	_, limit := herald.Page(0, f.Limit)
+	skip, limit := herald.Page(f.Skip, f.Limit)
 	owner, ok := f.Tenancy.Owner()
 	if !ok {
 		return []*herald.InboundRequest{}, nil
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+inboundRequestColumns+` FROM inbound_requests
 		WHERE tenant_id = $1 AND webhook = $2 AND ($3 = '' OR verdict = $3)
-		ORDER BY at DESC, id DESC LIMIT $4`, owner, f.Webhook, f.Verdict, limit)
+		ORDER BY at DESC, id DESC LIMIT $4 OFFSET $5`, owner, f.Webhook, f.Verdict, limit, skip)
 	if err != nil {
 		return nil, fmt.Errorf("select inbound requests: %w", err)
 	}

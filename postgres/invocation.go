@@ -236,6 +236,9 @@ func (s *DB) ListInvocations(ctx context.Context, f herald.InvocationFilter) ([]
 	if f.Status != "" {
 		c.eq("status", f.Status)
 	}
+	if len(f.Sources) > 0 {
+		c.add("source = ANY(" + c.arg(f.Sources) + ")")
+	}
 	return listPage(ctx, s, pageQuery{table: "invocations", cols: invocationColumns, where: c.where(), args: c.args,
 		order: "created_at DESC, id DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.Invocation, error) {
 		return scanInvocation(row, total)

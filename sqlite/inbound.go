@@ -216,9 +216,10 @@ func inboundRequestArgs(r *herald.InboundRequest, headers string) []any {
 
 // ListInboundRequests returns the logged requests of a webhook of
 // f.Tenancy's owner (see herald.Tenancy.Owner), newest first, at most
-// f.Limit (default herald.DefaultLimit, at most herald.MaxLimit).
+// f.Limit (default herald.DefaultLimit, at most herald.MaxLimit), past
+// the newest f.Skip.
 func (s *DB) ListInboundRequests(ctx context.Context, f herald.InboundRequestFilter) ([]*herald.InboundRequest, error) {
-	_, limit := herald.Page(0, f.Limit)
+	skip, limit := herald.Page(f.Skip, f.Limit)
 	tenant, ok := f.Tenancy.Owner()
 	if !ok {
 		return []*herald.InboundRequest{}, nil
@@ -228,7 +229,7 @@ func (s *DB) ListInboundRequests(ctx context.Context, f herald.InboundRequestFil
 		q.and("verdict = ?", f.Verdict)
 	}
 	rows, err := s.rdb.QueryContext(ctx, `SELECT `+inboundRequestColumns+` FROM inbound_requests `+q.String()+
-		` ORDER BY at DESC, id DESC LIMIT ?`, append(q.args, limit)...)
+		` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`, append(q.args, limit, skip)...)
 	if err != nil {
 		return nil, fmt.Errorf("select inbound requests: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -227,6 +228,13 @@ func (s *DB) ListInvocations(ctx context.Context, f herald.InvocationFilter) ([]
 	}
 	if f.Status != "" {
 		q.and("status = ?", f.Status)
+	}
+	if len(f.Sources) > 0 {
+		args := make([]any, len(f.Sources))
+		for i, src := range f.Sources {
+			args[i] = src
+		}
+		q.and("source IN (?"+strings.Repeat(", ?", len(args)-1)+")", args...)
 	}
 	return listPage(ctx, s, pageQuery{table: "invocations", cols: invocationColumns, where: q.String(), args: q.args,
 		order: "created_at DESC, id DESC", skip: skip, limit: limit}, scanInvocation)

@@ -259,6 +259,7 @@ func testListInvocations(t *testing.T, s herald.Store) {
 			status = herald.InvocationCompleted
 		}
 		inv := newInvocation(agent, status, inboundT0.Add(time.Duration(i)*time.Second))
+		inv.Source = []string{"webhook:alerts", "trigger:alerts", "generic"}[i%3]
 		if err := s.CreateInvocation(ctx, herald.CreateInvocationParams{Invocation: inv}); err != nil {
 			t.Fatal(err)
 		}
@@ -293,6 +294,8 @@ func testListInvocations(t *testing.T, s herald.Store) {
 	check(herald.InvocationFilter{Tenancy: anyTenant, Skip: 1, Limit: 2}, 6, 4, 3)
 	check(herald.InvocationFilter{Tenancy: anyTenant, Skip: 10}, 6)
 	check(herald.InvocationFilter{Tenancy: anyTenant, Agent: "nobody"}, 0)
+	check(herald.InvocationFilter{Tenancy: anyTenant, Sources: []string{"webhook:alerts", "trigger:alerts"}}, 4, 4, 3, 1, 0)
+	check(herald.InvocationFilter{Tenancy: anyTenant, Sources: []string{"generic"}, Skip: 1}, 2, 2)
 }
 
 func testInboundWebhookCRUD(t *testing.T, s herald.Store) {
@@ -444,6 +447,11 @@ func testInboundRequestLog(t *testing.T, s herald.Store) {
 		t.Fatal(err)
 	}
 	sameJSON(t, "limited log", got, []*herald.InboundRequest{reqs[4], reqs[3]})
+	got, err = s.ListInboundRequests(ctx, herald.InboundRequestFilter{Tenancy: anyTenant, Webhook: "alerts", Skip: 2, Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "second page of the log", got, []*herald.InboundRequest{reqs[2], reqs[1]})
 	got, err = s.ListInboundRequests(ctx, herald.InboundRequestFilter{Tenancy: anyTenant, Webhook: "generic"})
 	if err != nil || len(got) != 1 || got[0].Reason != "bad signature" || got[0].Status != 401 || len(got[0].Headers) != 0 {
 		t.Fatalf("generic log: %+v %v", got, err)

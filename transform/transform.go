@@ -178,6 +178,17 @@ type Input struct {
 	Source string
 }
 
+// Check validates an inbound webhook's settings (herald.InboundWebhook's
+// Validate) and compiles its transform and filters: what the API and the
+// dashboard check before they store one.
+func Check(wh *herald.InboundWebhook) error {
+	if err := wh.Validate(); err != nil {
+		return err
+	}
+	_, err := Compile(wh.Transform, wh.Filters)
+	return err
+}
+
 // Compile validates and compiles t and f. Every error is a *herald.Error
 // with code herald.EINVALID whose message names the field and, when known,
 // the position: "transform.message_template: line 1, column 5: ...",

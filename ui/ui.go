@@ -66,6 +66,10 @@ type Config struct {
 	// the requests reach Herald over plain HTTP. Default "": the scheme
 	// and Host of each request.
 	PublicURL string
+	// KeysChanged, when set, is called after a page revokes an API key,
+	// so that the API on this node forgets the keys it has looked up and
+	// refuses the revoked one at once. Default nil.
+	KeysChanged func()
 }
 
 // UI serves the pages under /ui/.
@@ -142,6 +146,22 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.Handle("POST /ui/webhooks/{id}/deliveries/{delivery_id}/retry", u.page(herald.CapabilityRetry, u.retryDelivery))
 	mux.Handle("GET /ui/tenants", u.page(capPlatform, u.listTenants))
 	mux.Handle("POST /ui/tenants/{id}/portal", u.page(capPlatform, u.mintPortal))
+	mux.Handle("GET /ui/inbound", u.page(herald.CapabilityView, u.listInbound))
+	mux.Handle("GET /ui/inbound/new", u.page(herald.CapabilityManageInbound, u.newInbound))
+	mux.Handle("POST /ui/inbound", u.page(herald.CapabilityManageInbound, u.createInbound))
+	mux.Handle("GET /ui/inbound/w/{name}", u.page(herald.CapabilityView, u.showInbound))
+	mux.Handle("GET /ui/inbound/w/{name}/edit", u.page(herald.CapabilityManageInbound, u.editInbound))
+	mux.Handle("POST /ui/inbound/w/{name}", u.page(herald.CapabilityManageInbound, u.updateInbound))
+	mux.Handle("POST /ui/inbound/w/{name}/delete", u.page(herald.CapabilityManageInbound, u.deleteInbound))
+	mux.Handle("GET /ui/alerts", u.page(herald.CapabilityView, u.listAlerts))
+	mux.Handle("GET /ui/alerts/new", u.page(herald.CapabilityManageWebhooks, u.newAlert))
+	mux.Handle("POST /ui/alerts", u.page(herald.CapabilityManageWebhooks, u.createAlert))
+	mux.Handle("GET /ui/alerts/{id}/edit", u.page(herald.CapabilityManageWebhooks, u.editAlert))
+	mux.Handle("POST /ui/alerts/{id}", u.page(herald.CapabilityManageWebhooks, u.updateAlert))
+	mux.Handle("POST /ui/alerts/{id}/delete", u.page(herald.CapabilityManageWebhooks, u.deleteAlert))
+	mux.Handle("GET /ui/keys", u.page(herald.CapabilityView, u.operatorOnly(u.listKeys)))
+	mux.Handle("POST /ui/keys", u.page(herald.CapabilityView, u.operatorOnly(u.createKey)))
+	mux.Handle("POST /ui/keys/{id}/revoke", u.page(herald.CapabilityView, u.operatorOnly(u.revokeKey)))
 	mux.Handle("/ui/", u.page(herald.CapabilityView, u.notFound))
 }
 

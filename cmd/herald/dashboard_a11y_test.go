@@ -139,7 +139,7 @@ func TestDashboardAccessibility(t *testing.T) {
 			}
 		}
 	}
-	for _, must := range []string{"/ui/webhooks", "/ui/webhooks/new", "/ui/deliveries", "/ui/tenants"} {
+	for _, must := range []string{"/ui/webhooks", "/ui/webhooks/new", "/ui/deliveries", "/ui/tenants", "/ui/inbound", "/ui/inbound/new", "/ui/alerts", "/ui/alerts/new", "/ui/keys"} {
 		if !seen[must] {
 			t.Errorf("the crawl never reached %s; it saw %v", must, seen)
 		}

@@ -260,14 +260,15 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	var web *ui.UI
+	var handler *api.Server
 	if cfg.UI && cfg.Role != "worker" {
 		web = ui.New(ui.Config{
 			Store: m.Store, Logger: m.Logger.With("component", "ui"), URLPolicy: herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},
 			SessionTTL: cfg.UISessionTTL, FrameAncestors: cfg.UIFrameAncestors, Clock: m.UIClock,
-			PublicURL: cfg.PublicURL,
+			PublicURL: cfg.PublicURL, KeysChanged: func() { handler.ForgetKeys() },
 		})
 	}
-	handler := api.New(api.Config{
+	handler = api.New(api.Config{
 		Store:            m.Store,
 		Clock:            m.Clock,
 		DisableAfter:     cfg.DisableAfter,

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -105,8 +106,11 @@ type agentPage struct {
 	Metrics []string
 	// Range is the charts' span: "1h", "24h" or "7d"; Ranges link the
 	// page at each.
-	Range       string
-	Ranges      []rangeLink
+	Range  string
+	Ranges []rangeLink
+	// Step is how long a span each point of the charts averages, as
+	// "12m".
+	Step        string
 	Charts      []chartView
 	Truncated   bool
 	Logs        []*herald.LogEntry
@@ -166,6 +170,10 @@ func (u *UI) showAgent(w http.ResponseWriter, r *http.Request) {
 	// From here on, every read is of the agent's own tenant.
 	t := herald.OnlyTenant(string(a.TenantID))
 	now := u.cfg.Clock.Now()
+	p.Step = (span / chartBuckets).String()
+	if strings.HasSuffix(p.Step, "m0s") {
+		p.Step = strings.TrimSuffix(p.Step, "0s")
+	}
 	if p.Charts, p.Truncated, err = u.agentCharts(r, t, a.ID, now.Add(-span), now); err != nil {
 		u.fail(w, r, s, err)
 		return

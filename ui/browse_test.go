@@ -238,7 +238,10 @@ func TestAgentsPageConfinedAndPaged(t *testing.T) {
 	if body := e.wantStatus(c, "/ui/agents/bot-1?range=7d", http.StatusOK); !strings.Contains(body, "<td>55</td>") {
 		t.Errorf("the 7d chart lacks the 48h-old point")
 	}
-	if body := e.wantStatus(c, "/ui/agents/bot-1?range=1h", http.StatusOK); !strings.Contains(body, `aria-label="cpu: 2 points`) {
+	if !strings.Contains(body, "the average over 12m;") {
+		t.Errorf("the 24h charts do not say their step")
+	}
+	if body := e.wantStatus(c, "/ui/agents/bot-1?range=1h", http.StatusOK); !strings.Contains(body, `aria-label="cpu: 2 points`) || !strings.Contains(body, "the average over 30s;") {
 		t.Errorf("1h chart")
 	}
 	e.wantStatus(c, "/ui/agents/bot-1?range=2y", http.StatusUnprocessableEntity)

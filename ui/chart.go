@@ -75,7 +75,7 @@ func lineChart(series ...chartSeries) template.HTML {
 	title := strings.Join(names, ", ")
 	label := title + ": no data"
 	if len(all) > 0 {
-		label = fmt.Sprintf("%s: %d points from %s to %s, between %s and %s",
+		label = fmt.Sprintf("%s: %d points from %s to %s UTC, between %s and %s",
 			title, len(all), chartTime(from, to, from), chartTime(from, to, to), chartValue(lo), chartValue(hi))
 	}
 
@@ -212,9 +212,9 @@ func valueRange(points []chartPoint) (lo, hi float64) {
 func chartValue(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 
 // chartTime formats a time label of a span from..to in UTC: the time of
-// day within a day's span, the date and time beyond.
+// day within a span shorter than a day, the date and time otherwise.
 func chartTime(from, to, t time.Time) string {
-	if to.Sub(from) <= 24*time.Hour {
+	if to.Sub(from) < 24*time.Hour {
 		return t.UTC().Format("15:04")
 	}
 	return t.UTC().Format("Jan 2 15:04")

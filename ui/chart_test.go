@@ -73,8 +73,8 @@ func TestLineChartScales(t *testing.T) {
 	}
 	for _, s := range []string{
 		`role="img"`,
-		`aria-label="cpu: 3 points from 10:00 to 12:00, between 5 and 20"`,
-		`<title>cpu: 3 points from 10:00 to 12:00, between 5 and 20</title>`,
+		`aria-label="cpu: 3 points from 10:00 to 12:00 UTC, between 5 and 20"`,
+		`<title>cpu: 3 points from 10:00 to 12:00 UTC, between 5 and 20</title>`,
 		`>20</text>`, `>12.5</text>`, `>5</text>`, `>10:00</text>`, `>11:00</text>`, `>12:00</text>`,
 		`<details class="chart-data"><summary>Values of cpu</summary>`,
 		`<th scope="col">Time</th><th scope="col">cpu</th>`,

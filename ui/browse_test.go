@@ -274,3 +274,31 @@ func TestAgentsPageConfinedAndPaged(t *testing.T) {
 		t.Errorf("operator's view of b's bot-1:\n%s", body)
 	}
 }
+
+// TestAgentChartsReadEveryChunk stores more metric points than one store
+// call returns and checks that the charts hold every report's.
+func TestAgentChartsReadEveryChunk(t *testing.T) {
+	e := newEnv(t)
+	now := e.clock.Now()
+	const reports = 40 // of 256 metrics each: 10240 points
+	for i := range reports {
+		m := map[string]float64{}
+		for j := range herald.MaxMetricsPerReport {
+			m[fmt.Sprintf("m%03d", j)] = float64(i)
+		}
+		at := now.Add(-time.Duration(reports-i) * time.Minute)
+		if _, err := e.store.ReportMetrics(context.Background(), &herald.MetricsReport{TenantID: "a", AgentID: "big", Metrics: m, Timestamp: at, Now: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, _, _ := e.portal("a", herald.PortalInput{})
+	body := e.wantStatus(c, "/ui/agents/big?range=1h", http.StatusOK)
+	for _, name := range []string{"m000", "m255"} {
+		if want := fmt.Sprintf(`aria-label="%s: %d points`, name, reports); !strings.Contains(body, want) {
+			t.Errorf("the chart of %s lacks %s", name, want)
+		}
+	}
+	if strings.Count(body, `role="img"`) != herald.MaxMetricsPerReport || !strings.Contains(body, "<td>39</td>") {
+		t.Errorf("%d charts, want %d, with the last report's values", strings.Count(body, `role="img"`), herald.MaxMetricsPerReport)
+	}
+}

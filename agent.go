@@ -221,6 +221,16 @@ type LogFilter struct {
 	Limit   int
 }
 
+// LogPage selects a page of an agent's log lines, newest first: Skip and
+// Limit as in Page (default DefaultLimit, at most MaxLimit).
+type LogPage struct {
+	// Tenancy must reach the agent (see Tenancy.Owner).
+	Tenancy Tenancy
+	AgentID string
+	Skip    int
+	Limit   int
+}
+
 // EventSpec is an event a report emits, before it is stored.
 type EventSpec struct {
 	Type string
@@ -338,6 +348,10 @@ type AgentStore interface {
 	// AgentLogs returns an agent's log lines, oldest first (ENOTFOUND for
 	// an unknown agent).
 	AgentLogs(ctx context.Context, f LogFilter) ([]*LogEntry, error)
+	// ListAgentLogs returns a page of an agent's log lines, newest first
+	// (by timestamp, then by arrival), and the total (ENOTFOUND for an
+	// unknown agent).
+	ListAgentLogs(ctx context.Context, f LogPage) ([]*LogEntry, int, error)
 	// AgentMetrics returns an agent's metric points, oldest first
 	// (ENOTFOUND for an unknown agent).
 	AgentMetrics(ctx context.Context, f MetricFilter) ([]MetricPoint, error)

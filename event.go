@@ -213,4 +213,28 @@ type EventStore interface {
 	Event(ctx context.Context, ref Ref) (*Event, error)
 	// ListEvents returns a page of events, newest first, and the total.
 	ListEvents(ctx context.Context, f EventFilter) ([]*Event, int, error)
+	// CountEventDeliveries returns how many deliveries within p.Tenancy
+	// each of p.Events has. An event without any (or unknown) is absent
+	// from the map.
+	CountEventDeliveries(ctx context.Context, p DeliveryCountParams) (map[EventKey]int, error)
+}
+
+// EventKey names one event: an event id is unique per tenant only.
+type EventKey struct {
+	TenantID TenantID
+	ID       string
+}
+
+// Key returns the EventKey of e.
+func (e *Event) Key() EventKey { return EventKey{TenantID: e.TenantID, ID: e.ID} }
+
+// MaxCountEvents bounds the events of one CountEventDeliveries call: 1000.
+const MaxCountEvents = MaxLimit
+
+// DeliveryCountParams asks how many deliveries each of Events has,
+// counting only the deliveries within Tenancy (as Event lists them); at
+// most MaxCountEvents events.
+type DeliveryCountParams struct {
+	Tenancy Tenancy
+	Events  []EventKey
 }

@@ -211,6 +211,25 @@ func (s *DB) AgentLogs(ctx context.Context, f herald.LogFilter) ([]*herald.LogEn
 	return out, nil
 }
 
+// ListAgentLogs returns a page of the log lines of an agent of the owner
+// of f.Tenancy, newest first (by timestamp, then by arrival), and the
+// total.
+func (s *DB) ListAgentLogs(ctx context.Context, f herald.LogPage) ([]*herald.LogEntry, int, error) {
+	skip, limit := herald.Page(f.Skip, f.Limit)
+	owner, err := s.agentOwner(ctx, f.Tenancy, f.AgentID)
+	if err != nil {
+		return nil, 0, err
+	}
+	var c conds
+	c.eq("tenant_id", owner)
+	c.eq("agent_id", f.AgentID)
+	return listPage(ctx, s, pageQuery{table: "agent_logs", cols: "level, message, ts", where: c.where(), args: c.args,
+		order: "ts DESC, seq DESC", skip: skip, limit: limit}, func(row scanner, total *int) (*herald.LogEntry, error) {
+		var l herald.LogEntry
+		return &l, row.Scan(&l.Level, freeText(&l.Message), &l.Timestamp, total)
+	})
+}
+
 // AgentMetrics returns the metric points of an agent of the owner of
 // f.Tenancy, oldest first (then by name), at most f.Limit (default
 // herald.MaxLimit, at most 10000).

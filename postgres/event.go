@@ -287,3 +287,48 @@ func scanEvent(row scanner, after ...any) (*herald.Event, error) {
 	ev.Data = json.RawMessage(data)
 	return &ev, nil
 }
+
+// CountEventDeliveries counts the deliveries within p.Tenancy of each of
+// p.Events with one grouped query.
+func (s *DB) CountEventDeliveries(ctx context.Context, p herald.DeliveryCountParams) (map[herald.EventKey]int, error) {
+	out := map[herald.EventKey]int{}
+	if len(p.Events) == 0 {
+		return out, nil
+	}
+	if len(p.Events) > herald.MaxCountEvents {
+		return nil, herald.Errorf(herald.EINVALID, "events: at most %d at a time", herald.MaxCountEvents)
+	}
+	want := make(map[herald.EventKey]bool, len(p.Events))
+	ids := make([]string, 0, len(p.Events))
+	for _, k := range p.Events {
+		if !want[k] {
+			want[k] = true
+			ids = append(ids, k.ID)
+		}
+	}
+	var c conds
+	c.tenancy("tenant_id", p.Tenancy)
+	c.add("event_id = ANY(" + c.arg(ids) + ")")
+	rows, err := s.pool.Query(ctx, `SELECT event_tenant_id, event_id, count(*) FROM deliveries `+c.where()+
+		` GROUP BY event_tenant_id, event_id`, c.args...)
+	if err != nil {
+		return nil, fmt.Errorf("count event deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			k herald.EventKey
+			n int
+		)
+		if err := rows.Scan(&k.TenantID, &k.ID, &n); err != nil {
+			return nil, fmt.Errorf("scan event deliveries: %w", err)
+		}
+		if want[k] {
+			out[k] = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count event deliveries: %w", err)
+	}
+	return out, nil
+}

@@ -227,6 +227,27 @@ func (s *DB) AgentLogs(ctx context.Context, f herald.LogFilter) ([]*herald.LogEn
 	return out, nil
 }
 
+// ListAgentLogs returns a page of an agent's log lines, newest first (by
+// timestamp, then by arrival), and the total.
+func (s *DB) ListAgentLogs(ctx context.Context, f herald.LogPage) ([]*herald.LogEntry, int, error) {
+	skip, limit := herald.Page(f.Skip, f.Limit)
+	tenant, err := s.agentOf(ctx, f.Tenancy, f.AgentID)
+	if err != nil {
+		return nil, 0, err
+	}
+	q := (&where{}).and("tenant_id = ?", tenant).and("agent_id = ?", f.AgentID)
+	return listPage(ctx, s, pageQuery{table: "agent_logs", cols: "level, message, ts", where: q.String(), args: q.args,
+		order: "ts DESC, seq DESC", skip: skip, limit: limit}, func(row scanner) (*herald.LogEntry, error) {
+		var (
+			l  herald.LogEntry
+			ts int64
+		)
+		err := row.Scan(&l.Level, &l.Message, &ts)
+		l.Timestamp = fromMicros(ts)
+		return &l, err
+	})
+}
+
 // AgentMetrics returns an agent's metric points, oldest first (then by
 // name), at most f.Limit (default herald.MaxLimit, at most 10000).
 func (s *DB) AgentMetrics(ctx context.Context, f herald.MetricFilter) ([]herald.MetricPoint, error) {

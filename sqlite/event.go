@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -203,4 +204,48 @@ func scanEvent(row scanner) (*herald.Event, error) {
 	}
 	ev.Data, ev.Created = json.RawMessage(data), fromMicros(created)
 	return &ev, nil
+}
+
+// CountEventDeliveries counts the deliveries within p.Tenancy of each of
+// p.Events with one grouped query on the deliveries_event index.
+func (s *DB) CountEventDeliveries(ctx context.Context, p herald.DeliveryCountParams) (map[herald.EventKey]int, error) {
+	out := map[herald.EventKey]int{}
+	if len(p.Events) == 0 {
+		return out, nil
+	}
+	if len(p.Events) > herald.MaxCountEvents {
+		return nil, herald.Errorf(herald.EINVALID, "events: at most %d at a time", herald.MaxCountEvents)
+	}
+	want := make(map[herald.EventKey]bool, len(p.Events))
+	ids := make([]any, 0, len(p.Events))
+	marks := make([]string, 0, len(p.Events))
+	for _, k := range p.Events {
+		if !want[k] {
+			want[k] = true
+			ids, marks = append(ids, k.ID), append(marks, "?")
+		}
+	}
+	q := confined("tenant_id", p.Tenancy).and("event_id IN ("+strings.Join(marks, ", ")+")", ids...)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT event_tenant_id, event_id, count(*) FROM deliveries `+q.String()+
+		` GROUP BY event_tenant_id, event_id`, q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("count event deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			k herald.EventKey
+			n int
+		)
+		if err := rows.Scan(&k.TenantID, &k.ID, &n); err != nil {
+			return nil, fmt.Errorf("scan event deliveries: %w", err)
+		}
+		if want[k] {
+			out[k] = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count event deliveries: %w", err)
+	}
+	return out, nil
 }

@@ -61,6 +61,9 @@ func Run(t *testing.T, open Open) {
 	for name, fn := range tenantTests {
 		tests[name] = fn
 	}
+	for name, fn := range browseTests {
+		tests[name] = fn
+	}
 	for name, fn := range lifecycleTests {
 		tests[name] = fn
 	}

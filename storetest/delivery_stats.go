@@ -58,7 +58,9 @@ func testDeliveryStats(t *testing.T, s herald.Store) {
 	}
 	a1, a2, b := hook(tenantA), hook(tenantA), hook(tenantB)
 	t0 := time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC)
-	at := func(m, sec int) time.Time { return t0.Add(time.Duration(m)*time.Minute + time.Duration(sec)*time.Second) }
+	at := func(m, sec int) time.Time {
+		return t0.Add(time.Duration(m)*time.Minute + time.Duration(sec)*time.Second)
+	}
 	send := func(w *herald.Webhook, created time.Time) string {
 		t.Helper()
 		return publish(t, s, herald.PublishParams{TenantID: string(w.TenantID), WebhookID: w.ID, Type: "order.created", Now: created}).Deliveries[0].ID

@@ -59,6 +59,10 @@ type Config struct {
 	// TestWait bounds how long Send test waits for the first attempt beyond
 	// the webhook's timeout. Default 15s.
 	TestWait time.Duration
+	// DisableAfter is the server's --disable-after, which a webhook's page
+	// shows as when its failing streak would turn it off; 0 (the
+	// default) is off.
+	DisableAfter time.Duration
 }
 
 // UI serves the pages under /ui/.

@@ -264,6 +264,7 @@ func (m *Main) Run(ctx context.Context) error {
 		web = ui.New(ui.Config{
 			Store: m.Store, Logger: m.Logger.With("component", "ui"), URLPolicy: herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},
 			SessionTTL: cfg.UISessionTTL, FrameAncestors: cfg.UIFrameAncestors, Clock: m.UIClock,
+			DisableAfter: cfg.DisableAfter,
 		})
 	}
 	handler := api.New(api.Config{

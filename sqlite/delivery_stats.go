@@ -3,14 +3,15 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/heraldhq/herald"
 )
 
 // DeliveryStats counts the deliveries within p.Tenancy created in each
-// bucket by status, and ranks the durations of the attempts started in
-// each bucket with window functions, so that only the two ranked rows of
-// a bucket leave the database.
+// bucket by status, and sorts the durations of the attempts started in
+// each bucket to take their percentiles: memory and work grow with the
+// attempts of the span (a window function's sort of them ran slower).
 func (s *DB) DeliveryStats(ctx context.Context, p herald.DeliveryStatsParams) (*herald.DeliveryStats, error) {
 	st, err := herald.NewDeliveryStats(p)
 	if err != nil {
@@ -45,37 +46,38 @@ func (s *DB) DeliveryStats(ctx context.Context, p herald.DeliveryStatsParams) (*
 	a := confined("a.tenant_id", p.Tenancy).and("a.started_at >= ?", since).and("a.started_at < ?", until)
 	join := ""
 	if p.WebhookID != "" {
+		// A delivery's last attempt is its latest: the deliveries
+		// attempted since p.Since hold every attempt of the span.
 		join = ` JOIN deliveries d ON d.id = a.delivery_id`
-		a.and("d.webhook_id = ?", p.WebhookID)
+		a.and("d.webhook_id = ?", p.WebhookID).and("d.last_attempt_at >= ?", since)
 	}
-	// ceil(n * p), as PercentileRank counts from 1.
-	const rank = `CAST(n * %[1]s AS INTEGER) + (n * %[1]s > CAST(n * %[1]s AS INTEGER))`
-	rows, err = s.rdb.QueryContext(ctx, `WITH r AS (SELECT k, ms, row_number() OVER (PARTITION BY k ORDER BY ms) AS rn,
-			count(*) OVER (PARTITION BY k) AS n
-		FROM (SELECT (a.started_at - ?) / ? AS k, a.duration_ms AS ms FROM attempts a`+join+` `+a.String()+`))
-		SELECT k, rn, n, ms FROM r WHERE rn = `+fmt.Sprintf(rank, "0.5")+` OR rn = `+fmt.Sprintf(rank, "0.95"),
+	rows, err = s.rdb.QueryContext(ctx, `SELECT (a.started_at - ?) / ?, a.duration_ms FROM attempts a`+join+` `+a.String(),
 		append([]any{since, width}, a.args...)...)
 	if err != nil {
-		return nil, fmt.Errorf("rank attempt durations: %w", err)
+		return nil, fmt.Errorf("select attempt durations: %w", err)
 	}
 	defer rows.Close()
+	durations := make([][]int64, len(st.Buckets))
 	for rows.Next() {
-		var k, rn, n int
-		var ms int64
-		if err := rows.Scan(&k, &rn, &n, &ms); err != nil {
+		var (
+			k  int
+			ms int64
+		)
+		if err := rows.Scan(&k, &ms); err != nil {
 			return nil, fmt.Errorf("scan attempt duration: %w", err)
 		}
-		b := &st.Buckets[k]
-		if rn == herald.PercentileRank(n, 0.5)+1 {
-			b.P50MS = &ms
-		}
-		if rn == herald.PercentileRank(n, 0.95)+1 {
-			v := ms
-			b.P95MS = &v
-		}
+		durations[k] = append(durations[k], ms)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("rank attempt durations: %w", err)
+		return nil, fmt.Errorf("select attempt durations: %w", err)
+	}
+	for k, ds := range durations {
+		if len(ds) == 0 {
+			continue
+		}
+		slices.Sort(ds)
+		p50, p95 := ds[herald.PercentileRank(len(ds), 0.5)], ds[herald.PercentileRank(len(ds), 0.95)]
+		st.Buckets[k].P50MS, st.Buckets[k].P95MS = &p50, &p95
 	}
 	return st, nil
 }

@@ -132,4 +132,116 @@ type DeliveryStore interface {
 	RecordAttempt(ctx context.Context, r AttemptResult) (*Delivery, error)
 	// RetryDelivery makes a delivery pending again and queues an attempt now.
 	RetryDelivery(ctx context.Context, p RetryParams) (*Delivery, error)
+	// DeliveryStats counts deliveries by outcome and the latency of their
+	// attempts in buckets of p.Bucket over [p.Since, p.Until).
+	DeliveryStats(ctx context.Context, p DeliveryStatsParams) (*DeliveryStats, error)
+}
+
+// MaxStatsBuckets bounds how many buckets one DeliveryStats answers: 1000.
+const MaxStatsBuckets = 1000
+
+// StatsWindows are the spans GET /v1/deliveries/stats and the dashboard's
+// charts cover, by name, each with the width of its buckets: a minute over
+// 1h, 15 minutes over 24h and 2 hours over 7d.
+var StatsWindows = map[string]struct{ Span, Bucket time.Duration }{
+	"1h":  {time.Hour, time.Minute},
+	"24h": {24 * time.Hour, 15 * time.Minute},
+	"7d":  {7 * 24 * time.Hour, 2 * time.Hour},
+}
+
+// DeliveryStatsParams are the arguments of DeliveryStats.
+type DeliveryStatsParams struct {
+	Tenancy Tenancy
+	// WebhookID, when set, keeps only that webhook's deliveries.
+	WebhookID string
+	// Since and Until bound the span, Since included; it is a whole
+	// number of buckets, at most MaxStatsBuckets.
+	Since time.Time
+	Until time.Time
+	// Bucket is the width of one bucket, a whole number of seconds.
+	Bucket time.Duration
+}
+
+// StatsParams returns the parameters of the stats window named window
+// ("1h", "24h" or "7d", see StatsWindows) that ends with the bucket now
+// falls in.
+func StatsParams(t Tenancy, webhookID, window string, now time.Time) (DeliveryStatsParams, error) {
+	w, ok := StatsWindows[window]
+	if !ok {
+		return DeliveryStatsParams{}, Errorf(EINVALID, "window: must be 1h, 24h or 7d, got %q", window)
+	}
+	until := now.UTC().Truncate(w.Bucket).Add(w.Bucket)
+	return DeliveryStatsParams{Tenancy: t, WebhookID: webhookID, Since: until.Add(-w.Span), Until: until, Bucket: w.Bucket}, nil
+}
+
+// DeliveryStatsBucket is one bucket of DeliveryStats. The outcome counts
+// are of the deliveries created in it, by their status now; the latency
+// is of the attempts started in it.
+type DeliveryStatsBucket struct {
+	Start     time.Time `json:"start"`
+	Succeeded int       `json:"succeeded"`
+	Failed    int       `json:"failed"`
+	Pending   int       `json:"pending"`
+	// P50MS and P95MS are the median and 95th percentile of the attempts'
+	// durations (nearest rank, as PercentileRank), in milliseconds; null
+	// without attempts.
+	P50MS *int64 `json:"p50_ms"`
+	P95MS *int64 `json:"p95_ms"`
+}
+
+// Total is the number of deliveries created in b.
+func (b *DeliveryStatsBucket) Total() int { return b.Succeeded + b.Failed + b.Pending }
+
+// DeliveryStats is what GET /v1/deliveries/stats answers: every bucket of
+// the span, oldest first, empty ones included.
+type DeliveryStats struct {
+	// Window is the span's name, such as "24h", when it is one of
+	// StatsWindows.
+	Window    string    `json:"window,omitempty"`
+	WebhookID string    `json:"webhook_id,omitempty"`
+	Since     time.Time `json:"since"`
+	Until     time.Time `json:"until"`
+	// BucketSeconds is the width of a bucket.
+	BucketSeconds int64                 `json:"bucket_seconds"`
+	Buckets       []DeliveryStatsBucket `json:"buckets"`
+}
+
+// NewDeliveryStats checks p and returns its stats with every bucket
+// empty, for a store to fill; Bucket returns the index of a time.
+func NewDeliveryStats(p DeliveryStatsParams) (*DeliveryStats, error) {
+	switch {
+	case p.Bucket < time.Second || p.Bucket%time.Second != 0:
+		return nil, Errorf(EINVALID, "bucket: must be a whole number of seconds, got %s", p.Bucket)
+	case !p.Until.After(p.Since):
+		return nil, Errorf(EINVALID, "until: must be after since")
+	case p.Until.Sub(p.Since)%p.Bucket != 0:
+		return nil, Errorf(EINVALID, "since: the span must be a whole number of buckets")
+	case p.Until.Sub(p.Since)/p.Bucket > MaxStatsBuckets:
+		return nil, Errorf(EINVALID, "bucket: at most %d buckets, got %d", MaxStatsBuckets, p.Until.Sub(p.Since)/p.Bucket)
+	}
+	st := &DeliveryStats{WebhookID: p.WebhookID, Since: p.Since.UTC(), Until: p.Until.UTC(), BucketSeconds: int64(p.Bucket / time.Second)}
+	for t := st.Since; t.Before(st.Until); t = t.Add(p.Bucket) {
+		st.Buckets = append(st.Buckets, DeliveryStatsBucket{Start: t})
+	}
+	return st, nil
+}
+
+// Bucket returns the bucket t falls in, nil outside the span.
+func (st *DeliveryStats) Bucket(t time.Time) *DeliveryStatsBucket {
+	if t.Before(st.Since) || !t.Before(st.Until) {
+		return nil
+	}
+	return &st.Buckets[int(t.Sub(st.Since)/(time.Duration(st.BucketSeconds)*time.Second))]
+}
+
+// Add counts n deliveries of status in b.
+func (b *DeliveryStatsBucket) Add(status string, n int) {
+	switch status {
+	case DeliverySuccess:
+		b.Succeeded += n
+	case DeliveryFailed:
+		b.Failed += n
+	default:
+		b.Pending += n
+	}
 }

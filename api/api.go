@@ -175,6 +175,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/webhooks/{id}/deliveries", admin(s.listDeliveries))
 	s.mux.Handle("GET /v1/webhooks/{id}/deliveries/{delivery_id}", admin(s.getDelivery))
 	s.mux.Handle("POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry", admin(s.retryDelivery))
+	s.mux.Handle("GET /v1/deliveries/stats", admin(s.deliveryStats))
 
 	s.mux.Handle("POST /v1/events", admin(s.publishEvent))
 	s.mux.Handle("GET /v1/events", admin(s.listEvents))

@@ -47,6 +47,10 @@ func (u *UI) testWebhook(w http.ResponseWriter, r *http.Request) {
 		p.Headers = append(p.Headers, k+": "+val)
 	}
 	sort.Strings(p.Headers)
+	if err := u.addFigures(r, p); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
 	u.render(w, r, http.StatusOK, "webhook", newView(r, wh.Name, p))
 }
 
@@ -59,6 +63,8 @@ type deliveriesPage struct {
 	Range string
 	Rows  []*herald.Delivery
 	Pager pager
+	// Chart shows the deliveries per bucket over ?chart= (default 24h).
+	Chart *deliveryChart
 }
 
 // timeRanges are the time ranges the deliveries page filters by.
@@ -100,6 +106,12 @@ func (u *UI) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Since = u.cfg.Clock.Now().Add(-d)
 	}
+	chart, err := u.loadChart(r, f.WebhookID, r.URL)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	p.Chart = chart
 	ds, total, err := u.cfg.Store.ListDeliveries(r.Context(), f)
 	if err != nil {
 		u.fail(w, r, s, err)

@@ -70,6 +70,10 @@ type Config struct {
 	// so that the API on this node forgets the keys it has looked up and
 	// refuses the revoked one at once. Default nil.
 	KeysChanged func()
+	// DisableAfter is the server's --disable-after, which a webhook's page
+	// shows as when its failing streak would turn it off; 0 (the
+	// default) is off.
+	DisableAfter time.Duration
 }
 
 // UI serves the pages under /ui/.

@@ -364,6 +364,9 @@ type webhookPage struct {
 	// not see it.
 	SecretHidden bool
 	Test         *herald.WebhookTestResult
+	// Chart and Health are the webhook's figures.
+	Chart  *deliveryChart
+	Health *healthView
 }
 
 // showWebhook shows one webhook; right after its creation, its secret.
@@ -395,6 +398,10 @@ func (u *UI) showWebhook(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	wh.Secret = ""
+	if err := u.addFigures(r, p); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
 	v := newView(r, wh.Name, p)
 	v.Notice = r.URL.Query().Get("notice")
 	u.render(w, r, http.StatusOK, "webhook", v)

@@ -266,6 +266,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Store: m.Store, Logger: m.Logger.With("component", "ui"), URLPolicy: herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},
 			SessionTTL: cfg.UISessionTTL, FrameAncestors: cfg.UIFrameAncestors, Clock: m.UIClock,
 			PublicURL: cfg.PublicURL, KeysChanged: func() { handler.ForgetKeys() },
+			DisableAfter: cfg.DisableAfter,
 		})
 	}
 	handler = api.New(api.Config{

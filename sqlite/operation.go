@@ -449,4 +449,3 @@ func insertDelivery(ctx context.Context, tx *sql.Tx, t target, ev *herald.Event,
 	}
 	return id, nil
 }
-

@@ -226,3 +226,40 @@ func TestRecoverReplayConfined(t *testing.T) {
 		ts.as(ts.key).must(http.StatusOK, "GET", "/v1/operations/"+op.ID, nil, nil)
 	})
 }
+
+// TestRecoverDeliveriesEndedWhileDisabled: a delivery queued for a webhook
+// that was turned off ends failed "webhook disabled"; once the webhook is
+// on again, recover sends it, with its event's webhook-id.
+func TestRecoverDeliveriesEndedWhileDisabled(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db func(*Config)) {
+		ts, batches := startOperationServer(t, 100, db)
+		rc := newReceiver(t, statuses(500, 200))
+		wh := ts.createWebhook(map[string]any{"url": rc.URL + "/hook", "events": []string{"order.*"},
+			"max_retries": 3, "retry_schedule": []string{"1h"}})
+		evt, _ := ts.publish("order.created", map[string]any{})
+		recv(t, rc.hits, "the first attempt")
+		d := ts.deliveryOf(evt)
+		// Off while its retry waits: sent now, it ends without a request.
+		ts.must(http.StatusOK, "PATCH", "/v1/webhooks/"+wh.ID, map[string]any{"is_active": false}, nil)
+		ts.must(http.StatusAccepted, "POST", "/v1/webhooks/"+wh.ID+"/deliveries/"+d.ID+"/retry", nil, nil)
+		if got := ts.waitDelivery(wh.ID, d.ID, tsWait); got.Status != herald.DeliveryFailed || got.ErrorMessage != herald.DisabledErrorMessage {
+			t.Fatalf("delivery of a disabled webhook: %+v", got)
+		}
+		ts.must(http.StatusOK, "PATCH", "/v1/webhooks/"+wh.ID, map[string]any{"is_active": true}, nil)
+		out, err := ts.cli("webhooks", "recover", wh.ID, "--since", "1h", "-o", "json", "--wait")
+		if err != nil {
+			t.Fatalf("herald webhooks recover: %v\n%s", err, out)
+		}
+		op := decodeAs[herald.Operation](t, out)
+		if op.Status != herald.OperationSucceeded || op.Done != 1 {
+			t.Fatalf("recover: %+v", op)
+		}
+		if c := recv(t, rc.hits, "the recovered delivery"); c.Header.Get("webhook-id") != evt {
+			t.Fatalf("recovered webhook-id %q, want %s", c.Header.Get("webhook-id"), evt)
+		}
+		if got := ts.waitDelivery(wh.ID, d.ID, tsWait); got.Status != herald.DeliverySuccess {
+			t.Fatalf("recovered delivery: %+v", got)
+		}
+		waitOperation(t, ts.as(ts.key), batches, op.ID)
+	})
+}

@@ -121,6 +121,13 @@ type OperationBatchParams struct {
 	Now   time.Time
 }
 
+// FailOperationParams ends the operation Ref names as failed, with Error.
+type FailOperationParams struct {
+	Ref   Ref
+	Error string
+	Now   time.Time
+}
+
 // OperationStore keeps operations and runs their batches.
 type OperationStore interface {
 	// CreateOperation counts what the operation would queue (refusing
@@ -139,6 +146,9 @@ type OperationStore interface {
 	// last batch. A recover or replay_missing whose webhook is now off
 	// or gone ends failed. A finished operation is returned as it is.
 	RunOperationBatch(ctx context.Context, p OperationBatchParams) (*Operation, error)
+	// FailOperation ends an operation that has not finished as failed,
+	// with p.Error (its job gave up); a finished one is returned as it is.
+	FailOperation(ctx context.Context, p FailOperationParams) (*Operation, error)
 }
 
 // MaxReplayWebhooks is the most webhooks one replay may name: 100.

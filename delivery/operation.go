@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"log/slog"
+	"strconv"
 
 	"github.com/riverqueue/river"
 
@@ -73,6 +74,15 @@ func (w *OperationWorker) Work(ctx context.Context, job *river.Job[OperationArgs
 		if herald.ErrorCode(err) == herald.ENOTFOUND {
 			return nil // deleted with its tenant
 		} else if err != nil {
+			if job.Attempt >= job.MaxAttempts && ctx.Err() == nil {
+				// The last run: the operation ends failed rather than
+				// stay running for ever.
+				if _, ferr := w.Store.FailOperation(context.WithoutCancel(ctx), herald.FailOperationParams{
+					Ref: ref, Error: "gave up after " + strconv.Itoa(job.Attempt) + " runs: " + err.Error(), Now: p.Now,
+				}); ferr != nil {
+					w.logger().Warn("fail operation", "operation_id", ref.ID, "error", ferr)
+				}
+			}
 			return err
 		}
 		if w.Batched != nil {

@@ -429,3 +429,20 @@ func recoverBatch(ctx context.Context, tx pgx.Tx, o *herald.Operation, limit int
 	}
 	return ds, strconv.FormatInt(last, 10), len(ds), nil
 }
+
+// FailOperation ends an unfinished operation within p.Ref.Tenancy as
+// failed.
+func (s *DB) FailOperation(ctx context.Context, p herald.FailOperationParams) (*herald.Operation, error) {
+	now := p.Now
+	if now.IsZero() {
+		now = s.clock.Now()
+	}
+	c := conds{args: []any{herald.OperationFailed, p.Error, now.UTC().Truncate(time.Microsecond)}}
+	c.eq("id", p.Ref.ID)
+	c.tenancy("tenant_id", p.Ref.Tenancy)
+	c.add("status IN ('queued', 'running')")
+	if _, err := s.pool.Exec(ctx, `UPDATE operations SET status = $1, error = $2, updated_at = $3, finished_at = $3 `+c.where(), c.args...); err != nil {
+		return nil, fmt.Errorf("update operation: %w", err)
+	}
+	return s.Operation(ctx, p.Ref)
+}

@@ -449,3 +449,19 @@ func insertDelivery(ctx context.Context, tx *sql.Tx, t target, ev *herald.Event,
 	}
 	return id, nil
 }
+
+// FailOperation ends an unfinished operation within p.Ref.Tenancy as
+// failed.
+func (s *DB) FailOperation(ctx context.Context, p herald.FailOperationParams) (*herald.Operation, error) {
+	now := p.Now
+	if now.IsZero() {
+		now = s.clock.Now()
+	}
+	q := confined("tenant_id", p.Ref.Tenancy).and("id = ?", p.Ref.ID)
+	if _, err := s.db.ExecContext(ctx, `UPDATE operations SET status = ?, error = ?, updated_at = ?, finished_at = ? `+
+		q.String()+` AND status IN ('queued', 'running')`,
+		append([]any{herald.OperationFailed, p.Error, micros(now), micros(now)}, q.args...)...); err != nil {
+		return nil, fmt.Errorf("update operation: %w", err)
+	}
+	return s.Operation(ctx, p.Ref)
+}

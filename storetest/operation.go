@@ -263,4 +263,21 @@ func testOperationConfined(t *testing.T, s herald.Store) {
 	}
 	_, err = s.RunOperationBatch(ctx, herald.OperationBatchParams{Ref: herald.Ref{Tenancy: only(tenantB), ID: o.ID}})
 	wantCode(t, "B runs A's operation", err, herald.ENOTFOUND)
+	_, err = s.FailOperation(ctx, herald.FailOperationParams{Ref: herald.Ref{Tenancy: only(tenantB), ID: o.ID}, Error: "no"})
+	wantCode(t, "B fails A's operation", err, herald.ENOTFOUND)
+	if got, _ := s.Operation(ctx, herald.Ref{Tenancy: only(tenantA), ID: o.ID}); got.Status != herald.OperationQueued {
+		t.Fatalf("A's operation after B's calls: %+v", got)
+	}
+	// Its job gives up: it ends failed, once.
+	got, err := s.FailOperation(ctx, herald.FailOperationParams{Ref: herald.Ref{Tenancy: only(tenantA), ID: o.ID}, Error: "gave up", Now: opT0.Add(2 * time.Hour)})
+	if err != nil || got.Status != herald.OperationFailed || got.Error != "gave up" || got.FinishedAt == nil || !got.FinishedAt.Equal(opT0.Add(2*time.Hour)) {
+		t.Fatalf("failed: %+v, %v", got, err)
+	}
+	got, err = s.FailOperation(ctx, herald.FailOperationParams{Ref: anyRef(o.ID), Error: "again"})
+	if err != nil || got.Error != "gave up" {
+		t.Fatalf("failed again: %+v, %v", got, err)
+	}
+	if got, _ = s.RunOperationBatch(ctx, herald.OperationBatchParams{Ref: anyRef(o.ID)}); got.Status != herald.OperationFailed || got.Done != 0 {
+		t.Fatalf("batch of a failed operation: %+v", got)
+	}
 }

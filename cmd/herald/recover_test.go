@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/client"
 )
 
 // tsWait bounds each wait for a delivery to end.
@@ -224,6 +227,39 @@ func TestRecoverReplayConfined(t *testing.T) {
 		}
 		ts.as(ts.key).scoped(tenantB).refused(http.StatusNotFound, herald.ENOTFOUND, "GET", "/v1/operations/"+op.ID, nil)
 		ts.as(ts.key).must(http.StatusOK, "GET", "/v1/operations/"+op.ID, nil, nil)
+
+		// The same through the Go SDK.
+		ctx := context.Background()
+		ca, cb := client.New(ts.URL(), a.key), client.New(ts.URL(), b.key)
+		var apiErr *client.Error
+		if _, err := cb.Webhooks.Recover(ctx, hookA.ID, herald.WindowInput{Since: "1h"}); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
+			t.Fatalf("B recovers A's webhook with the SDK: %v", err)
+		}
+		if _, err := cb.Operations.Get(ctx, op.ID); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
+			t.Fatalf("B reads A's operation with the SDK: %v", err)
+		}
+		res, err := ca.Events.Replay(ctx, evA, herald.ReplayInput{WebhookIDs: []string{hookA.ID}})
+		if err != nil || res.Replayed == nil || *res.Replayed != 1 {
+			t.Fatalf("A replays with the SDK: %+v, %v", res, err)
+		}
+		if done, err := ca.Operations.Wait(ctx, res.Operation.ID, 10*time.Millisecond); err != nil || done.Status != herald.OperationSucceeded || done.Done != 1 {
+			t.Fatalf("A waits with the SDK: %+v, %v", done, err)
+		}
+		if c := recv(t, rc.hits, "A's replay through the SDK"); c.Header.Get("webhook-id") != evA {
+			t.Fatalf("SDK replay webhook-id %q", c.Header.Get("webhook-id"))
+		}
+		rec, err := ca.Webhooks.Recover(ctx, hookA.ID, herald.WindowInput{Since: "1h"})
+		if err != nil || rec.Recovered == nil || *rec.Recovered != 0 {
+			t.Fatalf("A recovers with the SDK: %+v, %v", rec, err)
+		}
+		miss, err := ca.Webhooks.ReplayMissing(ctx, hookA.ID, herald.WindowInput{Since: "1h"})
+		if err != nil || miss.Replayed == nil || *miss.Replayed != 0 {
+			t.Fatalf("A replays missing with the SDK: %+v, %v", miss, err)
+		}
+		ops, err := ca.Operations.List(ctx, client.ListOptions{})
+		if err != nil || ops.Total != 4 || ops.Items[0].ID != miss.Operation.ID {
+			t.Fatalf("A lists operations with the SDK: %+v, %v", ops, err)
+		}
 	})
 }
 

@@ -80,6 +80,9 @@ type Config struct {
 	// event catalogue (--strict-event-types). Default false: unknown
 	// types are accepted unchecked.
 	StrictEventTypes bool
+	// MaxOperationRows caps the deliveries one recover, replay or
+	// replay-missing may queue. Default herald.MaxOperationRows.
+	MaxOperationRows int
 }
 
 // Server serves the API.
@@ -180,6 +183,14 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /v1/events", admin(s.publishEvent))
 	s.mux.Handle("GET /v1/events", admin(s.listEvents))
 	s.mux.Handle("GET /v1/events/{id}", admin(s.getEvent))
+
+	// Recover and replay: each starts an operation, a durable job.
+	s.mux.Handle("POST /v1/webhooks/{id}/recover", admin(s.recoverWebhook))
+	s.mux.Handle("POST /v1/webhooks/{id}/replay-missing", admin(s.replayMissing))
+	s.mux.Handle("POST /v1/events/{id}/replay", admin(s.replayEvent))
+	s.mux.Handle("GET /v1/operations", admin(s.listOperations))
+	s.mux.Handle("GET /v1/operations/{$}", admin(s.listOperations))
+	s.mux.Handle("GET /v1/operations/{id}", admin(s.getOperation))
 
 	// The event catalogue: every key reads it, platform keys change it.
 	s.mux.Handle("GET /v1/event-types", admin(s.listEventTypes))

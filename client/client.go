@@ -90,6 +90,8 @@ type Client struct {
 	Tenants *TenantsService
 	// EventTypes reads the event catalogue (platform admin keys change it).
 	EventTypes *EventTypesService
+	// Operations reads the progress of recover and replay operations.
+	Operations *OperationsService
 
 	baseURL    string
 	apiKey     string
@@ -179,6 +181,7 @@ func (c *Client) services() {
 	c.Invocations = &InvocationsService{c: c}
 	c.EventTypes = &EventTypesService{c: c}
 	c.Tenants = &TenantsService{c: c}
+	c.Operations = &OperationsService{c: c}
 }
 
 // ForTenant returns a copy of c scoped to the tenant id, as WithTenant

@@ -145,6 +145,7 @@ func (s *DB) ListTenants(ctx context.Context, f herald.TenantFilter) ([]*herald.
 var ownedTables = []string{
 	"alerts", "invocations", "agents", "deployments", "inbound_webhooks", "api_keys", "webhooks",
 	"attempts", "deliveries", "events", "agent_logs", "metric_points", "deployment_history", "inbound_requests",
+	"operations",
 }
 
 // DeleteTenant removes a tenant and every row it owns in one transaction.

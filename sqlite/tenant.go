@@ -164,6 +164,7 @@ var tenantDeletes = []struct{ what, query string }{
 	{"inbound requests", `DELETE FROM inbound_requests WHERE tenant_id = ?`},
 	{"inbound webhooks", `DELETE FROM inbound_webhooks WHERE tenant_id = ?`},
 	{"api keys", `DELETE FROM api_keys WHERE tenant_id = ?`},
+	{"operations", `DELETE FROM operations WHERE tenant_id = ?`},
 }
 
 // DeleteTenant removes a tenant and every row it owns in one write. The

@@ -23,7 +23,7 @@ func newEventsCmd(o *cliOptions) *cobra.Command {
 		Short:   "Send events and see them",
 		RunE:    runGroup,
 	}
-	cmd.AddCommand(newEventsSendCmd(o), newEventsListCmd(o), newEventsGetCmd(o))
+	cmd.AddCommand(newEventsSendCmd(o), newEventsListCmd(o), newEventsGetCmd(o), newEventsReplayCmd(o))
 	return cmd
 }
 

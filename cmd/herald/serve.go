@@ -73,6 +73,16 @@ type Main struct {
 	// the time (secret rotation grace periods, signature timestamps).
 	// Default the system clock.
 	Clock herald.Clock
+	// MaxOperationRows, when set before Run, caps the deliveries one
+	// recover, replay or replay-missing may queue. Default
+	// herald.MaxOperationRows.
+	MaxOperationRows int
+	// OperationBatch, when set before Run, is how many rows each batch of
+	// an operation reads. Default herald.DefaultOperationBatch.
+	OperationBatch int
+	// OperationBatched, when set before Run, is called after every batch
+	// of an operation on this node.
+	OperationBatched func(*herald.Operation)
 
 	// Invoker runs agent invocations (set by Run).
 	Invoker *invoke.Service
@@ -175,7 +185,7 @@ func (m *Main) Run(ctx context.Context) error {
 		// The queues of the monitor, invocations and replies, and the
 		// periodic jobs (heartbeat, alerts, log pruning, invocation
 		// sweep) the queue's leader enqueues; none on the api role.
-		Queues: mergeQueues(monitor.Queues(), invoke.Queues(), reply.Queues()),
+		Queues: mergeQueues(monitor.Queues(), invoke.Queues(), reply.Queues(), delivery.OperationQueues()),
 		PeriodicJobs: append(monitor.PeriodicJobs(monitor.Config{HeartbeatTimeout: cfg.HeartbeatTimeout, AlertInterval: cfg.AlertInterval}),
 			monitor.PruneJob(cfg.InboundLogRetention), invoke.SweepJob()),
 	})
@@ -204,6 +214,10 @@ func (m *Main) Run(ctx context.Context) error {
 		Clock:       m.Clock,
 		// Only nodes that deliver turn failing webhooks off.
 		DisableAfter: cfg.DisableAfter,
+	})
+	river.AddWorker(workers, &delivery.OperationWorker{
+		Store: m.Store, BatchSize: m.OperationBatch, Clock: m.Clock, Batched: m.OperationBatched,
+		Logger: m.Logger.With("component", "operations"),
 	})
 	monitor.Register(workers,
 		&monitor.HeartbeatWorker{Store: m.Store, HeartbeatTimeout: cfg.HeartbeatTimeout, Logger: m.Logger.With("component", "heartbeat")},
@@ -273,6 +287,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Store:            m.Store,
 		Clock:            m.Clock,
 		DisableAfter:     cfg.DisableAfter,
+		MaxOperationRows: m.MaxOperationRows,
 		Metrics:          m.Metrics,
 		Logger:           m.Logger.With("component", "api"),
 		URLPolicy:        herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},

@@ -38,6 +38,8 @@ func newWebhooksCmd(o *cliOptions) *cobra.Command {
 		newWebhooksRetryCmd(o),
 		newWebhooksRotateSecretCmd(o),
 		newWebhooksHealthCmd(o),
+		newWebhooksRecoverCmd(o),
+		newWebhooksReplayMissingCmd(o),
 	)
 	return cmd
 }

@@ -32,6 +32,7 @@ type Store interface {
 	InboundStore
 	ServerKeyStore
 	EventTypeStore
+	HistoryStore
 
 	// Import stores exported records in one transaction and queues a job
 	// for every pending delivery and every queued invocation among them;

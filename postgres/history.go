@@ -37,7 +37,7 @@ func (s *DB) PruneHistory(ctx context.Context, p herald.PruneParams) (herald.Pru
 		var c conds
 		c.tenancy("e.tenant_id", p.Tenancy)
 		ret := `COALESCE(t.retention_seconds, ` + c.arg(def) + `)`
-		at := c.arg(now)
+		at := c.arg(now) + `::timestamptz`
 		cutoff := at + ` - make_interval(secs => ` + ret + `)`
 		c.add(`e.created_at < ` + c.arg(now.Add(-time.Duration(*shortest)*time.Second)))
 		c.add(ret + ` > 0`)

@@ -187,7 +187,7 @@ func (s *DB) DeleteTenant(ctx context.Context, id string) error {
 // scanTenant scans a row holding tenantColumns, then those of after.
 func scanTenant(row scanner, after ...any) (*herald.Tenant, error) {
 	var (
-		t        herald.Tenant
+		t         herald.Tenant
 		metadata  string
 		retention *int64
 	)

@@ -53,6 +53,7 @@ func newRootCmd() *cobra.Command {
 		newAlertsCmd(cli),
 		newTenantsCmd(cli),
 		newEventTypesCmd(cli),
+		newStatsCmd(cli),
 		newBenchCmd(cli),
 		newExportCmd(),
 		newImportCmd(),

@@ -39,7 +39,7 @@ Every other command acts for one tenant with --tenant ID (or HERALD_TENANT).`,
 
 // tenantFlags are the fields of create and update.
 type tenantFlags struct {
-	name, metadata string
+	name, metadata, retention string
 }
 
 func (f *tenantFlags) register(cmd *cobra.Command, update bool) {
@@ -49,6 +49,7 @@ func (f *tenantFlags) register(cmd *cobra.Command, update bool) {
 	}
 	cmd.Flags().StringVar(&f.name, "name", "", "a display name, at most 200 characters"+keep)
 	cmd.Flags().StringVar(&f.metadata, "metadata", "", "a JSON object of at most 16 KiB: inline, @FILE, or - for stdin"+keep)
+	cmd.Flags().StringVar(&f.retention, "retention", "", `how long its events, deliveries and attempts are kept, e.g. 7d or 90d; 0 keeps everything, "" follows the server's --retention`+keep)
 }
 
 // apply sets on in the fields given on the command line and returns how
@@ -65,6 +66,10 @@ func (f *tenantFlags) apply(cmd *cobra.Command, in *client.TenantInput) (int, er
 			return n, err
 		}
 		in.Metadata = raw
+		n++
+	}
+	if cmd.Flags().Changed("retention") {
+		in.Retention = &f.retention
 		n++
 	}
 	return n, nil

@@ -34,21 +34,23 @@ type TenantInput struct {
 
 // MarshalJSON writes the fields set, and a Retention of "" as null.
 func (in TenantInput) MarshalJSON() ([]byte, error) {
-	m := map[string]any{}
-	if in.Name != nil {
-		m["name"] = *in.Name
+	var wire struct {
+		Name      *string         `json:"name,omitempty"`
+		Metadata  any             `json:"metadata,omitempty"`
+		Retention json.RawMessage `json:"retention,omitempty"`
 	}
-	if in.Metadata != nil {
-		m["metadata"] = in.Metadata
-	}
+	wire.Name, wire.Metadata = in.Name, in.Metadata
 	if in.Retention != nil {
-		if *in.Retention == "" {
-			m["retention"] = nil
-		} else {
-			m["retention"] = *in.Retention
+		wire.Retention = json.RawMessage("null")
+		if *in.Retention != "" {
+			b, err := json.Marshal(*in.Retention)
+			if err != nil {
+				return nil, err
+			}
+			wire.Retention = b
 		}
 	}
-	return json.Marshal(m)
+	return json.Marshal(wire)
 }
 
 // Put creates the tenant id, or updates its name and metadata when it

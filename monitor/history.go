@@ -100,4 +100,6 @@ func (w *HistoryPruneWorker) Work(ctx context.Context, _ *river.Job[HistoryPrune
 }
 
 // Timeout bounds one pruning by HistoryPruneTimeout.
-func (w *HistoryPruneWorker) Timeout(*river.Job[HistoryPruneArgs]) time.Duration { return HistoryPruneTimeout }
+func (w *HistoryPruneWorker) Timeout(*river.Job[HistoryPruneArgs]) time.Duration {
+	return HistoryPruneTimeout
+}

@@ -90,12 +90,13 @@ func (o *cliOptions) runTenants(fn func(cmd *cobra.Command, args []string, c *cl
 func newTenantsCreateCmd(o *cliOptions) *cobra.Command {
 	var f tenantFlags
 	cmd := &cobra.Command{
-		Use:   "create ID [--name NAME] [--metadata JSON]",
+		Use:   "create ID [--name NAME] [--metadata JSON] [--retention 7d]",
 		Short: "Create a tenant",
 		Long: `Create a tenant with the platform's own ID for the customer. An ID in use is
 refused; change that tenant with "herald tenants update".`,
 		Example: `  herald tenants create acme --name "Acme Corp"
   herald tenants create cus_8f2k --metadata '{"plan": "pro", "region": "eu"}'
+  herald tenants create globex --retention 90d
   herald keys create --name acme-admin --scope admin --tenant acme`,
 		Args: cobra.ExactArgs(1),
 		RunE: o.runTenants(func(cmd *cobra.Command, args []string, c *client.Client) error {

@@ -55,6 +55,12 @@ func TestRetention(t *testing.T) {
 		if tn.Retention == nil || tn.Retention.String() != "7d" {
 			t.Fatalf("tenant: %+v, want retention 7d", tn)
 		}
+		for _, bad := range []any{"soon", "30s", 7} {
+			status, body := ts.do("PUT", "/v1/tenants/short", map[string]any{"retention": bad})
+			if status != http.StatusBadRequest || !strings.Contains(string(body), "retention") {
+				t.Fatalf("retention %v: %d %s, want 400 naming retention", bad, status, body)
+			}
+		}
 		ok := newReceiver(t, statuses(200))
 		failing := newReceiver(t, statuses(500))
 		ts.createWebhook(map[string]any{"url": ok.URL, "events": []string{"order.*"}})

@@ -6,9 +6,9 @@ import "time"
 // Records come in dependency order, so that an import can store them in
 // that order: tenants, the event catalogue (each type with its versions),
 // webhooks (each followed by its previous secrets, when it has any), API
-// keys, events, then deliveries with their
-// attempts, then each agent followed by its log lines and its metric
-// points (in chunks of at most ExportChunk), then deployments with their
+// keys, events, then deliveries with their attempts, then each agent
+// followed by its log lines and its metric points (in chunks of at most
+// ExportChunk), then deployments with their
 // history, then alert rules with their state, then named inbound webhooks
 // (with their secrets), the built-in inbound secrets, invocations (oldest
 // first), the inbound request log (oldest first) and the unexpired claimed

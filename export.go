@@ -4,22 +4,28 @@ import "time"
 
 // Record is one line of "herald export": exactly one of its fields is set.
 // Records come in dependency order, so that an import can store them in
-// that order: webhooks, API keys, events, then deliveries with their
-// attempts, then each agent followed by its log lines and its metric
-// points (in chunks of at most ExportChunk), then deployments with their
+// that order: tenants, the event catalogue (each type with its versions),
+// webhooks (each followed by its previous secrets, when it has any), API
+// keys, events, then deliveries with their attempts, then each agent
+// followed by its log lines and its metric points (in chunks of at most
+// ExportChunk), then deployments with their
 // history, then alert rules with their state, then named inbound webhooks
 // (with their secrets), the built-in inbound secrets, invocations (oldest
 // first), the inbound request log (oldest first) and the unexpired claimed
 // delivery ids.
 type Record struct {
-	Tenant       *Tenant           `json:"tenant,omitempty"`
-	Webhook      *Webhook          `json:"webhook,omitempty"`
-	APIKey       *ExportedAPIKey   `json:"api_key,omitempty"`
-	Event        *Event            `json:"event,omitempty"`
-	Delivery     *ExportedDelivery `json:"delivery,omitempty"`
-	Agent        *Agent            `json:"agent,omitempty"`
-	AgentLogs    *ExportedLogs     `json:"agent_logs,omitempty"`
-	MetricPoints *ExportedPoints   `json:"metric_points,omitempty"`
+	Tenant *Tenant `json:"tenant,omitempty"`
+	// EventType carries the type's whole version history.
+	EventType *EventType `json:"event_type,omitempty"`
+	Webhook   *Webhook   `json:"webhook,omitempty"`
+	// WebhookSecrets are the previous secrets of the webhook before it.
+	WebhookSecrets *ExportedWebhookSecrets `json:"webhook_secrets,omitempty"`
+	APIKey         *ExportedAPIKey         `json:"api_key,omitempty"`
+	Event          *Event                  `json:"event,omitempty"`
+	Delivery       *ExportedDelivery       `json:"delivery,omitempty"`
+	Agent          *Agent                  `json:"agent,omitempty"`
+	AgentLogs      *ExportedLogs           `json:"agent_logs,omitempty"`
+	MetricPoints   *ExportedPoints         `json:"metric_points,omitempty"`
 	// Deployment carries the deployment's whole status history.
 	Deployment *Deployment `json:"deployment,omitempty"`
 	Alert      *AlertRule  `json:"alert,omitempty"`
@@ -30,6 +36,15 @@ type Record struct {
 	Invocation     *ExportedInvocation `json:"invocation,omitempty"`
 	InboundRequest *InboundRequest     `json:"inbound_request,omitempty"`
 	InboundClaim   *InboundClaim       `json:"inbound_claim,omitempty"`
+}
+
+// ExportedWebhookSecrets are the previous secrets of a webhook, those a
+// rotation replaced (Webhook.PreviousSecrets, which the API never shows),
+// with their expiry. An import stores them on a webhook that has none.
+type ExportedWebhookSecrets struct {
+	TenantID  TenantID         `json:"tenant_id,omitempty"`
+	WebhookID string           `json:"webhook_id"`
+	Previous  []PreviousSecret `json:"previous"`
 }
 
 // ExportedInboundSecret is the secret of a built-in inbound endpoint
@@ -133,11 +148,13 @@ type ExportedPoints struct {
 // ImportParams is a batch of records to store as they are, keeping their
 // IDs, timestamps, statuses and states. An import can be run again:
 //
-//   - Records with an ID or name (webhooks, keys, events, deliveries,
-//     agents, deployments, alert rules, named inbound webhooks, built-in
-//     inbound secrets, invocations, logged inbound requests) already
-//     present are left alone, with what hangs off them (attempts, a
-//     deployment's history); so are claims, by scope and id.
+//   - Records with an ID or name (event types, webhooks, keys, events,
+//     deliveries, agents, deployments, alert rules, named inbound
+//     webhooks, built-in inbound secrets, invocations, logged inbound
+//     requests) already present are left alone, with what hangs off them
+//     (an event type's versions, attempts, a deployment's history); so
+//     are claims, by scope and id. A webhook's previous secrets are
+//     stored only when it has none.
 //   - A newly stored invocation with status "queued" gets a queued job
 //     that runs it, as a pending delivery does; one "running" is stored
 //     as it is. A newly stored finished one whose reply is pending (see
@@ -224,12 +241,14 @@ func (p *InboundExportParams) Chunk() int {
 }
 
 // TenantID is the tenant that owns the row of r: "" for the platform's,
-// and for the records that have no tenant (a tenant, a built-in inbound
-// secret, a claim).
+// and for the records that have no tenant (a tenant, an event type, a
+// built-in inbound secret, a claim).
 func (r *Record) TenantID() TenantID {
 	switch {
 	case r.Webhook != nil:
 		return r.Webhook.TenantID
+	case r.WebhookSecrets != nil:
+		return r.WebhookSecrets.TenantID
 	case r.APIKey != nil:
 		return r.APIKey.TenantID
 	case r.Event != nil:

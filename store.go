@@ -33,6 +33,7 @@ type Store interface {
 	ServerKeyStore
 	EventTypeStore
 	OperationStore
+	HistoryStore
 
 	// Import stores exported records in one transaction and queues a job
 	// for every pending delivery and every queued invocation among them;

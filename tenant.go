@@ -21,9 +21,13 @@ type Tenant struct {
 	Name string `json:"name"`
 	// Metadata is a JSON object of at most MaxTenantMetadata bytes, {} by
 	// default.
-	Metadata  json.RawMessage `json:"metadata"`
-	CreatedAt time.Time       `json:"created_at"`
-	UpdatedAt time.Time       `json:"updated_at"`
+	Metadata json.RawMessage `json:"metadata"`
+	// Retention is how long the tenant's events, with their deliveries
+	// and attempts, are kept, such as "7d" or "90d"; "0" keeps
+	// everything. Null (the default) follows the server's --retention.
+	Retention *LongDuration `json:"retention"`
+	CreatedAt time.Time     `json:"created_at"`
+	UpdatedAt time.Time     `json:"updated_at"`
 	// Counts is set by TenantStore.Tenant only.
 	Counts *TenantCounts `json:"counts,omitempty"`
 }
@@ -59,6 +63,11 @@ func (t *Tenant) Validate() error {
 	}
 	if len(t.Name) > 200 {
 		return Errorf(EINVALID, "name: at most 200 characters")
+	}
+	if t.Retention != nil {
+		if err := ValidateRetention("retention", time.Duration(*t.Retention)); err != nil {
+			return err
+		}
 	}
 	m := bytes.TrimSpace(t.Metadata)
 	if len(m) == 0 || bytes.Equal(m, []byte("null")) {

@@ -199,6 +199,8 @@ func (s *Server) routes() {
 	s.mux.Handle("PUT /v1/event-types/{name}", platform(s.putEventType))
 	s.mux.Handle("DELETE /v1/event-types/{name}", platform(s.deleteEventType))
 
+	s.mux.Handle("GET /v1/stats", platform(s.stats))
+
 	s.mux.Handle("GET /v1/keys", admin(s.listKeys))
 	s.mux.Handle("POST /v1/keys", admin(s.createKey))
 	s.mux.Handle("DELETE /v1/keys/{id}", admin(s.revokeKey))

@@ -9,14 +9,16 @@ import (
 )
 
 // tenantInput is the body of PUT /v1/tenants/{id}: the fields given
-// replace the tenant's, those left out keep their value (on create, ""
-// and {}). A null metadata is {}.
+// replace the tenant's, those left out keep their value (on create, "",
+// {} and null). A null metadata is {}; a null retention follows the
+// server's --retention.
 type tenantInput struct {
-	Name     *string         `json:"name"`
-	Metadata json.RawMessage `json:"metadata"`
+	Name      *string         `json:"name"`
+	Metadata  json.RawMessage `json:"metadata"`
+	Retention json.RawMessage `json:"retention"`
 }
 
-// putTenant is PUT /v1/tenants/{id} {name?, metadata?}: creates the tenant
+// putTenant is PUT /v1/tenants/{id} {name?, metadata?, retention?}: creates the tenant
 // (201) or updates it (200), answering it.
 func (s *Server) putTenant(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
@@ -40,7 +42,7 @@ func (s *Server) putTenant(w http.ResponseWriter, r *http.Request) {
 	old, err := s.cfg.Store.Tenant(r.Context(), id)
 	switch {
 	case err == nil:
-		t.Name, t.Metadata = old.Name, old.Metadata
+		t.Name, t.Metadata, t.Retention = old.Name, old.Metadata, old.Retention
 	case herald.ErrorCode(err) != herald.ENOTFOUND:
 		s.error(w, r, err)
 		return
@@ -50,6 +52,14 @@ func (s *Server) putTenant(w http.ResponseWriter, r *http.Request) {
 	}
 	if in.Metadata != nil {
 		t.Metadata = in.Metadata
+	}
+	retention, set, err := herald.ParseRetentionJSON(in.Retention)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if set {
+		t.Retention = retention
 	}
 	if err := t.Validate(); err != nil {
 		s.error(w, r, err)

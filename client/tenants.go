@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -21,10 +22,35 @@ type TenantsService struct{ c *Client }
 // TenantInput is the body of Tenants.Put. Name is a display name (at most
 // 200 characters); Metadata is a JSON object of at most
 // herald.MaxTenantMetadata bytes: a map, a struct or a json.RawMessage.
-// Fields left nil are not sent: a new tenant takes "" and {}.
+// Retention is how long the tenant's events, with their deliveries and
+// attempts, are kept, such as "7d" or "90d" ("0" keeps everything); ""
+// sends null, which follows the server's --retention. Fields left nil are
+// not sent: a new tenant takes "", {} and the server's retention.
 type TenantInput struct {
-	Name     *string `json:"name,omitempty"`
-	Metadata any     `json:"metadata,omitempty"`
+	Name      *string `json:"name,omitempty"`
+	Metadata  any     `json:"metadata,omitempty"`
+	Retention *string `json:"-"`
+}
+
+// MarshalJSON writes the fields set, and a Retention of "" as null.
+func (in TenantInput) MarshalJSON() ([]byte, error) {
+	var wire struct {
+		Name      *string         `json:"name,omitempty"`
+		Metadata  any             `json:"metadata,omitempty"`
+		Retention json.RawMessage `json:"retention,omitempty"`
+	}
+	wire.Name, wire.Metadata = in.Name, in.Metadata
+	if in.Retention != nil {
+		wire.Retention = json.RawMessage("null")
+		if *in.Retention != "" {
+			b, err := json.Marshal(*in.Retention)
+			if err != nil {
+				return nil, err
+			}
+			wire.Retention = b
+		}
+	}
+	return json.Marshal(wire)
 }
 
 // Put creates the tenant id, or updates its name and metadata when it

@@ -343,3 +343,12 @@ func (s *DB) QueueDepth(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// Enqueue queues one job of args now, on the queue its InsertOpts name,
+// for the nodes that work it (a periodic job run out of turn).
+func (s *DB) Enqueue(ctx context.Context, args river.JobArgs) error {
+	if _, err := s.river.Insert(ctx, args, nil); err != nil {
+		return fmt.Errorf("queue %s: %w", args.Kind(), err)
+	}
+	return nil
+}

@@ -55,8 +55,12 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 			if len(metadata) == 0 {
 				metadata = "{}"
 			}
-			_, err = tx.Exec(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (id) DO NOTHING`, t.ID, escapeText(t.Name), metadata, t.CreatedAt, t.UpdatedAt)
+			_, err = tx.Exec(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (id) DO NOTHING`, t.ID, escapeText(t.Name), metadata, t.CreatedAt, t.UpdatedAt, retentionSeconds(t.Retention))
+		case r.EventType != nil:
+			err = importEventType(ctx, tx, r.EventType)
+		case r.WebhookSecrets != nil:
+			err = importWebhookSecrets(ctx, tx, r.WebhookSecrets)
 		case r.Webhook != nil:
 			_, err = tx.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
 				VALUES (`+webhookPlaceholders+`)

@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/heraldhq/herald"
 )
 
-const tenantColumns = `id, name, metadata, created_at, updated_at`
+const tenantColumns = `id, name, metadata, created_at, updated_at, retention_seconds`
 
 // conds builds the WHERE clause of a query: conditions joined by AND, with
 // their arguments numbered from $1 in the order they are added.
@@ -102,10 +103,11 @@ func (s *DB) PutTenant(ctx context.Context, t *herald.Tenant) (bool, error) {
 	}
 	now := s.now()
 	var created bool
-	err := s.pool.QueryRow(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $4)
-		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, metadata = EXCLUDED.metadata, updated_at = EXCLUDED.updated_at
+	err := s.pool.QueryRow(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $4, $5)
+		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, metadata = EXCLUDED.metadata, updated_at = EXCLUDED.updated_at,
+			retention_seconds = EXCLUDED.retention_seconds
 		RETURNING created_at, updated_at, xmax = 0`,
-		t.ID, escapeText(t.Name), string(t.Metadata), now).Scan(&t.CreatedAt, &t.UpdatedAt, &created)
+		t.ID, escapeText(t.Name), string(t.Metadata), now, retentionSeconds(t.Retention)).Scan(&t.CreatedAt, &t.UpdatedAt, &created)
 	if err != nil {
 		return false, fmt.Errorf("save tenant: %w", err)
 	}
@@ -186,12 +188,27 @@ func (s *DB) DeleteTenant(ctx context.Context, id string) error {
 // scanTenant scans a row holding tenantColumns, then those of after.
 func scanTenant(row scanner, after ...any) (*herald.Tenant, error) {
 	var (
-		t        herald.Tenant
-		metadata string
+		t         herald.Tenant
+		metadata  string
+		retention *int64
 	)
-	if err := row.Scan(append([]any{&t.ID, freeText(&t.Name), &metadata, &t.CreatedAt, &t.UpdatedAt}, after...)...); err != nil {
+	if err := row.Scan(append([]any{&t.ID, freeText(&t.Name), &metadata, &t.CreatedAt, &t.UpdatedAt, &retention}, after...)...); err != nil {
 		return nil, err
+	}
+	if retention != nil {
+		r := herald.LongDuration(time.Duration(*retention) * time.Second)
+		t.Retention = &r
 	}
 	t.Metadata = json.RawMessage(metadata)
 	return &t, nil
+}
+
+// retentionSeconds is the retention_seconds column of a tenant's
+// retention: NULL for the server's.
+func retentionSeconds(r *herald.LongDuration) *int64 {
+	if r == nil {
+		return nil
+	}
+	v := int64(time.Duration(*r) / time.Second)
+	return &v
 }

@@ -267,3 +267,12 @@ func (s *DB) QueueDepth(ctx context.Context) (int, error) {
 // fragment or an escape, so that a data dir holding "?", "#" or "%" opens
 // the file it names.
 var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+
+// Enqueue queues one job of args now, on the queue its InsertOpts name,
+// for the nodes that work it (a periodic job run out of turn).
+func (s *DB) Enqueue(ctx context.Context, args river.JobArgs) error {
+	if _, err := s.river.Insert(ctx, args, nil); err != nil {
+		return fmt.Errorf("queue %s: %w", args.Kind(), err)
+	}
+	return nil
+}

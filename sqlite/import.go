@@ -54,6 +54,10 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 		switch {
 		case r.Tenant != nil:
 			err = importTenant(ctx, tx, r.Tenant)
+		case r.EventType != nil:
+			err = importEventType(ctx, tx, r.EventType)
+		case r.WebhookSecrets != nil:
+			err = importWebhookSecrets(ctx, tx, r.WebhookSecrets)
 		case r.Webhook != nil:
 			_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO webhooks (`+webhookColumns+`)
 				VALUES (`+webhookPlaceholders+`)`, webhookArgs(r.Webhook)...)
@@ -118,8 +122,8 @@ func importTenant(ctx context.Context, tx *sql.Tx, t *herald.Tenant) error {
 	if err := v.Validate(); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO tenants (`+tenantColumns+`) VALUES (?, ?, ?, ?, ?)`,
-		v.ID, v.Name, string(v.Metadata), micros(v.CreatedAt), micros(v.UpdatedAt)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO tenants (`+tenantColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		v.ID, v.Name, string(v.Metadata), micros(v.CreatedAt), micros(v.UpdatedAt), retentionSeconds(v.Retention)); err != nil {
 		return fmt.Errorf("insert tenant: %w", err)
 	}
 	return nil

@@ -12,7 +12,7 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-const tenantColumns = `id, name, metadata, created_at, updated_at`
+const tenantColumns = `id, name, metadata, created_at, updated_at, retention_seconds`
 
 // tenancy is the condition that confines a query to the rows of t by
 // their tenant column col, with its arguments: FALSE for the zero Tenancy
@@ -92,16 +92,16 @@ func (s *DB) PutTenant(ctx context.Context, t *herald.Tenant) (bool, error) {
 		err := tx.QueryRowContext(ctx, `SELECT created_at FROM tenants WHERE id = ?`, t.ID).Scan(&createdAt)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES (?, ?, ?, ?, ?)`,
-				t.ID, t.Name, string(t.Metadata), micros(now), micros(now)); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+				t.ID, t.Name, string(t.Metadata), micros(now), micros(now), retentionSeconds(t.Retention)); err != nil {
 				return effects{}, fmt.Errorf("insert tenant: %w", err)
 			}
 			created, t.CreatedAt = true, now
 		case err != nil:
 			return effects{}, fmt.Errorf("select tenant: %w", err)
 		default:
-			if _, err := tx.ExecContext(ctx, `UPDATE tenants SET name = ?, metadata = ?, updated_at = ? WHERE id = ?`,
-				t.Name, string(t.Metadata), micros(now), t.ID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE tenants SET name = ?, metadata = ?, updated_at = ?, retention_seconds = ?
+				WHERE id = ?`, t.Name, string(t.Metadata), micros(now), retentionSeconds(t.Retention), t.ID); err != nil {
 				return effects{}, fmt.Errorf("update tenant: %w", err)
 			}
 			created, t.CreatedAt = false, fromMicros(createdAt)
@@ -194,11 +194,25 @@ func scanTenant(row scanner, after ...any) (*herald.Tenant, error) {
 		t                herald.Tenant
 		metadata         string
 		created, updated int64
+		retention        sql.NullInt64
 	)
-	if err := row.Scan(append([]any{&t.ID, &t.Name, &metadata, &created, &updated}, after...)...); err != nil {
+	if err := row.Scan(append([]any{&t.ID, &t.Name, &metadata, &created, &updated, &retention}, after...)...); err != nil {
 		return nil, err
+	}
+	if retention.Valid {
+		r := herald.LongDuration(time.Duration(retention.Int64) * time.Second)
+		t.Retention = &r
 	}
 	t.Metadata = json.RawMessage(metadata)
 	t.CreatedAt, t.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &t, nil
+}
+
+// retentionSeconds is the retention_seconds column of a tenant's
+// retention: NULL for the server's.
+func retentionSeconds(r *herald.LongDuration) any {
+	if r == nil {
+		return nil
+	}
+	return int64(time.Duration(*r) / time.Second)
 }

@@ -70,6 +70,9 @@ func Run(t *testing.T, open Open) {
 	for name, fn := range operationTests {
 		tests[name] = fn
 	}
+	for name, fn := range retentionTests {
+		tests[name] = fn
+	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -2,9 +2,11 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald"
 )
@@ -27,10 +29,21 @@ func exportAll(t *testing.T, s herald.Store) []*herald.Record {
 	for _, x := range tenants {
 		out = append(out, &herald.Record{Tenant: x})
 	}
+	types, err := s.ListEventTypes(ctx, herald.EventTypeFilter{})
+	fail("event types", err)
+	for _, et := range types {
+		full, err := s.EventType(ctx, herald.EventTypeRef{Name: et.Name, Versions: true})
+		fail("event type", err)
+		out = append(out, &herald.Record{EventType: full})
+	}
 	hooks, _, err := s.ListWebhooks(ctx, herald.WebhookFilter{Tenancy: all, Limit: herald.MaxLimit})
 	fail("webhooks", err)
 	for _, h := range hooks {
 		out = append(out, &herald.Record{Webhook: h})
+		if len(h.PreviousSecrets) > 0 {
+			out = append(out, &herald.Record{WebhookSecrets: &herald.ExportedWebhookSecrets{
+				TenantID: h.TenantID, WebhookID: h.ID, Previous: h.PreviousSecrets}})
+		}
 	}
 	keys, err := s.ListAPIKeys(ctx, herald.APIKeyFilter{Tenancy: all})
 	fail("api keys", err)
@@ -104,14 +117,42 @@ func exportAll(t *testing.T, s herald.Store) []*herald.Record {
 
 // testTenantExportImport exports a store holding tenants A and B and the
 // platform's rows into a fresh one: every record keeps its tenant, the
-// firehose's deliveries keep their events (evt_same of each owner), and a
-// second import changes nothing. A record of a tenant the import has not
+// firehose's deliveries keep their events (evt_same of each owner), the
+// event catalogue keeps its versions, a rotated webhook its previous
+// secret, and a second import changes nothing. A record of a tenant the import has not
 // stored is EINVALID.
 func testTenantExportImport(t *testing.T, open Open) {
 	ctx := context.Background()
 	src := open(t)
 	w := newWorld(t, src)
-	records := exportAll(t, src)
+	if _, err := src.PutTenant(ctx, &herald.Tenant{ID: tenantA, Name: "Tenant " + tenantA, Retention: retention(7 * day)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, desc := range []string{"v1", "v2"} {
+		if _, err := src.PutEventType(ctx, herald.PutEventTypeParams{Type: &herald.EventType{Name: "order.paid", Description: desc,
+			Schema: json.RawMessage(`{"type":"object"}`)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := src.RotateWebhookSecret(ctx, herald.RotateSecretParams{Ref: herald.Ref{Tenancy: only(tenantA), ID: w.by[tenantA].hook.ID},
+		Secret: herald.GenerateSecret(), Grace: day, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	// As "herald export" writes them: the webhooks' previous secrets only
+	// in their own records.
+	records := viaJSON(t, exportAll(t, src))
+	var secrets, types int
+	for _, r := range records {
+		if r.WebhookSecrets != nil && len(r.WebhookSecrets.Previous) == 1 {
+			secrets++
+		}
+		if r.EventType != nil && len(r.EventType.Versions) == 2 {
+			types++
+		}
+	}
+	if secrets != 1 || types != 1 {
+		t.Fatalf("export holds %d previous secrets and %d event types with 2 versions, want 1 and 1", secrets, types)
+	}
 
 	dst := open(t)
 	res, err := dst.Import(ctx, herald.ImportParams{Records: records})
@@ -159,6 +200,17 @@ func testTenantExportImport(t *testing.T, open Open) {
 	if got, _, err := dst.ListTenants(ctx, herald.TenantFilter{}); err != nil || len(got) != 2 {
 		t.Fatalf("tenants imported: %+v %v", got, err)
 	}
+	if got, err := dst.Tenant(ctx, tenantA); err != nil || got.Retention == nil || time.Duration(*got.Retention) != 7*day {
+		t.Fatalf("tenant A imported: %+v %v, want retention 7d", got, err)
+	}
+	sameJSON(t, "event type imported", must[herald.EventType](t)(dst.EventType(ctx, herald.EventTypeRef{Name: "order.paid", Versions: true})),
+		must[herald.EventType](t)(src.EventType(ctx, herald.EventTypeRef{Name: "order.paid", Versions: true})))
+	hookA := herald.Ref{Tenancy: only(tenantA), ID: w.by[tenantA].hook.ID}
+	gotHook, wantHook := must[herald.Webhook](t)(dst.Webhook(ctx, hookA)), must[herald.Webhook](t)(src.Webhook(ctx, hookA))
+	if len(gotHook.PreviousSecrets) != 1 || gotHook.PreviousSecrets[0].Secret != wantHook.PreviousSecrets[0].Secret ||
+		!gotHook.PreviousSecrets[0].ExpiresAt.Equal(wantHook.PreviousSecrets[0].ExpiresAt) || gotHook.Secret != wantHook.Secret {
+		t.Fatalf("rotated webhook imported: previous %+v, want %+v", gotHook.PreviousSecrets, wantHook.PreviousSecrets)
+	}
 
 	// The tenant comes first: without it, a record is refused, and the
 	// batch stores nothing.
@@ -177,6 +229,23 @@ func testTenantExportImport(t *testing.T, open Open) {
 	if _, total, err := empty.ListTenants(ctx, herald.TenantFilter{}); err != nil || total != 0 {
 		t.Fatalf("a refused import stored %d tenants (%v)", total, err)
 	}
+}
+
+// viaJSON returns the records as an import reads them from an export's
+// lines.
+func viaJSON(t *testing.T, records []*herald.Record) []*herald.Record {
+	t.Helper()
+	out := make([]*herald.Record, len(records))
+	for i, r := range records {
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &out[i]); err != nil {
+			t.Fatalf("decode %s: %v", b, err)
+		}
+	}
+	return out
 }
 
 // must returns a function that returns the row of a read, and fails the

@@ -136,6 +136,10 @@ type Config struct {
 	// X-Forwarded-For is believed for inbound requests' client IP.
 	// Default "": none.
 	TrustedProxies string
+	// Retention is how long events, with their deliveries and attempts,
+	// are kept (--retention, such as "30d" or "36h"); 0 keeps everything.
+	// A tenant's own retention wins for its rows. Default 30d.
+	Retention time.Duration
 	// InboundLogRetention is how long the inbound request log is kept.
 	// Default 168h.
 	InboundLogRetention time.Duration
@@ -188,6 +192,7 @@ func DefaultConfig() Config {
 		SQLiteSynchronous:     "normal",
 		HeartbeatTimeout:      herald.DefaultHeartbeatTimeout,
 		AlertInterval:         monitor.DefaultAlertInterval,
+		Retention:             herald.DefaultRetention,
 		InboundLogRetention:   herald.DefaultInboundLogRetention,
 		InboundLogMaxRows:     herald.DefaultInboundLogMaxRows,
 		InboundFailureLimit:   "20/1m",
@@ -302,6 +307,10 @@ func (c *Config) Validate() error {
 	if _, err := herald.ParseIPPrefixes(c.TrustedProxies); err != nil {
 		return fmt.Errorf("trusted-proxies: %w", err)
 	}
+	if c.Retention < 0 || (c.Retention > 0 && c.Retention < herald.MinRetention) {
+		return fmt.Errorf("retention: must be 0 (keep everything) or at least %s, got %s",
+			herald.FormatDuration(herald.MinRetention), herald.FormatDuration(c.Retention))
+	}
 	if c.InboundLogRetention < time.Second {
 		return fmt.Errorf("inbound-log-retention: must be at least 1s, got %s", c.InboundLogRetention)
 	}
@@ -393,6 +402,7 @@ func (c *Config) bindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.JWTTenantClaim, "jwt-tenant-claim", c.JWTTenantClaim, "the JWT claim that names the token's tenant")
 	fs.StringVar(&c.AllowedIPs, "allowed-ips", c.AllowedIPs, "IPs and CIDRs, comma-separated, that named inbound webhooks take requests from (default: any)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "CIDRs of proxies whose X-Forwarded-For is believed for inbound requests (default: none)")
+	fs.Var((*longDuration)(&c.Retention), "retention", "how long events, deliveries and attempts are kept, e.g. 30d or 36h; 0 keeps everything (a tenant's own retention wins)")
 	fs.DurationVar(&c.InboundLogRetention, "inbound-log-retention", c.InboundLogRetention, "how long the inbound request log is kept")
 	fs.IntVar(&c.InboundLogMaxRows, "inbound-log-max-rows", c.InboundLogMaxRows, "how many requests the inbound request log keeps at most; the oldest go first")
 	fs.BoolVar(&c.UI, "ui", c.UI, "serve the web UI under /ui/ and let admin keys mint portal links")

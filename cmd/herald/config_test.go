@@ -64,6 +64,8 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		"node-dead-after":                  {"--node-heartbeat", "10s", "--node-dead-after", "10s"},
 		"jwt-tenant-claim":                 {"--jwt-tenant-claim", "sub"}, // names the agent
 		"public-url":                       {"--public-url", "https://herald.example.com/ui"},
+		"retention":                        {"--retention", "30s"},        // under a minute
+		"HERALD_RETENTION":                 nil,
 		"HERALD_MAX_IN_FLIGHT_PER_WEBHOOK": nil,
 	}
 	for field, args := range cases {
@@ -76,6 +78,23 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 				t.Errorf("got %v, want an error naming %s", err, field)
 			}
 		})
+	}
+}
+
+// TestRetentionConfig reads --retention from its default (30d), the
+// environment and the flag, in days or as a duration, and 0.
+func TestRetentionConfig(t *testing.T) {
+	if cfg, err := loadServeConfig(t); err != nil || cfg.Retention != 30*24*time.Hour {
+		t.Fatalf("default retention: %s %v, want 30d", cfg.Retention, err)
+	}
+	t.Setenv("HERALD_RETENTION", "90d")
+	if cfg, err := loadServeConfig(t); err != nil || cfg.Retention != 90*24*time.Hour {
+		t.Fatalf("HERALD_RETENTION=90d: %s %v", cfg.Retention, err)
+	}
+	for arg, want := range map[string]time.Duration{"36h": 36 * time.Hour, "0": 0, "7d": 7 * 24 * time.Hour} {
+		if cfg, err := loadServeConfig(t, "--retention", arg); err != nil || cfg.Retention != want {
+			t.Errorf("--retention %s: %s %v, want %s", arg, cfg.Retention, err, want)
+		}
 	}
 }
 

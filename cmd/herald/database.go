@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/riverqueue/river"
+
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/postgres"
@@ -20,6 +22,8 @@ type database interface {
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
 	Close() error
+	// Enqueue queues one job now.
+	Enqueue(ctx context.Context, args river.JobArgs) error
 }
 
 // isPostgres reports whether a database URL names PostgreSQL.

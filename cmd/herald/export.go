@@ -53,8 +53,10 @@ func newExportCmd() *cobra.Command {
 		`Write all data of the database to standard output as JSON lines, for
 "herald import", one record a line, in this order:
 
-  tenants       with their names and metadata
-  webhooks      with their secrets
+  tenants       with their names, metadata and retention
+  event types   the event catalogue, each type with its versions
+  webhooks      with their secrets, each followed by its previous
+                secrets (those a rotation replaced) when it has any
   API keys      as their hashes
   events
   deliveries    with their attempts
@@ -154,13 +156,36 @@ func exportAll(ctx context.Context, store herald.Store, w io.Writer, progress *p
 	if err != nil {
 		return n, err
 	}
+	// The event catalogue, each type with its history. The built-in
+	// types are exported too, as they are now: an import into a database
+	// whose server has started already keeps the ones it has.
+	types, err := store.ListEventTypes(ctx, herald.EventTypeFilter{})
+	if err != nil {
+		return n, err
+	}
+	for _, t := range types {
+		full, err := store.EventType(ctx, herald.EventTypeRef{Name: t.Name, Versions: true})
+		if err != nil {
+			return n, err
+		}
+		if err := write(&herald.Record{EventType: full}); err != nil {
+			return n, err
+		}
+	}
 	var hooks []*herald.Webhook
 	err = eachPage(func(skip int) ([]*herald.Webhook, error) {
 		page, _, err := store.ListWebhooks(ctx, herald.WebhookFilter{Tenancy: all, Skip: skip, Limit: herald.MaxLimit})
 		return page, err
 	}, func(h *herald.Webhook) error {
 		hooks = append(hooks, h)
-		return write(&herald.Record{Webhook: h})
+		if err := write(&herald.Record{Webhook: h}); err != nil {
+			return err
+		}
+		if len(h.PreviousSecrets) == 0 {
+			return nil
+		}
+		return write(&herald.Record{WebhookSecrets: &herald.ExportedWebhookSecrets{
+			TenantID: h.TenantID, WebhookID: h.ID, Previous: h.PreviousSecrets}})
 	})
 	if err != nil {
 		return n, err

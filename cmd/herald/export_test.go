@@ -42,6 +42,20 @@ func TestExportImportRoundTrip(t *testing.T) {
 	good := src.createWebhook(map[string]any{"url": ok.URL, "events": []string{"agent.*"}, "secret": "secret-for-ok",
 		"headers": map[string]string{"X-Team": "ops"}, "retry_schedule": []string{"2s"}})
 	later := src.createWebhook(map[string]any{"url": down.URL, "events": []string{"deployment.*"}, "max_retries": 5})
+	// A custom event type with two versions, and a rotated secret that
+	// still signs.
+	for _, desc := range []string{"An order was paid.", "An order was paid in full."} {
+		status, body := src.do("PUT", "/v1/event-types/order.paid", map[string]any{"description": desc,
+			"schema": map[string]any{"type": "object"}})
+		if status != http.StatusOK && status != http.StatusCreated {
+			t.Fatalf("put event type: %d %s", status, body)
+		}
+	}
+	src.must(http.StatusOK, "POST", "/v1/webhooks/"+later.ID+"/secret/rotate", map[string]any{"grace_period": "24h"}, nil)
+	var catalogue struct {
+		Total int `json:"total"`
+	}
+	src.must(http.StatusOK, "GET", "/v1/event-types", nil, &catalogue)
 	var ingest herald.APIKey
 	src.must(201, "POST", "/v1/keys", map[string]string{"name": "agent", "scope": "ingest"}, &ingest)
 	evA, _ := src.publish("agent.status", map[string]any{"agent_id": "a1", "note": "<&> é 🚀", "n": 1.5})
@@ -73,8 +87,10 @@ func TestExportImportRoundTrip(t *testing.T) {
 	// 2 webhooks, 2 keys, the events, 2 deliveries; one agent with 1200
 	// lines in 2 records and 4 points in one, and the default agent; one
 	// deployment, one alert; one named inbound webhook, the generic
-	// secret, 2 invocations with 2 logged requests, and one claim.
-	want := map[string]int{"webhook": 2, "api_key": 2, "event": events.Total, "delivery": 2,
+	// secret, 2 invocations with 2 logged requests, and one claim; the
+	// event catalogue (the built-in types and order.paid) and the rotated
+	// webhook's previous secret.
+	want := map[string]int{"event_type": catalogue.Total, "webhook": 2, "webhook_secrets": 1, "api_key": 2, "event": events.Total, "delivery": 2,
 		"agent": 2, "agent_logs": 2, "metric_points": 1, "deployment": 1, "alert": 1,
 		"inbound_webhook": 1, "inbound_secret": 1, "invocation": 2, "inbound_request": 2, "inbound_claim": 1}
 	if got := countRecords(t, dump); !reflect.DeepEqual(got, want) {
@@ -111,6 +127,16 @@ func TestExportImportRoundTrip(t *testing.T) {
 	dst.must(200, "GET", "/v1/webhooks/"+good.ID+"/deliveries/"+dA.ID, nil, &gotA)
 	if !reflect.DeepEqual(stripTimes(&gotA), stripTimes(dA)) || !gotA.CreatedAt.Equal(dA.CreatedAt) {
 		t.Fatalf("delivery A changed:\n got %+v\nwant %+v", gotA, *dA)
+	}
+	var et herald.EventType
+	dst.must(http.StatusOK, "GET", "/v1/event-types/order.paid", nil, &et)
+	if et.Version != 2 || len(et.Versions) != 2 || et.Versions[0].Description != "An order was paid." {
+		t.Fatalf("event type imported: %+v", et)
+	}
+	var rotated herald.Webhook
+	dst.must(http.StatusOK, "GET", "/v1/webhooks/"+later.ID, nil, &rotated)
+	if rotated.SecretRotatedAt == nil || rotated.PreviousSecretExpiresAt == nil {
+		t.Fatalf("rotated webhook imported without its previous secret: %+v", rotated)
 	}
 	var hook herald.Webhook
 	dst.must(200, "GET", "/v1/webhooks/"+good.ID, nil, &hook)

@@ -54,6 +54,7 @@ func newRootCmd() *cobra.Command {
 		newTenantsCmd(cli),
 		newEventTypesCmd(cli),
 		newOperationsCmd(cli),
+		newStatsCmd(cli),
 		newBenchCmd(cli),
 		newExportCmd(),
 		newImportCmd(),

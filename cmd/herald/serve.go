@@ -66,12 +66,15 @@ type Main struct {
 	// Attempted, when set before Run, is called after every recorded
 	// delivery attempt on this node.
 	Attempted func(*herald.Delivery)
+	// Pruned, when set before Run, is called at the end of every pruning
+	// of the history, with the time it pruned at and what it deleted.
+	Pruned func(at time.Time, res herald.PruneResult, err error)
 	// UIClock, when set before Run, is the clock of the web UI's sessions
 	// and portal links. Default the system clock.
 	UIClock herald.Clock
 	// Clock, when set before Run, tells the API and the delivery worker
-	// the time (secret rotation grace periods, signature timestamps).
-	// Default the system clock.
+	// the time (secret rotation grace periods, signature timestamps), and
+	// the history pruning its retention. Default the system clock.
 	Clock herald.Clock
 	// MaxOperationRows, when set before Run, caps the deliveries one
 	// recover, replay or replay-missing may queue. Default
@@ -147,6 +150,13 @@ func (m *Main) Addr() string { return m.listener.Addr().String() }
 // URL returns the API's base URL, once Run has returned.
 func (m *Main) URL() string { return "http://" + m.Addr() }
 
+// PruneHistoryNow queues a pruning of the history at once, besides the
+// hourly one, for a node that works the monitor queue; Pruned tells when
+// it is done.
+func (m *Main) PruneHistoryNow(ctx context.Context) error {
+	return m.Store.Enqueue(ctx, monitor.HistoryPruneArgs{})
+}
+
 // Run opens and migrates the database, creates the first admin key when
 // there is none, starts the workers and the HTTP server, and returns. Stop
 // it with Close.
@@ -187,7 +197,7 @@ func (m *Main) Run(ctx context.Context) error {
 		// sweep) the queue's leader enqueues; none on the api role.
 		Queues: mergeQueues(monitor.Queues(), invoke.Queues(), reply.Queues(), delivery.OperationQueues()),
 		PeriodicJobs: append(monitor.PeriodicJobs(monitor.Config{HeartbeatTimeout: cfg.HeartbeatTimeout, AlertInterval: cfg.AlertInterval}),
-			monitor.PruneJob(cfg.InboundLogRetention), invoke.SweepJob()),
+			monitor.PruneJob(cfg.InboundLogRetention), invoke.SweepJob(), monitor.HistoryPruneJob()),
 	})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
@@ -223,6 +233,8 @@ func (m *Main) Run(ctx context.Context) error {
 		&monitor.HeartbeatWorker{Store: m.Store, HeartbeatTimeout: cfg.HeartbeatTimeout, Logger: m.Logger.With("component", "heartbeat")},
 		&monitor.AlertWorker{Store: m.Store, Logger: m.Logger.With("component", "alerts")})
 	river.AddWorker(workers, &monitor.PruneWorker{Store: m.Store, Retention: cfg.InboundLogRetention, MaxRows: cfg.InboundLogMaxRows, Logger: m.Logger.With("component", "inbound-prune")})
+	river.AddWorker(workers, &monitor.HistoryPruneWorker{Store: m.Store, Retention: cfg.Retention, Clock: m.Clock,
+		Pruned: m.Pruned, Logger: m.Logger.With("component", "history-prune")})
 	// Agent invocations: sync ones run in the API's requests, async ones
 	// from the queue (on nodes that work jobs).
 	m.Invoker = &invoke.Service{

@@ -39,7 +39,7 @@ Every other command acts for one tenant with --tenant ID (or HERALD_TENANT).`,
 
 // tenantFlags are the fields of create and update.
 type tenantFlags struct {
-	name, metadata string
+	name, metadata, retention string
 }
 
 func (f *tenantFlags) register(cmd *cobra.Command, update bool) {
@@ -49,6 +49,7 @@ func (f *tenantFlags) register(cmd *cobra.Command, update bool) {
 	}
 	cmd.Flags().StringVar(&f.name, "name", "", "a display name, at most 200 characters"+keep)
 	cmd.Flags().StringVar(&f.metadata, "metadata", "", "a JSON object of at most 16 KiB: inline, @FILE, or - for stdin"+keep)
+	cmd.Flags().StringVar(&f.retention, "retention", "", `how long its events, deliveries and attempts are kept, e.g. 7d or 90d; 0 keeps everything, "" follows the server's --retention`+keep)
 }
 
 // apply sets on in the fields given on the command line and returns how
@@ -65,6 +66,10 @@ func (f *tenantFlags) apply(cmd *cobra.Command, in *client.TenantInput) (int, er
 			return n, err
 		}
 		in.Metadata = raw
+		n++
+	}
+	if cmd.Flags().Changed("retention") {
+		in.Retention = &f.retention
 		n++
 	}
 	return n, nil
@@ -85,12 +90,13 @@ func (o *cliOptions) runTenants(fn func(cmd *cobra.Command, args []string, c *cl
 func newTenantsCreateCmd(o *cliOptions) *cobra.Command {
 	var f tenantFlags
 	cmd := &cobra.Command{
-		Use:   "create ID [--name NAME] [--metadata JSON]",
+		Use:   "create ID [--name NAME] [--metadata JSON] [--retention 7d]",
 		Short: "Create a tenant",
 		Long: `Create a tenant with the platform's own ID for the customer. An ID in use is
 refused; change that tenant with "herald tenants update".`,
 		Example: `  herald tenants create acme --name "Acme Corp"
   herald tenants create cus_8f2k --metadata '{"plan": "pro", "region": "eu"}'
+  herald tenants create globex --retention 90d
   herald keys create --name acme-admin --scope admin --tenant acme`,
 		Args: cobra.ExactArgs(1),
 		RunE: o.runTenants(func(cmd *cobra.Command, args []string, c *client.Client) error {

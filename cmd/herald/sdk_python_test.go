@@ -124,16 +124,17 @@ func pythonBlocks(t *testing.T, path, section string) string {
 	return strings.Join(script, "\n")
 }
 
-// TestDocsPython runs the ```python blocks of docs/sdks.md and of the
-// README's Clients section, each document's blocks as one script in order,
+// TestDocsPython runs the ```python blocks of docs/sdks.md, of the
+// README's Clients section and of the SDK's own README, each document's blocks as one script in order,
 // against a server of its own, with http://127.0.0.1:3000 a receiver that
 // answers 200 and http://127.0.0.1:8420 the server.
 func TestDocsPython(t *testing.T) {
 	for _, doc := range []struct{ path, section string }{
 		{"../../docs/sdks.md", ""},
 		{"../../README.md", "Clients"},
+		{"../../sdk/python/README.md", ""},
 	} {
-		t.Run(filepath.Base(doc.path), func(t *testing.T) {
+		t.Run(strings.TrimPrefix(doc.path, "../../"), func(t *testing.T) {
 			script := pythonBlocks(t, doc.path, doc.section)
 			if strings.TrimSpace(script) == "" {
 				t.Fatalf("%s has no python block", doc.path)

@@ -26,9 +26,9 @@ CREATE TABLE operations (
 CREATE INDEX operations_tenant ON operations (tenant_id, seq);
 -- recover and replay_missing windows.
 CREATE INDEX deliveries_webhook_status_attempted ON deliveries (webhook_id, status, last_attempt_at);
-CREATE INDEX events_created ON events (tenant_id, created_at);
+CREATE INDEX events_tenant_created ON events (tenant_id, created_at);
 
 -- +goose Down
-DROP INDEX events_created;
+DROP INDEX events_tenant_created;
 DROP INDEX deliveries_webhook_status_attempted;
 DROP TABLE operations;

@@ -56,6 +56,7 @@ func newRootCmd() *cobra.Command {
 		newBenchCmd(cli),
 		newExportCmd(),
 		newImportCmd(),
+		newOpenAPICmd(),
 		newVersionCmd(cli),
 	)
 	return root

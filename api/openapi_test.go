@@ -12,10 +12,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
+	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/eventschema"
 	"github.com/heraldhq/herald/internal/openapicheck"
 )
@@ -203,4 +206,40 @@ func firstDiff(got, want string) string {
 		}
 	}
 	return ""
+}
+
+// TestOpenAPIWebhooksDescribeWhatIsSent: the body Herald sends for each
+// built-in type (delivery.Body, with the catalogue's example as data, for
+// the platform and for a tenant) satisfies its entry under webhooks:.
+func TestOpenAPIWebhooksDescribeWhatIsSent(t *testing.T) {
+	doc, err := openapicheck.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, et := range eventschema.Builtin() {
+		item := doc.Webhooks[et.Name]
+		if item == nil || item.Post == nil || item.Post.RequestBody == nil {
+			t.Errorf("webhooks: has no post for %s", et.Name)
+			continue
+		}
+		schema := item.Post.RequestBody.Value.Content.Get("application/json").Schema.Value
+		for _, tenant := range []herald.TenantID{"", "acme"} {
+			ev := &herald.Event{ID: "evt_1", TenantID: tenant, Type: et.Name, Data: et.Example, Created: time.Unix(1767366245, 0)}
+			var body any
+			if err := json.Unmarshal(delivery.Body(ev, "wh_1", "Orders"), &body); err != nil {
+				t.Fatal(err)
+			}
+			if err := schema.VisitJSON(body, openapi3.EnableJSONSchema2020()); err != nil {
+				t.Errorf("%s (tenant %q): the body sent does not match webhooks.%s: %v", et.Name, tenant, et.Name, err)
+			}
+			wrong := map[string]any{}
+			for k, v := range body.(map[string]any) {
+				wrong[k] = v
+			}
+			wrong["type"] = "other.type"
+			if schema.VisitJSON(wrong, openapi3.EnableJSONSchema2020()) == nil {
+				t.Errorf("webhooks.%s accepts a body of another type", et.Name)
+			}
+		}
+	}
 }

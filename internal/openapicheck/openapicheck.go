@@ -162,6 +162,10 @@ func (c *Checker) Middleware(next http.Handler, report func(string)) http.Handle
 		if m != nil {
 			vr := r.Clone(r.Context())
 			vr.Body = io.NopCloser(bytes.NewReader(body))
+			if vr.Header.Get("Content-Type") == "" && len(body) > 0 {
+				// The server reads a body without a Content-Type as JSON.
+				vr.Header.Set("Content-Type", "application/json")
+			}
 			input = &openapi3filter.RequestValidationInput{Request: vr, PathParams: m.params, Route: m.route, Options: opts}
 			reqErr = openapi3filter.ValidateRequest(r.Context(), input)
 		}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/heraldhq/herald/api"
 	"github.com/heraldhq/herald/internal/openapicheck"
 )
 
@@ -50,6 +51,8 @@ func TestOpenAPIMiddlewareCatchesMismatches(t *testing.T) {
 		switch r.URL.Path {
 		case "/healthz":
 			w.Write([]byte(`{"status":"ok"}`))
+		case "/v1/keys":
+			w.Write([]byte(`{"items":[{"id":"k1","name":"n","scope":"admin","prefix":"hk_","created_at":"2026-01-02T15:04:05.000000Z","secret_hint":"x"}],"total":1,"skip":0,"limit":1}`))
 		case "/readyz":
 			w.Write([]byte(`{"status":42}`))
 		case "/v1/secret-route":
@@ -75,6 +78,7 @@ func TestOpenAPIMiddlewareCatchesMismatches(t *testing.T) {
 	send("GET", "/readyz", "")
 	send("GET", "/v1/secret-route", "")
 	send("POST", "/v1/webhooks", `{"url":"https://example.com","no_such_field":1}`)
+	send("GET", "/v1/keys", "")
 	got := strings.Join(found.List(), "\n")
 	for _, want := range []string{
 		"GET /readyz (GET /readyz): the answer 200 does not match the document",
@@ -82,6 +86,7 @@ func TestOpenAPIMiddlewareCatchesMismatches(t *testing.T) {
 		"GET /v1/secret-route answered 200 but api/openapi.yaml has no operation for it",
 		"POST /v1/webhooks (POST /v1/webhooks): the server answered 201 but the document refuses the request",
 		"no_such_field",
+		"GET /v1/keys (GET /v1/keys): the answer 200 has the field /items/0/secret_hint, which the document does not describe",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("mismatches lack %q:\n%s", want, got)
@@ -97,7 +102,7 @@ func TestOpenAPICommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(yml, []byte("openapi: 3.1")) {
+	if !bytes.Equal(yml, api.OpenAPIYAML()) || !bytes.Contains(yml, []byte("\nopenapi: 3.1")) {
 		t.Errorf("herald openapi: %.80s", yml)
 	}
 	js, err := exec.Command(heraldBinary(t), "openapi", "--format", "json").Output()

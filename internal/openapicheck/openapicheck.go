@@ -195,8 +195,29 @@ func (c *Checker) Middleware(next http.Handler, report func(string)) http.Handle
 		}
 		if err := openapi3filter.ValidateResponse(r.Context(), rin); err != nil {
 			report(fmt.Sprintf("%s (%s): the answer %d does not match the document: %s\nbody: %s", what, route, rec.status, oneLine(err), clip(rec.body.Bytes())))
+		} else if schema := c.responseSchema(m.route, rec.status, rec.Header().Get("Content-Type")); schema != nil {
+			for _, field := range Undocumented(schema, rec.body.Bytes()) {
+				report(fmt.Sprintf("%s (%s): the answer %d has the field %s, which the document does not describe: add it to the schema", what, route, rec.status, field))
+			}
 		}
 	})
+}
+
+// responseSchema is the schema of route's answer with this status and
+// Content-Type, or nil.
+func (c *Checker) responseSchema(route *routers.Route, status int, contentType string) *openapi3.SchemaRef {
+	resp := route.Operation.Responses.Status(status)
+	if resp == nil {
+		resp = route.Operation.Responses.Default()
+	}
+	if resp == nil || resp.Value == nil {
+		return nil
+	}
+	mt := resp.Value.Content.Get(contentType)
+	if mt == nil || !strings.HasPrefix(contentType, "application/json") {
+		return nil
+	}
+	return mt.Schema
 }
 
 func oneLine(err error) string {

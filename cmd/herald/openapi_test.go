@@ -52,7 +52,7 @@ func TestOpenAPIMiddlewareCatchesMismatches(t *testing.T) {
 		case "/healthz":
 			w.Write([]byte(`{"status":"ok"}`))
 		case "/v1/keys":
-			w.Write([]byte(`{"items":[{"id":"k1","name":"n","scope":"admin","prefix":"hk_","created_at":"2026-01-02T15:04:05.000000Z","secret_hint":"x"}],"total":1,"skip":0,"limit":1}`))
+			w.Write([]byte(`{"items":[{"id":"k1","name":"n","scope":"admin","prefix":"hk_","tenant_id":null,"created_at":"2026-01-02T15:04:05.000000Z","last_used_at":null,"revoked_at":null,"secret_hint":"x"}],"total":1,"skip":0,"limit":1}`))
 		case "/readyz":
 			w.Write([]byte(`{"status":42}`))
 		case "/v1/secret-route":
@@ -79,13 +79,18 @@ func TestOpenAPIMiddlewareCatchesMismatches(t *testing.T) {
 	send("GET", "/v1/secret-route", "")
 	send("POST", "/v1/webhooks", `{"url":"https://example.com","no_such_field":1}`)
 	send("GET", "/v1/keys", "")
+	for _, m := range found.List() {
+		if len(m) > 2000 {
+			t.Errorf("a mismatch is told in %d bytes: %.300s…", len(m), m)
+		}
+	}
 	got := strings.Join(found.List(), "\n")
 	for _, want := range []string{
-		"GET /readyz (GET /readyz): the answer 200 does not match the document",
-		`"status"`,
+		"GET /readyz (GET /readyz): the answer 200 does not match the document: at /status: ",
 		"GET /v1/secret-route answered 200 but api/openapi.yaml has no operation for it",
 		"POST /v1/webhooks (POST /v1/webhooks): the server answered 201 but the document refuses the request",
 		"no_such_field",
+		"POST /v1/webhooks (POST /v1/webhooks): the answer 201 does not match the document: at /id: property \"id\" is missing",
 		"GET /v1/keys (GET /v1/keys): the answer 200 has the field /items/0/secret_hint, which the document does not describe",
 	} {
 		if !strings.Contains(got, want) {

@@ -220,6 +220,8 @@ func (c *Checker) responseSchema(route *routers.Route, status int, contentType s
 	return mt.Schema
 }
 
+// oneLine writes a validation error briefly: each schema error as the
+// JSON pointer of the value and the reason, without the schema.
 func oneLine(err error) string {
 	var me openapi3.MultiError
 	if errors.As(err, &me) {
@@ -228,6 +230,23 @@ func oneLine(err error) string {
 			parts = append(parts, oneLine(e))
 		}
 		return strings.Join(parts, "; ")
+	}
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		prefix := ""
+		var re *openapi3filter.RequestError
+		if errors.As(err, &re) && re.Parameter != nil {
+			prefix = fmt.Sprintf("%s parameter %q: ", re.Parameter.In, re.Parameter.Name)
+		}
+		return fmt.Sprintf("%sat /%s: %s", prefix, strings.Join(se.JSONPointer(), "/"), strings.Join(strings.Fields(se.Reason), " "))
+	}
+	var re *openapi3filter.RequestError
+	if errors.As(err, &re) && re.Err != nil {
+		return oneLine(re.Err)
+	}
+	var rse *openapi3filter.ResponseError
+	if errors.As(err, &rse) && rse.Err != nil {
+		return rse.Reason + ": " + oneLine(rse.Err)
 	}
 	return strings.Join(strings.Fields(err.Error()), " ")
 }

@@ -100,6 +100,9 @@ type Server struct {
 	// schemas checks published events against the catalogue, caching
 	// compiled schemas.
 	schemas eventschema.Validator
+	// patterns are the method-bound patterns of the REST API, in the order
+	// they were registered (see Routes).
+	patterns []string
 }
 
 // New returns the API server for cfg.
@@ -143,9 +146,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // routes registers every route of the API, in one place.
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{}))
+	s.handleFunc("GET /healthz", s.healthz)
+	s.handleFunc("GET /readyz", s.readyz)
+	s.handle("GET /metrics", promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{}))
 	if s.cfg.WorkerOnly {
 		s.mux.HandleFunc("/", s.notFound)
 		return
@@ -157,111 +160,115 @@ func (s *Server) routes() {
 	admin := func(h http.HandlerFunc) http.Handler { return s.authenticate(herald.ScopeAdmin, h) }
 	platform := s.platformOnly
 
-	s.mux.Handle("PUT /v1/tenants/{id}", platform(s.putTenant))
-	s.mux.Handle("GET /v1/tenants", platform(s.listTenants))
-	s.mux.Handle("GET /v1/tenants/{$}", platform(s.listTenants))
-	s.mux.Handle("GET /v1/tenants/{id}", platform(s.getTenant))
-	s.mux.Handle("DELETE /v1/tenants/{id}", platform(s.deleteTenant))
-	s.mux.Handle("POST /v1/tenants/{id}/portal", platform(s.portalLink))
+	// The description of this API (openapi.yaml, as JSON), for every caller.
+	s.handleFunc("GET /openapi.json", serveOpenAPI)
+
+	s.handle("PUT /v1/tenants/{id}", platform(s.putTenant))
+	s.handle("GET /v1/tenants", platform(s.listTenants))
+	s.handle("GET /v1/tenants/{$}", platform(s.listTenants))
+	s.handle("GET /v1/tenants/{id}", platform(s.getTenant))
+	s.handle("DELETE /v1/tenants/{id}", platform(s.deleteTenant))
+	s.handle("POST /v1/tenants/{id}/portal", platform(s.portalLink))
 	s.mux.Handle("/v1/tenants/", platform(s.notFound))
 
-	s.mux.Handle("POST /v1/webhooks", admin(s.createWebhook))
-	s.mux.Handle("POST /v1/webhooks/{$}", admin(s.createWebhook))
-	s.mux.Handle("GET /v1/webhooks", admin(s.listWebhooks))
-	s.mux.Handle("GET /v1/webhooks/{$}", admin(s.listWebhooks))
-	s.mux.Handle("GET /v1/webhooks/{id}", admin(s.getWebhook))
-	s.mux.Handle("PATCH /v1/webhooks/{id}", admin(s.updateWebhook))
-	s.mux.Handle("DELETE /v1/webhooks/{id}", admin(s.deleteWebhook))
-	s.mux.Handle("POST /v1/webhooks/{id}/test", admin(s.testWebhook))
-	s.mux.Handle("POST /v1/webhooks/{id}/secret/rotate", admin(s.rotateWebhookSecret))
-	s.mux.Handle("GET /v1/webhooks/{id}/health", admin(s.webhookHealth))
-	s.mux.Handle("GET /v1/webhooks/{id}/deliveries", admin(s.listDeliveries))
-	s.mux.Handle("GET /v1/webhooks/{id}/deliveries/{delivery_id}", admin(s.getDelivery))
-	s.mux.Handle("POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry", admin(s.retryDelivery))
-	s.mux.Handle("GET /v1/deliveries/stats", admin(s.deliveryStats))
+	s.handle("POST /v1/webhooks", admin(s.createWebhook))
+	s.handle("POST /v1/webhooks/{$}", admin(s.createWebhook))
+	s.handle("GET /v1/webhooks", admin(s.listWebhooks))
+	s.handle("GET /v1/webhooks/{$}", admin(s.listWebhooks))
+	s.handle("GET /v1/webhooks/{id}", admin(s.getWebhook))
+	s.handle("PATCH /v1/webhooks/{id}", admin(s.updateWebhook))
+	s.handle("DELETE /v1/webhooks/{id}", admin(s.deleteWebhook))
+	s.handle("POST /v1/webhooks/{id}/test", admin(s.testWebhook))
+	s.handle("POST /v1/webhooks/{id}/secret/rotate", admin(s.rotateWebhookSecret))
+	s.handle("GET /v1/webhooks/{id}/health", admin(s.webhookHealth))
+	s.handle("GET /v1/webhooks/{id}/deliveries", admin(s.listDeliveries))
+	s.handle("GET /v1/webhooks/{id}/deliveries/{delivery_id}", admin(s.getDelivery))
+	s.handle("POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry", admin(s.retryDelivery))
+	s.handle("GET /v1/deliveries/stats", admin(s.deliveryStats))
 
-	s.mux.Handle("POST /v1/events", admin(s.publishEvent))
-	s.mux.Handle("GET /v1/events", admin(s.listEvents))
-	s.mux.Handle("GET /v1/events/{id}", admin(s.getEvent))
+	s.handle("POST /v1/events", admin(s.publishEvent))
+	s.handle("GET /v1/events", admin(s.listEvents))
+	s.handle("GET /v1/events/{id}", admin(s.getEvent))
 
 	// Recover and replay: each starts an operation, a durable job.
-	s.mux.Handle("POST /v1/webhooks/{id}/recover", admin(s.recoverWebhook))
-	s.mux.Handle("POST /v1/webhooks/{id}/replay-missing", admin(s.replayMissing))
-	s.mux.Handle("POST /v1/events/{id}/replay", admin(s.replayEvent))
-	s.mux.Handle("GET /v1/operations", admin(s.listOperations))
-	s.mux.Handle("GET /v1/operations/{$}", admin(s.listOperations))
-	s.mux.Handle("GET /v1/operations/{id}", admin(s.getOperation))
+	s.handle("POST /v1/webhooks/{id}/recover", admin(s.recoverWebhook))
+	s.handle("POST /v1/webhooks/{id}/replay-missing", admin(s.replayMissing))
+	s.handle("POST /v1/events/{id}/replay", admin(s.replayEvent))
+	s.handle("GET /v1/operations", admin(s.listOperations))
+	s.handle("GET /v1/operations/{$}", admin(s.listOperations))
+	s.handle("GET /v1/operations/{id}", admin(s.getOperation))
 
 	// The event catalogue: every key reads it, platform keys change it.
-	s.mux.Handle("GET /v1/event-types", admin(s.listEventTypes))
-	s.mux.Handle("GET /v1/event-types/{$}", admin(s.listEventTypes))
-	s.mux.Handle("GET /v1/event-types/{name}", admin(s.getEventType))
-	s.mux.Handle("PUT /v1/event-types/{name}", platform(s.putEventType))
-	s.mux.Handle("DELETE /v1/event-types/{name}", platform(s.deleteEventType))
+	s.handle("GET /v1/event-types", admin(s.listEventTypes))
+	s.handle("GET /v1/event-types/{$}", admin(s.listEventTypes))
+	s.handle("GET /v1/event-types/{name}", admin(s.getEventType))
+	s.handle("PUT /v1/event-types/{name}", platform(s.putEventType))
+	s.handle("DELETE /v1/event-types/{name}", platform(s.deleteEventType))
 
-	s.mux.Handle("GET /v1/stats", platform(s.stats))
-
-	s.mux.Handle("GET /v1/keys", admin(s.listKeys))
-	s.mux.Handle("POST /v1/keys", admin(s.createKey))
-	s.mux.Handle("DELETE /v1/keys/{id}", admin(s.revokeKey))
+	s.handle("GET /v1/keys", admin(s.listKeys))
+	s.handle("POST /v1/keys", admin(s.createKey))
+	s.handle("DELETE /v1/keys/{id}", admin(s.revokeKey))
+	s.handle("GET /v1/stats", platform(s.stats))
 
 	// Ingestion: agents report their status, deployments and metrics.
 	for _, prefix := range []string{"", "/v1"} {
-		s.mux.Handle("POST "+prefix+"/ingest/agent-status", s.authenticateIngest(s.ingestAgentStatus))
-		s.mux.Handle("POST "+prefix+"/ingest/deployment", s.authenticateIngest(s.ingestDeployment))
-		s.mux.Handle("POST "+prefix+"/ingest/metrics", s.authenticateIngest(s.ingestMetrics))
+		s.handle("POST "+prefix+"/ingest/agent-status", s.authenticateIngest(s.ingestAgentStatus))
+		s.handle("POST "+prefix+"/ingest/deployment", s.authenticateIngest(s.ingestDeployment))
+		s.handle("POST "+prefix+"/ingest/metrics", s.authenticateIngest(s.ingestMetrics))
 	}
 
-	s.mux.Handle("GET /v1/agents", admin(s.listAgents))
-	s.mux.Handle("GET /v1/agents/{$}", admin(s.listAgents))
-	s.mux.Handle("GET /v1/agents/{id}", admin(s.getAgent))
-	s.mux.Handle("GET /v1/agents/{id}/logs", admin(s.agentLogs))
-	s.mux.Handle("GET /v1/agents/{id}/metrics", admin(s.agentMetrics))
-	s.mux.Handle("GET /v1/deployments", admin(s.listDeployments))
-	s.mux.Handle("GET /v1/deployments/{$}", admin(s.listDeployments))
-	s.mux.Handle("GET /v1/deployments/{id}", admin(s.getDeployment))
+	s.handle("GET /v1/agents", admin(s.listAgents))
+	s.handle("GET /v1/agents/{$}", admin(s.listAgents))
+	s.handle("GET /v1/agents/{id}", admin(s.getAgent))
+	s.handle("GET /v1/agents/{id}/logs", admin(s.agentLogs))
+	s.handle("GET /v1/agents/{id}/metrics", admin(s.agentMetrics))
+	s.handle("GET /v1/deployments", admin(s.listDeployments))
+	s.handle("GET /v1/deployments/{$}", admin(s.listDeployments))
+	s.handle("GET /v1/deployments/{id}", admin(s.getDeployment))
 
-	s.mux.Handle("POST /v1/alerts", admin(s.createAlert))
-	s.mux.Handle("POST /v1/alerts/{$}", admin(s.createAlert))
-	s.mux.Handle("GET /v1/alerts", admin(s.listAlerts))
-	s.mux.Handle("GET /v1/alerts/{$}", admin(s.listAlerts))
-	s.mux.Handle("GET /v1/alerts/{id}", admin(s.getAlert))
-	s.mux.Handle("PATCH /v1/alerts/{id}", admin(s.updateAlert))
-	s.mux.Handle("DELETE /v1/alerts/{id}", admin(s.deleteAlert))
+	s.handle("POST /v1/alerts", admin(s.createAlert))
+	s.handle("POST /v1/alerts/{$}", admin(s.createAlert))
+	s.handle("GET /v1/alerts", admin(s.listAlerts))
+	s.handle("GET /v1/alerts/{$}", admin(s.listAlerts))
+	s.handle("GET /v1/alerts/{id}", admin(s.getAlert))
+	s.handle("PATCH /v1/alerts/{id}", admin(s.updateAlert))
+	s.handle("DELETE /v1/alerts/{id}", admin(s.deleteAlert))
 
 	// Agent invocations (seed 002's generic webhook): agents and their
 	// runtimes, the generic endpoint's secret, and the invocation records.
-	s.mux.Handle("POST /v1/agents", admin(s.createAgent))
-	s.mux.Handle("POST /v1/agents/{$}", admin(s.createAgent))
-	s.mux.Handle("PATCH /v1/agents/{id}", admin(s.updateAgent))
-	s.mux.Handle("GET /v1/inbound/secrets/{name}", platform(s.getInboundSecret))
-	s.mux.Handle("PUT /v1/inbound/secrets/{name}", platform(s.setInboundSecret))
-	s.mux.Handle("DELETE /v1/inbound/secrets/{name}", platform(s.deleteInboundSecret))
-	s.mux.Handle("GET /v1/invocations", admin(s.listInvocations))
-	s.mux.Handle("GET /v1/invocations/{$}", admin(s.listInvocations))
-	s.mux.Handle("GET /v1/invocations/{id}", s.invocationStatus(admin(s.getInvocation)))
-	s.mux.HandleFunc("POST /api/webhooks/generic", s.receiveGeneric)
+	s.handle("POST /v1/agents", admin(s.createAgent))
+	s.handle("POST /v1/agents/{$}", admin(s.createAgent))
+	s.handle("PATCH /v1/agents/{id}", admin(s.updateAgent))
+	s.handle("GET /v1/inbound/secrets/{name}", platform(s.getInboundSecret))
+	s.handle("PUT /v1/inbound/secrets/{name}", platform(s.setInboundSecret))
+	s.handle("DELETE /v1/inbound/secrets/{name}", platform(s.deleteInboundSecret))
+	s.handle("GET /v1/invocations", admin(s.listInvocations))
+	s.handle("GET /v1/invocations/{$}", admin(s.listInvocations))
+	s.handle("GET /v1/invocations/{id}", s.invocationStatus(admin(s.getInvocation)))
+	s.handleFunc("POST /api/webhooks/generic", s.receiveGeneric)
 
 	// Named inbound webhooks (seed 002): managed with an admin key,
 	// received with the webhook's secret: the platform's under
 	// /api/webhooks/{name}, a tenant's under
 	// /api/tenants/{tenant}/webhooks/{name}.
-	s.mux.Handle("POST /api/webhooks", admin(s.createInbound))
-	s.mux.Handle("GET /api/webhooks", admin(s.listInbound))
-	s.mux.Handle("GET /api/webhooks/{name}", admin(s.getInbound))
-	s.mux.Handle("PUT /api/webhooks/{name}", admin(s.updateInbound))
-	s.mux.Handle("DELETE /api/webhooks/{name}", admin(s.deleteInbound))
-	s.mux.Handle("GET /api/webhooks/{name}/requests", admin(s.listInboundRequests))
-	s.mux.HandleFunc("POST /api/webhooks/{name}", s.receiveInbound)
-	s.mux.HandleFunc("POST /api/webhooks/{name}/trigger", s.triggerInbound)
+	s.handle("POST /api/webhooks", admin(s.createInbound))
+	s.handle("GET /api/webhooks", admin(s.listInbound))
+	s.handle("GET /api/webhooks/{name}", admin(s.getInbound))
+	s.handle("PUT /api/webhooks/{name}", admin(s.updateInbound))
+	s.handle("DELETE /api/webhooks/{name}", admin(s.deleteInbound))
+	s.handle("GET /api/webhooks/{name}/requests", admin(s.listInboundRequests))
+	s.handleFunc("POST /api/webhooks/{name}", s.receiveInbound)
+	s.handleFunc("POST /api/webhooks/{name}/trigger", s.triggerInbound)
 	// Slack's interactive components URL, for the webhook named slack.
-	s.mux.HandleFunc("POST /api/webhooks/slack/interactive", s.receiveSlackInteractive)
-	s.mux.HandleFunc("POST /api/tenants/{tenant}/webhooks/{name}", s.receiveInbound)
-	s.mux.HandleFunc("POST /api/tenants/{tenant}/webhooks/{name}/trigger", s.triggerInbound)
-	s.mux.HandleFunc("POST /api/tenants/{tenant}/webhooks/slack/interactive", s.receiveSlackInteractive)
+	s.handleFunc("POST /api/webhooks/slack/interactive", s.receiveSlackInteractive)
+	s.handleFunc("POST /api/tenants/{tenant}/webhooks/{name}", s.receiveInbound)
+	s.handleFunc("POST /api/tenants/{tenant}/webhooks/{name}/trigger", s.triggerInbound)
+	s.handleFunc("POST /api/tenants/{tenant}/webhooks/slack/interactive", s.receiveSlackInteractive)
 
 	// The web UI and the tenant portal (package ui): its pages under /ui/
-	// and the redirect of / to them.
+	// and the redirect of / to them. They are no part of the REST API, so
+	// they are registered on the mux directly and not listed by Routes;
+	// neither are the method-less fallbacks below, which answer 404.
 	if s.cfg.UI != nil {
 		s.cfg.UI.Register(s.mux)
 	}
@@ -269,6 +276,21 @@ func (s *Server) routes() {
 	s.mux.Handle("/v1/", admin(s.notFound))
 	s.mux.HandleFunc("/", s.notFound)
 }
+
+// handle registers a route of the REST API, a pattern with a method, and
+// records it for Routes.
+func (s *Server) handle(pattern string, h http.Handler) {
+	s.patterns = append(s.patterns, pattern)
+	s.mux.Handle(pattern, h)
+}
+
+// handleFunc is handle for a handler function.
+func (s *Server) handleFunc(pattern string, h http.HandlerFunc) { s.handle(pattern, h) }
+
+// Routes returns the patterns ("METHOD /path/{name}") of every route of
+// the REST API the server registered, in order: what openapi.yaml must
+// describe. The web UI's routes and the 404 fallbacks are not included.
+func (s *Server) Routes() []string { return append([]string(nil), s.patterns...) }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

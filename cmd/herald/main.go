@@ -58,6 +58,7 @@ func newRootCmd() *cobra.Command {
 		newBenchCmd(cli),
 		newExportCmd(),
 		newImportCmd(),
+		newOpenAPICmd(),
 		newVersionCmd(cli),
 	)
 	return root

@@ -72,6 +72,10 @@ type Main struct {
 	// UIClock, when set before Run, is the clock of the web UI's sessions
 	// and portal links. Default the system clock.
 	UIClock herald.Clock
+	// WrapHandler, when set before Run, wraps the HTTP handler of the
+	// server (tests check every request and answer against the OpenAPI
+	// document with it). Default none.
+	WrapHandler func(http.Handler) http.Handler
 	// Clock, when set before Run, tells the API and the delivery worker
 	// the time (secret rotation grace periods, signature timestamps), and
 	// the history pruning its retention. Default the system clock.
@@ -316,12 +320,16 @@ func (m *Main) Run(ctx context.Context) error {
 		InboundFailureLimit: *failureLimit,
 		UI:                  web,
 	})
+	var served http.Handler = handler
+	if m.WrapHandler != nil {
+		served = m.WrapHandler(handler)
+	}
 	m.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	m.HTTP = &http.Server{
-		Handler:           handler,
+		Handler:           served,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,

@@ -61,6 +61,7 @@ func startServerWith(t *testing.T, main func(*Main), mutate ...func(*Config)) *t
 		ts.Logger = newLogger(cfg, io.Discard)
 	}
 	ts.Attempted = func(d *herald.Delivery) { ts.attempts <- d }
+	checkOpenAPI(t, ts.Main)
 	if main != nil {
 		main(ts.Main)
 	}

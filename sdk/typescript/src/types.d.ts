@@ -271,7 +271,7 @@ export interface APIKey {
 /** The body of keys.create. */
 export interface KeyInput {
   name: string;
-  /** "admin" (the default) or "ingest". */
+  /** "ingest" (the default, least privilege) or "admin". */
   scope?: 'admin' | 'ingest';
   tenant_id?: string;
 }

@@ -377,4 +377,3 @@ describe('errors of other answers', () => {
     await herald.tenants.delete(id);
   });
 });
-});

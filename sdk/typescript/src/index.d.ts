@@ -292,11 +292,12 @@ export type WebhookHeaders = Headers | Record<string, string | string[] | undefi
 export interface VerifyOptions {
   /**
    * Which signature to check: "standard" (webhook-id, webhook-timestamp,
-   * webhook-signature), "signature" (the signature header and its
-   * -Previous twin), or "auto" (the default): standard when the request
-   * has webhook-signature, else the signature header.
+   * webhook-signature; the only one that covers a timestamp, so the only
+   * one that stops replays), "signature" (the signature header and its
+   * -Previous twin), "both", or "auto" (the default): standard when any
+   * Standard Webhooks header is present, else the signature header.
    */
-  scheme?: 'auto' | 'standard' | 'signature';
+  scheme?: 'auto' | 'standard' | 'signature' | 'both';
   /** The signature header; default "X-Webhook-Signature". */
   header?: string;
   /** The signature header's format; default "auto" (from the value: "sha256=", 64 hex digits, else base64). */

@@ -58,7 +58,7 @@ export class Webhooks extends Resource {
   /** @param {string} id @returns {Promise<void>} */
   async delete(id) { await this.call('DELETE', `/v1/webhooks/${seg('webhook id', id)}`); }
 
-  /** @param {string} id @param {{ event?: string, success?: boolean, skip?: number, limit?: number }} [filter] */
+  /** @param {string} id @param {{ event?: string, success?: boolean, status?: string, since?: Date | string, until?: Date | string, skip?: number, limit?: number }} [filter] */
   deliveries(id, filter = {}) { return this.call('GET', `/v1/webhooks/${seg('webhook id', id)}/deliveries`, { query: filter }); }
 
   /** @param {string} id @param {string} deliveryId */
@@ -90,7 +90,7 @@ function deliveryPath(webhookId, deliveryId) {
 
 /** Deliveries: herald.deliveries, a webhook's deliveries with their attempts. */
 export class Deliveries extends Resource {
-  /** @param {string} webhookId @param {{ event?: string, success?: boolean, skip?: number, limit?: number }} [filter] */
+  /** @param {string} webhookId @param {{ event?: string, success?: boolean, status?: string, since?: Date | string, until?: Date | string, skip?: number, limit?: number }} [filter] */
   list(webhookId, filter = {}) { return this.call('GET', `/v1/webhooks/${seg('webhook id', webhookId)}/deliveries`, { query: filter }); }
 
   /** @param {string} webhookId @param {string} deliveryId */

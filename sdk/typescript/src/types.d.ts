@@ -122,6 +122,11 @@ export interface Delivery {
 export interface DeliveryFilter extends ListOptions {
   event?: string;
   success?: boolean;
+  status?: 'pending' | 'success' | 'failed';
+  /** An RFC 3339 time or a duration back from now, such as "2h". */
+  since?: Date | string;
+  /** An RFC 3339 time or a duration back from now. */
+  until?: Date | string;
 }
 
 /** The answer of webhooks.test: the first attempt, or pending when none was made in time. */

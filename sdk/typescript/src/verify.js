@@ -126,9 +126,13 @@ export function verifyWebhook(rawBody, headers, secret, options = {}) {
   const secrets = (Array.isArray(secret) ? secret : [secret]).filter((s) => typeof s === 'string' && s !== '');
   if (secrets.length === 0) throw new SignatureError('missing_secret', 'no secret to verify with');
   let scheme = options.scheme ?? 'auto';
-  if (scheme === 'auto') scheme = header(headers, 'webhook-signature') ? 'standard' : 'signature';
-  if (scheme === 'standard') verifyStandard(body, headers, secrets, options);
-  else verifySignatureHeader(body, headers, secrets, options);
+  if (scheme === 'auto') {
+    const standard = ['webhook-id', 'webhook-timestamp', 'webhook-signature'].some((h) => header(headers, h) !== '');
+    scheme = standard ? 'standard' : 'signature';
+  }
+  if (scheme === 'standard' || scheme === 'both') verifyStandard(body, headers, secrets, options);
+  if (scheme === 'signature' || scheme === 'both') verifySignatureHeader(body, headers, secrets, options);
+  if (!['standard', 'signature', 'both'].includes(scheme)) throw new TypeError(`verifyWebhook: unknown scheme ${JSON.stringify(scheme)}`);
   try {
     return JSON.parse(body.toString('utf8'));
   } catch {
@@ -177,7 +181,7 @@ function verifySignatureHeader(body, headers, secrets, options) {
   const name = options.header ?? DEFAULT_SIGNATURE_HEADER;
   const current = header(headers, name).trim();
   const previous = header(headers, name + PREVIOUS_SIGNATURE_SUFFIX).trim();
-  if (!current && !previous) throw new SignatureError('missing_header', `missing header ${name}`);
+  if (!current) throw new SignatureError('missing_header', `missing header ${name}`);
   const candidates = `${current} ${previous}`.split(/\s+/).filter(Boolean);
   for (const secret of secrets) {
     const mac = createHmac('sha256', Buffer.from(secret, 'utf8')).update(body).digest();

@@ -56,7 +56,8 @@ for (const [format, pattern] of /** @type {const} */ ([
       assert.deepEqual(verifyWebhook(req.body.toString('utf8'), new Headers(/** @type {any} */ (Object.entries(req.headers))), wh.secret), payload);
       assert.deepEqual(verifyWebhook(new Uint8Array(req.body), req.headers, wh.secret, { scheme: 'standard' }), payload);
 
-      for (const scheme of /** @type {const} */ (['standard', 'signature'])) {
+      assert.deepEqual(verifyWebhook(req.body, req.headers, wh.secret, { scheme: 'both' }), payload);
+      for (const scheme of /** @type {const} */ (['standard', 'signature', 'both'])) {
         rejects(() => verifyWebhook(req.body, req.headers, 'whsec_' + Buffer.alloc(32, 1).toString('base64'), { scheme }), 'no_match');
         rejects(() => verifyWebhook(Buffer.concat([req.body, Buffer.from(' ')]), req.headers, wh.secret, { scheme }), 'no_match');
       }
@@ -74,6 +75,13 @@ describe('the signature header', () => {
     assert.equal(req.headers['x-webhook-signature'], undefined);
     assert.ok(verifyWebhook(req.body, req.headers, wh.secret, { scheme: 'signature', header: 'X-Acme-Signature' }));
     rejects(() => verifyWebhook(req.body, req.headers, wh.secret, { scheme: 'signature' }), 'missing_header');
+    rejects(() => verifyWebhook(req.body, req.headers, wh.secret, { scheme: 'both' }), 'missing_header');
+    // Only the Standard Webhooks headers are required by default, and
+    // with them present their verdict is final.
+    assert.ok(verifyWebhook(req.body, req.headers, wh.secret));
+    rejects(() => verifyWebhook(req.body, { ...req.headers, 'webhook-signature': undefined }, wh.secret), 'missing_header');
+    const bare = { 'x-acme-signature': req.headers['x-acme-signature'] };
+    assert.ok(verifyWebhook(req.body, bare, wh.secret, { header: 'X-Acme-Signature' }));
   });
 
   test('a secret of the webhook\'s own choosing', async () => {

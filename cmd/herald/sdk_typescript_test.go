@@ -36,7 +36,7 @@ var tapCount = regexp.MustCompile(`(?m)^# (tests|pass|fail|skipped|skip|todo|can
 // (sdk/typescript/test/*.test.js) against a real server, with HERALD_URL
 // and HERALD_API_KEY naming it and its platform admin key; the suites
 // start their own receivers on 127.0.0.1. Every test must pass; none may
-// be skipped.
+// be skipped but the check against api/openapi.yaml when it is missing.
 func TestTypeScriptSDK(t *testing.T) {
 	node := requireTSSDK(t)
 	files, err := filepath.Glob(filepath.Join(tsSDKDir, "test", "*.test.js"))
@@ -61,7 +61,14 @@ func TestTypeScriptSDK(t *testing.T) {
 	for _, m := range tapCount.FindAllStringSubmatch(string(out), -1) {
 		counts[m[1]], _ = strconv.Atoi(m[2])
 	}
-	if counts["pass"] == 0 || counts["fail"] != 0 || counts["skipped"]+counts["skip"]+counts["todo"]+counts["cancelled"] != 0 {
+	// The check that src/openapi.d.ts is generated from api/openapi.yaml
+	// skips, alone, in a checkout without the document.
+	allowedSkips := 0
+	if _, err := os.Stat("../../api/openapi.yaml"); err != nil && os.Getenv("HERALD_OPENAPI_YAML") == "" {
+		allowedSkips = 1
+		t.Log("api/openapi.yaml is missing: the check of sdk/typescript/src/openapi.d.ts against it is skipped")
+	}
+	if counts["pass"] == 0 || counts["fail"] != 0 || counts["skipped"]+counts["skip"] > allowedSkips || counts["todo"]+counts["cancelled"] != 0 {
 		t.Fatalf("node --test: %v\n%s", counts, out)
 	}
 	t.Logf("node --test: %d passed", counts["pass"])

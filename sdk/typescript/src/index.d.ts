@@ -1,7 +1,7 @@
 // Declarations of @herald/sdk.
 
 import type {
-  AgentFilter, AgentInput, AgentLogs, AgentMetrics, AgentStatusReport, Agent, AlertInput, AlertRule, APIKey, Delivery,
+  AgentFilter, AgentInput, EventTypeFilter, InboundRequestOptions, LogOptions, WebhookTestInput, AgentLogs, AgentMetrics, AgentStatusReport, Agent, AlertInput, AlertRule, APIKey, Delivery,
   DeliveryFilter, Deployment, DeploymentFilter, DeploymentReport, Event, EventFilter, EventInput, EventType,
   EventTypeInput, InboundList, InboundRequests, InboundResult, InboundSecret, InboundWebhook, InboundWebhookInput,
   IngestResult, Invocation, InvocationFilter, KeyInput, List, ListOptions, MetricsOptions, MetricsReport, PortalInput,
@@ -93,7 +93,7 @@ export declare class Webhooks {
   /** POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry. */
   retryDelivery(id: string, deliveryId: string): Promise<Delivery>;
   /** POST /v1/webhooks/{id}/test: sends a webhook.test event (or one of event_type, with the catalogue's example) and waits for the first attempt. */
-  test(id: string, opts?: { event_type?: string }): Promise<WebhookTestResult>;
+  test(id: string, opts?: WebhookTestInput): Promise<WebhookTestResult>;
   /** POST /v1/webhooks/{id}/secret/rotate: the answer has the new secret. */
   rotateSecret(id: string, input?: RotateSecretInput): Promise<Webhook>;
   /** GET /v1/webhooks/{id}/health. */
@@ -123,7 +123,7 @@ export declare class Events {
 /** herald.eventTypes: the event catalogue (platform admin keys change it). */
 export declare class EventTypes {
   /** GET /v1/event-types. */
-  list(opts?: { prefix?: string }): Promise<List<EventType>>;
+  list(opts?: EventTypeFilter): Promise<List<EventType>>;
   /** GET /v1/event-types/{name}, with its versions. */
   get(name: string): Promise<EventType>;
   /** PUT /v1/event-types/{name}. */
@@ -167,7 +167,7 @@ export declare class Agents {
   /** PATCH /v1/agents/{id}. */
   update(id: string, input: AgentInput): Promise<Agent>;
   /** GET /v1/agents/{id}/logs, oldest first. */
-  logs(id: string, opts?: { since?: Date | string; limit?: number }): Promise<AgentLogs>;
+  logs(id: string, opts?: LogOptions): Promise<AgentLogs>;
   /** GET /v1/agents/{id}/metrics. */
   metrics(id: string, opts?: MetricsOptions): Promise<AgentMetrics>;
   /** GET /v1/deployments?agent_id={id}. */
@@ -221,7 +221,7 @@ export declare class Inbound {
   /** POST /api/webhooks/{name}/trigger: invokes the agent with a message. */
   trigger(name: string, input: TriggerInput): Promise<InboundResult>;
   /** GET /api/webhooks/{name}/requests, newest first. */
-  requests(name: string, opts?: { verdict?: string; limit?: number }): Promise<InboundRequests>;
+  requests(name: string, opts?: InboundRequestOptions): Promise<InboundRequests>;
   /** GET /v1/inbound/secrets/{name}: whether a built-in endpoint's secret is set (platform keys). */
   getSecret(name: string): Promise<InboundSecret>;
   /** PUT /v1/inbound/secrets/{name}. */

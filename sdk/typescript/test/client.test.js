@@ -26,6 +26,14 @@ describe('new Herald()', () => {
   });
 });
 
+describe('request', () => {
+  test('calls a route without a method', async () => {
+    const { status, data } = await herald.request('GET', '/v1/webhooks', { query: { limit: 1, skip: undefined } });
+    assert.equal(status, 200);
+    assert.equal(data.limit, 1);
+  });
+});
+
 describe('webhooks', () => {
   test('create, list, get, update, deliveries, retry, test, rotate, health, delete', async () => {
     const name = 'ts-' + uniq();

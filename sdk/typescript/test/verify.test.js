@@ -50,6 +50,9 @@ for (const [format, pattern] of /** @type {const} */ ([
 
       const payload = verifyWebhook(req.body, req.headers, wh.secret);
       assert.equal(payload.event, 'webhook.test');
+      // Seed 000's and 004's receivers sign JSON.stringify(req.body): it
+      // gives Herald's body back byte for byte.
+      assert.equal(JSON.stringify(payload), req.body.toString('utf8'));
       assert.equal(payload.data.webhook_id, wh.id);
       assert.deepEqual(verifyWebhook(req.body, req.headers, wh.secret, { scheme: 'signature' }), payload);
       assert.deepEqual(verifyWebhook(req.body, req.headers, wh.secret, { scheme: 'signature', format }), payload);

@@ -16,15 +16,21 @@ const tsSDKDir = "../../sdk/typescript"
 
 // requireTSSDK returns the path of node, skipping the test when node or
 // the SDK's development dependencies (npm ci in sdk/typescript, which
-// .ci/run does) are missing.
+// .ci/run does) are missing, and failing it then when CI=true.
 func requireTSSDK(t *testing.T) string {
 	t.Helper()
+	missing := func(msg string) {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed; the TypeScript SDK's tests need Node 18 or later")
+		missing("node is not installed; the TypeScript SDK's tests need Node 18 or later")
 	}
 	if _, err := os.Stat(filepath.Join(tsSDKDir, "node_modules", "typescript")); err != nil {
-		t.Skip("sdk/typescript/node_modules is missing: run (cd sdk/typescript && npm ci) as .ci/run does")
+		missing("sdk/typescript/node_modules is missing: run (cd sdk/typescript && npm ci) as .ci/run does")
 	}
 	return node
 }

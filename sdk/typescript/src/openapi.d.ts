@@ -3264,6 +3264,11 @@ export interface components {
          * @example 2026-01-02T15:04:05.000000Z
          */
         Time: string;
+        /**
+         * @description The tenant that owns the row; null for the platform's.
+         * @example acme
+         */
+        TenantID: string | null;
         /** Format: date-time */
         NullableTime: string | null;
         Page: {
@@ -3276,7 +3281,7 @@ export interface components {
             id: string;
             name: string;
             /** @description Any JSON the platform keeps with the tenant. */
-            metadata?: unknown;
+            metadata?: Record<string, never> | unknown[] | string | number | boolean | null;
             created_at: components["schemas"]["Time"];
             updated_at: components["schemas"]["Time"];
             counts?: {
@@ -3286,7 +3291,7 @@ export interface components {
         };
         TenantInput: {
             name?: string | null;
-            metadata?: unknown;
+            metadata?: Record<string, never> | unknown[] | string | number | boolean | null;
         };
         TenantList: components["schemas"]["Page"] & {
             items?: components["schemas"]["Tenant"][];
@@ -3306,8 +3311,7 @@ export interface components {
         Webhook: {
             /** @example wh_2kq3n5b8c1d4 */
             id: string;
-            /** @description "" for the platform. */
-            tenant_id: string;
+            tenant_id: components["schemas"]["TenantID"];
             all_tenants?: boolean;
             name?: string;
             description?: string;
@@ -3409,7 +3413,7 @@ export interface components {
         };
         Delivery: {
             id: string;
-            tenant_id?: string;
+            tenant_id?: components["schemas"]["TenantID"];
             webhook_id: string;
             event_id: string;
             /** @example agent.status */
@@ -3446,14 +3450,14 @@ export interface components {
         Event: {
             /** @example evt_2kq3n5b8c1d4 */
             id: string;
-            tenant_id?: string;
+            tenant_id?: components["schemas"]["TenantID"];
             /** @example agent.status */
             type: string;
             /** @description Unix seconds. */
             created: number;
             timestamp: components["schemas"]["Time"];
             /** @description The event's data as published. */
-            data: unknown;
+            data: Record<string, never> | unknown[] | string | number | boolean | null;
             deliveries?: components["schemas"]["Delivery"][];
         };
         EventList: components["schemas"]["Page"] & {
@@ -3466,7 +3470,7 @@ export interface components {
             /** @example agent.status */
             type: string;
             /** @description Any JSON; checked against the catalogue's schema of the type. */
-            data?: unknown;
+            data?: Record<string, never> | unknown[] | string | number | boolean | null;
         };
         /**
          * @example {
@@ -3490,16 +3494,16 @@ export interface components {
             name: string;
             description: string;
             /** @description A JSON Schema (2020-12) for the event's data, or null. */
-            schema: unknown;
+            schema: Record<string, never> | unknown[] | string | number | boolean | null;
             /** @description An example of the event's data, or null. */
-            example: unknown;
+            example: Record<string, never> | unknown[] | string | number | boolean | null;
             deprecated: boolean;
             version: number;
             versions?: {
                 version: number;
                 description?: string;
-                schema?: unknown;
-                example?: unknown;
+                schema?: Record<string, never> | unknown[] | string | number | boolean | null;
+                example?: Record<string, never> | unknown[] | string | number | boolean | null;
                 deprecated?: boolean;
                 created_at?: components["schemas"]["Time"];
             }[];
@@ -3508,8 +3512,8 @@ export interface components {
         };
         EventTypeInput: {
             description?: string;
-            schema?: unknown;
-            example?: unknown;
+            schema?: Record<string, never> | unknown[] | string | number | boolean | null;
+            example?: Record<string, never> | unknown[] | string | number | boolean | null;
             deprecated?: boolean;
         };
         EventTypeList: components["schemas"]["Page"] & {
@@ -3520,7 +3524,7 @@ export interface components {
             name: string;
             /** @enum {string} */
             scope: "admin" | "ingest";
-            tenant_id?: string;
+            tenant_id?: components["schemas"]["TenantID"];
             prefix: string;
             created_at: components["schemas"]["Time"];
             last_used_at?: components["schemas"]["NullableTime"];
@@ -3534,14 +3538,14 @@ export interface components {
         Agent: {
             /** @example agent-1 */
             id: string;
-            tenant_id?: string;
+            tenant_id?: components["schemas"]["TenantID"];
             name?: string;
             runtime?: components["schemas"]["Runtime"];
             /** @example running */
             status: string;
             node_id?: string;
             error?: string;
-            metadata?: unknown;
+            metadata?: Record<string, never> | unknown[] | string | number | boolean | null;
             last_metrics?: {
                 [key: string]: number;
             } | null;
@@ -3577,18 +3581,23 @@ export interface components {
             timestamp: components["schemas"]["Time"];
         };
         AgentReport: {
-            tenant_id?: string;
+            tenant_id?: components["schemas"]["TenantID"];
             agent_id: string;
             /** @example running */
             status: string;
             node_id?: string;
             error?: string;
             reason?: string;
-            logs?: components["schemas"]["LogEntry"][];
-            metadata?: unknown;
+            logs?: (string | {
+                level?: string;
+                message: string;
+                /** Format: date-time */
+                timestamp?: string;
+            })[];
+            metadata?: Record<string, never> | unknown[] | string | number | boolean | null;
         };
         MetricsReport: {
-            tenant_id?: string;
+            tenant_id?: components["schemas"]["TenantID"];
             agent_id: string;
             metrics: {
                 [key: string]: number;
@@ -3619,12 +3628,12 @@ export interface components {
         Deployment: {
             /** @example dep-1 */
             id: string;
-            tenant_id?: string;
+            tenant_id?: components["schemas"]["TenantID"];
             agent_id: string;
             /** @example completed */
             status: string;
             version?: string;
-            changes?: unknown;
+            changes?: Record<string, never> | unknown[] | string | number | boolean | null;
             error?: string;
             reason?: string;
             created_at: components["schemas"]["Time"];
@@ -3632,20 +3641,20 @@ export interface components {
             history?: {
                 status: string;
                 version?: string;
-                changes?: unknown;
+                changes?: Record<string, never> | unknown[] | string | number | boolean | null;
                 error?: string;
                 reason?: string;
                 at: components["schemas"]["Time"];
             }[];
         };
         DeploymentReport: {
-            tenant_id?: string;
+            tenant_id?: components["schemas"]["TenantID"];
             deployment_id: string;
             agent_id: string;
             /** @example started */
             status: string;
             version?: string;
-            changes?: unknown;
+            changes?: Record<string, never> | unknown[] | string | number | boolean | null;
             error?: string;
             reason?: string;
         };
@@ -3654,7 +3663,7 @@ export interface components {
         };
         AlertRule: {
             id: string;
-            tenant_id?: string;
+            tenant_id?: components["schemas"]["TenantID"];
             name: string;
             description?: string;
             /** @example cpu */
@@ -3701,7 +3710,7 @@ export interface components {
             configured: boolean;
         };
         InboundWebhook: {
-            tenant_id?: string;
+            tenant_id?: components["schemas"]["TenantID"];
             /** @example github */
             name: string;
             agent: string;
@@ -3754,7 +3763,7 @@ export interface components {
             per: string | number;
         };
         InboundRequest: {
-            tenant_id?: string;
+            tenant_id?: components["schemas"]["TenantID"];
             id: string;
             webhook: string;
             at: components["schemas"]["Time"];
@@ -3773,7 +3782,7 @@ export interface components {
         Invocation: {
             /** @example inv_1 */
             id: string;
-            tenant_id?: string;
+            tenant_id?: components["schemas"]["TenantID"];
             agent: string;
             /** @example webhook:github */
             source: string;
@@ -3781,13 +3790,13 @@ export interface components {
             /** @example completed */
             status: string;
             message?: string;
-            context?: unknown;
-            user?: unknown;
-            room?: unknown;
+            context?: Record<string, never> | unknown[] | string | number | boolean | null;
+            user?: Record<string, never> | unknown[] | string | number | boolean | null;
+            room?: Record<string, never> | unknown[] | string | number | boolean | null;
             response?: string;
             actions?: {
                 action: string;
-                content?: unknown;
+                content?: Record<string, never> | unknown[] | string | number | boolean | null;
             }[];
             error?: string;
             duration_ms?: number;
@@ -3818,7 +3827,7 @@ export interface components {
                 name: string;
             };
             /** @description The event's data. */
-            data: unknown;
+            data: Record<string, never> | unknown[] | string | number | boolean | null;
         };
     };
     responses: {
@@ -4687,8 +4696,8 @@ export interface operations {
                     "application/json": components["schemas"]["PublishAnswer"];
                 };
             };
-            /** @description The new event and how many deliveries it made. */
-            201: {
+            /** @description The new event and how many deliveries it made; they are sent in the background. */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5501,13 +5510,11 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Removed. */
-            200: {
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["InboundSecretStatus"];
-                };
+                content?: never;
             };
             default: components["responses"]["Error"];
         };
@@ -5655,6 +5662,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["InboundWebhookInput"];
+                "*/*": unknown;
             };
         };
         responses: {
@@ -5730,6 +5738,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["InboundWebhookInput"];
+                "*/*": unknown;
             };
         };
         responses: {

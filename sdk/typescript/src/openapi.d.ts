@@ -3281,7 +3281,7 @@ export interface components {
             id: string;
             name: string;
             /** @description Any JSON the platform keeps with the tenant. */
-            metadata?: Record<string, never> | unknown[] | string | number | boolean | null;
+            metadata: Record<string, never> | unknown[] | string | number | boolean | null;
             created_at: components["schemas"]["Time"];
             updated_at: components["schemas"]["Time"];
             counts?: {
@@ -3312,9 +3312,9 @@ export interface components {
             /** @example wh_2kq3n5b8c1d4 */
             id: string;
             tenant_id: components["schemas"]["TenantID"];
-            all_tenants?: boolean;
-            name?: string;
-            description?: string;
+            all_tenants: boolean;
+            name: string;
+            description: string;
             /** @example https://example.com/hooks/herald */
             url: string;
             /**
@@ -3328,13 +3328,13 @@ export interface components {
             is_active: boolean;
             /** @description Answered on create and on rotate only. */
             secret?: string;
-            secret_rotated_at?: components["schemas"]["NullableTime"];
+            secret_rotated_at: components["schemas"]["NullableTime"];
             previous_secret_expires_at?: components["schemas"]["NullableTime"];
-            headers?: {
+            headers: {
                 [key: string]: string;
             } | null;
-            timeout_seconds?: number;
-            max_retries?: number;
+            timeout_seconds: number;
+            max_retries: number;
             /**
              * @example [
              *       "1m",
@@ -3343,19 +3343,19 @@ export interface components {
              *     ]
              */
             retry_schedule?: string[];
-            verify_ssl?: boolean;
+            verify_ssl: boolean;
             /** @example X-Webhook-Signature */
-            signature_header?: string;
+            signature_header: string;
             /** @example sha256 */
-            signature_format?: string;
+            signature_format: string;
             disabled_reason?: string;
             disabled_at?: components["schemas"]["NullableTime"];
             enabled_at?: components["schemas"]["NullableTime"];
             created_at: components["schemas"]["Time"];
             updated_at: components["schemas"]["Time"];
-            last_triggered_at?: components["schemas"]["NullableTime"];
-            last_success_at?: components["schemas"]["NullableTime"];
-            last_failure_at?: components["schemas"]["NullableTime"];
+            last_triggered_at: components["schemas"]["NullableTime"];
+            last_success_at: components["schemas"]["NullableTime"];
+            last_failure_at: components["schemas"]["NullableTime"];
         };
         WebhookCreated: components["schemas"]["Webhook"] & {
             warnings: string[] | null;
@@ -3388,9 +3388,9 @@ export interface components {
         WebhookTestResult: {
             delivery_id: string;
             success: boolean;
-            status_code?: number | null;
-            duration_ms?: number;
-            error?: string;
+            status_code: number | null;
+            duration_ms: number;
+            error: string;
         };
         WebhookHealth: {
             webhook_id: string;
@@ -3405,15 +3405,15 @@ export interface components {
                 failed: number;
                 success_rate?: number | null;
             }[];
-            latency_p50_ms?: number | null;
-            latency_p95_ms?: number | null;
-            failing_since?: components["schemas"]["NullableTime"];
-            failed_deliveries?: number;
-            disable_at?: components["schemas"]["NullableTime"];
+            latency_p50_ms: number | null;
+            latency_p95_ms: number | null;
+            failing_since: components["schemas"]["NullableTime"];
+            failed_deliveries: number;
+            disable_at: components["schemas"]["NullableTime"];
         };
         Delivery: {
             id: string;
-            tenant_id?: components["schemas"]["TenantID"];
+            tenant_id: components["schemas"]["TenantID"];
             webhook_id: string;
             event_id: string;
             /** @example agent.status */
@@ -3422,12 +3422,12 @@ export interface components {
             status: string;
             success: boolean;
             attempts: number;
-            response_status_code?: number | null;
-            error_message?: string;
+            response_status_code: number | null;
+            error_message: string;
             created_at: components["schemas"]["Time"];
-            last_attempt_at?: components["schemas"]["NullableTime"];
-            next_attempt_at?: components["schemas"]["NullableTime"];
-            delivered_at?: components["schemas"]["NullableTime"];
+            last_attempt_at: components["schemas"]["NullableTime"];
+            next_attempt_at: components["schemas"]["NullableTime"];
+            delivered_at: components["schemas"]["NullableTime"];
             attempt_list?: components["schemas"]["Attempt"][];
         };
         Attempt: {
@@ -3435,13 +3435,13 @@ export interface components {
             delivery_id: string;
             number: number;
             started_at: components["schemas"]["Time"];
-            duration_ms?: number;
-            status_code?: number | null;
-            response_headers?: {
+            duration_ms: number;
+            status_code: number | null;
+            response_headers: {
                 [key: string]: string[];
             } | null;
-            response_body?: string;
-            error?: string;
+            response_body: string;
+            error: string;
             success: boolean;
         };
         DeliveryList: components["schemas"]["Page"] & {
@@ -3450,7 +3450,7 @@ export interface components {
         Event: {
             /** @example evt_2kq3n5b8c1d4 */
             id: string;
-            tenant_id?: components["schemas"]["TenantID"];
+            tenant_id: components["schemas"]["TenantID"];
             /** @example agent.status */
             type: string;
             /** @description Unix seconds. */
@@ -3524,11 +3524,11 @@ export interface components {
             name: string;
             /** @enum {string} */
             scope: "admin" | "ingest";
-            tenant_id?: components["schemas"]["TenantID"];
+            tenant_id: components["schemas"]["TenantID"];
             prefix: string;
             created_at: components["schemas"]["Time"];
-            last_used_at?: components["schemas"]["NullableTime"];
-            revoked_at?: components["schemas"]["NullableTime"];
+            last_used_at: components["schemas"]["NullableTime"];
+            revoked_at: components["schemas"]["NullableTime"];
             /** @description The key itself, answered on create only. */
             key?: string;
         };
@@ -3538,20 +3538,20 @@ export interface components {
         Agent: {
             /** @example agent-1 */
             id: string;
-            tenant_id?: components["schemas"]["TenantID"];
+            tenant_id: components["schemas"]["TenantID"];
             name?: string;
             runtime?: components["schemas"]["Runtime"];
             /** @example running */
             status: string;
-            node_id?: string;
+            node_id: string;
             error?: string;
             metadata?: Record<string, never> | unknown[] | string | number | boolean | null;
-            last_metrics?: {
+            last_metrics: {
                 [key: string]: number;
             } | null;
-            last_metrics_at?: components["schemas"]["NullableTime"];
-            last_seen?: components["schemas"]["Time"];
-            status_changed_at?: components["schemas"]["Time"];
+            last_metrics_at: components["schemas"]["NullableTime"];
+            last_seen: components["schemas"]["Time"];
+            status_changed_at: components["schemas"]["Time"];
             created_at: components["schemas"]["Time"];
             updated_at: components["schemas"]["Time"];
         };
@@ -3628,7 +3628,7 @@ export interface components {
         Deployment: {
             /** @example dep-1 */
             id: string;
-            tenant_id?: components["schemas"]["TenantID"];
+            tenant_id: components["schemas"]["TenantID"];
             agent_id: string;
             /** @example completed */
             status: string;
@@ -3663,13 +3663,13 @@ export interface components {
         };
         AlertRule: {
             id: string;
-            tenant_id?: components["schemas"]["TenantID"];
+            tenant_id: components["schemas"]["TenantID"];
             name: string;
-            description?: string;
+            description: string;
             /** @example cpu */
             metric: string;
             /** @enum {string} */
-            agg?: "" | "avg" | "min" | "max" | "sum" | "count";
+            agg: "" | "avg" | "min" | "max" | "sum" | "count";
             /** @enum {string} */
             op: ">" | ">=" | "<" | "<=" | "==" | "!=";
             threshold: number;
@@ -3680,10 +3680,10 @@ export interface components {
             is_active: boolean;
             /** @example ok */
             state: string;
-            value?: number | null;
-            evaluated_at?: components["schemas"]["NullableTime"];
-            triggered_at?: components["schemas"]["NullableTime"];
-            resolved_at?: components["schemas"]["NullableTime"];
+            value: number | null;
+            evaluated_at: components["schemas"]["NullableTime"];
+            triggered_at: components["schemas"]["NullableTime"];
+            resolved_at: components["schemas"]["NullableTime"];
             created_at: components["schemas"]["Time"];
             updated_at: components["schemas"]["Time"];
         };
@@ -3710,23 +3710,27 @@ export interface components {
             configured: boolean;
         };
         InboundWebhook: {
-            tenant_id?: components["schemas"]["TenantID"];
+            tenant_id: components["schemas"]["TenantID"];
             /** @example github */
             name: string;
             agent: string;
-            description?: string;
+            description: string;
             enabled: boolean;
+            /** @description The same as enabled. */
+            is_active?: boolean;
+            /** @description Answered on create only: the secret given or generated. */
+            secret?: string;
             /** @example github */
             provider: string;
-            transform?: components["schemas"]["Transform"];
-            filters?: components["schemas"]["Filters"];
+            transform: components["schemas"]["Transform"];
+            filters: components["schemas"]["Filters"];
             /** @example async */
             response_mode: string;
             allowed_ips?: string[];
             rate_limit?: components["schemas"]["RateLimit"];
             created_at: components["schemas"]["Time"];
             updated_at: components["schemas"]["Time"];
-            last_triggered_at?: components["schemas"]["NullableTime"];
+            last_triggered_at: components["schemas"]["NullableTime"];
         };
         InboundWebhookInput: {
             tenant_id?: string | null;
@@ -3763,16 +3767,16 @@ export interface components {
             per: string | number;
         };
         InboundRequest: {
-            tenant_id?: components["schemas"]["TenantID"];
+            tenant_id: components["schemas"]["TenantID"];
             id: string;
             webhook: string;
             at: components["schemas"]["Time"];
-            source_ip?: string;
-            headers?: {
+            source_ip: string;
+            headers: {
                 [key: string]: string;
             } | null;
             /** @description The first 64 KiB. */
-            body?: string;
+            body: string;
             event_type?: string;
             verdict: string;
             reason?: string;
@@ -3782,15 +3786,15 @@ export interface components {
         Invocation: {
             /** @example inv_1 */
             id: string;
-            tenant_id?: components["schemas"]["TenantID"];
+            tenant_id: components["schemas"]["TenantID"];
             agent: string;
             /** @example webhook:github */
             source: string;
             response_mode: string;
             /** @example completed */
             status: string;
-            message?: string;
-            context?: Record<string, never> | unknown[] | string | number | boolean | null;
+            message: string;
+            context: Record<string, never> | unknown[] | string | number | boolean | null;
             user?: Record<string, never> | unknown[] | string | number | boolean | null;
             room?: Record<string, never> | unknown[] | string | number | boolean | null;
             response?: string;
@@ -3799,10 +3803,10 @@ export interface components {
                 content?: Record<string, never> | unknown[] | string | number | boolean | null;
             }[];
             error?: string;
-            duration_ms?: number;
+            duration_ms: number;
             created_at: components["schemas"]["Time"];
-            started_at?: components["schemas"]["NullableTime"];
-            finished_at?: components["schemas"]["NullableTime"];
+            started_at: components["schemas"]["NullableTime"];
+            finished_at: components["schemas"]["NullableTime"];
             reply_status?: string;
             reply_error?: string;
         };
@@ -3895,7 +3899,16 @@ export interface components {
                  *       }
                  *     }
                  */
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"] & {
+                    /** @constant */
+                    success?: false;
+                    /** @description The agent invoked (a failed or timed-out run). */
+                    agent?: string;
+                    /** @description The invocation's id. */
+                    request_id?: string;
+                    /** @description Where the invocation's status is read (GET /v1/invocations/{id}). */
+                    status_url?: string;
+                };
             };
         };
     };

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/heraldhq/herald"
 )
@@ -91,6 +92,9 @@ func (u *UI) listEvents(w http.ResponseWriter, r *http.Request) {
 type eventPage struct {
 	Event   *herald.Event
 	Payload string
+	// Replay is where the Replay form posts: the event's page and
+	// /replay, with the page's ?tenant=.
+	Replay string
 }
 
 // showEvent shows one event: its fields, its payload and its deliveries
@@ -112,5 +116,16 @@ func (u *UI) showEvent(w http.ResponseWriter, r *http.Request) {
 		buf.Reset()
 		buf.Write(ev.Data)
 	}
-	u.render(w, r, http.StatusOK, "event", newView(r, "Event "+ev.ID, &eventPage{Event: ev, Payload: buf.String()}))
+	v := newView(r, "Event "+ev.ID, &eventPage{Event: ev, Payload: buf.String(), Replay: replayLink(s, ev)})
+	v.Notice = r.URL.Query().Get("notice")
+	u.render(w, r, http.StatusOK, "event", v)
+}
+
+// replayLink is where the Replay form of ev's page posts.
+func replayLink(s *session, ev *herald.Event) string {
+	l := eventLink(s, ev)
+	if i := strings.IndexByte(l, '?'); i >= 0 {
+		return l[:i] + "/replay" + l[i:]
+	}
+	return l + "/replay"
 }

@@ -23,7 +23,8 @@ var pages = parsePages()
 
 // funcs are the template functions.
 var funcs = template.FuncMap{
-	"join": strings.Join,
+	"retention": retentionText,
+	"join":      strings.Join,
 	"time": func(t any) string {
 		switch t := t.(type) {
 		case time.Time:

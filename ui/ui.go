@@ -70,6 +70,9 @@ type Config struct {
 	// so that the API on this node forgets the keys it has looked up and
 	// refuses the revoked one at once. Default nil.
 	KeysChanged func()
+	// OperationJob makes the job that runs an operation (recover, replay,
+	// resend missing) from its id, as the API's; nil turns those forms off.
+	OperationJob func(id string) herald.JobArgs
 	// DisableAfter is the server's --disable-after, which a webhook's page
 	// shows as when its failing streak would turn it off; 0 (the
 	// default) is off.
@@ -145,11 +148,15 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.Handle("POST /ui/webhooks/{id}/disable", u.page(herald.CapabilityManageWebhooks, u.disableWebhook))
 	mux.Handle("POST /ui/webhooks/{id}/delete", u.page(herald.CapabilityManageWebhooks, u.deleteWebhook))
 	mux.Handle("POST /ui/webhooks/{id}/test", u.page(herald.CapabilityManageWebhooks, u.testWebhook))
+	mux.Handle("POST /ui/webhooks/{id}/secret/rotate", u.page(herald.CapabilityManageWebhooks, u.rotateSecret))
+	mux.Handle("POST /ui/webhooks/{id}/recover", u.page(herald.CapabilityRetry, u.recoverWebhook))
+	mux.Handle("POST /ui/webhooks/{id}/replay-missing", u.page(herald.CapabilityRetry, u.replayMissing))
 	mux.Handle("GET /ui/deliveries", u.page(herald.CapabilityView, u.listDeliveries))
 	mux.Handle("GET /ui/webhooks/{id}/deliveries/{delivery_id}", u.page(herald.CapabilityView, u.showDelivery))
 	mux.Handle("POST /ui/webhooks/{id}/deliveries/{delivery_id}/retry", u.page(herald.CapabilityRetry, u.retryDelivery))
 	mux.Handle("GET /ui/events", u.page(herald.CapabilityView, u.listEvents))
 	mux.Handle("GET /ui/events/{id}", u.page(herald.CapabilityView, u.showEvent))
+	mux.Handle("POST /ui/events/{id}/replay", u.page(herald.CapabilityRetry, u.replayEvent))
 	mux.Handle("GET /ui/agents", u.page(herald.CapabilityView, u.listAgents))
 	mux.Handle("GET /ui/agents/{id}", u.page(herald.CapabilityView, u.showAgent))
 	mux.Handle("GET /ui/tenants", u.page(capPlatform, u.listTenants))

@@ -29,6 +29,15 @@ func (c *stepClock) Now() time.Time { return time.Unix(0, c.now.Load()) }
 // add moves the clock by d.
 func (c *stepClock) add(d time.Duration) { c.now.Add(int64(d)) }
 
+// operationJob stands for the delivery package's job: the UI's tests run
+// no worker, so operations stay queued.
+type operationJob struct {
+	ID string `json:"operation_id"`
+}
+
+// Kind names the job.
+func (operationJob) Kind() string { return "herald.operation" }
+
 // env is a UI served on port 0 over a fresh SQLite store.
 type env struct {
 	t     testing.TB
@@ -52,7 +61,8 @@ func newEnvTB(t testing.TB) *env {
 	t.Cleanup(func() { db.Close() })
 	clock := &stepClock{}
 	clock.now.Store(time.Now().UnixNano())
-	u := ui.New(ui.Config{Store: db, Clock: clock, URLPolicy: herald.URLPolicy{AllowHTTP: true}, SessionTTL: time.Hour})
+	u := ui.New(ui.Config{Store: db, Clock: clock, URLPolicy: herald.URLPolicy{AllowHTTP: true}, SessionTTL: time.Hour,
+		OperationJob: func(id string) herald.JobArgs { return operationJob{ID: id} }})
 	mux := http.NewServeMux()
 	u.Register(mux)
 	srv := httptest.NewServer(mux)

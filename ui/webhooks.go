@@ -327,20 +327,11 @@ func (u *UI) createWebhook(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, statusOf(err), "webhook_form", v)
 		return
 	}
-	sg, err := u.signer(r.Context())
-	if err != nil {
+	if err := u.flashSecret(w, r, wh); err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	path := "/ui/webhooks/" + wh.ID
-	sealed, err := sg.seal(path, []byte(wh.Secret))
-	if err != nil {
-		u.fail(w, r, s, err)
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: sealed, Path: path, MaxAge: 120, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: u.secure(r)})
-	http.Redirect(w, r, path, http.StatusSeeOther)
+	http.Redirect(w, r, "/ui/webhooks/"+wh.ID, http.StatusSeeOther)
 }
 
 // loadWebhook reads the webhook of the path within the visitor's reach:

@@ -296,7 +296,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Store: m.Store, Logger: m.Logger.With("component", "ui"), URLPolicy: herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},
 			SessionTTL: cfg.UISessionTTL, FrameAncestors: cfg.UIFrameAncestors, Clock: m.UIClock,
 			PublicURL: cfg.PublicURL, KeysChanged: func() { handler.ForgetKeys() },
-			DisableAfter: cfg.DisableAfter,
+			DisableAfter: cfg.DisableAfter, OperationJob: delivery.OperationJob,
 		})
 	}
 	handler = api.New(api.Config{

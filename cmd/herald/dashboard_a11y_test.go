@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -84,10 +82,7 @@ const pageLinksJS = `Array.from(document.querySelectorAll("a[href^='/ui/']")).ma
 // bound), on a desktop screen and on a 360-px one, and checks each with
 // auditJS. Then it creates a webhook with the keyboard alone.
 func TestDashboardAccessibility(t *testing.T) {
-	bin := chromiumPath()
-	if bin == "" {
-		t.Skip("no chromium binary (chromium, chromium-browser, google-chrome or $HERALD_CHROMIUM): install it with apt-get install chromium to run the browser tests")
-	}
+	needChromium(t)
 	ts := startServer(t)
 	rc := newReceiver(t, statuses(200, 500))
 	ts.must(http.StatusCreated, "PUT", "/v1/tenants/acme", map[string]any{"name": "Acme"}, nil)
@@ -98,26 +93,11 @@ func TestDashboardAccessibility(t *testing.T) {
 	}
 	ts.report("/ingest/agent-status", map[string]any{"agent_id": "support-bot", "status": "running", "node_id": "node-1"})
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.WindowSize(1280, 900), chromedp.Flag("disable-dev-shm-usage", true))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	ctx, cancel := context.WithTimeout(bctx, 4*time.Minute)
-	defer cancel()
-	b := &browser{t: t, ctx: ctx, base: ts.URL(), shots: t.ArtifactDir()}
+	b := newBrowser(t, ts.URL())
 
 	b.run("open the sign-in page", chromedp.Navigate(b.base+"/ui/login"), chromedp.WaitVisible(chromedp.CSS("#api_key")))
 	b.audit("/ui/login")
-	b.run("sign in",
-		chromedp.SendKeys(chromedp.CSS("#api_key"), ts.key),
-		chromedp.Submit(chromedp.CSS("#api_key")),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/ui/webhooks/new"]`)),
-	)
+	b.signIn(ts.key, `a[href="/ui/webhooks/new"]`)
 
 	// Visit every page the links reach, one of each shape (ids replaced).
 	const maxPages = 60

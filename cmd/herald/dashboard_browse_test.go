@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,10 +17,7 @@ import (
 // log), and an event's page shows its payload. It saves agent.png in its
 // artifact directory (go test -artifacts).
 func TestDashboardBrowseInBrowser(t *testing.T) {
-	bin := chromiumPath()
-	if bin == "" {
-		t.Skip("no chromium binary (chromium, chromium-browser, google-chrome or $HERALD_CHROMIUM): install it with apt-get install chromium to run the browser tests")
-	}
+	needChromium(t)
 	ts := startServer(t)
 	now := time.Now().UTC()
 	ts.report("/ingest/agent-status", map[string]any{"agent_id": "support-bot", "status": "running", "node_id": "node-7",
@@ -34,25 +30,8 @@ func TestDashboardBrowseInBrowser(t *testing.T) {
 		ts.report("/ingest/deployment", map[string]any{"deployment_id": "dep-42", "agent_id": "support-bot", "status": st, "version": "v1.4.0"})
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.WindowSize(1280, 900), chromedp.Flag("disable-dev-shm-usage", true))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	ctx, cancel := context.WithTimeout(bctx, 2*time.Minute)
-	defer cancel()
-	b := &browser{t: t, ctx: ctx, base: ts.URL(), shots: t.ArtifactDir()}
-	b.run("sign in",
-		chromedp.Navigate(b.base+"/ui/login"),
-		chromedp.WaitVisible(chromedp.CSS("#api_key")),
-		chromedp.SendKeys(chromedp.CSS("#api_key"), ts.key),
-		chromedp.Submit(chromedp.CSS("#api_key")),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/ui/agents"]`)),
-	)
+	b := newBrowser(t, ts.URL())
+	b.signIn(ts.key, `a[href="/ui/agents"]`)
 
 	// The agents list, from the nav.
 	b.run("open the agents", chromedp.Click(chromedp.CSS(`nav a[href="/ui/agents"]`)), chromedp.WaitVisible(chromedp.CSS("table tbody tr")))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,28 +8,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 )
-
-// newBrowser starts a headless Chromium for t against base, skipping the
-// test when none is installed; it is closed when t ends.
-func newBrowser(t *testing.T, base string) *browser {
-	t.Helper()
-	bin := chromiumPath()
-	if bin == "" {
-		t.Skip("no chromium binary (chromium, chromium-browser, google-chrome or $HERALD_CHROMIUM): install it with apt-get install chromium to run the browser tests")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.WindowSize(1280, 900), chromedp.Flag("disable-dev-shm-usage", true))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
-	t.Cleanup(cancel)
-	return &browser{t: t, ctx: ctx, base: base, shots: t.ArtifactDir()}
-}
 
 // fitsNarrow checks that the sections sels of the current page stay
 // within a 360-px-wide viewport (a wide table scrolls inside its box).

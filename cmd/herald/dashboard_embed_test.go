@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"html"
 	"net"
@@ -49,10 +48,7 @@ func (w *recordingWriter) WriteHeader(code int) {
 // portal's session cookie must reach the cross-site frame, and the frame
 // must show the tenant's webhooks only.
 func TestPortalEmbeddedCrossSite(t *testing.T) {
-	bin := chromiumPath()
-	if bin == "" {
-		t.Skip("no chromium binary (chromium, chromium-browser, google-chrome or $HERALD_CHROMIUM): install it with apt-get install chromium to run the browser tests")
-	}
+	needChromium(t)
 
 	// The platform's settings page, on another site.
 	var portalURL string
@@ -105,19 +101,8 @@ func TestPortalEmbeddedCrossSite(t *testing.T) {
 	portalURL = link.URL
 	mu.Unlock()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.WindowSize(1280, 900), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("ignore-certificate-errors", true))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	ctx, cancel := context.WithTimeout(bctx, 2*time.Minute)
-	defer cancel()
-	b := &browser{t: t, ctx: ctx, base: platformOrigin, shots: t.ArtifactDir()}
+	b := newBrowser(t, platformOrigin, chromedp.Flag("ignore-certificate-errors", true))
+	ctx := b.ctx
 	b.run("open the platform's settings page", chromedp.Navigate(platformOrigin+"/settings"), chromedp.WaitReady(chromedp.CSS("iframe")))
 
 	// The frame opens the link, which sets the session cookie, and then

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -16,29 +14,8 @@ import (
 // with its admin key, or skips the test when there is no Chromium.
 func openBrowser(t *testing.T, ts *testServer) *browser {
 	t.Helper()
-	bin := chromiumPath()
-	if bin == "" {
-		t.Skip("no chromium binary (chromium, chromium-browser, google-chrome or $HERALD_CHROMIUM): install it with apt-get install chromium to run the browser tests")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.WindowSize(1280, 900), chromedp.Flag("disable-dev-shm-usage", true))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
-	t.Cleanup(cancel)
-	b := &browser{t: t, ctx: ctx, base: ts.URL(), shots: t.ArtifactDir()}
-	b.run("sign in",
-		chromedp.Navigate(b.base+"/ui/login"),
-		chromedp.WaitVisible(chromedp.CSS("#api_key")),
-		chromedp.SendKeys(chromedp.CSS("#api_key"), ts.key),
-		chromedp.Submit(chromedp.CSS("#api_key")),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/ui/webhooks/new"]`)),
-	)
+	b := newBrowser(t, ts.URL())
+	b.signIn(ts.key, `a[href="/ui/webhooks/new"]`)
 	return b
 }
 

@@ -39,6 +39,51 @@ type shiftClock struct{ offset atomic.Int64 }
 // Now returns the system time plus the offset.
 func (c *shiftClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
 
+// needChromium returns the Chromium binary, skipping the test, saying why,
+// when there is none.
+func needChromium(t *testing.T) string {
+	t.Helper()
+	bin := chromiumPath()
+	if bin == "" {
+		t.Skip("no chromium binary (chromium, chromium-browser, google-chrome or $HERALD_CHROMIUM): install it with apt-get install chromium to run the browser tests")
+	}
+	return bin
+}
+
+// newBrowser starts a headless Chromium for t against base, with flags
+// added to its options, skipping the test when none is installed; it is
+// closed when t ends, and each run of it is bounded by 3 minutes.
+func newBrowser(t *testing.T, base string, flags ...chromedp.ExecAllocatorOption) *browser {
+	t.Helper()
+	bin := needChromium(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
+		chromedp.WindowSize(1280, 900), chromedp.Flag("disable-dev-shm-usage", true))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, flags...)...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(cancelBrowser)
+	// The first run starts the browser, whose life is bctx's; only later
+	// ones run under the time limit.
+	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
+	t.Cleanup(cancel)
+	return &browser{t: t, ctx: ctx, base: base, shots: t.ArtifactDir()}
+}
+
+// signIn signs the browser in with key and waits for sel.
+func (b *browser) signIn(key, sel string) {
+	b.t.Helper()
+	b.run("sign in",
+		chromedp.Navigate(b.base+"/ui/login"),
+		chromedp.WaitVisible(chromedp.CSS("#api_key")),
+		chromedp.SendKeys(chromedp.CSS("#api_key"), key),
+		chromedp.Submit(chromedp.CSS("#api_key")),
+		chromedp.WaitVisible(chromedp.CSS(sel)),
+	)
+}
+
 // browser drives one headless Chromium against a test server.
 type browser struct {
 	t     *testing.T
@@ -134,29 +179,13 @@ func (b *browser) post(path string, csrf bool) int {
 // and expiry. It saves screenshots in its artifact directory (go test
 // -artifacts).
 func TestDashboardInBrowser(t *testing.T) {
-	bin := chromiumPath()
-	if bin == "" {
-		t.Skip("no chromium binary (chromium, chromium-browser, google-chrome or $HERALD_CHROMIUM): install it with apt-get install chromium to run the browser tests")
-	}
+	needChromium(t)
 	clock := &shiftClock{}
 	ts := startServerWith(t, func(m *Main) { m.UIClock = clock })
 	rc := newReceiver(t, func(n int64, w http.ResponseWriter) { w.WriteHeader(http.StatusOK) })
 	witness := newReceiver(t, statuses(200))
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.WindowSize(1280, 900), chromedp.Flag("disable-dev-shm-usage", true))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-	// The first run starts the browser, whose life is bctx's; only later
-	// ones run under the test's time limit.
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
-	defer cancel()
-	b := &browser{t: t, ctx: ctx, base: ts.URL(), shots: t.ArtifactDir()}
+	b := newBrowser(t, ts.URL())
 
 	// 1. Sign in with the admin key: / leads to the sign-in page.
 	b.run("sign in",

@@ -149,20 +149,9 @@ func (u *UI) showInbound(w http.ResponseWriter, r *http.Request) {
 		p.Context = append(p.Context, k+": "+q)
 	}
 	sort.Strings(p.Context)
-	if c, err := r.Cookie(flashCookie); err == nil {
-		u.clearCookie(w, r, flashCookie, r.URL.Path)
-		sg, err := u.signer(r.Context())
-		if err != nil {
-			u.fail(w, r, s, err)
-			return
-		}
-		if secret, err := sg.open(r.URL.Path, c.Value); err == nil && string(secret) == wh.Secret {
-			if s.can(herald.CapabilityViewSecrets) {
-				p.Secret = wh.Secret
-			} else {
-				p.SecretHidden = true
-			}
-		}
+	if p.Secret, p.SecretHidden, err = u.takeFlash(w, r, wh.Secret); err != nil {
+		u.fail(w, r, s, err)
+		return
 	}
 	wh.Secret, wh.BotToken = "", ""
 
@@ -443,19 +432,10 @@ func (u *UI) createInbound(w http.ResponseWriter, r *http.Request) {
 		u.inboundFormError(w, r, "Create inbound webhook", f, err)
 		return
 	}
-	sg, err := u.signer(r.Context())
-	if err != nil {
+	if err := u.flashSecret(w, r, "/ui/inbound/w/"+url.PathEscape(wh.Name), wh.Secret); err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	path := "/ui/inbound/w/" + url.PathEscape(wh.Name)
-	sealed, err := sg.seal(path, []byte(wh.Secret))
-	if err != nil {
-		u.fail(w, r, s, err)
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: sealed, Path: path, MaxAge: 120, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: u.secure(r)})
 	http.Redirect(w, r, inboundPath(wh, ""), http.StatusSeeOther)
 }
 

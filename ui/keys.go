@@ -53,17 +53,10 @@ type keysPage struct {
 func (u *UI) listKeys(w http.ResponseWriter, r *http.Request) {
 	p := &keysPage{Form: &keyForm{Scope: herald.ScopeIngest, Errors: map[string]string{}}}
 	s := sessionOf(r)
-	var shown string
-	if c, err := r.Cookie(flashCookie); err == nil {
-		u.clearCookie(w, r, flashCookie, keysPath)
-		sg, err := u.signer(r.Context())
-		if err != nil {
-			u.fail(w, r, s, err)
-			return
-		}
-		if key, err := sg.open(keysPath, c.Value); err == nil {
-			shown = string(key)
-		}
+	shown, err := u.readFlash(w, r)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
 	}
 	u.renderKeys(w, r, http.StatusOK, p, shown, "")
 }
@@ -128,18 +121,10 @@ func (u *UI) createKey(w http.ResponseWriter, r *http.Request) {
 		u.renderKeys(w, r, statusOf(err), &keysPage{Form: f}, "", msg)
 		return
 	}
-	sg, err := u.signer(r.Context())
-	if err != nil {
+	if err := u.flashSecret(w, r, keysPath, k.Key); err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	sealed, err := sg.seal(keysPath, []byte(k.Key))
-	if err != nil {
-		u.fail(w, r, s, err)
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: sealed, Path: keysPath, MaxAge: 120, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: u.secure(r)})
 	http.Redirect(w, r, keysPath, http.StatusSeeOther)
 }
 

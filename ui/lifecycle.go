@@ -44,7 +44,7 @@ func (u *UI) rotateSecret(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, s, err)
 		return
 	}
-	if err := u.flashSecret(w, r, wh); err != nil {
+	if err := u.flashSecret(w, r, "/ui/webhooks/"+wh.ID, wh.Secret); err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
@@ -55,21 +55,53 @@ func (u *UI) rotateSecret(w http.ResponseWriter, r *http.Request) {
 	redirectNotice(w, r, "/ui/webhooks/"+wh.ID, notice)
 }
 
-// flashSecret keeps wh's secret for the next load of its page alone, in a
-// sealed cookie of that page's path.
-func (u *UI) flashSecret(w http.ResponseWriter, r *http.Request, wh *herald.Webhook) error {
+// flashSecret keeps a new secret for the next load of the page at path
+// alone, in a sealed cookie of that path.
+func (u *UI) flashSecret(w http.ResponseWriter, r *http.Request, path, secret string) error {
 	sg, err := u.signer(r.Context())
 	if err != nil {
 		return err
 	}
-	path := "/ui/webhooks/" + wh.ID
-	sealed, err := sg.seal(path, []byte(wh.Secret))
+	sealed, err := sg.seal(path, []byte(secret))
 	if err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: sealed, Path: path, MaxAge: 120, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: u.secure(r)})
 	return nil
+}
+
+// takeFlash reads and clears the flash cookie of the page of r: shown is
+// secret when the cookie holds it and the visitor may see secrets; hidden
+// is set when it holds it and the visitor may not.
+func (u *UI) takeFlash(w http.ResponseWriter, r *http.Request, secret string) (shown string, hidden bool, err error) {
+	got, err := u.readFlash(w, r)
+	if err != nil || got == "" || got != secret {
+		return "", false, err
+	}
+	if sessionOf(r).can(herald.CapabilityViewSecrets) {
+		return secret, false, nil
+	}
+	return "", true, nil
+}
+
+// readFlash reads and clears the flash cookie of the page of r: the
+// secret flashSecret kept for it, or "".
+func (u *UI) readFlash(w http.ResponseWriter, r *http.Request) (string, error) {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return "", nil
+	}
+	u.clearCookie(w, r, flashCookie, r.URL.Path)
+	sg, err := u.signer(r.Context())
+	if err != nil {
+		return "", err
+	}
+	got, err := sg.open(r.URL.Path, c.Value)
+	if err != nil {
+		return "", nil
+	}
+	return string(got), nil
 }
 
 // recoverWebhook queues a new attempt of every delivery of the webhook

@@ -327,7 +327,7 @@ func (u *UI) createWebhook(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, statusOf(err), "webhook_form", v)
 		return
 	}
-	if err := u.flashSecret(w, r, wh); err != nil {
+	if err := u.flashSecret(w, r, "/ui/webhooks/"+wh.ID, wh.Secret); err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
@@ -373,20 +373,9 @@ func (u *UI) showWebhook(w http.ResponseWriter, r *http.Request) {
 		p.Headers = append(p.Headers, k+": "+val)
 	}
 	sort.Strings(p.Headers)
-	if c, err := r.Cookie(flashCookie); err == nil {
-		u.clearCookie(w, r, flashCookie, r.URL.Path)
-		sg, err := u.signer(r.Context())
-		if err != nil {
-			u.fail(w, r, s, err)
-			return
-		}
-		if secret, err := sg.open(r.URL.Path, c.Value); err == nil && string(secret) == wh.Secret {
-			if s.can(herald.CapabilityViewSecrets) {
-				p.Secret = wh.Secret
-			} else {
-				p.SecretHidden = true
-			}
-		}
+	if p.Secret, p.SecretHidden, err = u.takeFlash(w, r, wh.Secret); err != nil {
+		u.fail(w, r, s, err)
+		return
 	}
 	wh.Secret = ""
 	if err := u.addFigures(r, p); err != nil {

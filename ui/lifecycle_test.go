@@ -108,3 +108,19 @@ func TestRecoverAndReplayNeedRetry(t *testing.T) {
 		}
 	}
 }
+
+// TestStoragePage shows the tables' sizes to a platform operator alone.
+func TestStoragePage(t *testing.T) {
+	e := newEnv(t)
+	e.webhook("a", "", "counted")
+	c := e.client()
+	e.signIn(c, e.key)
+	status, body, _ := e.get(c, "/ui/storage")
+	if status != http.StatusOK || !strings.Contains(body, `<th scope="row">webhooks</th><td>1</td>`) || !strings.Contains(body, "sqlite") {
+		t.Fatalf("storage page: %d\n%s", status, body)
+	}
+	portal, _, _ := e.portal("a", herald.PortalInput{Capabilities: herald.Capabilities[1:]})
+	if status, _, _ := e.get(portal, "/ui/storage"); status != http.StatusForbidden {
+		t.Fatalf("a portal's storage page: %d, want 403", status)
+	}
+}

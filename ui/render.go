@@ -24,6 +24,7 @@ var pages = parsePages()
 // funcs are the template functions.
 var funcs = template.FuncMap{
 	"retention": retentionText,
+	"bytes":     bytesText,
 	"join":      strings.Join,
 	"time": func(t any) string {
 		switch t := t.(type) {

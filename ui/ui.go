@@ -73,6 +73,9 @@ type Config struct {
 	// OperationJob makes the job that runs an operation (recover, replay,
 	// resend missing) from its id, as the API's; nil turns those forms off.
 	OperationJob func(id string) herald.JobArgs
+	// Retention is the server's --retention, which the Storage page
+	// shows; 0 keeps everything. Default 0.
+	Retention time.Duration
 	// DisableAfter is the server's --disable-after, which a webhook's page
 	// shows as when its failing streak would turn it off; 0 (the
 	// default) is off.
@@ -160,6 +163,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.Handle("GET /ui/agents", u.page(herald.CapabilityView, u.listAgents))
 	mux.Handle("GET /ui/agents/{id}", u.page(herald.CapabilityView, u.showAgent))
 	mux.Handle("GET /ui/tenants", u.page(capPlatform, u.listTenants))
+	mux.Handle("GET /ui/storage", u.page(capPlatform, u.showStorage))
 	mux.Handle("POST /ui/tenants/{id}/portal", u.page(capPlatform, u.mintPortal))
 	mux.Handle("GET /ui/inbound", u.page(herald.CapabilityView, u.listInbound))
 	mux.Handle("GET /ui/inbound/new", u.page(herald.CapabilityManageInbound, u.newInbound))

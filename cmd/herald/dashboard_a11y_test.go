@@ -119,7 +119,7 @@ func TestDashboardAccessibility(t *testing.T) {
 			}
 		}
 	}
-	for _, must := range []string{"/ui/webhooks", "/ui/webhooks/new", "/ui/deliveries", "/ui/tenants", "/ui/inbound", "/ui/inbound/new", "/ui/alerts", "/ui/alerts/new", "/ui/keys"} {
+	for _, must := range []string{"/ui/webhooks", "/ui/webhooks/new", "/ui/deliveries", "/ui/tenants", "/ui/inbound", "/ui/inbound/new", "/ui/alerts", "/ui/alerts/new", "/ui/keys", "/ui/storage", "/ui/events", "/ui/agents"} {
 		if !seen[must] {
 			t.Errorf("the crawl never reached %s; it saw %v", must, seen)
 		}

@@ -297,6 +297,7 @@ func (m *Main) Run(ctx context.Context) error {
 			SessionTTL: cfg.UISessionTTL, FrameAncestors: cfg.UIFrameAncestors, Clock: m.UIClock,
 			PublicURL: cfg.PublicURL, KeysChanged: func() { handler.ForgetKeys() },
 			DisableAfter: cfg.DisableAfter, OperationJob: delivery.OperationJob,
+			Retention: cfg.Retention,
 		})
 	}
 	handler = api.New(api.Config{

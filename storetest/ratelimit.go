@@ -1,0 +1,104 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald"
+)
+
+var rateLimitTests = map[string]func(t *testing.T, s herald.Store){
+	"RateLimitStored": testRateLimitStored,
+	"TakeRateSlot":    testTakeRateSlot,
+}
+
+// testRateLimitStored checks that a webhook's rate limit is kept by
+// create, update and the delivery task, and that null removes it.
+func testRateLimitStored(t *testing.T, s herald.Store) {
+	ctx := context.Background()
+	limit := &herald.RateLimit{Requests: 20, Per: herald.Duration(time.Second)}
+	w := newWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.RateLimit = limit })
+	got, err := s.Webhook(ctx, anyRef(w.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RateLimit == nil || *got.RateLimit != *limit {
+		t.Fatalf("rate limit after create = %v, want %v", got.RateLimit, limit)
+	}
+	res := publish(t, s, herald.PublishParams{Type: "order.paid"})
+	task, err := s.DeliveryTask(ctx, anyRef(res.Deliveries[0].ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task.Webhook.RateLimit == nil || *task.Webhook.RateLimit != *limit {
+		t.Fatalf("rate limit of the delivery task = %v, want %v", task.Webhook.RateLimit, limit)
+	}
+	got.RateLimit = &herald.RateLimit{Requests: 3, Per: herald.Duration(90 * time.Minute / 2)}
+	if err := s.UpdateWebhook(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.Webhook(ctx, anyRef(w.ID)); again.RateLimit == nil || *again.RateLimit != *got.RateLimit {
+		t.Fatalf("rate limit after update = %v, want 3/45m", again.RateLimit)
+	}
+	got.RateLimit = nil
+	if err := s.UpdateWebhook(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.Webhook(ctx, anyRef(w.ID)); again.RateLimit != nil {
+		t.Fatalf("rate limit after removal = %v, want none", again.RateLimit)
+	}
+}
+
+// testTakeRateSlot steps through the slots of a webhook limited to 4/s
+// (one every 250ms) with explicit times.
+func testTakeRateSlot(t *testing.T, s herald.Store) {
+	ctx := context.Background()
+	w := newWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) {
+		w.RateLimit = &herald.RateLimit{Requests: 4, Per: herald.Duration(time.Second)}
+	})
+	other := newWebhook(t, s, []string{"order.*"})
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	const iv = 250 * time.Millisecond
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	take := func(step string, id string, interval time.Duration, now time.Time, ahead time.Duration, ok bool, at time.Time) {
+		t.Helper()
+		got, err := s.TakeRateSlot(ctx, herald.RateSlotParams{Ref: anyRef(id), Interval: interval, Now: now, Ahead: ahead})
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if got.OK != ok || !got.At.Equal(at) {
+			t.Fatalf("%s: got OK=%v at %s, want OK=%v at %s", step, got.OK, got.At.Format(time.StampMicro), ok,
+				at.Format(time.StampMicro))
+		}
+	}
+	take("first", w.ID, iv, t0, 0, true, t0)
+	take("second at once", w.ID, iv, t0, 0, false, ms(250))
+	take("second ahead", w.ID, iv, t0, 300*time.Millisecond, true, ms(250))
+	take("third too far ahead", w.ID, iv, ms(100), 300*time.Millisecond, false, ms(500))
+	take("third when free", w.ID, iv, ms(500), 0, true, ms(500))
+	take("another webhook", other.ID, iv, ms(500), 0, true, ms(500))
+	// An idle webhook saves up no burst.
+	take("after idling", w.ID, iv, ms(2000), 0, true, ms(2000))
+	take("after idling, again", w.ID, iv, ms(2000), 0, false, ms(2250))
+	// A new interval (the limit was changed) starts afresh.
+	take("new interval", w.ID, time.Second, ms(2001), 0, true, ms(2001))
+	take("new interval, again", w.ID, time.Second, ms(2500), 0, false, ms(3001))
+	take("new interval, later", w.ID, time.Second, ms(3001), 0, true, ms(3001))
+
+	for _, ref := range []herald.Ref{
+		{Tenancy: only(tenantA), ID: w.ID},
+		{ID: w.ID},
+		anyRef("wh_missing"),
+	} {
+		_, err := s.TakeRateSlot(ctx, herald.RateSlotParams{Ref: ref, Interval: iv, Now: ms(9000)})
+		if herald.ErrorCode(err) != herald.ENOTFOUND {
+			t.Fatalf("TakeRateSlot(%v, %q) = %v, want ENOTFOUND", ref.Tenancy, ref.ID, err)
+		}
+	}
+	// Those refused took nothing: the webhook's next slot is as it was.
+	take("after refusals", w.ID, time.Second, ms(3500), 0, false, ms(4001))
+	if err := s.DeleteWebhook(ctx, anyRef(w.ID)); err != nil {
+		t.Fatalf("delete the limited webhook: %v", err)
+	}
+}

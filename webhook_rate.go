@@ -1,0 +1,123 @@
+package herald
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Rate limit bounds (see RateLimit.Validate).
+const (
+	MaxRateLimitRequests = 100000
+	MinRateLimitPer      = time.Second
+	MaxRateLimitPer      = time.Hour
+)
+
+// ValidateWebhookRateLimit checks a webhook's rate limit: nil (no limit),
+// or Requests from 1 to MaxRateLimitRequests per a Per from
+// MinRateLimitPer (1s) to MaxRateLimitPer (1h). Its EINVALID *Error names
+// rate_limit.requests or rate_limit.per. A limited webhook's attempts are
+// spaced evenly, one every RateInterval, so that no window of Per holds
+// more than Requests of them, across every node.
+func ValidateWebhookRateLimit(r *RateLimit) error {
+	if r == nil {
+		return nil
+	}
+	if r.Requests < 1 || r.Requests > MaxRateLimitRequests {
+		return Errorf(EINVALID, "rate_limit.requests: must be from 1 to %d, got %d", MaxRateLimitRequests, r.Requests)
+	}
+	if per := time.Duration(r.Per); per < MinRateLimitPer || per > MaxRateLimitPer {
+		return Errorf(EINVALID, "rate_limit.per: must be from %s to %s, got %s", FormatDuration(MinRateLimitPer),
+			FormatDuration(MaxRateLimitPer), r.Per)
+	}
+	return nil
+}
+
+// RateInterval is the spacing of a webhook's attempts under r: Per /
+// Requests, at least one microsecond (the stores' precision).
+func RateInterval(r *RateLimit) time.Duration {
+	return max(time.Duration(r.Per)/time.Duration(r.Requests), time.Microsecond)
+}
+
+// FormatRateLimit writes r as "20/1s", the form of the CLI's --rate-limit;
+// nil is "".
+func FormatRateLimit(r *RateLimit) string {
+	if r == nil {
+		return ""
+	}
+	return fmt.Sprintf("%d/%s", r.Requests, r.Per)
+}
+
+// OptionalRateLimit is the rate_limit of a WebhookInput: Set when the key
+// was given, Limit nil when it was null (no limit).
+type OptionalRateLimit struct {
+	Set   bool
+	Limit *RateLimit
+}
+
+// UnmarshalJSON records that the key was given, and its value or null.
+func (o *OptionalRateLimit) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		o.Limit = nil
+		return nil
+	}
+	var r RateLimit
+	if err := json.Unmarshal(b, &r); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return valueError(r, `must be an object such as {"requests": 20, "per": "1s"}`)
+		}
+		return err
+	}
+	o.Limit = &r
+	return nil
+}
+
+// MarshalJSON writes the limit, or null.
+func (o OptionalRateLimit) MarshalJSON() ([]byte, error) {
+	if o.Limit == nil {
+		return []byte("null"), nil
+	}
+	return json.Marshal(o.Limit)
+}
+
+// IsZero reports whether the key was not given (for omitzero).
+func (o OptionalRateLimit) IsZero() bool { return !o.Set }
+
+// RateSlotParams asks for a send slot of a rate-limited webhook. Slots
+// are Interval apart; the store keeps the next free one for every node.
+type RateSlotParams struct {
+	// Ref names the webhook.
+	Ref Ref
+	// Interval is the webhook's RateLimit.Interval. A change of interval
+	// (a PATCH of the limit) starts the spacing afresh at Now.
+	Interval time.Duration
+	// Now is the time of the request.
+	Now time.Time
+	// Ahead is how far past Now a slot may be reserved: a caller that
+	// gets one waits for it. 0 reserves only a slot free at Now.
+	Ahead time.Duration
+}
+
+// RateSlot is TakeRateSlot's answer.
+type RateSlot struct {
+	// OK reports whether a slot was reserved.
+	OK bool
+	// At is when the reserved slot begins (OK), or when the next free slot
+	// begins (not OK): a caller may come back at At - Ahead.
+	At time.Time
+}
+
+// RateLimitStore shares the webhooks' rate-limit budgets.
+type RateLimitStore interface {
+	// TakeRateSlot reserves the first free slot of the webhook p.Ref names
+	// when it begins at most p.Ahead after p.Now, in one atomic statement,
+	// and moves the next free slot p.Interval past it. Otherwise it
+	// reserves nothing and returns when the next free slot begins. A
+	// webhook outside p.Ref.Tenancy, or none, is ENOTFOUND.
+	TakeRateSlot(ctx context.Context, p RateSlotParams) (RateSlot, error)
+}

@@ -93,31 +93,20 @@ func (o OptionalRateLimit) IsZero() bool { return !o.Set }
 type RateSlotParams struct {
 	// Ref names the webhook.
 	Ref Ref
-	// Interval is the webhook's RateLimit.Interval. A change of interval
+	// Interval is RateInterval of the webhook's limit. A change of interval
 	// (a PATCH of the limit) starts the spacing afresh at Now.
 	Interval time.Duration
 	// Now is the time of the request.
 	Now time.Time
-	// Ahead is how far past Now a slot may be reserved: a caller that
-	// gets one waits for it. 0 reserves only a slot free at Now.
-	Ahead time.Duration
 }
 
-// RateSlot is TakeRateSlot's answer.
-type RateSlot struct {
-	// OK reports whether a slot was reserved.
-	OK bool
-	// At is when the reserved slot begins (OK), or when the next free slot
-	// begins (not OK): a caller may come back at At - Ahead.
-	At time.Time
-}
-
-// RateLimitStore shares the webhooks' rate-limit budgets.
+// RateLimitStore shares the webhooks' rate-limit budgets between nodes.
 type RateLimitStore interface {
-	// TakeRateSlot reserves the first free slot of the webhook p.Ref names
-	// when it begins at most p.Ahead after p.Now, in one atomic statement,
-	// and moves the next free slot p.Interval past it. Otherwise it
-	// reserves nothing and returns when the next free slot begins. A
-	// webhook outside p.Ref.Tenancy, or none, is ENOTFOUND.
-	TakeRateSlot(ctx context.Context, p RateSlotParams) (RateSlot, error)
+	// TakeRateSlot reserves the first free send slot of the webhook p.Ref
+	// names, at or after p.Now, and returns when it begins; the next free
+	// slot moves p.Interval past it. It is one atomic statement, so that
+	// nodes sharing the database never take the same slot. An idle webhook
+	// saves up no burst. A webhook outside p.Ref.Tenancy, or none, is
+	// ENOTFOUND.
+	TakeRateSlot(ctx context.Context, p RateSlotParams) (time.Time, error)
 }

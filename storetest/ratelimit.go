@@ -61,30 +61,29 @@ func testTakeRateSlot(t *testing.T, s herald.Store) {
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	const iv = 250 * time.Millisecond
 	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
-	take := func(step string, id string, interval time.Duration, now time.Time, ahead time.Duration, ok bool, at time.Time) {
+	take := func(step string, id string, interval time.Duration, now time.Time, want time.Time) {
 		t.Helper()
-		got, err := s.TakeRateSlot(ctx, herald.RateSlotParams{Ref: anyRef(id), Interval: interval, Now: now, Ahead: ahead})
+		got, err := s.TakeRateSlot(ctx, herald.RateSlotParams{Ref: anyRef(id), Interval: interval, Now: now})
 		if err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
-		if got.OK != ok || !got.At.Equal(at) {
-			t.Fatalf("%s: got OK=%v at %s, want OK=%v at %s", step, got.OK, got.At.Format(time.StampMicro), ok,
-				at.Format(time.StampMicro))
+		if !got.Equal(want) {
+			t.Fatalf("%s: slot at %s, want %s", step, got.Format(time.StampMicro), want.Format(time.StampMicro))
 		}
 	}
-	take("first", w.ID, iv, t0, 0, true, t0)
-	take("second at once", w.ID, iv, t0, 0, false, ms(250))
-	take("second ahead", w.ID, iv, t0, 300*time.Millisecond, true, ms(250))
-	take("third too far ahead", w.ID, iv, ms(100), 300*time.Millisecond, false, ms(500))
-	take("third when free", w.ID, iv, ms(500), 0, true, ms(500))
-	take("another webhook", other.ID, iv, ms(500), 0, true, ms(500))
+	take("first", w.ID, iv, t0, t0)
+	take("second at once", w.ID, iv, t0, ms(250))
+	take("third at once", w.ID, iv, t0, ms(500))
+	take("fourth a little later", w.ID, iv, ms(100), ms(750))
+	take("another webhook", other.ID, iv, ms(100), ms(100))
+	take("fifth when free", w.ID, iv, ms(1000), ms(1000))
 	// An idle webhook saves up no burst.
-	take("after idling", w.ID, iv, ms(2000), 0, true, ms(2000))
-	take("after idling, again", w.ID, iv, ms(2000), 0, false, ms(2250))
-	// A new interval (the limit was changed) starts afresh.
-	take("new interval", w.ID, time.Second, ms(2001), 0, true, ms(2001))
-	take("new interval, again", w.ID, time.Second, ms(2500), 0, false, ms(3001))
-	take("new interval, later", w.ID, time.Second, ms(3001), 0, true, ms(3001))
+	take("after idling", w.ID, iv, ms(2000), ms(2000))
+	take("after idling, again", w.ID, iv, ms(2000), ms(2250))
+	// A new interval (the limit was changed) starts afresh at once.
+	take("new interval", w.ID, time.Second, ms(2001), ms(2001))
+	take("new interval, again", w.ID, time.Second, ms(2500), ms(3001))
+	take("new interval, later", w.ID, time.Second, ms(4500), ms(4500))
 
 	for _, ref := range []herald.Ref{
 		{Tenancy: only(tenantA), ID: w.ID},
@@ -97,7 +96,7 @@ func testTakeRateSlot(t *testing.T, s herald.Store) {
 		}
 	}
 	// Those refused took nothing: the webhook's next slot is as it was.
-	take("after refusals", w.ID, time.Second, ms(3500), 0, false, ms(4001))
+	take("after refusals", w.ID, time.Second, ms(4600), ms(5500))
 	if err := s.DeleteWebhook(ctx, anyRef(w.ID)); err != nil {
 		t.Fatalf("delete the limited webhook: %v", err)
 	}

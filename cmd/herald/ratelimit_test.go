@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/pgtest"
 )
 
@@ -257,3 +260,54 @@ func (ts *testServer) oneHeld(webhookID string, rc *arrivals) (sent, held *heral
 	}
 	return sent, held
 }
+
+// TestRateLimitCLIAndSDK sets, shows, changes and removes a webhook's rate
+// limit with "herald webhooks" and with the Go SDK.
+func TestRateLimitCLIAndSDK(t *testing.T) {
+	ts := startServer(t)
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := ts.cli(args...)
+		if err != nil {
+			t.Fatalf("herald %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	wh := decodeAs[herald.Webhook](t, run("webhooks", "create", "--url", "http://127.0.0.1:9/hook", "--events", "*",
+		"--rate-limit", "20/1s", "-o", "json"))
+	if wh.RateLimit == nil || wh.RateLimit.Requests != 20 || time.Duration(wh.RateLimit.Per) != time.Second {
+		t.Fatalf("created with --rate-limit 20/1s: %+v", wh.RateLimit)
+	}
+	if out := run("webhooks", "get", wh.ID); !regexpMatch(`Rate limit:\s+20/1s`, out) {
+		t.Fatalf("webhooks get shows no rate limit:\n%s", out)
+	}
+	run("webhooks", "update", wh.ID, "--rate-limit", "100/1m")
+	if out := run("webhooks", "get", wh.ID); !regexpMatch(`Rate limit:\s+100/1m`, out) {
+		t.Fatalf("after --rate-limit 100/1m:\n%s", out)
+	}
+	if out, err := ts.cli("webhooks", "update", wh.ID, "--rate-limit", "5/100ms"); err == nil || !strings.Contains(out+err.Error(), "rate_limit.per") {
+		t.Fatalf("--rate-limit 5/100ms: %v\n%s", err, out)
+	}
+	run("webhooks", "update", wh.ID, "--rate-limit", "none")
+	if out := run("webhooks", "get", wh.ID); !regexpMatch(`Rate limit:\s+none`, out) {
+		t.Fatalf("after --rate-limit none:\n%s", out)
+	}
+
+	c := client.New(ts.URL(), ts.key)
+	ctx := context.Background()
+	got, err := c.Webhooks.Update(ctx, wh.ID, herald.WebhookInput{RateLimit: herald.OptionalRateLimit{Set: true,
+		Limit: &herald.RateLimit{Requests: 3, Per: herald.Duration(time.Minute)}}})
+	if err != nil || got.RateLimit == nil || got.RateLimit.Requests != 3 {
+		t.Fatalf("SDK set the limit: %v, %+v", err, got)
+	}
+	// An update that leaves rate_limit out keeps it.
+	name := "renamed"
+	if got, err = c.Webhooks.Update(ctx, wh.ID, herald.WebhookInput{Name: &name}); err != nil || got.RateLimit == nil {
+		t.Fatalf("SDK update of the name dropped the limit: %v, %+v", err, got)
+	}
+	if got, err = c.Webhooks.Update(ctx, wh.ID, herald.WebhookInput{RateLimit: herald.OptionalRateLimit{Set: true}}); err != nil || got.RateLimit != nil {
+		t.Fatalf("SDK removed the limit: %v, %+v", err, got)
+	}
+}
+
+func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }

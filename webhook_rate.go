@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -109,4 +111,24 @@ type RateLimitStore interface {
 	// saves up no burst. A webhook outside p.Ref.Tenancy, or none, is
 	// ENOTFOUND.
 	TakeRateSlot(ctx context.Context, p RateSlotParams) (time.Time, error)
+}
+
+// ParseRateLimit reads "N/DURATION" such as "20/1s" or "100/1m", the form
+// FormatRateLimit writes; "" and "none" are nil, no limit. It checks the
+// form only: ValidateWebhookRateLimit checks the bounds.
+func ParseRateLimit(s string) (*RateLimit, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.EqualFold(s, "none") {
+		return nil, nil
+	}
+	ns, ds, ok := strings.Cut(s, "/")
+	n, err := strconv.Atoi(strings.TrimSpace(ns))
+	if !ok || err != nil {
+		return nil, Errorf(EINVALID, "rate_limit: %q is not REQUESTS/DURATION such as 20/1s", s)
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(ds))
+	if err != nil {
+		return nil, Errorf(EINVALID, "rate_limit: %q is not REQUESTS/DURATION such as 20/1s", s)
+	}
+	return &RateLimit{Requests: n, Per: Duration(d)}, nil
 }

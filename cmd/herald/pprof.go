@@ -74,4 +74,3 @@ func (p *pprofServer) Close() error {
 	}
 	return err
 }
-

@@ -52,3 +52,18 @@ func TestPprofLoopbackOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestPprofConfig reads --pprof from HERALD_PPROF and the flag; it is off
+// by default.
+func TestPprofConfig(t *testing.T) {
+	if cfg, err := loadServeConfig(t); err != nil || cfg.Pprof != "" {
+		t.Fatalf("default pprof: %q %v, want off", cfg.Pprof, err)
+	}
+	t.Setenv("HERALD_PPROF", "127.0.0.1:6061")
+	if cfg, err := loadServeConfig(t); err != nil || cfg.Pprof != "127.0.0.1:6061" {
+		t.Fatalf("HERALD_PPROF: %q %v", cfg.Pprof, err)
+	}
+	if cfg, err := loadServeConfig(t, "--pprof", "[::1]:6062"); err != nil || cfg.Pprof != "[::1]:6062" {
+		t.Fatalf("--pprof: %q %v", cfg.Pprof, err)
+	}
+}

@@ -23,6 +23,7 @@ import (
 type Store interface {
 	TenantStore
 	WebhookStore
+	RateLimitStore
 	EventStore
 	DeliveryStore
 	APIKeyStore

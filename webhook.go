@@ -82,6 +82,9 @@ type Webhook struct {
 	VerifySSL       bool              `json:"verify_ssl"`
 	SignatureHeader string            `json:"signature_header"`
 	SignatureFormat string            `json:"signature_format"`
+	// RateLimit caps the attempts sent to the webhook across every node;
+	// nil (null in JSON), the default, is unlimited.
+	RateLimit *RateLimit `json:"rate_limit"`
 
 	// DisabledReason says why an inactive webhook was turned off:
 	// DisabledFailing, DisabledGone or DisabledManual; "" while active.
@@ -123,6 +126,8 @@ type WebhookInput struct {
 	VerifySSL       *bool              `json:"verify_ssl"`
 	SignatureHeader *string            `json:"signature_header"`
 	SignatureFormat *string            `json:"signature_format"`
+	// RateLimit sets Webhook.RateLimit when given; null removes the limit.
+	RateLimit OptionalRateLimit `json:"rate_limit,omitzero"`
 }
 
 // Apply copies the fields set in in onto w. It is how both a create (onto a
@@ -162,6 +167,9 @@ func (in *WebhookInput) Apply(w *Webhook) {
 	}
 	if in.VerifySSL != nil {
 		w.VerifySSL = *in.VerifySSL
+	}
+	if in.RateLimit.Set {
+		w.RateLimit = in.RateLimit.Limit
 	}
 }
 
@@ -251,6 +259,9 @@ func (w *Webhook) Validate(policy URLPolicy) error {
 	}
 	if err := w.RetrySchedule.Validate(); err != nil {
 		return Errorf(EINVALID, "retry_schedule: %s", err)
+	}
+	if err := ValidateWebhookRateLimit(w.RateLimit); err != nil {
+		return err
 	}
 	switch w.SignatureFormat {
 	case SignatureSHA256Hex, SignatureHex, SignatureBase64:

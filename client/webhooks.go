@@ -54,7 +54,8 @@ func webhookBody(in herald.WebhookInput) (json.RawMessage, error) {
 		return nil, fmt.Errorf("encode webhook: %w", err)
 	}
 	for k, v := range fields {
-		if string(v) == "null" {
+		// rate_limit is present only when set; its null removes the limit.
+		if string(v) == "null" && k != "rate_limit" {
 			delete(fields, k)
 		}
 	}

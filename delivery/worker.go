@@ -96,6 +96,12 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if !wh.IsActive {
 		res = &Result{Err: errors.New(herald.DisabledErrorMessage)}
 	} else {
+		if ok, retryIn, err := w.rateSlot(ctx, job, task); err != nil {
+			return err
+		} else if !ok {
+			// Over the webhook's rate limit: wait, uncounted.
+			return river.JobSnooze(retryIn)
+		}
 		if ok, retryIn := w.acquire(ctx, wh.ID); !ok {
 			// The webhook is at its cap: come back later, uncounted.
 			return river.JobSnooze(retryIn)

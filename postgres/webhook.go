@@ -15,11 +15,12 @@ import (
 const webhookColumns = `id, tenant_id, all_tenants, name, description, url, events, agent_id, is_active, secret, headers,
 	timeout_seconds, max_retries, retry_schedule, verify_ssl, signature_header, signature_format,
 	created_at, updated_at, last_triggered_at, last_success_at, last_failure_at,
-	previous_secrets, secret_rotated_at, disabled_reason, disabled_at, enabled_at`
+	previous_secrets, secret_rotated_at, disabled_reason, disabled_at, enabled_at,
+	rate_limit_requests, rate_limit_per_us`
 
 // webhookPlaceholders are the parameters of an INSERT of webhookColumns.
 const webhookPlaceholders = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-	$21, $22, $23, $24, $25, $26, $27`
+	$21, $22, $23, $24, $25, $26, $27, $28, $29`
 
 // querier is what *pgxpool.Pool and pgx.Tx share.
 type querier interface {
@@ -60,7 +61,25 @@ func webhookArgs(w *herald.Webhook) []any {
 	return []any{w.ID, string(w.TenantID), w.AllTenants, w.Name, w.Description, w.URL, nonNil(w.Events), w.AgentID,
 		w.IsActive, w.Secret, headersOf(w), w.TimeoutSeconds, w.MaxRetries, nanos(w.RetrySchedule), w.VerifySSL,
 		w.SignatureHeader, w.SignatureFormat, w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt, w.LastSuccessAt, w.LastFailureAt,
-		previousSecretsOf(w), w.SecretRotatedAt, w.DisabledReason, w.DisabledAt, w.EnabledAt}
+		previousSecretsOf(w), w.SecretRotatedAt, w.DisabledReason, w.DisabledAt, w.EnabledAt,
+		rateRequests(w.RateLimit), ratePerMicros(w.RateLimit)}
+}
+
+// rateRequests is the rate_limit_requests of r: NULL for no limit.
+func rateRequests(r *herald.RateLimit) *int {
+	if r == nil {
+		return nil
+	}
+	return &r.Requests
+}
+
+// ratePerMicros is the rate_limit_per_us of r: NULL for no limit.
+func ratePerMicros(r *herald.RateLimit) *int64 {
+	if r == nil {
+		return nil
+	}
+	us := time.Duration(r.Per).Microseconds()
+	return &us
 }
 
 // previousSecretsOf returns w's old secrets, never nil, for the jsonb column.
@@ -123,11 +142,13 @@ func (s *DB) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE webhooks SET name = $1, description = $2, url = $3, events = $4,
 		agent_id = $5, is_active = $6, secret = $7, headers = $8, timeout_seconds = $9, max_retries = $10,
 		retry_schedule = $11, verify_ssl = $12, signature_header = $13, signature_format = $14, updated_at = $15,
-		all_tenants = $16, disabled_reason = $19, disabled_at = $20, enabled_at = $21
+		all_tenants = $16, disabled_reason = $19, disabled_at = $20, enabled_at = $21,
+		rate_limit_requests = $22, rate_limit_per_us = $23
 		WHERE id = $17 AND tenant_id = $18`,
 		w.Name, w.Description, w.URL, nonNil(w.Events), w.AgentID, w.IsActive, w.Secret, headersOf(w),
 		w.TimeoutSeconds, w.MaxRetries, nanos(w.RetrySchedule), w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
-		w.UpdatedAt, w.AllTenants, w.ID, string(w.TenantID), w.DisabledReason, w.DisabledAt, w.EnabledAt)
+		w.UpdatedAt, w.AllTenants, w.ID, string(w.TenantID), w.DisabledReason, w.DisabledAt, w.EnabledAt,
+		rateRequests(w.RateLimit), ratePerMicros(w.RateLimit))
 	if err != nil {
 		return fmt.Errorf("update webhook: %w", err)
 	}
@@ -190,13 +211,15 @@ func (s *DB) deleteWebhook(ctx context.Context, ref herald.Ref) error {
 // scanWebhook scans a row holding the webhook's columns, then those of after.
 func scanWebhook(row scanner, after ...any) (*herald.Webhook, error) {
 	var (
-		w     herald.Webhook
-		sched []int64
+		w       herald.Webhook
+		sched   []int64
+		rateN   *int
+		ratePer *int64
 	)
 	err := row.Scan(append([]any{&w.ID, &w.TenantID, &w.AllTenants, &w.Name, &w.Description, &w.URL, &w.Events, &w.AgentID, &w.IsActive,
 		&w.Secret, &w.Headers, &w.TimeoutSeconds, &w.MaxRetries, &sched, &w.VerifySSL, &w.SignatureHeader,
 		&w.SignatureFormat, &w.CreatedAt, &w.UpdatedAt, &w.LastTriggeredAt, &w.LastSuccessAt, &w.LastFailureAt,
-		&w.PreviousSecrets, &w.SecretRotatedAt, &w.DisabledReason, &w.DisabledAt, &w.EnabledAt},
+		&w.PreviousSecrets, &w.SecretRotatedAt, &w.DisabledReason, &w.DisabledAt, &w.EnabledAt, &rateN, &ratePer},
 		after...)...)
 	if err != nil {
 		return nil, err
@@ -206,6 +229,9 @@ func scanWebhook(row scanner, after ...any) (*herald.Webhook, error) {
 	}
 	if w.Headers == nil {
 		w.Headers = map[string]string{}
+	}
+	if rateN != nil && ratePer != nil {
+		w.RateLimit = &herald.RateLimit{Requests: *rateN, Per: herald.Duration(time.Duration(*ratePer) * time.Microsecond)}
 	}
 	return &w, nil
 }

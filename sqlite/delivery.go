@@ -154,7 +154,8 @@ func (s *DB) DeliveryTask(ctx context.Context, ref herald.Ref) (*herald.Delivery
 		w.id, w.tenant_id, w.all_tenants, w.name, w.description, w.url, w.events, w.agent_id, w.is_active, w.secret,
 		w.headers, w.timeout_seconds, w.max_retries, w.retry_schedule, w.verify_ssl, w.signature_header,
 		w.signature_format, w.created_at, w.updated_at, w.last_triggered_at, w.last_success_at, w.last_failure_at,
-		w.previous_secrets, w.secret_rotated_at, w.disabled_reason, w.disabled_at, w.enabled_at
+		w.previous_secrets, w.secret_rotated_at, w.disabled_reason, w.disabled_at, w.enabled_at,
+		w.rate_limit_requests, w.rate_limit_per_us
 		FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
 		JOIN events e ON e.id = d.event_id AND e.tenant_id = d.event_tenant_id `+q.String(), q.args...)
 	t := herald.DeliveryTask{Delivery: &herald.Delivery{ID: deliveryID}, Event: &herald.Event{}}

@@ -14,19 +14,38 @@ import (
 const webhookColumns = `id, tenant_id, all_tenants, name, description, url, events, agent_id, is_active, secret,
 	headers, timeout_seconds, max_retries, retry_schedule, verify_ssl, signature_header, signature_format,
 	created_at, updated_at, last_triggered_at, last_success_at, last_failure_at,
-	previous_secrets, secret_rotated_at, disabled_reason, disabled_at, enabled_at`
+	previous_secrets, secret_rotated_at, disabled_reason, disabled_at, enabled_at,
+	rate_limit_requests, rate_limit_per_us`
 
 // webhookPlaceholders are the parameters of an INSERT of webhookColumns.
-const webhookPlaceholders = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+const webhookPlaceholders = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
 
 // webhookArgs are the values of webhookColumns for w.
 func webhookArgs(w *herald.Webhook) []any {
 	events, headers, schedule := webhookJSON(w)
+	requests, per := rateLimitArgs(w.RateLimit)
 	return []any{w.ID, string(w.TenantID), w.AllTenants, w.Name, w.Description, w.URL, events, w.AgentID, w.IsActive,
 		w.Secret, headers, w.TimeoutSeconds, w.MaxRetries, schedule, w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
 		micros(w.CreatedAt), micros(w.UpdatedAt), microsPtr(w.LastTriggeredAt), microsPtr(w.LastSuccessAt),
 		microsPtr(w.LastFailureAt), previousSecretsJSON(w.PreviousSecrets), microsPtr(w.SecretRotatedAt),
-		w.DisabledReason, microsPtr(w.DisabledAt), microsPtr(w.EnabledAt)}
+		w.DisabledReason, microsPtr(w.DisabledAt), microsPtr(w.EnabledAt), requests, per}
+}
+
+// rateLimitArgs are the rate_limit_requests and rate_limit_per_us of r:
+// NULLs for no limit.
+func rateLimitArgs(r *herald.RateLimit) (requests, per any) {
+	if r == nil {
+		return nil, nil
+	}
+	return r.Requests, time.Duration(r.Per).Microseconds()
+}
+
+// rateLimitOf reads the rate_limit columns back.
+func rateLimitOf(requests, per sql.NullInt64) *herald.RateLimit {
+	if !requests.Valid || !per.Valid {
+		return nil
+	}
+	return &herald.RateLimit{Requests: int(requests.Int64), Per: herald.Duration(time.Duration(per.Int64) * time.Microsecond)}
 }
 
 // storedSecret is a herald.PreviousSecret in the previous_secrets column.
@@ -110,14 +129,15 @@ func (s *DB) ListWebhooks(ctx context.Context, f herald.WebhookFilter) ([]*heral
 func (s *DB) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 	w.UpdatedAt = s.clock.Now().UTC()
 	events, headers, schedule := webhookJSON(w)
+	requests, per := rateLimitArgs(w.RateLimit)
 	res, err := s.db.ExecContext(ctx, `UPDATE webhooks SET all_tenants = ?, name = ?, description = ?, url = ?,
 		events = ?, agent_id = ?, is_active = ?, secret = ?, headers = ?, timeout_seconds = ?, max_retries = ?,
 		retry_schedule = ?, verify_ssl = ?, signature_header = ?, signature_format = ?, updated_at = ?,
-		disabled_reason = ?, disabled_at = ?, enabled_at = ?
+		disabled_reason = ?, disabled_at = ?, enabled_at = ?, rate_limit_requests = ?, rate_limit_per_us = ?
 		WHERE id = ? AND tenant_id = ?`,
 		w.AllTenants, w.Name, w.Description, w.URL, events, w.AgentID, w.IsActive, w.Secret, headers, w.TimeoutSeconds,
 		w.MaxRetries, schedule, w.VerifySSL, w.SignatureHeader, w.SignatureFormat, micros(w.UpdatedAt),
-		w.DisabledReason, microsPtr(w.DisabledAt), microsPtr(w.EnabledAt),
+		w.DisabledReason, microsPtr(w.DisabledAt), microsPtr(w.EnabledAt), requests, per,
 		w.ID, string(w.TenantID))
 	if err != nil {
 		return fmt.Errorf("update webhook: %w", err)
@@ -181,10 +201,11 @@ func scanWebhookAfter(row scanner, before ...any) (*herald.Webhook, error) {
 		prev                   string
 		rotated, disabled      sql.NullInt64
 		enabled                sql.NullInt64
+		rateN, ratePer         sql.NullInt64
 	)
 	err := row.Scan(append(before, &w.ID, &w.TenantID, &w.AllTenants, &w.Name, &w.Description, &w.URL, &events, &w.AgentID,
 		&w.IsActive, &w.Secret, &headers, &w.TimeoutSeconds, &w.MaxRetries, &sched, &w.VerifySSL, &w.SignatureHeader, &w.SignatureFormat,
-		&created, &updated, &trig, &success, &failure, &prev, &rotated, &w.DisabledReason, &disabled, &enabled)...)
+		&created, &updated, &trig, &success, &failure, &prev, &rotated, &w.DisabledReason, &disabled, &enabled, &rateN, &ratePer)...)
 	if err != nil {
 		return nil, err
 	}
@@ -205,6 +226,7 @@ func scanWebhookAfter(row scanner, before ...any) (*herald.Webhook, error) {
 		return nil, fmt.Errorf("decode previous secrets: %w", err)
 	}
 	w.SecretRotatedAt, w.DisabledAt, w.EnabledAt = fromNull(rotated), fromNull(disabled), fromNull(enabled)
+	w.RateLimit = rateLimitOf(rateN, ratePer)
 	w.CreatedAt, w.UpdatedAt = fromMicros(created), fromMicros(updated)
 	w.LastTriggeredAt, w.LastSuccessAt, w.LastFailureAt = fromNull(trig), fromNull(success), fromNull(failure)
 	return &w, nil

@@ -118,6 +118,7 @@ type webhookForm struct {
 	SignatureFormat string
 	Formats         []string
 	RetrySchedule   string
+	RateLimit       string
 	AgentID         string
 	// AgentFixed is set when the portal confines the visitor to one agent.
 	AgentFixed bool
@@ -158,6 +159,7 @@ func (u *UI) formOf(r *http.Request, wh *herald.Webhook) *webhookForm {
 		rs = append(rs, herald.FormatDuration(d))
 	}
 	f.RetrySchedule = strings.Join(rs, ",")
+	f.RateLimit = herald.FormatRateLimit(wh.RateLimit)
 	return f
 }
 
@@ -214,6 +216,7 @@ func (u *UI) readForm(r *http.Request, f *webhookForm, wh *herald.Webhook) {
 	get(&f.SignatureHeader, "signature_header")
 	get(&f.SignatureFormat, "signature_format")
 	get(&f.RetrySchedule, "retry_schedule")
+	get(&f.RateLimit, "rate_limit")
 	if pf.Has("headers") {
 		f.Headers = pf.Get("headers")
 	}
@@ -271,6 +274,11 @@ func (u *UI) readForm(r *http.Request, f *webhookForm, wh *herald.Webhook) {
 	} else {
 		wh.RetrySchedule = ds
 	}
+	if rl, err := herald.ParseRateLimit(f.RateLimit); err != nil {
+		f.Errors["rate_limit"] = "enter requests/duration such as 20/1s, or leave it empty for no limit"
+	} else {
+		wh.RateLimit = rl
+	}
 }
 
 // fieldError files a validation error under the field its message names,
@@ -279,6 +287,10 @@ func fieldError(f *webhookForm, err error) string {
 	msg := herald.ErrorMessage(err)
 	if herald.ErrorCode(err) == herald.EINVALID {
 		if field, rest, ok := strings.Cut(msg, ": "); ok {
+			if strings.HasPrefix(field, "rate_limit.") {
+				f.Errors["rate_limit"] = strings.TrimPrefix(field, "rate_limit.") + ": " + rest
+				return "The webhook was not saved: check the fields marked below."
+			}
 			switch field {
 			case "name", "url", "events", "description", "headers", "timeout_seconds", "max_retries",
 				"signature_header", "signature_format", "retry_schedule", "agent_id", "tenant_id":

@@ -167,6 +167,10 @@ type Config struct {
 	// that it works in a cross-site iframe). Default "": the scheme and
 	// Host of each request.
 	PublicURL string
+	// Pprof, when set, serves net/http/pprof's /debug/pprof/ on this
+	// address, apart from the API; it must be a loopback address such as
+	// 127.0.0.1:6060. Default "" (off).
+	Pprof string
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -329,6 +333,9 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.UIFrameAncestors) == "" || strings.ContainsAny(c.UIFrameAncestors, ";,\r\n") {
 		return fmt.Errorf("ui-frame-ancestors: must be a CSP source list such as \"'self' https://app.example.com\", got %q", c.UIFrameAncestors)
 	}
+	if err := validPprofAddr(c.Pprof); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -408,6 +415,7 @@ func (c *Config) bindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.UI, "ui", c.UI, "serve the web UI under /ui/ and let admin keys mint portal links")
 	fs.DurationVar(&c.UISessionTTL, "ui-session-ttl", c.UISessionTTL, "how long an operator's sign-in to the web UI lasts")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "scheme and host visitors reach Herald at, such as https://herald.example.com behind a TLS proxy (default: each request's own)")
+	fs.StringVar(&c.Pprof, "pprof", c.Pprof, "serve net/http/pprof on this loopback address, such as 127.0.0.1:6060 (default off)")
 	fs.StringVar(&c.UIFrameAncestors, "ui-frame-ancestors", c.UIFrameAncestors, "CSP frame-ancestors of the web UI: who may embed the portal in a frame")
 	fs.StringVar(&c.InboundFailureLimit, "inbound-failure-limit", c.InboundFailureLimit, "how many inbound requests per source IP may fail authentication, as REQUESTS/DURATION; beyond it they get 429 and are not logged")
 }

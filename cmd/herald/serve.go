@@ -101,9 +101,18 @@ type Main struct {
 	listener net.Listener
 	served   chan error
 	jwt      *api.JWTVerifier // nil without --jwt-secret or --jwks-url
+	pprof    *pprofServer     // nil without --pprof
 
 	// locks are the data dir's, on SQLite.
 	locks []*sqlite.DirLock
+}
+
+// PprofAddr is where --pprof serves the profiles ("" when off).
+func (m *Main) PprofAddr() string {
+	if m.pprof == nil {
+		return ""
+	}
+	return m.pprof.Addr()
 }
 
 // NewMain returns a server for cfg, not yet running.
@@ -338,6 +347,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.HTTP.Serve(m.listener) }()
+	if cfg.Pprof != "" {
+		if m.pprof, err = startPprof(cfg.Pprof, m.Logger); err != nil {
+			return err
+		}
+	}
 	m.Logger.Info("herald is running", "addr", m.URL(), "role", cfg.Role, "database", databaseName(cfg), "version", Version)
 	return nil
 }
@@ -420,6 +434,10 @@ func (m *Main) Close() error {
 	}
 	m.jwt.Close()
 	m.jwt = nil
+	if err := m.pprof.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("stop pprof: %w", err))
+	}
+	m.pprof = nil
 	if m.Store != nil {
 		store, stopQueue := m.Store, m.Config.Role != "api"
 		m.Store = nil

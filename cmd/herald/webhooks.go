@@ -81,6 +81,7 @@ type webhookFlags struct {
 	timeout                               secondsValue
 	maxRetries                            int
 	retrySchedule                         string
+	rateLimit                             string
 	signatureHeader, signatureFormat      string
 	insecure                              bool
 	allTenants                            bool
@@ -114,6 +115,7 @@ func (f *webhookFlags) register(cmd *cobra.Command, update bool) {
 	fs.Var(&f.timeout, "timeout", help("how long to wait for the endpoint, 1s to 5m, in whole seconds", ""))
 	fs.IntVar(&f.maxRetries, "max-retries", f.maxRetries, help("retries after the first attempt, 0 to 10", ""))
 	fs.StringVar(&f.retrySchedule, "retry-schedule", "", help("delays between retries such as 1m,5m; \"\" for the server's", " (default: the server's schedule)"))
+	fs.StringVar(&f.rateLimit, "rate-limit", "", help("at most N attempts per duration across every node, such as 20/1s (1s to 1h); 'none' removes it", " (default: none)"))
 	fs.StringVar(&f.signatureHeader, "signature-header", f.signatureHeader, help("header carrying the HMAC signature", ""))
 	fs.StringVar(&f.signatureFormat, "signature-format", f.signatureFormat, help("signature format: sha256=hex, hex or base64", ""))
 	fs.BoolVar(&f.insecure, "insecure-skip-verify", false, help("do not verify the endpoint's TLS certificate", ""))
@@ -192,6 +194,16 @@ func (f *webhookFlags) input(cmd *cobra.Command) (in herald.WebhookInput, n int,
 		}
 		in.RetrySchedule = &d
 	}
+	if changed("rate-limit") {
+		in.RateLimit.Set = true
+		if r := strings.TrimSpace(f.rateLimit); r != "" && !strings.EqualFold(r, "none") {
+			rl, err := parseRateLimit(r)
+			if err != nil {
+				return in, n, fmt.Errorf("--rate-limit: %w", err)
+			}
+			in.RateLimit.Limit = rl
+		}
+	}
 	if changed("insecure-skip-verify") {
 		verify := !f.insecure
 		in.VerifySSL = &verify
@@ -219,7 +231,7 @@ func newWebhooksCreateCmd(o *cliOptions) *cobra.Command {
 		Example: `  herald webhooks create --url https://example.com/hooks --events 'agent.*,deployment.*'
   herald webhooks create my-agent --url https://example.com/hooks --events agent.invoked,agent.completed,agent.failed
   herald webhooks create --url https://example.com/hooks --events '*' --name all \
-    --header 'Authorization=Bearer abc' --timeout 10s --max-retries 5 --retry-schedule 10s,1m`,
+    --header 'Authorization=Bearer abc' --timeout 10s --max-retries 5 --retry-schedule 10s,1m --rate-limit 20/1s`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: o.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
 			in, _, err := f.input(cmd)
@@ -403,6 +415,7 @@ func webhookFields(wh *herald.Webhook) [][2]string {
 		{"Timeout", herald.FormatDuration(time.Duration(wh.TimeoutSeconds) * time.Second)},
 		{"Max retries", strconv.Itoa(wh.MaxRetries)},
 		{"Retry schedule", schedule},
+		{"Rate limit", rateLimitField(wh.RateLimit)},
 		{"Verify TLS", cellYesNo(wh.VerifySSL)},
 		{"Signature", wh.SignatureHeader + " (" + wh.SignatureFormat + ")"},
 		{"Secret rotated", cellTime(wh.SecretRotatedAt)},
@@ -413,6 +426,14 @@ func webhookFields(wh *herald.Webhook) [][2]string {
 		{"Last success", cellTime(wh.LastSuccessAt)},
 		{"Last failure", cellTime(wh.LastFailureAt)},
 	}, wh.TenantID)
+}
+
+// rateLimitField writes a webhook's rate limit as "20/1s", or "none".
+func rateLimitField(r *herald.RateLimit) string {
+	if r == nil {
+		return "none"
+	}
+	return herald.FormatRateLimit(r)
 }
 
 // webhookEvents writes a webhook's patterns, and says when it is a

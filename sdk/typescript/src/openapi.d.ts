@@ -3348,6 +3348,8 @@ export interface components {
             signature_header: string;
             /** @example sha256 */
             signature_format: string;
+            /** @description At most requests attempts per per (1s to 1h), across every node, spaced evenly; null is unlimited. Attempts over it wait, neither failed nor counted. */
+            rate_limit?: components["schemas"]["RateLimit"] | null;
             disabled_reason?: string;
             disabled_at?: components["schemas"]["NullableTime"];
             enabled_at?: components["schemas"]["NullableTime"];
@@ -3381,6 +3383,8 @@ export interface components {
             verify_ssl?: boolean | null;
             signature_header?: string | null;
             signature_format?: string | null;
+            /** @description requests from 1 to 100000 per a per from 1s to 1h; null removes the limit. */
+            rate_limit?: components["schemas"]["RateLimit"] | null;
         };
         WebhookList: components["schemas"]["Page"] & {
             items?: components["schemas"]["Webhook"][];

@@ -88,9 +88,10 @@ func NewProvider(ctx context.Context, processor sdktrace.TracerProviderOption, v
 }
 
 // Traced reports whether a request path gets a server span: the API's
-// /v1/ routes (publish, ingest reports) and the inbound /api/ ones.
+// /v1/ routes (such as publish), the agents' /ingest/ reports and the
+// inbound /api/ ones.
 func Traced(path string) bool {
-	return strings.HasPrefix(path, "/v1/") || strings.HasPrefix(path, "/api/")
+	return strings.HasPrefix(path, "/v1/") || strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/ingest/")
 }
 
 // Handler wraps next so that each request under Traced paths runs in a

@@ -45,8 +45,15 @@ func traceReceiver(t *testing.T, codes ...int) (*httptest.Server, <-chan string)
 // the event's id.
 func publishTraced(t *testing.T, ts *testServer, traceparent string) string {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"type": "order.created", "data": map[string]any{"n": 1}})
-	req, _ := http.NewRequest("POST", ts.URL()+"/v1/events", bytes.NewReader(body))
+	return postTraced(t, ts, "/v1/events", traceparent, map[string]any{"type": "order.created", "data": map[string]any{"n": 1}})
+}
+
+// postTraced posts v to path with a traceparent header, wants a 202, and
+// returns the answer's id.
+func postTraced(t *testing.T, ts *testServer, path, traceparent string, v any) string {
+	t.Helper()
+	body, _ := json.Marshal(v)
+	req, _ := http.NewRequest("POST", ts.URL()+path, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+ts.key)
 	req.Header.Set("Content-Type", "application/json")
 	if traceparent != "" {
@@ -59,7 +66,7 @@ func publishTraced(t *testing.T, ts *testServer, traceparent string) string {
 	defer resp.Body.Close()
 	var res struct{ ID string }
 	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("publish: status %d, %v", resp.StatusCode, err)
+		t.Fatalf("POST %s: status %d, %v", path, resp.StatusCode, err)
 	}
 	return res.ID
 }
@@ -172,6 +179,29 @@ func TestTracesOffSendNoTraceparent(t *testing.T) {
 		}
 		if got := recv(t, seen, "the request"); got != "" {
 			t.Fatalf("the receiver got traceparent %q with tracing off", got)
+		}
+	})
+}
+
+// An agent's report that fans out events starts the trace of their
+// deliveries: the receiver gets a traceparent of the report's trace.
+func TestTracesIngestReport(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db func(*Config)) {
+		exp := tracetest.NewInMemoryExporter()
+		tp, err := tracing.NewProvider(context.Background(), sdktrace.WithSyncer(exp), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { tp.Shutdown(context.Background()) })
+		ts := startServerWith(t, func(m *Main) { m.TracerProvider = tp }, db)
+		rc, seen := traceReceiver(t)
+		ts.createWebhook(map[string]any{"url": rc.URL, "events": []string{"agent.status"}})
+		const traceID = "0af7651916cd43dd8448eb211c80319c"
+		postTraced(t, ts, "/ingest/agent-status", "00-"+traceID+"-b7ad6b7169203331-01",
+			map[string]any{"agent_id": "a1", "status": "running"})
+		got := recv(t, seen, "the delivery of agent.status")
+		if sc := trace.SpanContextFromContext(extract(got)); sc.TraceID().String() != traceID {
+			t.Fatalf("the receiver got traceparent %q, want one of trace %s", got, traceID)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -204,4 +205,16 @@ func TestTracesIngestReport(t *testing.T) {
 			t.Fatalf("the receiver got traceparent %q, want one of trace %s", got, traceID)
 		}
 	})
+}
+
+// --otel-endpoint is read from HERALD_OTEL_ENDPOINT and the flag, and a
+// value that is not an http(s) URL is refused naming it.
+func TestOTelEndpointConfig(t *testing.T) {
+	t.Setenv("HERALD_OTEL_ENDPOINT", "http://collector:4318")
+	if cfg, err := loadServeConfig(t); err != nil || cfg.OTelEndpoint != "http://collector:4318" {
+		t.Fatalf("HERALD_OTEL_ENDPOINT: %q %v", cfg.OTelEndpoint, err)
+	}
+	if _, err := loadServeConfig(t, "--otel-endpoint", "localhost:4318"); err == nil || !strings.Contains(err.Error(), "otel-endpoint") {
+		t.Fatalf("got %v, want an error naming otel-endpoint", err)
+	}
 }

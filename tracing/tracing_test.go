@@ -1,6 +1,11 @@
 package tracing
 
-import "testing"
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
 
 func TestCheckEndpoint(t *testing.T) {
 	for _, ok := range []string{"", "http://localhost:4318", "https://otel.example.com/otlp"} {
@@ -38,5 +43,31 @@ func TestTraced(t *testing.T) {
 		if Traced(path) != want {
 			t.Errorf("Traced(%q) = %v", path, !want)
 		}
+	}
+}
+
+// New with an endpoint sends the spans to its /v1/traces by OTLP/HTTP.
+func TestNewExportsToEndpoint(t *testing.T) {
+	got := make(chan string, 10)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Method + " " + r.URL.Path + " " + r.Header.Get("Content-Type")
+	}))
+	defer collector.Close()
+	tp, err := New(context.Background(), collector.URL+"/otlp", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, span := tp.Tracer(ScopeName).Start(context.Background(), "test")
+	span.End()
+	if err := tp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case req := <-got:
+		if req != "POST /otlp/v1/traces application/x-protobuf" {
+			t.Fatalf("the collector got %q", req)
+		}
+	default:
+		t.Fatal("the collector got nothing")
 	}
 }

@@ -20,6 +20,11 @@ const QueueName = "deliveries"
 // Args is the River job of one delivery attempt.
 type Args struct {
 	DeliveryID string `json:"delivery_id"`
+	// Traceparent and Tracestate are the W3C trace context of the request
+	// that queued the delivery, when tracing is on (see TracedJobParams):
+	// every attempt, on whichever node and however late, joins that trace.
+	Traceparent string `json:"traceparent,omitempty"`
+	Tracestate  string `json:"tracestate,omitempty"`
 }
 
 // Kind names the job in River.

@@ -218,9 +218,15 @@ func (s *Sender) Send(ctx context.Context, task *herald.DeliveryTask, now time.T
 	if !wh.VerifySSL {
 		client = s.unverified
 	}
+	span := startClientSpan(ctx, req)
 	start := time.Now()
 	resp, err := client.Do(req)
 	res := &Result{}
+	if resp != nil {
+		endClientSpan(span, resp.StatusCode, nil)
+	} else {
+		endClientSpan(span, 0, err)
+	}
 	if err != nil {
 		res.Duration = time.Since(start)
 		res.Err = describe(err, wh.TimeoutSeconds)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/metrics"
@@ -62,6 +63,10 @@ type Worker struct {
 	// instead of snoozing spares the queue a fetch and an update per turn.
 	// Default DefaultMaxWait; negative never waits.
 	MaxWait time.Duration
+	// Tracer, when set, traces each attempt of a job that carries a trace
+	// context (see TracedJobParams): a span per attempt, with the HTTP
+	// client span of its request. Default nil: no spans, no traceparent.
+	Tracer trace.TracerProvider
 
 	mu    sync.Mutex
 	gates map[string]*gate
@@ -122,17 +127,20 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 			wh = task.Webhook
 		}
 		now = w.now()
-		res = w.Sender.Send(ctx, task, now)
+		sendCtx, span := w.startAttempt(ctx, job, task)
+		res = w.Sender.Send(sendCtx, task, now)
 		// The cap counts requests in flight: free the slot before recording.
 		w.release(wh.ID, res.Duration)
 		if ctx.Err() != nil && !res.Success() {
 			if !errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
 				// Shutting down: this attempt does not count. Put the job back.
+				endAttempt(span, res)
 				return river.JobSnooze(0)
 			}
 			// The job timeout fired: the attempt counts, as timed out.
 			res.Err = fmt.Errorf("timed out after %s (the job timeout)", w.Timeout(job).Round(time.Millisecond))
 		}
+		endAttempt(span, res)
 	}
 
 	n := task.Delivery.Attempts + 1

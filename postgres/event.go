@@ -128,7 +128,7 @@ func (s *DB) queueDeliveries(ctx context.Context, tx pgx.Tx, ds []*herald.Delive
 	}
 	jobs := make([]river.InsertManyParams, len(ds))
 	for i, d := range ds {
-		jobs[i] = delivery.JobParams(d.ID, time.Time{})
+		jobs[i] = delivery.TracedJobParams(ctx, d.ID)
 	}
 	if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
 		return fmt.Errorf("queue deliveries: %w", err)

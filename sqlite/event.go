@@ -91,7 +91,7 @@ func (s *DB) publish(ctx context.Context, tx *sql.Tx, p herald.PublishParams, no
 			return nil, nil, fmt.Errorf("insert delivery: %w", err)
 		}
 		res.Deliveries = append(res.Deliveries, d)
-		jobs = append(jobs, delivery.JobParams(d.ID, time.Time{}))
+		jobs = append(jobs, delivery.TracedJobParams(ctx, d.ID))
 	}
 	return res, jobs, nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/heraldhq/herald/postgres"
 	"github.com/heraldhq/herald/reply"
 	"github.com/heraldhq/herald/sqlite"
+	"github.com/heraldhq/herald/tracing"
 	"github.com/heraldhq/herald/ui"
 )
 
@@ -171,6 +172,12 @@ type Config struct {
 	// address, apart from the API; it must be a loopback address such as
 	// 127.0.0.1:6060. Default "" (off).
 	Pprof string
+	// OTelEndpoint turns OpenTelemetry traces on and sends them by OTLP/HTTP
+	// to this collector base URL, such as http://localhost:4318 (spans go
+	// to its /v1/traces). Traces are also on when OTEL_EXPORTER_OTLP_ENDPOINT
+	// or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set; the exporter reads the
+	// other OTEL_* variables itself. Default "": off.
+	OTelEndpoint string
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -285,6 +292,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AlertInterval < 10*time.Millisecond {
 		return fmt.Errorf("alert-interval: must be at least 10ms, got %s", c.AlertInterval)
+	}
+	if err := tracing.CheckEndpoint(c.OTelEndpoint); err != nil {
+		return fmt.Errorf("otel-endpoint: %w", err)
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < api.MinJWTSecretLen {
 		return fmt.Errorf("jwt-secret: must be at least %d bytes, got %d", api.MinJWTSecretLen, len(c.JWTSecret))
@@ -417,6 +427,7 @@ func (c *Config) bindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "scheme and host visitors reach Herald at, such as https://herald.example.com behind a TLS proxy (default: each request's own)")
 	fs.StringVar(&c.Pprof, "pprof", c.Pprof, "serve net/http/pprof on this loopback address, such as 127.0.0.1:6060 (default off)")
 	fs.StringVar(&c.UIFrameAncestors, "ui-frame-ancestors", c.UIFrameAncestors, "CSP frame-ancestors of the web UI: who may embed the portal in a frame")
+	fs.StringVar(&c.OTelEndpoint, "otel-endpoint", c.OTelEndpoint, "send OpenTelemetry traces by OTLP/HTTP to this collector, e.g. http://localhost:4318 (default: off, unless OTEL_EXPORTER_OTLP_ENDPOINT is set)")
 	fs.StringVar(&c.InboundFailureLimit, "inbound-failure-limit", c.InboundFailureLimit, "how many inbound requests per source IP may fail authentication, as REQUESTS/DURATION; beyond it they get 429 and are not logged")
 }
 

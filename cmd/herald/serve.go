@@ -15,6 +15,8 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
@@ -26,6 +28,7 @@ import (
 	"github.com/heraldhq/herald/reply"
 	"github.com/heraldhq/herald/runtime"
 	"github.com/heraldhq/herald/sqlite"
+	"github.com/heraldhq/herald/tracing"
 	"github.com/heraldhq/herald/ui"
 )
 
@@ -90,6 +93,11 @@ type Main struct {
 	// OperationBatched, when set before Run, is called after every batch
 	// of an operation on this node.
 	OperationBatched func(*herald.Operation)
+	// TracerProvider, when set before Run, receives the server's spans
+	// whatever the configuration says (tests set one that records them in
+	// memory). Default: an OTLP exporter when --otel-endpoint or
+	// OTEL_EXPORTER_OTLP_ENDPOINT is set, else no tracing at all.
+	TracerProvider trace.TracerProvider
 
 	// Invoker runs agent invocations (set by Run).
 	Invoker *invoke.Service
@@ -102,6 +110,9 @@ type Main struct {
 	served   chan error
 	jwt      *api.JWTVerifier // nil without --jwt-secret or --jwks-url
 	pprof    *pprofServer     // nil without --pprof
+
+	// traces is the tracer provider Run made, shut down by Close.
+	traces *sdktrace.TracerProvider
 
 	// locks are the data dir's, on SQLite.
 	locks []*sqlite.DirLock
@@ -194,6 +205,13 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	workers := river.NewWorkers()
 	var err error
+	if m.TracerProvider == nil && tracing.Enabled(cfg.OTelEndpoint) {
+		if m.traces, err = tracing.New(ctx, cfg.OTelEndpoint, Version); err != nil {
+			return err
+		}
+		m.TracerProvider = m.traces
+		m.Logger.Info("OpenTelemetry traces are on")
+	}
 	if m.locks, err = lockDataDir(cfg); err != nil {
 		return err
 	}
@@ -235,6 +253,7 @@ func (m *Main) Run(ctx context.Context) error {
 		JobTimeout:  delivery.DefaultJobTimeout,
 		Attempted:   m.Attempted,
 		Clock:       m.Clock,
+		Tracer:      m.TracerProvider,
 		// Only nodes that deliver turn failing webhooks off.
 		DisableAfter: cfg.DisableAfter,
 	})
@@ -331,8 +350,11 @@ func (m *Main) Run(ctx context.Context) error {
 		UI:                  web,
 	})
 	var served http.Handler = handler
+	if m.TracerProvider != nil {
+		served = tracing.Handler(m.TracerProvider, served)
+	}
 	if m.WrapHandler != nil {
-		served = m.WrapHandler(handler)
+		served = m.WrapHandler(served)
 	}
 	m.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -458,6 +480,13 @@ func (m *Main) Close() error {
 		case <-time.After(limit):
 			errs = append(errs, fmt.Errorf("close database: still busy after %s; exiting anyway", limit))
 		}
+	}
+	if m.traces != nil {
+		// Flush the spans still buffered.
+		if err := m.traces.Shutdown(ctx); err != nil {
+			m.Logger.Warn("flush traces", "error", err)
+		}
+		m.traces = nil
 	}
 	unlockAll(m.locks)
 	m.locks = nil

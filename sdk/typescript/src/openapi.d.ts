@@ -3488,7 +3488,7 @@ export interface components {
         /**
          * @description How long the tenant's events, with their deliveries and attempts,
          *     are kept: a duration such as "7d", "36h" or "90m" (at least 1m), or
-         *     "0" to keep everything. Null (the default) follows the server's
+         *     "0" to keep everything (answered as "0s"). Null (the default) follows the server's
          *     --retention (30d unless set). In a request, a field left out keeps
          *     the tenant's retention.
          * @example 7d

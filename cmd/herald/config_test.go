@@ -64,7 +64,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		"node-dead-after":                  {"--node-heartbeat", "10s", "--node-dead-after", "10s"},
 		"jwt-tenant-claim":                 {"--jwt-tenant-claim", "sub"}, // names the agent
 		"public-url":                       {"--public-url", "https://herald.example.com/ui"},
-		"retention":                        {"--retention", "30s"},        // under a minute
+		"retention":                        {"--retention", "30s"}, // under a minute
 		"HERALD_RETENTION":                 nil,
 		"HERALD_MAX_IN_FLIGHT_PER_WEBHOOK": nil,
 	}

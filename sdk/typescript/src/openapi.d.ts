@@ -566,8 +566,8 @@ export interface paths {
         };
         /**
          * Deliveries per bucket by outcome, with p50 and p95 attempt latency
-         * @description Over the window (1h in 1-minute buckets, 24h in 1-hour buckets, 7d
-         *     in 6-hour buckets; oldest first, empty buckets included), of one
+         * @description Over the window (1h in 1-minute buckets, 24h in 15-minute buckets,
+         *     7d in 2-hour buckets; oldest first, empty buckets included), of one
          *     webhook or of every webhook the caller reaches.
          */
         get: operations["deliveryStats"];
@@ -3703,7 +3703,7 @@ export interface components {
             webhook_id?: string;
             since: components["schemas"]["Time"];
             until: components["schemas"]["Time"];
-            /** @example 3600 */
+            /** @example 900 */
             bucket_seconds: number;
             buckets: components["schemas"]["DeliveryStatsBucket"][];
         };

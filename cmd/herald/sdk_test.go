@@ -127,3 +127,44 @@ func TestPrivateTargetsRefusedByDefault(t *testing.T) {
 		t.Fatalf("loopback delivery: %+v, receiver hits %d", d, rc.n.Load())
 	}
 }
+
+// TestSDKStatsAgainstServer reads delivery stats and the database's size
+// with the Go SDK.
+func TestSDKStatsAgainstServer(t *testing.T) {
+	ts := startServer(t)
+	rc := newReceiver(t, statuses(500))
+	c := client.New(ts.URL(), ts.key)
+	ctx := context.Background()
+	wh, err := c.Webhooks.Create(ctx, herald.WebhookInput{URL: client.Ptr(rc.URL), Events: []string{"agent.*"}, MaxRetries: client.Ptr(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Webhooks.Test(ctx, wh.ID)
+	if err != nil || res.Success {
+		t.Fatalf("test: %+v %v", res, err)
+	}
+	st, err := c.Webhooks.DeliveryStats(ctx, client.DeliveryStatsOptions{WebhookID: wh.ID, Window: "1h"})
+	if err != nil || st.Window != "1h" || st.WebhookID != wh.ID || st.BucketSeconds != 60 || len(st.Buckets) != 60 {
+		t.Fatalf("delivery stats: %+v %v", st, err)
+	}
+	failed := 0
+	for _, b := range st.Buckets {
+		failed += b.Failed
+	}
+	if failed != 1 {
+		t.Fatalf("failed deliveries in the stats: %d, want 1", failed)
+	}
+	if st, err := c.Webhooks.DeliveryStats(ctx, client.DeliveryStatsOptions{}); err != nil || st.Window != "24h" {
+		t.Fatalf("default window: %+v %v", st, err)
+	}
+	if _, err := c.Webhooks.DeliveryStats(ctx, client.DeliveryStatsOptions{Window: "2h"}); !client.IsInvalid(err) {
+		t.Fatalf("bad window: %v", err)
+	}
+	if _, err := c.Webhooks.DeliveryStats(ctx, client.DeliveryStatsOptions{WebhookID: "wh_missing"}); !client.IsNotFound(err) {
+		t.Fatalf("missing webhook: %v", err)
+	}
+	size, err := c.Stats(ctx)
+	if err != nil || (size.Engine != "sqlite" && size.Engine != "postgres") || len(size.Tables) == 0 || size.TotalBytes <= 0 {
+		t.Fatalf("stats: %+v %v", size, err)
+	}
+}

@@ -4,6 +4,8 @@ results) and the async client (whose methods return awaitables)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Type, TypeVar
 from urllib.parse import quote
 
@@ -41,6 +43,16 @@ def _page(kind: Type[T], key: str = "items") -> Callable[[int, Any], "m.Page[T]"
 
 def _nothing(status: int, data: Any) -> None:
     return None
+
+
+def _when(v: Any) -> Any:
+    """A time for a request body: a datetime as RFC 3339, anything else as
+    given (an RFC 3339 string, "now", or a duration back such as "2h")."""
+    return v.isoformat() if hasattr(v, "isoformat") else v
+
+
+# UNSET marks an argument left out, where None means JSON null.
+_UNSET: Any = object()
 
 
 class Resource:
@@ -163,6 +175,24 @@ class Webhooks(Resource):
         (GET /v1/webhooks/{id}/health)."""
         return self._do("GET", "/v1/webhooks/" + _seg("webhook_id", webhook_id) + "/health", _one(m.WebhookHealth))
 
+    def recover(self, webhook_id: str, since: Any, until: Any = None) -> m.OperationResult:
+        """Queue a new attempt of every delivery of the webhook that ended
+        failed between ``since`` and ``until`` (default now), as an operation
+        (POST /v1/webhooks/{id}/recover). Each bound is a datetime, an RFC
+        3339 string, ``"now"`` or a duration back such as ``"2h"``. The
+        answer's ``count`` is how many deliveries it will queue; follow
+        ``operation`` with ``operations.get`` or ``operations.wait``."""
+        return self._do("POST", "/v1/webhooks/" + _seg("webhook_id", webhook_id) + "/recover",
+                        _one(m.OperationResult), body=_body(since=_when(since), until=_when(until)))
+
+    def replay_missing(self, webhook_id: str, since: Any, until: Any = None) -> m.OperationResult:
+        """Send the webhook the events published between ``since`` and
+        ``until`` (default now) that match it now but never went to it, as an
+        operation (POST /v1/webhooks/{id}/replay-missing); bounds as in
+        :meth:`recover`."""
+        return self._do("POST", "/v1/webhooks/" + _seg("webhook_id", webhook_id) + "/replay-missing",
+                        _one(m.OperationResult), body=_body(since=_when(since), until=_when(until)))
+
 
 def _delivery_path(webhook_id: str, delivery_id: str) -> str:
     return "/v1/webhooks/" + _seg("webhook_id", webhook_id) + "/deliveries/" + _seg("delivery_id", delivery_id)
@@ -185,6 +215,13 @@ class Deliveries(Resource):
     def retry(self, webhook_id: str, delivery_id: str) -> m.Delivery:
         """Send a delivery again now, also after it failed."""
         return self._do("POST", _delivery_path(webhook_id, delivery_id) + "/retry", _one(m.Delivery))
+
+    def stats(self, webhook_id: Optional[str] = None, window: str = "24h") -> m.DeliveryStats:
+        """Deliveries per bucket by outcome with p50/p95 attempt latency
+        (GET /v1/deliveries/stats), of one webhook or of every webhook the
+        key reaches; ``window`` is 1h, 24h (the default) or 7d."""
+        return self._do("GET", "/v1/deliveries/stats", _one(m.DeliveryStats),
+                        params=dict(webhook_id=webhook_id, window=window))
 
 
 class Events(Resource):
@@ -209,6 +246,48 @@ class Events(Resource):
     def get(self, event_id: str) -> m.Event:
         """One event with its ``deliveries`` (GET /v1/events/{id})."""
         return self._do("GET", "/v1/events/" + _seg("event_id", event_id), _one(m.Event))
+
+    def replay(self, event_id: str, webhook_ids: Optional[List[str]] = None) -> m.OperationResult:
+        """Send a past event again, as new deliveries, to ``webhook_ids`` or
+        (None) to every webhook that matches it now, as an operation (POST
+        /v1/events/{id}/replay)."""
+        body = _body(webhook_ids=list(webhook_ids) if webhook_ids is not None else None)
+        return self._do("POST", "/v1/events/" + _seg("event_id", event_id) + "/replay", _one(m.OperationResult),
+                        body=body)
+
+
+class Operations(Resource):
+    """Operations: the bulk re-sends that recover, replay and
+    replay-missing start (``/v1/operations``)."""
+
+    def list(self, *, skip: Optional[int] = None, limit: Optional[int] = None) -> "m.Page[m.Operation]":
+        """A page of operations, newest first."""
+        return self._do("GET", "/v1/operations", _page(m.Operation), params=dict(skip=skip, limit=limit))
+
+    def get(self, operation_id: str) -> m.Operation:
+        """One operation and its progress."""
+        return self._do("GET", "/v1/operations/" + _seg("operation_id", operation_id), _one(m.Operation))
+
+    def wait(self, operation_id: str, *, interval: float = 0.5, timeout: Optional[float] = 300) -> m.Operation:
+        """Poll the operation every ``interval`` seconds until it has
+        succeeded or failed, and return it; after ``timeout`` seconds (300;
+        None: no bound) raise TimeoutError."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            op = self.get(operation_id)
+            if op.finished:
+                return op
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"operation {operation_id} is still {op.status} after {timeout}s")
+            time.sleep(interval)
+
+
+class Stats(Resource):
+    """The database's size (GET /v1/stats, platform admin keys only)."""
+
+    def get(self) -> m.Stats:
+        """Rows and bytes of every table and the database's total."""
+        return self._do("GET", "/v1/stats", _one(m.Stats))
 
 
 class EventTypes(Resource):
@@ -259,11 +338,18 @@ class Tenants(Resource):
     """Tenants, the platform's customers (``/v1/tenants``, platform admin
     keys only)."""
 
-    def put(self, tenant_id: str, *, name: Optional[str] = None, metadata: Any = None) -> m.Tenant:
-        """Create the tenant (``created`` true) or update its name and
-        metadata (PUT /v1/tenants/{id})."""
+    def put(self, tenant_id: str, *, name: Optional[str] = None, metadata: Any = None,
+            retention: Any = _UNSET) -> m.Tenant:
+        """Create the tenant (``created`` true) or update its name, metadata
+        and retention (PUT /v1/tenants/{id}); those left out keep their
+        value. ``retention`` is how long its events are kept, such as
+        ``"7d"`` (``"0"`` keeps everything); None makes it follow the
+        server's ``--retention``."""
+        body = _body(name=name, metadata=metadata)
+        if retention is not _UNSET:
+            body["retention"] = retention
         return self._do("PUT", "/v1/tenants/" + _seg("tenant_id", tenant_id),
-                        _one(m.Tenant, created=lambda status: status == 201), body=_body(name=name, metadata=metadata))
+                        _one(m.Tenant, created=lambda status: status == 201), body=body)
 
     create = put
 
@@ -523,3 +609,28 @@ AsyncIngest = asyncify(Ingest)
 AsyncAlerts = asyncify(Alerts)
 AsyncInbound = asyncify(Inbound)
 AsyncInvocations = asyncify(Invocations)
+AsyncStats = asyncify(Stats)
+
+
+class AsyncOperations(asyncify(Operations)):  # type: ignore[misc]
+    """Operations for the async client: every method returns an awaitable;
+    ``wait`` polls with ``asyncio.sleep``."""
+
+    async def wait(self, operation_id: str, *, interval: float = 0.5,  # type: ignore[override]
+                   timeout: Optional[float] = 300) -> m.Operation:
+        """Poll the operation every ``interval`` seconds until it has
+        succeeded or failed, and return it; after ``timeout`` seconds (300;
+        None: no bound) raise TimeoutError."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            op = await self.get(operation_id)
+            if op.finished:
+                return op
+            if deadline is not None and loop.time() >= deadline:
+                raise TimeoutError(f"operation {operation_id} is still {op.status} after {timeout}s")
+            await asyncio.sleep(interval)
+
+
+# asyncify's "a" alias of wait ("await") must be the async one too.
+setattr(AsyncOperations, "await", AsyncOperations.wait)

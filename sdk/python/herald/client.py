@@ -7,6 +7,7 @@ from typing import Any, Optional
 import httpx
 
 from . import _resources as r
+from . import models as m
 from ._transport import DEFAULT_MAX_RETRIES, AsyncTransport, SyncTransport
 
 __all__ = ["HeraldClient", "AsyncHeraldClient", "MutxClient", "AsyncMutxClient"]
@@ -58,6 +59,9 @@ class HeraldClient:
         self.inbound = r.Inbound(d)
         #: Agent invocations.
         self.invocations = r.Invocations(d)
+        #: Operations started by recover, replay and replay-missing.
+        self.operations = r.Operations(d)
+        self._stats = r.Stats(d)
 
     @property
     def base_url(self) -> str:
@@ -80,6 +84,11 @@ class HeraldClient:
         """Close the client's connections."""
         if self._owns_http:
             self._transport.close()
+
+    def stats(self) -> "m.Stats":
+        """Rows and bytes of every table of the database (GET /v1/stats,
+        platform admin keys only)."""
+        return self._stats.get()
 
     def __enter__(self) -> "HeraldClient":
         return self
@@ -115,6 +124,8 @@ class AsyncHeraldClient:
         self.alerts: Any = r.AsyncAlerts(d)
         self.inbound: Any = r.AsyncInbound(d)
         self.invocations: Any = r.AsyncInvocations(d)
+        self.operations: Any = r.AsyncOperations(d)
+        self._stats: Any = r.AsyncStats(d)
 
     @property
     def base_url(self) -> str:
@@ -139,6 +150,11 @@ class AsyncHeraldClient:
             await self._transport.close()
 
     aclose = close
+
+    async def stats(self) -> "m.Stats":
+        """Rows and bytes of every table of the database (GET /v1/stats,
+        platform admin keys only)."""
+        return await self._stats.get()
 
     async def __aenter__(self) -> "AsyncHeraldClient":
         return self

@@ -314,11 +314,14 @@ class APIKey(Model):
 @dataclass
 class Tenant(Model):
     """A tenant; ``counts`` (webhooks, agents) is filled by ``tenants.get``,
-    ``created`` by ``tenants.put`` (true when it made the tenant)."""
+    ``created`` by ``tenants.put`` (true when it made the tenant).
+    ``retention`` is how long its events are kept (such as ``"7d"``; ``"0"``
+    keeps everything), None when it follows the server's ``--retention``."""
 
     id: str = ""
     name: str = ""
     metadata: Any = None
+    retention: Optional[str] = None
     created_at: Optional[datetime] = None
     updated_at: Optional[datetime] = None
     counts: Optional[Dict[str, int]] = None
@@ -664,11 +667,121 @@ class EventType(Model):
     _times = _TS
 
 
+@dataclass
+class Operation(Model):
+    """A bulk re-send (``kind`` recover, replay or replay_missing) and its
+    progress: ``status`` is queued, running, succeeded or failed; ``done``
+    of ``total`` deliveries are queued so far. ``finished`` is true once it
+    has succeeded or failed."""
+
+    id: str = ""
+    kind: str = ""
+    status: str = ""
+    tenant_id: Optional[str] = None
+    webhook_id: Optional[str] = None
+    event_id: Optional[str] = None
+    webhook_ids: List[str] = field(default_factory=list)
+    since: Optional[datetime] = None
+    until: Optional[datetime] = None
+    total: Optional[int] = None
+    done: int = 0
+    error: Optional[str] = None
+    created_at: Optional[datetime] = None
+    updated_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    _times = ("since", "until", "created_at", "updated_at", "finished_at")
+
+    @property
+    def finished(self) -> bool:
+        """Whether the operation has succeeded or failed."""
+        return self.status in ("succeeded", "failed")
+
+
+@dataclass
+class OperationResult(Model):
+    """The answer of ``webhooks.recover``, ``webhooks.replay_missing`` and
+    ``events.replay``: how many deliveries the operation will queue
+    (``count``, sent as ``recovered`` or ``replayed``) and the operation."""
+
+    recovered: Optional[int] = None
+    replayed: Optional[int] = None
+    operation: Optional[Operation] = None
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    _one = {"operation": "Operation"}
+
+    @property
+    def count(self) -> int:
+        """How many deliveries the operation will queue."""
+        return (self.recovered if self.recovered is not None else self.replayed) or 0
+
+
+@dataclass
+class DeliveryStatsBucket(Model):
+    """One bucket of delivery stats: deliveries created from ``start`` by
+    outcome, and the p50/p95 attempt latency in ms (None without
+    attempts)."""
+
+    start: Optional[datetime] = None
+    succeeded: int = 0
+    failed: int = 0
+    pending: int = 0
+    p50_ms: Optional[int] = None
+    p95_ms: Optional[int] = None
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    _times = ("start",)
+
+
+@dataclass
+class DeliveryStats(Model):
+    """The answer of ``deliveries.stats``: every bucket of the window,
+    oldest first, empty ones included."""
+
+    window: Optional[str] = None
+    webhook_id: Optional[str] = None
+    since: Optional[datetime] = None
+    until: Optional[datetime] = None
+    bucket_seconds: int = 0
+    buckets: List[DeliveryStatsBucket] = field(default_factory=list)
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    _many = {"buckets": "DeliveryStatsBucket"}
+    _times = ("since", "until")
+
+
+@dataclass
+class TableStats(Model):
+    """One table's exact row count and approximate bytes."""
+
+    table: str = ""
+    rows: int = 0
+    bytes: int = 0
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass
+class Stats(Model):
+    """The answer of ``client.stats()``: the database's engine (sqlite or
+    postgres), how bytes were measured, every table's size and the total."""
+
+    engine: str = ""
+    method: str = ""
+    tables: List[TableStats] = field(default_factory=list)
+    total_bytes: int = 0
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    _many = {"tables": "TableStats"}
+
+
 _MODELS: Dict[str, Type[Model]] = {
     c.__name__: c
     for c in (Webhook, Attempt, Delivery, TestResult, HealthWindow, WebhookHealth, Event, PublishResult,
               APIKey, Tenant, PortalLink, Agent, LogEntry, AgentLogs, MetricPoint, MetricBucket,
               AgentMetrics, DeploymentChange, Deployment, IngestedEvent, IngestResult, AlertRule,
               InboundWebhook, InboundResult, InboundRequest, InboundSecret, Invocation,
-              EventTypeVersion, EventType)
+              EventTypeVersion, EventType, Operation, OperationResult, DeliveryStatsBucket, DeliveryStats,
+              TableStats, Stats)
 }

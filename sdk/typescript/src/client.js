@@ -4,7 +4,8 @@
 import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT, TENANT_HEADER } from './constants.js';
 import { ConnectionError, errorFromAnswer } from './errors.js';
 import {
-  Agents, Alerts, Deliveries, Deployments, EventTypes, Events, Inbound, Ingest, Invocations, Keys, Tenants, Webhooks,
+  Agents, Alerts, Deliveries, Deployments, EventTypes, Events, Inbound, Ingest, Invocations, Keys, Operations, Stats,
+  Tenants, Webhooks,
 } from './resources.js';
 
 export { DEFAULT_BASE_URL, DEFAULT_TIMEOUT, TENANT_HEADER, WEBHOOK_TEST_TIMEOUT } from './constants.js';
@@ -49,7 +50,16 @@ export class Herald {
     this.alerts = new Alerts(this);
     this.inbound = new Inbound(this);
     this.invocations = new Invocations(this);
+    this.operations = new Operations(this);
+    /** @private */
+    this._stats = new Stats(this);
   }
+
+  /**
+   * stats answers GET /v1/stats: rows and bytes of every table of the
+   * database (platform admin keys only).
+   */
+  stats() { return this._stats.get(); }
 
   /**
    * withTenant returns a client like this one scoped to the tenant id ("" for none).

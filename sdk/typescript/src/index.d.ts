@@ -6,7 +6,8 @@ import type {
   EventTypeInput, InboundList, InboundRequests, InboundResult, InboundSecret, InboundWebhook, InboundWebhookInput,
   IngestResult, Invocation, InvocationFilter, KeyInput, List, ListOptions, MetricsOptions, MetricsReport, PortalInput,
   PortalLink, RotateSecretInput, SendResult, SignatureFormat, Tenant, TenantInput, TriggerInput, Webhook, WebhookCreated,
-  WebhookHealth, WebhookInput, WebhookListOptions, WebhookTestResult,
+  WebhookHealth, WebhookInput, WebhookListOptions, WebhookTestResult, WindowInput, ReplayInput, Operation, RecoverResult,
+  ReplayResult, WaitOptions, DeliveryStatsOptions, DeliveryStats, Stats,
 } from './types.js';
 
 export type * from './types.js';
@@ -68,6 +69,9 @@ export declare class Herald {
   readonly alerts: Alerts;
   readonly inbound: Inbound;
   readonly invocations: Invocations;
+  readonly operations: Operations;
+  /** GET /v1/stats: rows and bytes of every table of the database (platform admin keys only). */
+  stats(): Promise<Stats>;
 }
 
 /** herald.webhooks: the endpoints Herald delivers events to, and their deliveries. */
@@ -98,6 +102,10 @@ export declare class Webhooks {
   rotateSecret(id: string, input?: RotateSecretInput): Promise<Webhook>;
   /** GET /v1/webhooks/{id}/health. */
   health(id: string): Promise<WebhookHealth>;
+  /** POST /v1/webhooks/{id}/recover: starts an operation that queues a new attempt of every delivery that ended failed in the window. */
+  recover(id: string, input: WindowInput): Promise<RecoverResult>;
+  /** POST /v1/webhooks/{id}/replay-missing: starts an operation that sends the events of the window that match the webhook now but never went to it. */
+  replayMissing(id: string, input: WindowInput): Promise<ReplayResult>;
 }
 
 /** herald.deliveries: a webhook's deliveries. */
@@ -108,6 +116,8 @@ export declare class Deliveries {
   get(webhookId: string, deliveryId: string): Promise<Delivery>;
   /** POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry: queues it again. */
   retry(webhookId: string, deliveryId: string): Promise<Delivery>;
+  /** GET /v1/deliveries/stats: deliveries per bucket by outcome, with p50/p95 latency, over window (default 24h). */
+  stats(opts?: DeliveryStatsOptions): Promise<DeliveryStats>;
 }
 
 /** herald.events. */
@@ -118,6 +128,18 @@ export declare class Events {
   list(filter?: EventFilter): Promise<List<Event>>;
   /** GET /v1/events/{id}, with its deliveries. */
   get(id: string): Promise<Event>;
+  /** POST /v1/events/{id}/replay: starts an operation that sends the event again, to the webhooks named or to every one that matches it now. */
+  replay(id: string, input?: ReplayInput): Promise<ReplayResult>;
+}
+
+/** herald.operations: the bulk re-sends recover, replay and replayMissing start. */
+export declare class Operations {
+  /** GET /v1/operations, newest first. */
+  list(opts?: ListOptions): Promise<List<Operation>>;
+  /** GET /v1/operations/{id}. */
+  get(id: string): Promise<Operation>;
+  /** Polls get(id) until the operation has succeeded or failed, and returns it; rejects after opts.timeout ms. */
+  wait(id: string, opts?: WaitOptions): Promise<Operation>;
 }
 
 /** herald.eventTypes: the event catalogue (platform admin keys change it). */

@@ -246,6 +246,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks/{id}/recover": {
+        parameters: {
+            query?: {
+                /** @description With a platform key, the tenant whose rows are reached (as X-Herald-Tenant). */
+                tenant_id?: components["parameters"]["TenantQuery"];
+            };
+            header?: {
+                /** @description With a platform key, the tenant whose rows are reached. */
+                "X-Herald-Tenant"?: components["parameters"]["TenantHeader"];
+            };
+            path: {
+                /**
+                 * @description The webhook's id.
+                 * @example wh_2kq3n5b8c1d4
+                 */
+                id: components["parameters"]["WebhookID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue a new attempt of every delivery that ended failed in a window
+         * @description Starts an operation (a durable job that works in batches) and
+         *     answers at once with how many deliveries it will queue; follow it
+         *     with GET /v1/operations/{id}. A window holding more than the
+         *     server's cap (100,000 by default) is refused with 400 naming since.
+         */
+        post: operations["recoverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/replay-missing": {
+        parameters: {
+            query?: {
+                /** @description With a platform key, the tenant whose rows are reached (as X-Herald-Tenant). */
+                tenant_id?: components["parameters"]["TenantQuery"];
+            };
+            header?: {
+                /** @description With a platform key, the tenant whose rows are reached. */
+                "X-Herald-Tenant"?: components["parameters"]["TenantHeader"];
+            };
+            path: {
+                /**
+                 * @description The webhook's id.
+                 * @example wh_2kq3n5b8c1d4
+                 */
+                id: components["parameters"]["WebhookID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the webhook the events of a window that match it now but never went to it
+         * @description Starts an operation, as recover does; useful after widening a
+         *     webhook's events or enabling it again.
+         */
+        post: operations["replayMissing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks/{id}/health": {
         parameters: {
             query?: {
@@ -401,6 +469,128 @@ export interface paths {
         };
         /** Get an event with its deliveries */
         get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{id}/replay": {
+        parameters: {
+            query?: {
+                /** @description With a platform key, the tenant whose rows are reached (as X-Herald-Tenant). */
+                tenant_id?: components["parameters"]["TenantQuery"];
+            };
+            header?: {
+                /** @description With a platform key, the tenant whose rows are reached. */
+                "X-Herald-Tenant"?: components["parameters"]["TenantHeader"];
+            };
+            path: {
+                /**
+                 * @description The event's id.
+                 * @example evt_2kq3n5b8c1d4
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a past event again, as new deliveries
+         * @description Starts an operation that sends the event to the webhooks named in
+         *     webhook_ids or, without them, to every webhook that matches it now.
+         *     An empty body is the same as {}.
+         */
+        post: operations["replayEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List operations (recover, replay, replay-missing), newest first */
+        get: operations["listOperations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations/{id}": {
+        parameters: {
+            query?: {
+                /** @description With a platform key, the tenant whose rows are reached (as X-Herald-Tenant). */
+                tenant_id?: components["parameters"]["TenantQuery"];
+            };
+            header?: {
+                /** @description With a platform key, the tenant whose rows are reached. */
+                "X-Herald-Tenant"?: components["parameters"]["TenantHeader"];
+            };
+            path: {
+                /**
+                 * @description The operation's id.
+                 * @example op_2kq3n5b8c1d4
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** Get an operation and its progress */
+        get: operations["getOperation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deliveries/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Deliveries per bucket by outcome, with p50 and p95 attempt latency
+         * @description Over the window (1h in 1-minute buckets, 24h in 15-minute buckets,
+         *     7d in 2-hour buckets; oldest first, empty buckets included), of one
+         *     webhook or of every webhook the caller reaches.
+         */
+        get: operations["deliveryStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rows and bytes of every table of the database (platform keys only)
+         * @description A tenant's key gets 403, as the sizes are the whole server's.
+         */
+        get: operations["stats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3282,6 +3472,7 @@ export interface components {
             name: string;
             /** @description Any JSON the platform keeps with the tenant. */
             metadata: Record<string, never> | unknown[] | string | number | boolean | null;
+            retention: components["schemas"]["Retention"];
             created_at: components["schemas"]["Time"];
             updated_at: components["schemas"]["Time"];
             counts?: {
@@ -3292,7 +3483,17 @@ export interface components {
         TenantInput: {
             name?: string | null;
             metadata?: Record<string, never> | unknown[] | string | number | boolean | null;
+            retention?: components["schemas"]["Retention"];
         };
+        /**
+         * @description How long the tenant's events, with their deliveries and attempts,
+         *     are kept: a duration such as "7d", "36h" or "90m" (at least 1m), or
+         *     "0" to keep everything (answered as "0s"). Null (the default) follows the server's
+         *     --retention (30d unless set). In a request, a field left out keeps
+         *     the tenant's retention.
+         * @example 7d
+         */
+        Retention: string | null;
         TenantList: components["schemas"]["Page"] & {
             items?: components["schemas"]["Tenant"][];
         };
@@ -3447,6 +3648,93 @@ export interface components {
             response_body: string;
             error: string;
             success: boolean;
+        };
+        WindowInput: {
+            /**
+             * @description Where the window starts: an RFC 3339 time, now, or a duration back from now such as 2h.
+             * @example 2h
+             */
+            since: string;
+            /** @description Where it ends, in the same forms; default now. */
+            until?: string;
+        };
+        ReplayInput: {
+            /** @description The webhooks to send the event to; default every webhook that matches it now. */
+            webhook_ids?: string[] | null;
+        };
+        Operation: {
+            /** @example op_2kq3n5b8c1d4 */
+            id: string;
+            /** @enum {string} */
+            kind: "recover" | "replay" | "replay_missing";
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed";
+            tenant_id: components["schemas"]["TenantID"];
+            /** @description The webhook of a recover or replay_missing. */
+            webhook_id?: string;
+            /** @description The event of a replay. */
+            event_id?: string;
+            /** @description The webhooks a replay goes to; left out when it goes to every matching webhook. */
+            webhook_ids?: string[];
+            since?: components["schemas"]["Time"];
+            until?: components["schemas"]["Time"];
+            /** @description How many deliveries it was counted to queue when created. */
+            total?: number;
+            /** @description How many it has queued so far. */
+            done: number;
+            /** @description Why it failed. */
+            error?: string;
+            created_at: components["schemas"]["Time"];
+            updated_at: components["schemas"]["Time"];
+            finished_at?: components["schemas"]["Time"];
+        };
+        OperationList: components["schemas"]["Page"] & {
+            items?: components["schemas"]["Operation"][];
+        };
+        RecoverAnswer: {
+            /** @description How many deliveries it will queue. */
+            recovered: number;
+            operation: components["schemas"]["Operation"];
+        };
+        ReplayAnswer: {
+            /** @description How many deliveries it will queue. */
+            replayed: number;
+            operation: components["schemas"]["Operation"];
+        };
+        DeliveryStats: {
+            /** @example 24h */
+            window?: string;
+            webhook_id?: string;
+            since: components["schemas"]["Time"];
+            until: components["schemas"]["Time"];
+            /** @example 900 */
+            bucket_seconds: number;
+            buckets: components["schemas"]["DeliveryStatsBucket"][];
+        };
+        DeliveryStatsBucket: {
+            start: components["schemas"]["Time"];
+            succeeded: number;
+            failed: number;
+            pending: number;
+            /** @description Median attempt duration; null without attempts. */
+            p50_ms: number | null;
+            /** @description 95th percentile attempt duration; null without attempts. */
+            p95_ms: number | null;
+        };
+        Stats: {
+            /** @enum {string} */
+            engine: "sqlite" | "postgres";
+            /**
+             * @description How bytes were measured; rows are exact counts.
+             * @enum {string}
+             */
+            method: "dbstat" | "pg_total_relation_size";
+            tables: {
+                table: string;
+                rows: number;
+                bytes: number;
+            }[];
+            total_bytes: number;
         };
         DeliveryList: components["schemas"]["Page"] & {
             items?: components["schemas"]["Delivery"][];
@@ -4118,7 +4406,8 @@ export interface operations {
                  *       "name": "Acme Inc.",
                  *       "metadata": {
                  *         "plan": "pro"
-                 *       }
+                 *       },
+                 *       "retention": "7d"
                  *     }
                  */
                 "application/json": components["schemas"]["TenantInput"];
@@ -4489,6 +4778,149 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    recoverWebhook: {
+        parameters: {
+            query?: {
+                /** @description With a platform key, the tenant whose rows are reached (as X-Herald-Tenant). */
+                tenant_id?: components["parameters"]["TenantQuery"];
+            };
+            header?: {
+                /** @description With a platform key, the tenant whose rows are reached. */
+                "X-Herald-Tenant"?: components["parameters"]["TenantHeader"];
+            };
+            path: {
+                /**
+                 * @description The webhook's id.
+                 * @example wh_2kq3n5b8c1d4
+                 */
+                id: components["parameters"]["WebhookID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "since": "2h"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WindowInput"];
+            };
+        };
+        responses: {
+            /** @description The operation, queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "recovered": 12,
+                     *       "operation": {
+                     *         "id": "op_2kq3n5b8c1d4",
+                     *         "kind": "recover",
+                     *         "status": "queued",
+                     *         "tenant_id": "acme",
+                     *         "webhook_id": "wh_2kq3n5b8c1d4",
+                     *         "since": "2026-01-02T13:04:05Z",
+                     *         "until": "2026-01-02T15:04:05Z",
+                     *         "total": 12,
+                     *         "done": 0,
+                     *         "created_at": "2026-01-02T15:04:05Z",
+                     *         "updated_at": "2026-01-02T15:04:05Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RecoverAnswer"];
+                };
+            };
+            400: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            /** @description The webhook is disabled; enable it first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    replayMissing: {
+        parameters: {
+            query?: {
+                /** @description With a platform key, the tenant whose rows are reached (as X-Herald-Tenant). */
+                tenant_id?: components["parameters"]["TenantQuery"];
+            };
+            header?: {
+                /** @description With a platform key, the tenant whose rows are reached. */
+                "X-Herald-Tenant"?: components["parameters"]["TenantHeader"];
+            };
+            path: {
+                /**
+                 * @description The webhook's id.
+                 * @example wh_2kq3n5b8c1d4
+                 */
+                id: components["parameters"]["WebhookID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "since": "2026-01-02T00:00:00Z",
+                 *       "until": "1h"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WindowInput"];
+            };
+        };
+        responses: {
+            /** @description The operation, queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "replayed": 3,
+                     *       "operation": {
+                     *         "id": "op_2kq3n5b8c1d5",
+                     *         "kind": "replay_missing",
+                     *         "status": "queued",
+                     *         "tenant_id": "acme",
+                     *         "webhook_id": "wh_2kq3n5b8c1d4",
+                     *         "since": "2026-01-02T00:00:00Z",
+                     *         "until": "2026-01-02T14:04:05Z",
+                     *         "total": 3,
+                     *         "done": 0,
+                     *         "created_at": "2026-01-02T15:04:05Z",
+                     *         "updated_at": "2026-01-02T15:04:05Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReplayAnswer"];
+                };
+            };
+            400: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            /** @description The webhook is disabled; enable it first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
     webhookHealth: {
         parameters: {
             query?: {
@@ -4751,6 +5183,222 @@ export interface operations {
                     "application/json": components["schemas"]["Event"];
                 };
             };
+            default: components["responses"]["Error"];
+        };
+    };
+    replayEvent: {
+        parameters: {
+            query?: {
+                /** @description With a platform key, the tenant whose rows are reached (as X-Herald-Tenant). */
+                tenant_id?: components["parameters"]["TenantQuery"];
+            };
+            header?: {
+                /** @description With a platform key, the tenant whose rows are reached. */
+                "X-Herald-Tenant"?: components["parameters"]["TenantHeader"];
+            };
+            path: {
+                /**
+                 * @description The event's id.
+                 * @example evt_2kq3n5b8c1d4
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "webhook_ids": [
+                 *         "wh_2kq3n5b8c1d4"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReplayInput"];
+            };
+        };
+        responses: {
+            /** @description The operation, queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "replayed": 1,
+                     *       "operation": {
+                     *         "id": "op_2kq3n5b8c1d6",
+                     *         "kind": "replay",
+                     *         "status": "queued",
+                     *         "tenant_id": "acme",
+                     *         "event_id": "evt_2kq3n5b8c1d4",
+                     *         "webhook_ids": [
+                     *           "wh_2kq3n5b8c1d4"
+                     *         ],
+                     *         "total": 1,
+                     *         "done": 0,
+                     *         "created_at": "2026-01-02T15:04:05Z",
+                     *         "updated_at": "2026-01-02T15:04:05Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReplayAnswer"];
+                };
+            };
+            400: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            /** @description A webhook named is disabled. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listOperations: {
+        parameters: {
+            query?: {
+                /** @description How many items to skip; default 0. */
+                skip?: components["parameters"]["Skip"];
+                /** @description How many items to answer; default 50, at most 1000. */
+                limit?: components["parameters"]["Limit"];
+                /** @description With a platform key, the tenant whose rows are reached (as X-Herald-Tenant). */
+                tenant_id?: components["parameters"]["TenantQuery"];
+            };
+            header?: {
+                /** @description With a platform key, the tenant whose rows are reached. */
+                "X-Herald-Tenant"?: components["parameters"]["TenantHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of operations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationList"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getOperation: {
+        parameters: {
+            query?: {
+                /** @description With a platform key, the tenant whose rows are reached (as X-Herald-Tenant). */
+                tenant_id?: components["parameters"]["TenantQuery"];
+            };
+            header?: {
+                /** @description With a platform key, the tenant whose rows are reached. */
+                "X-Herald-Tenant"?: components["parameters"]["TenantHeader"];
+            };
+            path: {
+                /**
+                 * @description The operation's id.
+                 * @example op_2kq3n5b8c1d4
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deliveryStats: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only this webhook's deliveries; another tenant's webhook is a 404.
+                 * @example wh_2kq3n5b8c1d4
+                 */
+                webhook_id?: string;
+                /** @description The span; default 24h. */
+                window?: "1h" | "24h" | "7d";
+                /** @description With a platform key, the tenant whose rows are reached (as X-Herald-Tenant). */
+                tenant_id?: components["parameters"]["TenantQuery"];
+            };
+            header?: {
+                /** @description With a platform key, the tenant whose rows are reached. */
+                "X-Herald-Tenant"?: components["parameters"]["TenantHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stats. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryStats"];
+                };
+            };
+            400: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    stats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The database's size. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "engine": "sqlite",
+                     *       "method": "dbstat",
+                     *       "tables": [
+                     *         {
+                     *           "table": "events",
+                     *           "rows": 1200,
+                     *           "bytes": 409600
+                     *         },
+                     *         {
+                     *           "table": "deliveries",
+                     *           "rows": 2400,
+                     *           "bytes": 819200
+                     *         }
+                     *       ],
+                     *       "total_bytes": 2097152
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Stats"];
+                };
+            };
+            403: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };
     };

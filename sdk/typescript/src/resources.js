@@ -81,6 +81,28 @@ export class Webhooks extends Resource {
 
   /** @param {string} id */
   health(id) { return this.call('GET', `/v1/webhooks/${seg('webhook id', id)}/health`); }
+
+  /** @param {string} id @param {{ since: string | Date, until?: string | Date }} input */
+  recover(id, input) { return this.call('POST', `/v1/webhooks/${seg('webhook id', id)}/recover`, { body: windowBody(input) }); }
+
+  /** @param {string} id @param {{ since: string | Date, until?: string | Date }} input */
+  replayMissing(id, input) { return this.call('POST', `/v1/webhooks/${seg('webhook id', id)}/replay-missing`, { body: windowBody(input) }); }
+}
+
+/**
+ * windowBody is the body of recover and replay-missing, Dates as RFC 3339.
+ * @param {{ since: string | Date, until?: string | Date }} input
+ */
+function windowBody(input) {
+  /** @param {string | Date | undefined} v */
+  const t = (v) => (v instanceof Date ? v.toISOString() : v);
+  /** @type {Record<string, string>} */
+  const body = {};
+  const since = t(input && input.since);
+  const until = t(input && input.until);
+  if (since !== undefined) body.since = since;
+  if (until !== undefined) body.until = until;
+  return body;
 }
 
 /** @param {string} webhookId @param {string} deliveryId */
@@ -98,6 +120,9 @@ export class Deliveries extends Resource {
 
   /** @param {string} webhookId @param {string} deliveryId */
   retry(webhookId, deliveryId) { return this.call('POST', deliveryPath(webhookId, deliveryId) + '/retry'); }
+
+  /** @param {{ webhook_id?: string, window?: '1h' | '24h' | '7d' }} [opts] */
+  stats(opts = {}) { return this.call('GET', '/v1/deliveries/stats', { query: opts }); }
 }
 
 /** Events: herald.events, publishing events and reading them back. */
@@ -113,6 +138,9 @@ export class Events extends Resource {
 
   /** @param {string} id */
   get(id) { return this.call('GET', `/v1/events/${seg('event id', id)}`); }
+
+  /** @param {string} id @param {{ webhook_ids?: string[] | null }} [input] */
+  replay(id, input = {}) { return this.call('POST', `/v1/events/${seg('event id', id)}/replay`, { body: input }); }
 }
 
 /** EventTypes: herald.eventTypes, the event catalogue. */
@@ -264,4 +292,36 @@ export class Invocations extends Resource {
 
   /** @param {string} id */
   get(id) { return this.call('GET', `/v1/invocations/${seg('invocation id', id)}`); }
+}
+
+/** Operations: herald.operations, the bulk re-sends recover, replay and replayMissing start. */
+export class Operations extends Resource {
+  /** @param {{ skip?: number, limit?: number }} [opts] */
+  list(opts = {}) { return this.call('GET', '/v1/operations', { query: opts }); }
+
+  /** @param {string} id */
+  get(id) { return this.call('GET', `/v1/operations/${seg('operation id', id)}`); }
+
+  /**
+   * Polls get(id) every interval ms (500) until the operation has succeeded
+   * or failed; rejects after timeout ms (300000; 0 for none) or on signal.
+   * @param {string} id @param {{ interval?: number, timeout?: number, signal?: AbortSignal }} [opts]
+   */
+  async wait(id, opts = {}) {
+    const interval = opts.interval ?? 500;
+    const timeout = opts.timeout ?? 300000;
+    const deadline = timeout > 0 ? Date.now() + timeout : Infinity;
+    for (;;) {
+      const op = await this.get(id);
+      if (op.status === 'succeeded' || op.status === 'failed') return op;
+      if (Date.now() >= deadline) throw new Error(`operation ${id} is still ${op.status} after ${timeout} ms`);
+      if (opts.signal && opts.signal.aborted) throw opts.signal.reason ?? new Error('aborted');
+      await new Promise((resolve) => setTimeout(resolve, interval));
+    }
+  }
+}
+
+/** Stats: GET /v1/stats, the database's size (platform admin keys only). */
+export class Stats extends Resource {
+  get() { return this.call('GET', '/v1/stats'); }
 }

@@ -7,16 +7,16 @@ import type { components, paths } from './openapi.js';
 
 type Schemas = components['schemas'];
 type JSONOf<T> = T extends { content: { 'application/json': infer B } } ? B : never;
-type Operation<P extends keyof paths, M extends 'get' | 'put' | 'post' | 'patch' | 'delete'> = NonNullable<paths[P][M]>;
+type RouteOf<P extends keyof paths, M extends 'get' | 'put' | 'post' | 'patch' | 'delete'> = NonNullable<paths[P][M]>;
 /** The JSON body of a route. */
 type BodyOf<P extends keyof paths, M extends 'put' | 'post' | 'patch'> =
-  Operation<P, M> extends { requestBody?: infer R } ? JSONOf<NonNullable<R>> : never;
+  RouteOf<P, M> extends { requestBody?: infer R } ? JSONOf<NonNullable<R>> : never;
 /** The JSON answer of a route with a status. */
 type AnswerOf<P extends keyof paths, M extends 'get' | 'put' | 'post' | 'patch' | 'delete', S extends number> =
-  Operation<P, M> extends { responses: infer R } ? (S extends keyof R ? JSONOf<R[S]> : never) : never;
+  RouteOf<P, M> extends { responses: infer R } ? (S extends keyof R ? JSONOf<R[S]> : never) : never;
 /** The query parameters of a route but tenant_id (the client's tenant option sends X-Herald-Tenant), times also as Dates. */
 type QueryOf<P extends keyof paths, M extends 'get'> =
-  Operation<P, M> extends { parameters: { query?: infer Q } } ? Dated<Omit<NonNullable<Q>, 'tenant_id'>> : never;
+  RouteOf<P, M> extends { parameters: { query?: infer Q } } ? Dated<Omit<NonNullable<Q>, 'tenant_id'>> : never;
 type Dated<Q> = { [K in keyof Q]: K extends 'since' | 'until' ? Q[K] | Date : Q[K] };
 
 /** One page of a list answer: items from position skip, at most limit of them, out of total. */
@@ -144,6 +144,31 @@ export type InboundRequestOptions = QueryOf<'/api/webhooks/{name}/requests', 'ge
 export type InboundRequests = AnswerOf<'/api/webhooks/{name}/requests', 'get', 200>;
 /** The answer of inbound.getSecret and inbound.setSecret. */
 export type InboundSecret = Schemas['InboundSecretStatus'];
+
+/** The body of webhooks.recover and webhooks.replayMissing: since (required) and until (default now), each an RFC 3339 time (or Date), "now", or a duration back such as "2h". */
+export type WindowInput = { since: Schemas['WindowInput']['since'] | Date; until?: Schemas['WindowInput']['until'] | Date };
+/** The body of events.replay: the webhooks to send the event to; default every webhook that matches it now. */
+export type ReplayInput = Schemas['ReplayInput'];
+/** A bulk re-send (recover, replay or replay_missing) and its progress. */
+export type Operation = Schemas['Operation'];
+/** The answer of webhooks.recover: how many deliveries it will queue, and the operation. */
+export type RecoverResult = Schemas['RecoverAnswer'];
+/** The answer of events.replay and webhooks.replayMissing. */
+export type ReplayResult = Schemas['ReplayAnswer'];
+/** Options of operations.wait: poll every interval ms (default 500), give up after timeout ms (default 300000; 0 for none). */
+export interface WaitOptions {
+  interval?: number;
+  timeout?: number;
+  signal?: AbortSignal;
+}
+/** Options of deliveries.stats: webhook_id (default every webhook the key reaches) and window (1h, 24h or 7d; default 24h). */
+export type DeliveryStatsOptions = QueryOf<'/v1/deliveries/stats', 'get'>;
+/** The answer of deliveries.stats. */
+export type DeliveryStats = Schemas['DeliveryStats'];
+/** One bucket of DeliveryStats. */
+export type DeliveryStatsBucket = Schemas['DeliveryStatsBucket'];
+/** The answer of herald.stats(): the database's size by table. */
+export type Stats = Schemas['Stats'];
 
 /** An invocation of an agent. */
 export type Invocation = Schemas['Invocation'];

@@ -26,6 +26,22 @@ export async function checks(): Promise<void> {
   const pending: boolean = t.pending;
   // @ts-expect-error delete answers nothing
   const gone: Webhook = await herald.webhooks.delete(wh.id);
+  const rec: T.RecoverResult = await herald.webhooks.recover(wh.id, { since: '2h' });
+  const recovered: number = rec.recovered;
+  const op: T.Operation = await herald.operations.wait(rec.operation.id, { interval: 100 });
+  const done: number = op.done;
+  // @ts-expect-error since is required
+  await herald.webhooks.recover(wh.id, {});
+  await herald.webhooks.replayMissing(wh.id, { since: new Date(), until: 'now' });
+  const rep: T.ReplayResult = await herald.events.replay('evt_x', { webhook_ids: [wh.id] });
+  const replayed: number = rep.replayed;
+  const ops: List<T.Operation> = await herald.operations.list({ limit: 10 });
+  const st: T.DeliveryStats = await herald.deliveries.stats({ webhook_id: wh.id, window: '7d' });
+  const p95: number | null = st.buckets[0].p95_ms;
+  // @ts-expect-error window is 1h, 24h or 7d
+  await herald.deliveries.stats({ window: '2h' });
+  const size: number = (await herald.stats()).total_bytes;
+  const kept: string | null = (await herald.tenants.put('acme', { retention: '7d' })).retention;
   const e = new ValidationError('url: bad', { code: 'invalid', status: 400 });
   const base: HeraldError = e;
   const field: string = e.field;

@@ -57,6 +57,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"fmt"
 	"os"
 	"strings"
 
@@ -70,6 +71,7 @@ var (
 	_ = client.New
 	_ = verify.Request
 	_ = os.Getenv
+	_ = fmt.Println
 )
 
 func example(ctx context.Context, r *http.Request) {
@@ -82,16 +84,38 @@ func main() {
 `
 }
 
-// TestDocsGoClients builds the Go lines of the README's Clients section
-// into a program (through a build overlay, writing nothing into the tree)
-// and runs it against a server, which must then hold the webhook it
-// created.
+// TestDocsGoClients builds the Go lines of the README's Clients section and
+// of the Go section of docs/sdks.md each into a program (through a build
+// overlay, writing nothing into the tree) and runs it against a server,
+// which must then hold the webhook it created.
 func TestDocsGoClients(t *testing.T) {
-	code := goBlocks(t, "../../README.md", "Clients")
-	if strings.TrimSpace(code) == "" {
-		t.Fatal("README.md's Clients section has no go block")
+	for _, doc := range []struct{ path, section, url string }{
+		{"../../README.md", "Clients", "http://127.0.0.1:3000/webhooks/mutx"},
+		{"../../docs/sdks.md", "Go", "http://127.0.0.1:3000/webhooks/recovered"},
+	} {
+		t.Run(filepath.Base(doc.path), func(t *testing.T) {
+			code := goBlocks(t, doc.path, doc.section)
+			if strings.TrimSpace(code) == "" {
+				t.Fatalf("%s's %s section has no go block", doc.path, doc.section)
+			}
+			ts := startServer(t)
+			runGoDoc(t, ts, code)
+			var hooks struct {
+				Items []struct {
+					URL string `json:"url"`
+				} `json:"items"`
+			}
+			ts.must(200, "GET", "/v1/webhooks", nil, &hooks)
+			if len(hooks.Items) != 1 || hooks.Items[0].URL != doc.url {
+				t.Fatalf("after the Go example the server has webhooks %+v, want the one it created", hooks.Items)
+			}
+		})
 	}
-	ts := startServer(t)
+}
+
+// runGoDoc runs the Go lines code of a document against ts.
+func runGoDoc(t *testing.T, ts *testServer, code string) {
+	t.Helper()
 	dir := t.TempDir()
 	code = strings.ReplaceAll(code, "http://127.0.0.1:8420", ts.URL())
 	src := filepath.Join(dir, "main.go")
@@ -109,7 +133,7 @@ func TestDocsGoClients(t *testing.T) {
 	goBin := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 	if _, err := os.Stat(goBin); err != nil {
 		if goBin, err = exec.LookPath("go"); err != nil {
-			t.Skip("no go command to build the README's Go example with")
+			t.Skip("no go command to build the Go example with")
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -118,15 +142,6 @@ func TestDocsGoClients(t *testing.T) {
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "HERALD_API_KEY="+ts.key)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("the README's Go client example: %v\n%s\n%s", err, out, goClientsProgram(code))
-	}
-	var hooks struct {
-		Items []struct {
-			URL string `json:"url"`
-		} `json:"items"`
-	}
-	ts.must(200, "GET", "/v1/webhooks", nil, &hooks)
-	if len(hooks.Items) != 1 || hooks.Items[0].URL != "http://127.0.0.1:3000/webhooks/mutx" {
-		t.Fatalf("after the Go example the server has webhooks %+v, want the one it created", hooks.Items)
+		t.Fatalf("the Go example: %v\n%s\n%s", err, out, goClientsProgram(code))
 	}
 }

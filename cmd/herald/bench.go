@@ -68,6 +68,10 @@ Cases:
   tenants  --tenants tenants (default 1000) with three webhooks each, one per
            event type; events are spread across the tenants and types, so
            each is delivered once, as in single
+  limit    no Herald: a bare Go client posts --events signed bodies of about
+           400 bytes, with Herald's headers, to the same receiver from
+           --concurrency workers; what the machine can do, which the other
+           cases' figures are a ratio of
 
 With -o json, it writes one JSON object with every case's figures instead of
 the table. With --keep, each case's data directory (and schema) is kept, and
@@ -85,7 +89,7 @@ its path is printed under the case's row, or given as "data_dir" (and
 	cmd.Flags().IntVar(&o.events, "events", 5000, "events to publish per case")
 	cmd.Flags().IntVar(&o.concurrency, "concurrency", 16, "concurrent publishers")
 	cmd.Flags().IntVar(&o.rate, "rate", 500, "events per second for the paced case")
-	cmd.Flags().StringVar(&o.cases, "cases", "single,fanout,slow,paced,ingest,tenants", "cases to run, comma-separated")
+	cmd.Flags().StringVar(&o.cases, "cases", "limit,single,fanout,slow,paced,ingest,tenants", "cases to run, comma-separated")
 	cmd.Flags().IntVar(&o.agents, "agents", 100, "simulated agents for the ingest case")
 	cmd.Flags().IntVar(&o.tenants, "tenants", 1000, "tenants for the tenants case, with three webhooks each")
 	cmd.Flags().DurationVar(&o.slowDelay, "slow-delay", 5*time.Second, "how long the slow endpoint sleeps")
@@ -201,6 +205,17 @@ func runBench(ctx context.Context, out io.Writer, o benchOptions) error {
 				return fmt.Errorf("tenants: must be at least 1, got %d", o.tenants)
 			}
 			shape.hooks, shape.tenants = tenantBenchHooks, o.tenants
+		case "limit":
+			r, err := benchLimit(ctx, o)
+			if err != nil {
+				return fmt.Errorf("case limit: %w", err)
+			}
+			report.Cases = append(report.Cases, r.json())
+			if table {
+				fmt.Fprintf(out, "%-8s %8d %11d %12.0f %13.0f %9s %9s %9s %7s       (a bare client, no Herald: the ceiling)\n",
+					r.name, r.events, r.deliveries, r.acceptedPerS, r.deliveredPerS, ms(r.p50), ms(r.p95), ms(r.p99), "-")
+			}
+			continue
 		case "ingest":
 			r, err := benchIngest(ctx, exe, o)
 			if err != nil {

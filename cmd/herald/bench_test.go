@@ -54,13 +54,17 @@ func TestBenchJSONAndKeep(t *testing.T) {
 		t.Errorf("--keep: the kept data dir has no database: %v", err)
 	}
 
-	o.output, o.keep, o.cases, o.tenants, o.events = "table", false, "single,tenants", 4, 24
+	o.output, o.keep, o.cases, o.tenants, o.events = "table", false, "limit,single,tenants", 4, 24
 	out.Reset()
 	if err := runBench(ctx, &out, o); err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "single") || strings.Contains(out.String(), "kept:") {
 		t.Errorf("table without --keep:\n%s", out.String())
+	}
+	// The limit case posts the 24 bodies itself.
+	if !regexp.MustCompile(`(?m)^limit\s+24\s+24\s.*bare client`).MatchString(out.String()) {
+		t.Errorf("no limit row with 24 posts:\n%s", out.String())
 	}
 	// Each of the 24 events is delivered once, to one webhook of its
 	// tenant.

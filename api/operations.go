@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"net/http"
 
 	"github.com/heraldhq/herald"
@@ -62,11 +61,7 @@ func (s *Server) startWindowOperation(w http.ResponseWriter, r *http.Request, ki
 // deliveries, to the webhooks that match it now or to the ones named.
 func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request) {
 	var in herald.ReplayInput
-	body, err := s.readBody(w, r)
-	if err == nil && len(bytes.TrimSpace(body)) > 0 { // every field is optional
-		err = decodeJSON(body, &in)
-	}
-	if err != nil {
+	if err := s.decodeOptional(w, r, &in); err != nil {
 		s.error(w, r, err)
 		return
 	}

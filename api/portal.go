@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"net/http"
 
 	"github.com/heraldhq/herald"
@@ -18,11 +17,7 @@ func (s *Server) portalLink(w http.ResponseWriter, r *http.Request) {
 	}
 	// An empty body asks for the defaults.
 	var in herald.PortalInput
-	body, err := s.readBody(w, r)
-	if err == nil && len(bytes.TrimSpace(body)) > 0 {
-		err = decodeJSON(body, &in)
-	}
-	if err != nil {
+	if err := s.decodeOptional(w, r, &in); err != nil {
 		s.error(w, r, err)
 		return
 	}

@@ -102,6 +102,16 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return decodeJSON(body, v)
 }
 
+// decodeOptional is decode for bodies whose fields are all optional: an
+// empty body leaves v as it is.
+func (s *Server) decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := s.readBody(w, r)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+		return err
+	}
+	return decodeJSON(body, v)
+}
+
 // decodeOpen is decode for bodies from agents: the same checks, except
 // that unknown fields are ignored, so that reporters may send more than
 // Herald reads.

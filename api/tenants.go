@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 
@@ -27,16 +26,9 @@ func (s *Server) putTenant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in tenantInput
-	body, err := s.readBody(w, r)
-	if err != nil {
+	if err := s.decodeOptional(w, r, &in); err != nil {
 		s.error(w, r, err)
 		return
-	}
-	if len(bytes.TrimSpace(body)) > 0 {
-		if err := decodeJSON(body, &in); err != nil {
-			s.error(w, r, err)
-			return
-		}
 	}
 	t := &herald.Tenant{ID: id}
 	old, err := s.cfg.Store.Tenant(r.Context(), id)

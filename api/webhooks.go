@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -103,11 +102,7 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
 // webhook with its new secret, the only answer that shows it.
 func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
 	var in herald.RotateSecretInput
-	body, err := s.readBody(w, r)
-	if err == nil && len(bytes.TrimSpace(body)) > 0 { // every field is optional
-		err = decodeJSON(body, &in)
-	}
-	if err != nil {
+	if err := s.decodeOptional(w, r, &in); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -203,11 +198,7 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		EventType string `json:"event_type"`
 	}
-	body, err := s.readBody(w, r)
-	if err == nil && len(bytes.TrimSpace(body)) > 0 {
-		err = decodeJSON(body, &in)
-	}
-	if err != nil {
+	if err := s.decodeOptional(w, r, &in); err != nil {
 		s.error(w, r, err)
 		return
 	}

@@ -86,6 +86,9 @@ type DeliveryTask struct {
 	// WebhookName is the webhook's name when the delivery was created, so
 	// that the body is the same bytes on every retry.
 	WebhookName string
+	// Turn is the delivery's place in its line when it is ordered (see
+	// OrderingStore), nil when it is not.
+	Turn *TurnParams
 }
 
 // AttemptResult is the outcome of one attempt, to be recorded with
@@ -97,6 +100,9 @@ type AttemptResult struct {
 	Status string
 	// NextAttemptAt is when the retry runs, for a pending status.
 	NextAttemptAt *time.Time
+	// Line is the delivery's line when it is ordered: a success or a final
+	// failure releases the first delivery held behind it (OrderingStore).
+	Line *Line
 }
 
 // RetryParams asks for a delivery to be attempted again now.

@@ -26,6 +26,10 @@ type Event struct {
 	Type     string          `json:"type"`
 	Data     json.RawMessage `json:"data"`
 	Created  time.Time       `json:"-"`
+	// OrderingKey is the key the event was published with, which orders
+	// its deliveries to webhooks of ordering "key" (see OrderingKey); ""
+	// for none.
+	OrderingKey string `json:"-"`
 	// Deliveries is filled by the single-event read.
 	Deliveries []*Delivery `json:"-"`
 }
@@ -42,18 +46,19 @@ type eventJSON struct {
 	Type       string          `json:"type"`
 	Created    int64           `json:"created"`
 	Timestamp  string          `json:"timestamp"`
-	Data       json.RawMessage `json:"data"`
-	Deliveries []*Delivery     `json:"deliveries,omitempty"`
+	Data        json.RawMessage `json:"data"`
+	OrderingKey string          `json:"ordering_key,omitempty"`
+	Deliveries  []*Delivery     `json:"deliveries,omitempty"`
 }
 
 // MarshalJSON writes {id, tenant_id, type, created, timestamp, data,
-// deliveries},
+// ordering_key (when set), deliveries},
 // leaving data's bytes as they are (no HTML escaping).
 func (e *Event) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	err := enc.Encode(eventJSON{e.ID, e.TenantID, e.Type, e.Created.Unix(), e.Created.UTC().Format(TimestampFormat), e.Data, e.Deliveries})
+	err := enc.Encode(eventJSON{e.ID, e.TenantID, e.Type, e.Created.Unix(), e.Created.UTC().Format(TimestampFormat), e.Data, e.OrderingKey, e.Deliveries})
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
 }
 
@@ -67,7 +72,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if t, err := time.Parse(TimestampFormat, v.Timestamp); err == nil {
 		created = t
 	}
-	*e = Event{ID: v.ID, TenantID: v.TenantID, Type: v.Type, Data: v.Data, Created: created, Deliveries: v.Deliveries}
+	*e = Event{ID: v.ID, TenantID: v.TenantID, Type: v.Type, Data: v.Data, Created: created, OrderingKey: v.OrderingKey, Deliveries: v.Deliveries}
 	return nil
 }
 
@@ -134,7 +139,10 @@ type PublishParams struct {
 	// ExcludeWebhookID, when set, is a webhook the event never goes to
 	// (the endpoint an operational event is about).
 	ExcludeWebhookID string
-	Now              time.Time
+	// OrderingKey orders the event's deliveries to webhooks of ordering
+	// "key" among those of the same key (see OrderingKey); "" for none.
+	OrderingKey string
+	Now         time.Time
 }
 
 // PublishResult is what a publish did: the stored event, its deliveries,

@@ -26,6 +26,7 @@ type Store interface {
 	RateLimitStore
 	EventStore
 	DeliveryStore
+	OrderingStore
 	APIKeyStore
 	AgentStore
 	AlertStore

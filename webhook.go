@@ -85,6 +85,10 @@ type Webhook struct {
 	// RateLimit caps the attempts sent to the webhook across every node;
 	// nil (null in JSON), the default, is unlimited.
 	RateLimit *RateLimit `json:"rate_limit"`
+	// Ordering is how the webhook's deliveries wait for one another:
+	// OrderingNone (the default), OrderingFIFO or OrderingKey. A change
+	// applies to the events accepted after it.
+	Ordering string `json:"ordering"`
 
 	// DisabledReason says why an inactive webhook was turned off:
 	// DisabledFailing, DisabledGone or DisabledManual; "" while active.
@@ -128,6 +132,8 @@ type WebhookInput struct {
 	SignatureFormat *string            `json:"signature_format"`
 	// RateLimit sets Webhook.RateLimit when given; null removes the limit.
 	RateLimit OptionalRateLimit `json:"rate_limit,omitzero"`
+	// Ordering sets Webhook.Ordering.
+	Ordering *string `json:"ordering"`
 }
 
 // Apply copies the fields set in in onto w. It is how both a create (onto a
@@ -168,6 +174,7 @@ func (in *WebhookInput) Apply(w *Webhook) {
 	if in.VerifySSL != nil {
 		w.VerifySSL = *in.VerifySSL
 	}
+	set(&w.Ordering, in.Ordering)
 	if in.RateLimit.Set {
 		w.RateLimit = in.RateLimit.Limit
 	}
@@ -175,8 +182,8 @@ func (in *WebhookInput) Apply(w *Webhook) {
 
 // NewWebhookDefaults returns a webhook holding every default: active, a
 // 30-second timeout, 3 retries, SSL verification, the X-Webhook-Signature
-// header in the sha256=hex format. The secret is left empty; GenerateSecret
-// makes one.
+// header in the sha256=hex format, no ordering. The secret is left empty;
+// GenerateSecret makes one.
 func NewWebhookDefaults() *Webhook {
 	return &Webhook{
 		IsActive:        true,
@@ -186,6 +193,7 @@ func NewWebhookDefaults() *Webhook {
 		VerifySSL:       true,
 		SignatureHeader: DefaultSignatureHeader,
 		SignatureFormat: SignatureSHA256Hex,
+		Ordering:        OrderingNone,
 	}
 }
 
@@ -259,6 +267,9 @@ func (w *Webhook) Validate(policy URLPolicy) error {
 	}
 	if err := w.RetrySchedule.Validate(); err != nil {
 		return Errorf(EINVALID, "retry_schedule: %s", err)
+	}
+	if err := ValidateOrdering(w.Ordering); err != nil {
+		return err
 	}
 	if err := ValidateWebhookRateLimit(w.RateLimit); err != nil {
 		return err

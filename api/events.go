@@ -17,6 +17,9 @@ type publishInput struct {
 	TenantID *herald.TenantID `json:"tenant_id"`
 	Type     string           `json:"type"`
 	Data     json.RawMessage  `json:"data"`
+	// OrderingKey orders the event's deliveries to webhooks of ordering
+	// "key" among the events of the same key.
+	OrderingKey string `json:"ordering_key"`
 }
 
 func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
@@ -40,6 +43,10 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if err := herald.ValidateOrderingKey(in.OrderingKey); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	data := []byte("{}")
 	if len(in.Data) > 0 && !bytes.Equal(bytes.TrimSpace(in.Data), []byte("null")) {
 		canon, err := jsjson.Canonicalize(in.Data)
@@ -60,7 +67,7 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.cfg.Store.PublishEvent(r.Context(), herald.PublishParams{
-		TenantID: owner, ID: in.ID, Type: in.Type, Data: data, Now: s.cfg.Clock.Now(),
+		TenantID: owner, ID: in.ID, Type: in.Type, Data: data, OrderingKey: in.OrderingKey, Now: s.cfg.Clock.Now(),
 	})
 	if err != nil {
 		s.error(w, r, err)

@@ -23,12 +23,15 @@ type EventsService struct{ c *Client }
 // event and delivers nothing new. TenantID, when set, publishes the event
 // for that tenant (a platform admin key; a tenant key publishes for its
 // own tenant): it reaches that tenant's webhooks and the platform's
-// all_tenants ones only. The ID is unique per tenant.
+// all_tenants ones only. The ID is unique per tenant. OrderingKey, when
+// set, orders the event's deliveries to webhooks of ordering "key" among
+// the events of the same key (an agent's ID, say).
 type EventInput struct {
-	ID       string `json:"id,omitempty"`
-	TenantID string `json:"tenant_id,omitempty"`
-	Type     string `json:"type"`
-	Data     any    `json:"data,omitempty"`
+	ID          string `json:"id,omitempty"`
+	TenantID    string `json:"tenant_id,omitempty"`
+	Type        string `json:"type"`
+	Data        any    `json:"data,omitempty"`
+	OrderingKey string `json:"ordering_key,omitempty"`
 }
 
 // SendResult is the answer of Events.Send: the stored event's ID and Type,

@@ -95,6 +95,16 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if task.Delivery.Status != herald.DeliveryPending {
 		return nil // done already, by an earlier run of a duplicate job
 	}
+	if task.Turn != nil {
+		// An ordered delivery waits for the ones ahead of it in its line.
+		if ok, err := w.Store.TakeTurn(ctx, *task.Turn); err != nil {
+			return err
+		} else if !ok {
+			// Held: the delivery ahead releases it, with a new job, once
+			// it has succeeded or failed for good.
+			return nil
+		}
+	}
 	wh := task.Webhook
 	now := w.now()
 	var res *Result
@@ -178,9 +188,11 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	// Record even when the job's context ends now: the request was made.
 	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	d, err := w.Store.RecordAttempt(recordCtx, herald.AttemptResult{
-		DeliveryID: task.Delivery.ID, Attempt: attempt, Status: status, NextAttemptAt: next,
-	})
+	result := herald.AttemptResult{DeliveryID: task.Delivery.ID, Attempt: attempt, Status: status, NextAttemptAt: next}
+	if task.Turn != nil {
+		result.Line = &task.Turn.Line
+	}
+	d, err := w.Store.RecordAttempt(recordCtx, result)
 	if herald.ErrorCode(err) == herald.ENOTFOUND {
 		return nil
 	} else if err != nil {

@@ -127,14 +127,18 @@ func (s *DB) DeliveryTask(ctx context.Context, ref herald.Ref) (*herald.Delivery
 	c.eq("d.id", ref.ID)
 	c.tenancy("d.tenant_id", ref.Tenancy)
 	row := s.pool.QueryRow(ctx, `SELECT `+qualify("w", webhookColumns)+`,
-		d.tenant_id, d.webhook_name, d.status, d.attempts, `+qualify("e", eventColumns)+`
+		d.tenant_id, d.webhook_name, d.status, d.attempts, d.seq, d.ordering_key, `+qualify("e", eventColumns)+`
 		FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
 		JOIN events e ON e.tenant_id = d.event_tenant_id AND e.id = d.event_id
 		`+c.where(), c.args...)
 	t := herald.DeliveryTask{Delivery: &herald.Delivery{ID: ref.ID}, Event: &herald.Event{}}
-	var data string
-	w, err := scanWebhook(row, &t.Delivery.TenantID, &t.WebhookName, &t.Delivery.Status, &t.Delivery.Attempts,
-		&t.Event.TenantID, &t.Event.ID, &t.Event.Type, &data, &t.Event.Created)
+	var (
+		data string
+		seq  int64
+		line *string
+	)
+	w, err := scanWebhook(row, &t.Delivery.TenantID, &t.WebhookName, &t.Delivery.Status, &t.Delivery.Attempts, &seq, &line,
+		&t.Event.TenantID, &t.Event.ID, &t.Event.Type, &data, &t.Event.Created, &t.Event.OrderingKey)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", ref.ID)
 	} else if err != nil {
@@ -143,6 +147,10 @@ func (s *DB) DeliveryTask(ctx context.Context, ref herald.Ref) (*herald.Delivery
 	t.Webhook = w
 	t.Delivery.WebhookID, t.Delivery.EventID, t.Delivery.Event = w.ID, t.Event.ID, t.Event.Type
 	t.Event.Data = []byte(data)
+	if line != nil {
+		t.Turn = &herald.TurnParams{Tenancy: ref.Tenancy, DeliveryID: ref.ID, Seq: seq,
+			Line: herald.Line{WebhookID: w.ID, Key: *line}}
+	}
 	return &t, nil
 }
 
@@ -210,6 +218,11 @@ func (s *DB) RecordAttempt(ctx context.Context, r herald.AttemptResult) (*herald
 	if _, err := tx.Exec(ctx, `UPDATE webhooks SET last_triggered_at = GREATEST(last_triggered_at, $1), `+
 		column+` = GREATEST(`+column+`, $1) WHERE id = $2`, at, d.WebhookID); err != nil {
 		return nil, fmt.Errorf("update webhook: %w", err)
+	}
+	if r.Line != nil && d.Status != herald.DeliveryPending {
+		if err := s.releaseNext(ctx, tx, *r.Line); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("commit attempt: %w", err)

@@ -15,7 +15,7 @@ import (
 	"github.com/heraldhq/herald/delivery"
 )
 
-const eventColumns = `tenant_id, id, type, data, created_at`
+const eventColumns = `tenant_id, id, type, data, created_at, ordering_key`
 
 // PublishEvent stores the event for p.TenantID, which must exist (see
 // checkTenant), its deliveries and their River jobs in one transaction.
@@ -34,7 +34,8 @@ func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.
 		now = s.clock.Now()
 	}
 	now = now.UTC().Truncate(time.Microsecond)
-	ev := &herald.Event{ID: p.ID, TenantID: herald.TenantID(p.TenantID), Type: p.Type, Data: p.Data, Created: now}
+	ev := &herald.Event{ID: p.ID, TenantID: herald.TenantID(p.TenantID), Type: p.Type, Data: p.Data, Created: now,
+		OrderingKey: p.OrderingKey}
 	if len(ev.Data) == 0 {
 		ev.Data = json.RawMessage(`{}`)
 	}
@@ -52,9 +53,9 @@ func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.
 	}
 
 	var inserted bool
-	err = tx.QueryRow(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5, $6)
+	err = tx.QueryRow(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (tenant_id, id) DO NOTHING RETURNING true`,
-		p.TenantID, ev.ID, ev.Type, ev.Data, ev.Created, ev.AgentID()).Scan(&inserted)
+		p.TenantID, ev.ID, ev.Type, ev.Data, ev.Created, ev.OrderingKey, ev.AgentID()).Scan(&inserted)
 	if errors.Is(err, pgx.ErrNoRows) {
 		first, err := scanEvent(tx.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE tenant_id = $1 AND id = $2`,
 			p.TenantID, ev.ID))
@@ -88,8 +89,8 @@ func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.
 // along with changes of their own. The caller queues the deliveries with
 // queueDeliveries.
 func publishNew(ctx context.Context, tx pgx.Tx, ev *herald.Event) ([]*herald.Delivery, error) {
-	if _, err := tx.Exec(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5, $6)`,
-		string(ev.TenantID), ev.ID, ev.Type, ev.Data, ev.Created, ev.AgentID()); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		string(ev.TenantID), ev.ID, ev.Type, ev.Data, ev.Created, ev.OrderingKey, ev.AgentID()); err != nil {
 		return nil, fmt.Errorf("insert event: %w", err)
 	}
 	return fanOut(ctx, tx, ev, "", "")
@@ -100,16 +101,21 @@ func publishNew(ctx context.Context, tx pgx.Tx, ev *herald.Event) ([]*herald.Del
 // exist or the event may not reach it), else to every matching active
 // webhook but exclude. It never returns nil.
 func fanOut(ctx context.Context, tx pgx.Tx, ev *herald.Event, webhookID, exclude string) ([]*herald.Delivery, error) {
-	hooks := []string{webhookID}
+	hooks, ordered := []string{webhookID}, true
 	if webhookID == "" {
 		var err error
-		if hooks, err = matchingWebhooks(ctx, tx, ev); err != nil {
+		if hooks, ordered, err = matchingWebhooks(ctx, tx, ev); err != nil {
 			return nil, err
 		}
 		hooks = slices.DeleteFunc(hooks, func(id string) bool { return id == exclude })
 	}
 	ds := []*herald.Delivery{}
 	if len(hooks) > 0 {
+		if ordered {
+			if err := lockLines(ctx, tx, ev, hooks); err != nil {
+				return nil, err
+			}
+		}
 		var err error
 		if ds, err = insertDeliveries(ctx, tx, ev, hooks); err != nil {
 			return nil, err
@@ -145,37 +151,39 @@ func reachesEvent(n string) string {
 }
 
 // matchingWebhooks returns the IDs of the active webhooks ev goes to, read
-// with one query on webhooks_tenant_active and webhooks_firehose. The
-// patterns are matched in Go by herald.Webhook.Matches, the one definition
-// of matching.
-func matchingWebhooks(ctx context.Context, tx pgx.Tx, ev *herald.Event) ([]string, error) {
-	rows, err := tx.Query(ctx, `SELECT id, events, agent_id FROM webhooks
+// with one query on webhooks_tenant_active and webhooks_firehose, and
+// whether any of them is ordered. The patterns are matched in Go by
+// herald.Webhook.Matches, the one definition of matching.
+func matchingWebhooks(ctx context.Context, tx pgx.Tx, ev *herald.Event) ([]string, bool, error) {
+	rows, err := tx.Query(ctx, `SELECT id, events, agent_id, ordering FROM webhooks
 		WHERE is_active AND `+reachesEvent("$1"), string(ev.TenantID))
 	if err != nil {
-		return nil, fmt.Errorf("select webhooks: %w", err)
+		return nil, false, fmt.Errorf("select webhooks: %w", err)
 	}
 	defer rows.Close()
 	var (
 		out         []string
 		agentID     string
 		agentParsed bool
+		ordered     bool
 	)
 	for rows.Next() {
 		w := herald.Webhook{IsActive: true}
-		if err := rows.Scan(&w.ID, &w.Events, &w.AgentID); err != nil {
-			return nil, fmt.Errorf("scan webhook: %w", err)
+		if err := rows.Scan(&w.ID, &w.Events, &w.AgentID, &w.Ordering); err != nil {
+			return nil, false, fmt.Errorf("scan webhook: %w", err)
 		}
 		if w.AgentID != "" && !agentParsed {
 			agentID, agentParsed = ev.AgentID(), true
 		}
 		if w.Matches(ev.Type, agentID) {
 			out = append(out, w.ID)
+			ordered = ordered || herald.DeliveryLine(w.ID, w.Ordering, ev.OrderingKey) != nil
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select webhooks: %w", err)
+		return nil, false, fmt.Errorf("select webhooks: %w", err)
 	}
-	return out, nil
+	return out, ordered, nil
 }
 
 // insertDeliveries inserts one pending delivery of ev per webhook in hooks
@@ -194,15 +202,16 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, ev *herald.Event, hooks []
 		ids[i] = herald.NewID(herald.PrefixDelivery, ev.Created)
 	}
 	rows, err := tx.Query(ctx, `WITH w AS (
-			SELECT id, name, tenant_id FROM webhooks WHERE id = ANY($2) AND `+reachesEvent("$3")+` FOR KEY SHARE
+			SELECT id, name, tenant_id, ordering FROM webhooks WHERE id = ANY($2) AND `+reachesEvent("$3")+` FOR KEY SHARE
 		)
 		INSERT INTO deliveries (id, tenant_id, webhook_id, event_tenant_id, event_id, event_type, webhook_name,
-			status, created_at, next_attempt_at)
-		SELECT t.id, w.tenant_id, w.id, $3, $4, $5, w.name, 'pending', $6, $6
+			status, created_at, next_attempt_at, ordering_key)
+		SELECT t.id, w.tenant_id, w.id, $3, $4, $5, w.name, 'pending', $6, $6,
+			CASE w.ordering WHEN 'fifo' THEN '' WHEN 'key' THEN NULLIF($7, '') END
 		FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t (id, webhook_id, n)
 		JOIN w ON w.id = t.webhook_id
 		ORDER BY t.n
-		RETURNING id, tenant_id`, ids, hooks, string(ev.TenantID), ev.ID, ev.Type, ev.Created)
+		RETURNING id, tenant_id`, ids, hooks, string(ev.TenantID), ev.ID, ev.Type, ev.Created, ev.OrderingKey)
 	if err != nil {
 		return nil, fmt.Errorf("insert deliveries: %w", err)
 	}
@@ -281,7 +290,7 @@ func scanEvent(row scanner, after ...any) (*herald.Event, error) {
 		ev   herald.Event
 		data string
 	)
-	if err := row.Scan(append([]any{&ev.TenantID, &ev.ID, &ev.Type, &data, &ev.Created}, after...)...); err != nil {
+	if err := row.Scan(append([]any{&ev.TenantID, &ev.ID, &ev.Type, &data, &ev.Created, &ev.OrderingKey}, after...)...); err != nil {
 		return nil, err
 	}
 	ev.Data = json.RawMessage(data)

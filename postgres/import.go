@@ -72,8 +72,9 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 				k.ID, string(k.TenantID), k.Name, k.Scope, k.Prefix, k.Hash, k.CreatedAt, k.LastUsedAt, k.RevokedAt)
 		case r.Event != nil:
 			e := r.Event
-			_, err = tx.Exec(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (tenant_id, id) DO NOTHING`, string(e.TenantID), e.ID, e.Type, string(e.Data), e.Created, e.AgentID())
+			_, err = tx.Exec(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
+				ON CONFLICT (tenant_id, id) DO NOTHING`, string(e.TenantID), e.ID, e.Type, string(e.Data), e.Created,
+				e.OrderingKey, e.AgentID())
 		case r.Delivery != nil:
 			var queued bool
 			queued, err = importDelivery(ctx, tx, r.Delivery)

@@ -224,7 +224,7 @@ func missingEvents(ctx context.Context, q querier, o *herald.Operation, w *heral
 	case !w.AllTenants:
 		c.add("e.tenant_id = ''")
 	}
-	rows, err := q.Query(ctx, `SELECT e.seq, e.tenant_id, e.id, e.type, e.agent_id,
+	rows, err := q.Query(ctx, `SELECT e.seq, e.tenant_id, e.id, e.type, e.agent_id, e.ordering_key,
 		EXISTS (SELECT 1 FROM deliveries d WHERE d.event_tenant_id = e.tenant_id AND d.event_id = e.id AND d.webhook_id = $1)
 		FROM events e `+c.where()+` ORDER BY e.seq LIMIT `+strconv.Itoa(limit), c.args...)
 	if err != nil {
@@ -243,7 +243,7 @@ func missingEvents(ctx context.Context, q querier, o *herald.Operation, w *heral
 			agent     string
 			delivered bool
 		)
-		if err := rows.Scan(&seq, &ev.TenantID, &ev.ID, &ev.Type, &agent, &delivered); err != nil {
+		if err := rows.Scan(&seq, &ev.TenantID, &ev.ID, &ev.Type, &agent, &ev.OrderingKey, &delivered); err != nil {
 			return nil, "", 0, fmt.Errorf("scan event: %w", err)
 		}
 		last, scanned = strconv.FormatInt(seq, 10), scanned+1
@@ -340,6 +340,9 @@ func (s *DB) RunOperationBatch(ctx context.Context, p herald.OperationBatchParam
 		}
 		again := *ev
 		again.Created = now
+		if err = lockLines(ctx, tx, &again, hooks); err != nil {
+			break
+		}
 		ds, err = insertDeliveries(ctx, tx, &again, hooks)
 	case herald.OperationReplayMissing:
 		var w *herald.Webhook
@@ -352,6 +355,11 @@ func (s *DB) RunOperationBatch(ctx context.Context, p herald.OperationBatchParam
 		}
 		for _, ev := range evs {
 			ev.Created = now
+			if herald.DeliveryLine(w.ID, w.Ordering, ev.OrderingKey) != nil {
+				if err = lockLines(ctx, tx, ev, []string{w.ID}); err != nil {
+					break
+				}
+			}
 			made, err2 := insertDeliveries(ctx, tx, ev, []string{w.ID})
 			if err = err2; err != nil {
 				break

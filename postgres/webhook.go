@@ -16,11 +16,11 @@ const webhookColumns = `id, tenant_id, all_tenants, name, description, url, even
 	timeout_seconds, max_retries, retry_schedule, verify_ssl, signature_header, signature_format,
 	created_at, updated_at, last_triggered_at, last_success_at, last_failure_at,
 	previous_secrets, secret_rotated_at, disabled_reason, disabled_at, enabled_at,
-	rate_limit_requests, rate_limit_per_us`
+	rate_limit_requests, rate_limit_per_us, ordering`
 
 // webhookPlaceholders are the parameters of an INSERT of webhookColumns.
 const webhookPlaceholders = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-	$21, $22, $23, $24, $25, $26, $27, $28, $29`
+	$21, $22, $23, $24, $25, $26, $27, $28, $29, $30`
 
 // querier is what *pgxpool.Pool and pgx.Tx share.
 type querier interface {
@@ -62,7 +62,7 @@ func webhookArgs(w *herald.Webhook) []any {
 		w.IsActive, w.Secret, headersOf(w), w.TimeoutSeconds, w.MaxRetries, nanos(w.RetrySchedule), w.VerifySSL,
 		w.SignatureHeader, w.SignatureFormat, w.CreatedAt, w.UpdatedAt, w.LastTriggeredAt, w.LastSuccessAt, w.LastFailureAt,
 		previousSecretsOf(w), w.SecretRotatedAt, w.DisabledReason, w.DisabledAt, w.EnabledAt,
-		rateRequests(w.RateLimit), ratePerMicros(w.RateLimit)}
+		rateRequests(w.RateLimit), ratePerMicros(w.RateLimit), herald.OrderingOrNone(w.Ordering)}
 }
 
 // rateRequests is the rate_limit_requests of r: NULL for no limit.
@@ -143,12 +143,12 @@ func (s *DB) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 		agent_id = $5, is_active = $6, secret = $7, headers = $8, timeout_seconds = $9, max_retries = $10,
 		retry_schedule = $11, verify_ssl = $12, signature_header = $13, signature_format = $14, updated_at = $15,
 		all_tenants = $16, disabled_reason = $19, disabled_at = $20, enabled_at = $21,
-		rate_limit_requests = $22, rate_limit_per_us = $23
+		rate_limit_requests = $22, rate_limit_per_us = $23, ordering = $24
 		WHERE id = $17 AND tenant_id = $18`,
 		w.Name, w.Description, w.URL, nonNil(w.Events), w.AgentID, w.IsActive, w.Secret, headersOf(w),
 		w.TimeoutSeconds, w.MaxRetries, nanos(w.RetrySchedule), w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
 		w.UpdatedAt, w.AllTenants, w.ID, string(w.TenantID), w.DisabledReason, w.DisabledAt, w.EnabledAt,
-		rateRequests(w.RateLimit), ratePerMicros(w.RateLimit))
+		rateRequests(w.RateLimit), ratePerMicros(w.RateLimit), herald.OrderingOrNone(w.Ordering))
 	if err != nil {
 		return fmt.Errorf("update webhook: %w", err)
 	}
@@ -219,7 +219,7 @@ func scanWebhook(row scanner, after ...any) (*herald.Webhook, error) {
 	err := row.Scan(append([]any{&w.ID, &w.TenantID, &w.AllTenants, &w.Name, &w.Description, &w.URL, &w.Events, &w.AgentID, &w.IsActive,
 		&w.Secret, &w.Headers, &w.TimeoutSeconds, &w.MaxRetries, &sched, &w.VerifySSL, &w.SignatureHeader,
 		&w.SignatureFormat, &w.CreatedAt, &w.UpdatedAt, &w.LastTriggeredAt, &w.LastSuccessAt, &w.LastFailureAt,
-		&w.PreviousSecrets, &w.SecretRotatedAt, &w.DisabledReason, &w.DisabledAt, &w.EnabledAt, &rateN, &ratePer},
+		&w.PreviousSecrets, &w.SecretRotatedAt, &w.DisabledReason, &w.DisabledAt, &w.EnabledAt, &rateN, &ratePer, &w.Ordering},
 		after...)...)
 	if err != nil {
 		return nil, err

@@ -149,22 +149,24 @@ func (s *DB) ListDeliveries(ctx context.Context, f herald.DeliveryFilter) ([]*he
 func (s *DB) DeliveryTask(ctx context.Context, ref herald.Ref) (*herald.DeliveryTask, error) {
 	deliveryID := ref.ID
 	q := confined("d.tenant_id", ref.Tenancy).and("d.id = ?", deliveryID)
-	row := s.rdb.QueryRowContext(ctx, `SELECT d.tenant_id, d.webhook_name, d.status, d.attempts,
-		e.tenant_id, e.id, e.type, e.data, e.created_at,
+	row := s.rdb.QueryRowContext(ctx, `SELECT d.tenant_id, d.webhook_name, d.status, d.attempts, d.seq, d.ordering_key,
+		e.tenant_id, e.id, e.type, e.data, e.created_at, e.ordering_key,
 		w.id, w.tenant_id, w.all_tenants, w.name, w.description, w.url, w.events, w.agent_id, w.is_active, w.secret,
 		w.headers, w.timeout_seconds, w.max_retries, w.retry_schedule, w.verify_ssl, w.signature_header,
 		w.signature_format, w.created_at, w.updated_at, w.last_triggered_at, w.last_success_at, w.last_failure_at,
 		w.previous_secrets, w.secret_rotated_at, w.disabled_reason, w.disabled_at, w.enabled_at,
-		w.rate_limit_requests, w.rate_limit_per_us
+		w.rate_limit_requests, w.rate_limit_per_us, w.ordering
 		FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
 		JOIN events e ON e.id = d.event_id AND e.tenant_id = d.event_tenant_id `+q.String(), q.args...)
 	t := herald.DeliveryTask{Delivery: &herald.Delivery{ID: deliveryID}, Event: &herald.Event{}}
 	var (
 		data    string
 		created int64
+		seq     int64
+		line    sql.NullString
 	)
 	w, err := scanWebhookAfter(row, &t.Delivery.TenantID, &t.WebhookName, &t.Delivery.Status, &t.Delivery.Attempts,
-		&t.Event.TenantID, &t.Event.ID, &t.Event.Type, &data, &created)
+		&seq, &line, &t.Event.TenantID, &t.Event.ID, &t.Event.Type, &data, &created, &t.Event.OrderingKey)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", deliveryID)
 	} else if err != nil {
@@ -173,6 +175,10 @@ func (s *DB) DeliveryTask(ctx context.Context, ref herald.Ref) (*herald.Delivery
 	t.Webhook = w
 	t.Delivery.WebhookID, t.Delivery.EventID, t.Delivery.Event = w.ID, t.Event.ID, t.Event.Type
 	t.Event.Data, t.Event.Created = json.RawMessage(data), fromMicros(created)
+	if line.Valid {
+		t.Turn = &herald.TurnParams{Tenancy: ref.Tenancy, DeliveryID: deliveryID, Seq: seq,
+			Line: herald.Line{WebhookID: w.ID, Key: line.String}}
+	}
 	return &t, nil
 }
 
@@ -185,8 +191,14 @@ func (s *DB) RecordAttempt(ctx context.Context, r herald.AttemptResult) (*herald
 			t   touch
 			err error
 		)
-		d, t, err = recordAttempt(ctx, tx, r)
-		return effects{touches: []touch{t}}, err
+		if d, t, err = recordAttempt(ctx, tx, r); err != nil {
+			return effects{}, err
+		}
+		e := effects{touches: []touch{t}}
+		if r.Line != nil && d.Status != herald.DeliveryPending {
+			e.jobs, err = releaseNext(ctx, tx, *r.Line)
+		}
+		return e, err
 	})
 	if err != nil {
 		return nil, err

@@ -16,7 +16,7 @@ import (
 	"github.com/heraldhq/herald/delivery"
 )
 
-const eventColumns = `tenant_id, id, type, data, created_at`
+const eventColumns = `tenant_id, id, type, data, created_at, ordering_key`
 
 // PublishEvent stores the event for p.TenantID, which must exist, its
 // deliveries and their queued jobs in one transaction, shared with
@@ -62,12 +62,13 @@ func (s *DB) publish(ctx context.Context, tx *sql.Tx, p herald.PublishParams, no
 			return nil, nil, fmt.Errorf("select event: %w", err)
 		}
 	}
-	ev := &herald.Event{ID: p.ID, TenantID: herald.TenantID(p.TenantID), Type: p.Type, Data: p.Data, Created: now}
+	ev := &herald.Event{ID: p.ID, TenantID: herald.TenantID(p.TenantID), Type: p.Type, Data: p.Data, Created: now,
+		OrderingKey: p.OrderingKey}
 	if ev.ID == "" {
 		ev.ID = herald.NewID(herald.PrefixEvent, now)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO events (tenant_id, id, type, data, created_at, agent_id) VALUES (?, ?, ?, ?, ?, ?)`,
-		p.TenantID, ev.ID, ev.Type, string(ev.Data), micros(now), ev.AgentID()); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events (tenant_id, id, type, data, created_at, ordering_key, agent_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, p.TenantID, ev.ID, ev.Type, string(ev.Data), micros(now), ev.OrderingKey, ev.AgentID()); err != nil {
 		return nil, nil, fmt.Errorf("insert event: %w", err)
 	}
 
@@ -86,8 +87,9 @@ func (s *DB) publish(ctx context.Context, tx *sql.Tx, p herald.PublishParams, no
 			EventID: ev.ID, Event: ev.Type, Status: herald.DeliveryPending, CreatedAt: now, NextAttemptAt: &now,
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, tenant_id, webhook_id, event_tenant_id, event_id,
-			event_type, webhook_name, status, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, t.tenant, d.WebhookID, p.TenantID, d.EventID, d.Event, t.name, d.Status, micros(now), micros(now)); err != nil {
+			event_type, webhook_name, status, created_at, next_attempt_at, ordering_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, t.tenant, d.WebhookID, p.TenantID, d.EventID, d.Event, t.name, d.Status, micros(now), micros(now),
+			herald.LineKey(t.ordering, ev.OrderingKey)); err != nil {
 			return nil, nil, fmt.Errorf("insert delivery: %w", err)
 		}
 		res.Deliveries = append(res.Deliveries, d)
@@ -96,8 +98,8 @@ func (s *DB) publish(ctx context.Context, tx *sql.Tx, p herald.PublishParams, no
 	return res, jobs, nil
 }
 
-// target is a webhook an event goes to.
-type target struct{ id, name, tenant string }
+// target is a webhook an event goes to, with its ordering.
+type target struct{ id, name, tenant, ordering string }
 
 // reaches is the condition on webhooks (with the event's tenant as its
 // two arguments) that an event of a tenant may go to: the tenant's own,
@@ -112,8 +114,8 @@ const reaches = `tenant_id IN (?1, '') AND (tenant_id = ?1 OR all_tenants = 1)`
 func (s *DB) targets(ctx context.Context, tx *sql.Tx, webhookID string, ev *herald.Event) ([]target, error) {
 	if webhookID != "" {
 		var t target
-		err := tx.QueryRowContext(ctx, `SELECT id, name, tenant_id FROM webhooks WHERE `+reaches+` AND id = ?2`,
-			string(ev.TenantID), webhookID).Scan(&t.id, &t.name, &t.tenant)
+		err := tx.QueryRowContext(ctx, `SELECT id, name, tenant_id, ordering FROM webhooks WHERE `+reaches+` AND id = ?2`,
+			string(ev.TenantID), webhookID).Scan(&t.id, &t.name, &t.tenant, &t.ordering)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", webhookID)
 		} else if err != nil {
@@ -121,7 +123,7 @@ func (s *DB) targets(ctx context.Context, tx *sql.Tx, webhookID string, ev *hera
 		}
 		return []target{t}, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, name, events, agent_id, tenant_id FROM webhooks
+	rows, err := tx.QueryContext(ctx, `SELECT id, name, events, agent_id, tenant_id, ordering FROM webhooks
 		WHERE `+reaches+` AND is_active = 1`, string(ev.TenantID))
 	if err != nil {
 		return nil, fmt.Errorf("select webhooks: %w", err)
@@ -135,7 +137,7 @@ func (s *DB) targets(ctx context.Context, tx *sql.Tx, webhookID string, ev *hera
 			w      herald.Webhook
 			events string
 		)
-		if err := rows.Scan(&w.ID, &w.Name, &events, &w.AgentID, &w.TenantID); err != nil {
+		if err := rows.Scan(&w.ID, &w.Name, &events, &w.AgentID, &w.TenantID, &w.Ordering); err != nil {
 			return nil, fmt.Errorf("scan webhook: %w", err)
 		}
 		if err := json.Unmarshal([]byte(events), &w.Events); err != nil {
@@ -146,7 +148,7 @@ func (s *DB) targets(ctx context.Context, tx *sql.Tx, webhookID string, ev *hera
 			agentID, agentParsed = ev.AgentID(), true
 		}
 		if w.Matches(ev.Type, agentID) {
-			out = append(out, target{w.ID, w.Name, string(w.TenantID)})
+			out = append(out, target{w.ID, w.Name, string(w.TenantID), w.Ordering})
 		}
 	}
 	return out, rows.Err()
@@ -199,7 +201,7 @@ func scanEvent(row scanner) (*herald.Event, error) {
 		data    string
 		created int64
 	)
-	if err := row.Scan(&ev.TenantID, &ev.ID, &ev.Type, &data, &created); err != nil {
+	if err := row.Scan(&ev.TenantID, &ev.ID, &ev.Type, &data, &created, &ev.OrderingKey); err != nil {
 		return nil, err
 	}
 	ev.Data, ev.Created = json.RawMessage(data), fromMicros(created)

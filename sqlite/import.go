@@ -66,8 +66,9 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 				apiKeyArgs(&r.APIKey.APIKey, r.APIKey.Hash)...)
 		case r.Event != nil:
 			e := r.Event
-			_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO events (tenant_id, id, type, data, created_at, agent_id)
-				VALUES (?, ?, ?, ?, ?, ?)`, string(e.TenantID), e.ID, e.Type, string(e.Data), micros(e.Created), e.AgentID())
+			_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO events (tenant_id, id, type, data, created_at, ordering_key,
+				agent_id) VALUES (?, ?, ?, ?, ?, ?, ?)`, string(e.TenantID), e.ID, e.Type, string(e.Data), micros(e.Created),
+				e.OrderingKey, e.AgentID())
 		case r.Delivery != nil:
 			var queued bool
 			queued, err = importDelivery(ctx, tx, r.Delivery)

@@ -183,7 +183,7 @@ func replayTargets(ctx context.Context, q querier, o *herald.Operation, ev *hera
 		ids, _ := json.Marshal(o.WebhookIDs)
 		args = append(args, string(ids))
 	}
-	rows, err := q.QueryContext(ctx, `SELECT id, name, events, agent_id, tenant_id FROM webhooks WHERE `+cond+
+	rows, err := q.QueryContext(ctx, `SELECT id, name, events, agent_id, tenant_id, ordering FROM webhooks WHERE `+cond+
 		` ORDER BY id LIMIT `+strconv.Itoa(limit), args...)
 	if err != nil {
 		return nil, "", 0, fmt.Errorf("select webhooks: %w", err)
@@ -199,7 +199,7 @@ func replayTargets(ctx context.Context, q querier, o *herald.Operation, ev *hera
 			w      = herald.Webhook{IsActive: true}
 			events string
 		)
-		if err := rows.Scan(&w.ID, &w.Name, &events, &w.AgentID, &w.TenantID); err != nil {
+		if err := rows.Scan(&w.ID, &w.Name, &events, &w.AgentID, &w.TenantID, &w.Ordering); err != nil {
 			return nil, "", 0, fmt.Errorf("scan webhook: %w", err)
 		}
 		if err := json.Unmarshal([]byte(events), &w.Events); err != nil {
@@ -207,7 +207,7 @@ func replayTargets(ctx context.Context, q querier, o *herald.Operation, ev *hera
 		}
 		last, scanned = w.ID, scanned+1
 		if len(o.WebhookIDs) > 0 || w.Matches(ev.Type, ev.AgentID()) {
-			out = append(out, target{w.ID, w.Name, string(w.TenantID)})
+			out = append(out, target{w.ID, w.Name, string(w.TenantID), w.Ordering})
 		}
 	}
 	return out, last, scanned, rows.Err()
@@ -227,7 +227,7 @@ func missingEvents(ctx context.Context, q querier, o *herald.Operation, w *heral
 	case !w.AllTenants:
 		cond += ` AND e.tenant_id = ''`
 	}
-	rows, err := q.QueryContext(ctx, `SELECT e.seq, e.tenant_id, e.id, e.type, e.agent_id,
+	rows, err := q.QueryContext(ctx, `SELECT e.seq, e.tenant_id, e.id, e.type, e.agent_id, e.ordering_key,
 		EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.event_tenant_id = e.tenant_id AND d.webhook_id = ?)
 		FROM events e WHERE `+cond+` ORDER BY e.seq LIMIT ?`, append(append([]any{w.ID}, args...), limit)...)
 	if err != nil {
@@ -246,7 +246,7 @@ func missingEvents(ctx context.Context, q querier, o *herald.Operation, w *heral
 			agent     string
 			delivered bool
 		)
-		if err := rows.Scan(&seq, &ev.TenantID, &ev.ID, &ev.Type, &agent, &delivered); err != nil {
+		if err := rows.Scan(&seq, &ev.TenantID, &ev.ID, &ev.Type, &agent, &ev.OrderingKey, &delivered); err != nil {
 			return nil, "", 0, fmt.Errorf("scan event: %w", err)
 		}
 		last, scanned = strconv.FormatInt(seq, 10), scanned+1
@@ -347,7 +347,7 @@ func (s *DB) RunOperationBatch(ctx context.Context, p herald.OperationBatchParam
 			break
 		}
 		for _, ev := range evs {
-			id, err2 := insertDelivery(ctx, tx, target{w.ID, w.Name, string(w.TenantID)}, ev, now)
+			id, err2 := insertDelivery(ctx, tx, target{w.ID, w.Name, string(w.TenantID), w.Ordering}, ev, now)
 			if err = err2; err != nil {
 				break
 			}
@@ -443,8 +443,9 @@ func recoverBatch(ctx context.Context, tx *sql.Tx, o *herald.Operation, limit in
 func insertDelivery(ctx context.Context, tx *sql.Tx, t target, ev *herald.Event, now time.Time) (string, error) {
 	id := herald.NewID(herald.PrefixDelivery, now)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, tenant_id, webhook_id, event_tenant_id, event_id,
-		event_type, webhook_name, status, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, t.tenant, t.id, string(ev.TenantID), ev.ID, ev.Type, t.name, herald.DeliveryPending, micros(now), micros(now)); err != nil {
+		event_type, webhook_name, status, created_at, next_attempt_at, ordering_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, t.tenant, t.id, string(ev.TenantID), ev.ID, ev.Type, t.name, herald.DeliveryPending, micros(now), micros(now),
+		herald.LineKey(t.ordering, ev.OrderingKey)); err != nil {
 		return "", fmt.Errorf("insert delivery: %w", err)
 	}
 	return id, nil

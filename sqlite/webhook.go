@@ -15,10 +15,10 @@ const webhookColumns = `id, tenant_id, all_tenants, name, description, url, even
 	headers, timeout_seconds, max_retries, retry_schedule, verify_ssl, signature_header, signature_format,
 	created_at, updated_at, last_triggered_at, last_success_at, last_failure_at,
 	previous_secrets, secret_rotated_at, disabled_reason, disabled_at, enabled_at,
-	rate_limit_requests, rate_limit_per_us`
+	rate_limit_requests, rate_limit_per_us, ordering`
 
 // webhookPlaceholders are the parameters of an INSERT of webhookColumns.
-const webhookPlaceholders = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+const webhookPlaceholders = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
 
 // webhookArgs are the values of webhookColumns for w.
 func webhookArgs(w *herald.Webhook) []any {
@@ -28,7 +28,7 @@ func webhookArgs(w *herald.Webhook) []any {
 		w.Secret, headers, w.TimeoutSeconds, w.MaxRetries, schedule, w.VerifySSL, w.SignatureHeader, w.SignatureFormat,
 		micros(w.CreatedAt), micros(w.UpdatedAt), microsPtr(w.LastTriggeredAt), microsPtr(w.LastSuccessAt),
 		microsPtr(w.LastFailureAt), previousSecretsJSON(w.PreviousSecrets), microsPtr(w.SecretRotatedAt),
-		w.DisabledReason, microsPtr(w.DisabledAt), microsPtr(w.EnabledAt), requests, per}
+		w.DisabledReason, microsPtr(w.DisabledAt), microsPtr(w.EnabledAt), requests, per, herald.OrderingOrNone(w.Ordering)}
 }
 
 // rateLimitArgs are the rate_limit_requests and rate_limit_per_us of r:
@@ -133,12 +133,12 @@ func (s *DB) UpdateWebhook(ctx context.Context, w *herald.Webhook) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE webhooks SET all_tenants = ?, name = ?, description = ?, url = ?,
 		events = ?, agent_id = ?, is_active = ?, secret = ?, headers = ?, timeout_seconds = ?, max_retries = ?,
 		retry_schedule = ?, verify_ssl = ?, signature_header = ?, signature_format = ?, updated_at = ?,
-		disabled_reason = ?, disabled_at = ?, enabled_at = ?, rate_limit_requests = ?, rate_limit_per_us = ?
-		WHERE id = ? AND tenant_id = ?`,
+		disabled_reason = ?, disabled_at = ?, enabled_at = ?, rate_limit_requests = ?, rate_limit_per_us = ?,
+		ordering = ? WHERE id = ? AND tenant_id = ?`,
 		w.AllTenants, w.Name, w.Description, w.URL, events, w.AgentID, w.IsActive, w.Secret, headers, w.TimeoutSeconds,
 		w.MaxRetries, schedule, w.VerifySSL, w.SignatureHeader, w.SignatureFormat, micros(w.UpdatedAt),
 		w.DisabledReason, microsPtr(w.DisabledAt), microsPtr(w.EnabledAt), requests, per,
-		w.ID, string(w.TenantID))
+		herald.OrderingOrNone(w.Ordering), w.ID, string(w.TenantID))
 	if err != nil {
 		return fmt.Errorf("update webhook: %w", err)
 	}
@@ -205,7 +205,7 @@ func scanWebhookAfter(row scanner, before ...any) (*herald.Webhook, error) {
 	)
 	err := row.Scan(append(before, &w.ID, &w.TenantID, &w.AllTenants, &w.Name, &w.Description, &w.URL, &events, &w.AgentID,
 		&w.IsActive, &w.Secret, &headers, &w.TimeoutSeconds, &w.MaxRetries, &sched, &w.VerifySSL, &w.SignatureHeader, &w.SignatureFormat,
-		&created, &updated, &trig, &success, &failure, &prev, &rotated, &w.DisabledReason, &disabled, &enabled, &rateN, &ratePer)...)
+		&created, &updated, &trig, &success, &failure, &prev, &rotated, &w.DisabledReason, &disabled, &enabled, &rateN, &ratePer, &w.Ordering)...)
 	if err != nil {
 		return nil, err
 	}

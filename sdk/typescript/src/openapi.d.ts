@@ -3551,6 +3551,11 @@ export interface components {
             signature_format: string;
             /** @description At most requests attempts per per (1s to 1h), across every node, spaced evenly; null is unlimited. Attempts over it wait, neither failed nor counted. */
             rate_limit?: components["schemas"]["RateLimit"] | null;
+            /**
+             * @description none (the default): deliveries go as they come, in parallel. fifo: one at a time, in the order the events were accepted; a delivery waits until the one before it has succeeded or failed for good. key: that order only among events with the same ordering_key; other keys go in parallel.
+             * @enum {string}
+             */
+            ordering?: "none" | "fifo" | "key";
             disabled_reason?: string;
             disabled_at?: components["schemas"]["NullableTime"];
             enabled_at?: components["schemas"]["NullableTime"];
@@ -3586,6 +3591,11 @@ export interface components {
             signature_format?: string | null;
             /** @description requests from 1 to 100000 per a per from 1s to 1h; null removes the limit. */
             rate_limit?: components["schemas"]["RateLimit"] | null;
+            /**
+             * @description How the webhook's deliveries wait for one another (see Webhook); a change applies to the events accepted after it.
+             * @enum {string|null}
+             */
+            ordering?: "none" | "fifo" | "key" | null;
         };
         WebhookList: components["schemas"]["Page"] & {
             items?: components["schemas"]["Webhook"][];
@@ -3750,6 +3760,8 @@ export interface components {
             timestamp: components["schemas"]["Time"];
             /** @description The event's data as published. */
             data: Record<string, never> | unknown[] | string | number | boolean | null;
+            /** @description The key the event was published with; absent when none. */
+            ordering_key?: string;
             deliveries?: components["schemas"]["Delivery"][];
         };
         EventList: components["schemas"]["Page"] & {
@@ -3763,6 +3775,11 @@ export interface components {
             type: string;
             /** @description Any JSON; checked against the catalogue's schema of the type. */
             data?: Record<string, never> | unknown[] | string | number | boolean | null;
+            /**
+             * @description Orders the event's deliveries to webhooks of ordering key among the events of the same key (an agent's id, say). At most 256 bytes.
+             * @example agent-7
+             */
+            ordering_key?: string;
         };
         /**
          * @example {

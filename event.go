@@ -41,11 +41,11 @@ const TimestampFormat = "2006-01-02T15:04:05.000000Z"
 // eventJSON is the wire form of an Event: created in unix seconds (seed
 // SwiftClaw) and timestamp in TimestampFormat (seed 004).
 type eventJSON struct {
-	ID         string          `json:"id"`
-	TenantID   TenantID        `json:"tenant_id"`
-	Type       string          `json:"type"`
-	Created    int64           `json:"created"`
-	Timestamp  string          `json:"timestamp"`
+	ID          string          `json:"id"`
+	TenantID    TenantID        `json:"tenant_id"`
+	Type        string          `json:"type"`
+	Created     int64           `json:"created"`
+	Timestamp   string          `json:"timestamp"`
 	Data        json.RawMessage `json:"data"`
 	OrderingKey string          `json:"ordering_key,omitempty"`
 	Deliveries  []*Delivery     `json:"deliveries,omitempty"`

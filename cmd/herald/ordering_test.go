@@ -38,9 +38,9 @@ type orderedReceiver struct {
 	keys     []string         // every request's key, in arrival order
 	ok       map[string]bool  // key/n answered 2xx
 	inFlight map[string]int
-	overlap  int // requests that came while another of their key was in flight
+	overlap  int         // requests that came while another of their key was in flight
 	at       []time.Time // when each request came
-	failed   int // requests answered 500
+	failed   int         // requests answered 500
 }
 
 func newOrderedReceiver(t *testing.T, want int, failRate float64) *orderedReceiver {

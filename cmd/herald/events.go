@@ -28,20 +28,22 @@ func newEventsCmd(o *cliOptions) *cobra.Command {
 }
 
 func newEventsSendCmd(o *cliOptions) *cobra.Command {
-	var data, id string
+	var data, id, orderingKey string
 	cmd := &cobra.Command{
-		Use:   "send TYPE [--data JSON|@FILE|-] [--id KEY]",
+		Use:   "send TYPE [--data JSON|@FILE|-] [--id KEY] [--ordering-key KEY]",
 		Short: "Send an event to every matching webhook",
 		Long: `Send an event to every webhook whose patterns match TYPE. --data is a JSON
 object given inline, as @path/to/file.json, or as - to read standard input;
 without it the data is {}. --id makes the send idempotent: sending the same
-id again delivers nothing new.`,
+id again delivers nothing new. --ordering-key orders the event's deliveries to
+webhooks of ordering key among the events of the same key.`,
 		Example: `  herald events send deployment.failed --data '{"deployment_id": "d-42"}'
   herald events send agent.status --data @status.json --id status-42
-  echo '{"agent_id": "a1"}' | herald events send agent.started --data -`,
+  echo '{"agent_id": "a1"}' | herald events send agent.started --data -
+  herald events send agent.status --data '{"agent_id": "a1", "status": "running"}' --ordering-key a1`,
 		Args: cobra.ExactArgs(1),
 		RunE: o.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
-			in := client.EventInput{ID: id, Type: args[0]}
+			in := client.EventInput{ID: id, Type: args[0], OrderingKey: orderingKey}
 			if cmd.Flags().Changed("data") {
 				raw, err := readEventData(cmd, data)
 				if err != nil {
@@ -64,6 +66,7 @@ id again delivers nothing new.`,
 	}
 	cmd.Flags().StringVar(&data, "data", "", "event data: a JSON object, @FILE, or - for stdin")
 	cmd.Flags().StringVar(&id, "id", "", "idempotency key: the event's id (letters, digits, _ - . :)")
+	cmd.Flags().StringVar(&orderingKey, "ordering-key", "", "order this event's deliveries to webhooks of ordering key among the events of the same key (an agent's id, say)")
 	return cmd
 }
 

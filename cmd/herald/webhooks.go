@@ -82,6 +82,7 @@ type webhookFlags struct {
 	maxRetries                            int
 	retrySchedule                         string
 	rateLimit                             string
+	ordering                              string
 	signatureHeader, signatureFormat      string
 	insecure                              bool
 	allTenants                            bool
@@ -116,6 +117,7 @@ func (f *webhookFlags) register(cmd *cobra.Command, update bool) {
 	fs.IntVar(&f.maxRetries, "max-retries", f.maxRetries, help("retries after the first attempt, 0 to 10", ""))
 	fs.StringVar(&f.retrySchedule, "retry-schedule", "", help("delays between retries such as 1m,5m; \"\" for the server's", " (default: the server's schedule)"))
 	fs.StringVar(&f.rateLimit, "rate-limit", "", help("at most N attempts per duration across every node, such as 20/1s (1s to 1h); 'none' removes it", " (default: none)"))
+	fs.StringVar(&f.ordering, "ordering", "", help("how deliveries wait for one another: none, fifo (one at a time, in the order events were accepted) or key (that order per event ordering_key)", " (default: none)"))
 	fs.StringVar(&f.signatureHeader, "signature-header", f.signatureHeader, help("header carrying the HMAC signature", ""))
 	fs.StringVar(&f.signatureFormat, "signature-format", f.signatureFormat, help("signature format: sha256=hex, hex or base64", ""))
 	fs.BoolVar(&f.insecure, "insecure-skip-verify", false, help("do not verify the endpoint's TLS certificate", ""))
@@ -203,6 +205,9 @@ func (f *webhookFlags) input(cmd *cobra.Command) (in herald.WebhookInput, n int,
 			}
 			in.RateLimit.Limit = rl
 		}
+	}
+	if changed("ordering") {
+		in.Ordering = &f.ordering
 	}
 	if changed("insecure-skip-verify") {
 		verify := !f.insecure
@@ -416,6 +421,7 @@ func webhookFields(wh *herald.Webhook) [][2]string {
 		{"Max retries", strconv.Itoa(wh.MaxRetries)},
 		{"Retry schedule", schedule},
 		{"Rate limit", rateLimitField(wh.RateLimit)},
+		{"Ordering", herald.OrderingOrNone(wh.Ordering)},
 		{"Verify TLS", cellYesNo(wh.VerifySSL)},
 		{"Signature", wh.SignatureHeader + " (" + wh.SignatureFormat + ")"},
 		{"Secret rotated", cellTime(wh.SecretRotatedAt)},

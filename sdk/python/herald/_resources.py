@@ -75,17 +75,21 @@ class Webhooks(Resource):
                max_retries: Optional[int] = None, retry_schedule: Optional[List[str]] = None,
                verify_ssl: Optional[bool] = None, signature_header: Optional[str] = None,
                signature_format: Optional[str] = None, tenant_id: Optional[str] = None,
-               all_tenants: Optional[bool] = None, enabled: Optional[bool] = None) -> m.Webhook:
+               all_tenants: Optional[bool] = None, enabled: Optional[bool] = None,
+               ordering: Optional[str] = None) -> m.Webhook:
         """Register a webhook (POST /v1/webhooks). Fields left out take the
         server's defaults (active, 30 s timeout, 3 retries, SSL verified,
-        X-Webhook-Signature in sha256=hex, a generated ``whsec_`` secret). The
-        answer is the only one that carries ``secret``, with ``warnings`` for
-        patterns that match no type of the event catalogue."""
+        X-Webhook-Signature in sha256=hex, a generated ``whsec_`` secret,
+        ``ordering`` none). ``ordering`` ``"fifo"`` delivers one event at a
+        time in the order they were accepted; ``"key"`` keeps that order among
+        the events of one ``ordering_key``. The answer is the only one that
+        carries ``secret``, with ``warnings`` for patterns that match no type
+        of the event catalogue."""
         body = _body(url=url, events=list(events), secret=secret, is_active=is_active, name=name,
                      description=description, agent_id=agent_id, headers=dict(headers) if headers is not None else None,
                      timeout_seconds=timeout_seconds, max_retries=max_retries, retry_schedule=retry_schedule,
                      verify_ssl=verify_ssl, signature_header=signature_header, signature_format=signature_format,
-                     tenant_id=tenant_id, all_tenants=all_tenants, enabled=enabled)
+                     tenant_id=tenant_id, all_tenants=all_tenants, enabled=enabled, ordering=ordering)
         return self._do("POST", "/v1/webhooks", _one(m.Webhook), body=body)
 
     def list(self, *, skip: Optional[int] = None, limit: Optional[int] = None, agent_id: Optional[str] = None,
@@ -106,7 +110,7 @@ class Webhooks(Resource):
                max_retries: Optional[int] = None, retry_schedule: Optional[List[str]] = None,
                verify_ssl: Optional[bool] = None, signature_header: Optional[str] = None,
                signature_format: Optional[str] = None, all_tenants: Optional[bool] = None,
-               enabled: Optional[bool] = None) -> m.Webhook:
+               enabled: Optional[bool] = None, ordering: Optional[str] = None) -> m.Webhook:
         """Change the fields given and keep the others (PATCH
         /v1/webhooks/{id}); ``events``, ``headers`` and ``retry_schedule``
         replace the whole list."""
@@ -114,7 +118,7 @@ class Webhooks(Resource):
                      agent_id=agent_id, headers=dict(headers) if headers is not None else None,
                      timeout_seconds=timeout_seconds, max_retries=max_retries, retry_schedule=retry_schedule,
                      verify_ssl=verify_ssl, signature_header=signature_header, signature_format=signature_format,
-                     all_tenants=all_tenants, enabled=enabled)
+                     all_tenants=all_tenants, enabled=enabled, ordering=ordering)
         return self._do("PATCH", "/v1/webhooks/" + _seg("webhook_id", webhook_id), _one(m.Webhook), body=body)
 
     def delete(self, webhook_id: str) -> None:
@@ -228,11 +232,14 @@ class Events(Resource):
     """Events (``/v1/events``)."""
 
     def publish(self, type: str, data: Any = None, *, id: Optional[str] = None,
-                tenant_id: Optional[str] = None) -> m.PublishResult:
+                tenant_id: Optional[str] = None, ordering_key: Optional[str] = None) -> m.PublishResult:
         """Publish an event to every matching webhook (POST /v1/events).
         ``id`` is an idempotency key: publishing it again returns the first
-        event with ``duplicate`` true and delivers nothing new."""
-        body = _body(type=type, data=data if data is not None else {}, id=id, tenant_id=tenant_id)
+        event with ``duplicate`` true and delivers nothing new.
+        ``ordering_key`` orders the event's deliveries to webhooks of
+        ordering ``"key"`` among the events of the same key."""
+        body = _body(type=type, data=data if data is not None else {}, id=id, tenant_id=tenant_id,
+                     ordering_key=ordering_key)
         return self._do("POST", "/v1/events", _one(m.PublishResult, duplicate=lambda status: status == 200), body=body)
 
     send = publish

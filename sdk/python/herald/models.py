@@ -146,6 +146,8 @@ class Webhook(Model):
     verify_ssl: bool = True
     signature_header: str = "X-Webhook-Signature"
     signature_format: str = "sha256=hex"
+    rate_limit: Optional[Dict[str, Any]] = None
+    ordering: str = "none"
     disabled_reason: Optional[str] = None
     disabled_at: Optional[datetime] = None
     enabled_at: Optional[datetime] = None
@@ -268,6 +270,7 @@ class Event(Model):
     created: int = 0
     timestamp: Optional[datetime] = None
     data: Any = None
+    ordering_key: Optional[str] = None
     deliveries: List[Delivery] = field(default_factory=list)
     extra: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 

@@ -36,6 +36,20 @@ class ResourcesTest(unittest.TestCase):
         with self.assertRaises(NotFoundError):
             self.client.events.get("evt_missing")
 
+    def test_ordering(self) -> None:
+        typ = unique("ord") + ".happened"
+        wh = self.client.webhooks.create(url="http://127.0.0.1:9/hook", events=[typ], ordering="fifo")
+        self.addCleanup(self.client.webhooks.delete, wh.id)
+        self.assertEqual(wh.ordering, "fifo")
+        self.assertEqual(self.client.webhooks.update(wh.id, ordering="key").ordering, "key")
+        self.assertEqual(self.client.webhooks.get(wh.id).ordering, "key")
+        res = self.client.events.publish(typ, {"agent_id": "a-ord"}, ordering_key="a-ord")
+        self.assertEqual(res.deliveries, 1)
+        self.assertEqual(self.client.events.get(res.id).ordering_key, "a-ord")
+        with self.assertRaises(ValidationError) as cm:
+            self.client.webhooks.update(wh.id, ordering="lifo")
+        self.assertIn("ordering", str(cm.exception))
+
     def test_event_types(self) -> None:
         name = unique("sdk") + ".thing"
         created = self.client.event_types.put(name, description="a thing", example={"n": 1},

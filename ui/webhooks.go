@@ -119,6 +119,8 @@ type webhookForm struct {
 	Formats         []string
 	RetrySchedule   string
 	RateLimit       string
+	Ordering        string
+	Orderings       []string
 	AgentID         string
 	// AgentFixed is set when the portal confines the visitor to one agent.
 	AgentFixed bool
@@ -132,8 +134,10 @@ func (u *UI) formOf(r *http.Request, wh *herald.Webhook) *webhookForm {
 		ID: wh.ID, Tenant: string(wh.TenantID), Name: wh.Name, URL: wh.URL, Description: wh.Description, Active: wh.IsActive,
 		VerifySSL: wh.VerifySSL, Timeout: strconv.Itoa(wh.TimeoutSeconds), MaxRetries: strconv.Itoa(wh.MaxRetries),
 		SignatureHeader: wh.SignatureHeader, SignatureFormat: wh.SignatureFormat, AgentID: wh.AgentID,
-		Formats: []string{herald.SignatureSHA256Hex, herald.SignatureHex, herald.SignatureBase64},
-		Picked:  map[string]bool{}, Errors: map[string]string{},
+		Formats:   []string{herald.SignatureSHA256Hex, herald.SignatureHex, herald.SignatureBase64},
+		Ordering:  herald.OrderingOrNone(wh.Ordering),
+		Orderings: []string{herald.OrderingNone, herald.OrderingFIFO, herald.OrderingKey},
+		Picked:    map[string]bool{}, Errors: map[string]string{},
 	}
 	if s.Agent != "" {
 		f.AgentID, f.AgentFixed = s.Agent, true
@@ -217,6 +221,7 @@ func (u *UI) readForm(r *http.Request, f *webhookForm, wh *herald.Webhook) {
 	get(&f.SignatureFormat, "signature_format")
 	get(&f.RetrySchedule, "retry_schedule")
 	get(&f.RateLimit, "rate_limit")
+	get(&f.Ordering, "ordering")
 	if pf.Has("headers") {
 		f.Headers = pf.Get("headers")
 	}
@@ -246,6 +251,7 @@ func (u *UI) readForm(r *http.Request, f *webhookForm, wh *herald.Webhook) {
 	}
 	wh.Name, wh.URL, wh.Description, wh.Events, wh.IsActive, wh.VerifySSL = f.Name, f.URL, f.Description, events, f.Active, f.VerifySSL
 	wh.SignatureHeader, wh.SignatureFormat, wh.AgentID = f.SignatureHeader, f.SignatureFormat, f.AgentID
+	wh.Ordering = f.Ordering
 	headers := map[string]string{}
 	for i, line := range strings.Split(strings.ReplaceAll(f.Headers, "\r\n", "\n"), "\n") {
 		if strings.TrimSpace(line) == "" {
@@ -293,7 +299,7 @@ func fieldError(f *webhookForm, err error) string {
 			}
 			switch field {
 			case "name", "url", "events", "description", "headers", "timeout_seconds", "max_retries",
-				"signature_header", "signature_format", "retry_schedule", "agent_id", "tenant_id":
+				"signature_header", "signature_format", "retry_schedule", "agent_id", "tenant_id", "ordering":
 				f.Errors[field] = rest
 				return "The webhook was not saved: check the fields marked below."
 			}

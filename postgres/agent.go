@@ -421,8 +421,8 @@ func updateAgent(ctx context.Context, tx pgx.Tx, a *herald.Agent) error {
 }
 
 // publishSpecs publishes events of tenant in tx, in order, as PublishEvent
-// does, with payloads in jsjson's canonical form, and queues all their
-// deliveries with one insert. The caller has checked the tenant, or holds
+// does, with payloads in jsjson's canonical form and their agent (if any) as
+// their ordering key, and queues all their deliveries with one insert. The caller has checked the tenant, or holds
 // the lock of a row of the tenant's.
 func (s *DB) publishSpecs(ctx context.Context, tx pgx.Tx, tenant herald.TenantID, specs []herald.EventSpec, now time.Time) ([]*herald.Event, error) {
 	evs := make([]*herald.Event, 0, len(specs))
@@ -432,7 +432,8 @@ func (s *DB) publishSpecs(ctx context.Context, tx pgx.Tx, tenant herald.TenantID
 		if err != nil {
 			return nil, fmt.Errorf("encode %s event: %w", spec.Type, err)
 		}
-		ev := &herald.Event{ID: herald.NewID(herald.PrefixEvent, now), TenantID: tenant, Type: spec.Type, Data: data, Created: now}
+		ev := &herald.Event{ID: herald.NewID(herald.PrefixEvent, now), TenantID: tenant, Type: spec.Type, Data: data, Created: now,
+			OrderingKey: herald.EventAgentID(data)}
 		ds, err := publishNew(ctx, tx, ev)
 		if err != nil {
 			return nil, err

@@ -350,8 +350,8 @@ func applyAgentReport(ctx context.Context, tx *sql.Tx, r *herald.AgentReport, no
 }
 
 // publishSpecs publishes events of tenant in tx, in order, as
-// PublishEvent does, with payloads in jsjson's canonical form, and returns
-// them and their jobs.
+// PublishEvent does, with payloads in jsjson's canonical form and their
+// agent (if any) as their ordering key, and returns them and their jobs.
 func (s *DB) publishSpecs(ctx context.Context, tx *sql.Tx, tenant herald.TenantID, specs []herald.EventSpec, now time.Time) ([]*herald.Event, []river.InsertManyParams, error) {
 	evs := make([]*herald.Event, 0, len(specs))
 	var jobs []river.InsertManyParams
@@ -360,7 +360,8 @@ func (s *DB) publishSpecs(ctx context.Context, tx *sql.Tx, tenant herald.TenantI
 		if err != nil {
 			return nil, nil, fmt.Errorf("encode %s event: %w", spec.Type, err)
 		}
-		res, js, err := s.publish(ctx, tx, herald.PublishParams{TenantID: string(tenant), Type: spec.Type, Data: data}, now)
+		res, js, err := s.publish(ctx, tx, herald.PublishParams{TenantID: string(tenant), Type: spec.Type, Data: data,
+			OrderingKey: herald.EventAgentID(data)}, now)
 		if err != nil {
 			return nil, nil, err
 		}

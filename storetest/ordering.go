@@ -9,10 +9,11 @@ import (
 )
 
 var orderingTests = map[string]func(t *testing.T, s herald.Store){
-	"OrderingStored":  testOrderingStored,
-	"OrderingFIFO":    testOrderingFIFO,
-	"OrderingKey":     testOrderingKey,
-	"OrderingReplays": testOrderingReplays,
+	"OrderingStored":   testOrderingStored,
+	"OrderingFIFO":     testOrderingFIFO,
+	"OrderingKey":      testOrderingKey,
+	"OrderingReplays":  testOrderingReplays,
+	"OrderingAgentKey": testOrderingAgentKey,
 }
 
 // testOrderingStored checks that a webhook's ordering and an event's
@@ -203,4 +204,28 @@ func testOrderingReplays(t *testing.T, s herald.Store) {
 		t.Fatalf("replayed delivery's turn = %+v, want the back of line a", turn)
 	}
 	takeTurn(t, s, replayed, false)
+}
+
+// testOrderingAgentKey checks that the events Herald publishes about an
+// agent carry the agent's ID as their ordering key, so that a key webhook
+// gets each agent's events in order.
+func testOrderingAgentKey(t *testing.T, s herald.Store) {
+	ctx := context.Background()
+	newWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) { w.Ordering = herald.OrderingKey })
+	res := reportStatus(t, s, herald.AgentReport{AgentID: "a9", Status: "running"})
+	if len(res.Events) == 0 {
+		t.Fatal("the report published no event")
+	}
+	for _, e := range res.Events {
+		ev, err := s.Event(ctx, anyRef(e.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.OrderingKey != "a9" || len(ev.Deliveries) != 1 {
+			t.Fatalf("%s: ordering key %q with %d deliveries, want a9 with 1", ev.Type, ev.OrderingKey, len(ev.Deliveries))
+		}
+		if turn := turnOf(t, s, ev.Deliveries[0].ID); turn.Line.Key != "a9" {
+			t.Fatalf("%s: delivery in line %+v, want key a9", ev.Type, turn.Line)
+		}
+	}
 }

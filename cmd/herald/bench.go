@@ -61,6 +61,10 @@ Cases:
   slow     ten webhooks, one of whose endpoints sleeps (--slow-delay); the
            latency reported is the healthy nine's
   paced    one webhook at a steady --rate (default 500 events/s)
+  fifo     one webhook with ordering fifo: one delivery at a time, in order;
+           what strict order costs against single
+  key      one webhook with ordering key, the events spread over 100
+           ordering keys: in order within each key, keys in parallel
   ingest   --agents simulated agents (default 100) posting agent-status and
            metrics reports concurrently, --events reports in all, while one
            webhook receives the event of each; it reports ingests/s and the
@@ -200,6 +204,10 @@ func runBench(ctx context.Context, out io.Writer, o benchOptions) error {
 			shape.hooks, shape.slow = 10, 1
 		case "paced":
 			shape.hooks, shape.rate = 1, o.rate
+		case "fifo":
+			shape.hooks, shape.ordering = 1, "fifo"
+		case "key":
+			shape.hooks, shape.ordering, shape.keys = 1, "key", benchOrderingKeys
 		case "tenants":
 			if o.tenants < 1 {
 				return fmt.Errorf("tenants: must be at least 1, got %d", o.tenants)
@@ -272,7 +280,15 @@ type benchReceiver struct {
 // tenant's (see tenantBenchEvent).
 type benchShape struct {
 	hooks, slow, rate, tenants int
+	// ordering is the webhooks' ordering ("" for none); with keys, the
+	// events go round that many ordering keys.
+	ordering string
+	keys     int
 }
+
+// benchOrderingKeys is how many ordering keys the key case spreads its
+// events over.
+const benchOrderingKeys = 100
 
 func benchCase(ctx context.Context, exe string, o benchOptions, name string, shape benchShape) (*benchResult, error) {
 	hooks, slow, rate := shape.hooks, shape.slow, shape.rate
@@ -311,6 +327,9 @@ func benchCase(ctx context.Context, exe string, o benchOptions, name string, sha
 			path = "/slow"
 		}
 		body := map[string]any{"url": "http://" + receiverAddr + path, "events": []string{"bench.*"}, "timeout_seconds": 30}
+		if shape.ordering != "" {
+			body["ordering"] = shape.ordering
+		}
 		if _, err := post(client, base+"/v1/webhooks", key, body); err != nil {
 			return nil, err
 		}
@@ -343,6 +362,9 @@ func benchCase(ctx context.Context, exe string, o benchOptions, name string, sha
 				body := map[string]any{"id": fmt.Sprintf("bench-%s-%d", name, i), "type": "bench.event", "data": map[string]any{"i": i, "agent_id": "bench"}}
 				if shape.tenants > 0 {
 					body["tenant_id"], body["type"] = tenantBenchEvent(i, shape.tenants)
+				}
+				if shape.keys > 0 {
+					body["ordering_key"] = fmt.Sprintf("k%d", i%shape.keys)
 				}
 				if _, err := post(client, nodes.bases[i%len(nodes.bases)]+"/v1/events", key, body); err != nil {
 					errs <- err

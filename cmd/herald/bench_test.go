@@ -54,7 +54,7 @@ func TestBenchJSONAndKeep(t *testing.T) {
 		t.Errorf("--keep: the kept data dir has no database: %v", err)
 	}
 
-	o.output, o.keep, o.cases, o.tenants, o.events = "table", false, "limit,single,tenants", 4, 24
+	o.output, o.keep, o.cases, o.tenants, o.events = "table", false, "limit,single,tenants,fifo,key", 4, 24
 	out.Reset()
 	if err := runBench(ctx, &out, o); err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
@@ -70,6 +70,12 @@ func TestBenchJSONAndKeep(t *testing.T) {
 	// tenant.
 	if !regexp.MustCompile(`(?m)^tenants\s+24\s+24\s`).MatchString(out.String()) {
 		t.Errorf("no tenants row with 24 events and 24 deliveries:\n%s", out.String())
+	}
+	// The ordered cases deliver every event once, to their one webhook.
+	for _, name := range []string{"fifo", "key"} {
+		if !regexp.MustCompile(`(?m)^` + name + `\s+24\s+24\s`).MatchString(out.String()) {
+			t.Errorf("no %s row with 24 events and 24 deliveries:\n%s", name, out.String())
+		}
 	}
 }
 

@@ -105,6 +105,18 @@ type AttemptResult struct {
 	Line *Line
 }
 
+// QueueParams are the deliveries QueueDeliveries hands to jobs of their
+// own, each with the time its job is due (the zero time for now).
+type QueueParams struct {
+	Deliveries []QueuedDelivery
+}
+
+// QueuedDelivery is one delivery of QueueParams.
+type QueuedDelivery struct {
+	ID string
+	At time.Time
+}
+
 // RetryParams asks for a delivery to be attempted again now.
 type RetryParams struct {
 	Tenancy    Tenancy
@@ -136,6 +148,10 @@ type DeliveryStore interface {
 	// RecordAttempt stores an attempt, the delivery's new status, and the
 	// webhook's last_* timestamps, in one transaction.
 	RecordAttempt(ctx context.Context, r AttemptResult) (*Delivery, error)
+	// QueueDeliveries queues a job of its own for each of p.Deliveries
+	// that is still pending, due at its At, unless it has a delivery job
+	// waiting or running already.
+	QueueDeliveries(ctx context.Context, p QueueParams) error
 	// RetryDelivery makes a delivery pending again and queues an attempt now.
 	RetryDelivery(ctx context.Context, p RetryParams) (*Delivery, error)
 	// DeliveryStats counts deliveries by outcome and the latency of their

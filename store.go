@@ -44,8 +44,9 @@ type Store interface {
 
 	// Ready returns nil when the database answers and is fully migrated.
 	Ready(ctx context.Context) error
-	// QueueDepth counts the jobs waiting to run (available, scheduled or
-	// retryable).
+	// QueueDepth counts the work waiting to run (jobs available, scheduled
+	// or retryable): one for each job, and for a job that carries several
+	// deliveries, one for each of them.
 	QueueDepth(ctx context.Context) (int, error)
 }
 

@@ -38,6 +38,11 @@ func (w *Worker) rateSlot(ctx context.Context, job *river.Job[Args], task *heral
 	if wh.RateLimit == nil {
 		return true, 0, nil
 	}
+	if inBatch(ctx) {
+		// A batch hands the delivery to a job of its own, which reserves
+		// its slot and keeps it.
+		return false, 0, nil
+	}
 	interval := herald.RateInterval(wh.RateLimit)
 	hold, held := holdOf(job)
 	if !held || hold.Interval != interval || hold.Attempts != task.Delivery.Attempts {

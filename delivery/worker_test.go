@@ -51,7 +51,7 @@ func TestJobTimeoutCountsAsAttempt(t *testing.T) {
 		t.Fatal(err)
 	}
 	attempts := make(chan *herald.Delivery, 10)
-	river.AddWorker(workers, &delivery.Worker{
+	delivery.AddWorkers(workers, &delivery.Worker{
 		Store:      db,
 		Sender:     delivery.NewSender("Herald/test", true),
 		JobTimeout: 300 * time.Millisecond, // fires before the webhook's 1s
@@ -127,7 +127,7 @@ func TestTenantDeliveries(t *testing.T) {
 		t.Fatal(err)
 	}
 	attempts := make(chan *herald.Delivery, 20)
-	river.AddWorker(workers, &delivery.Worker{
+	delivery.AddWorkers(workers, &delivery.Worker{
 		Store: db, Sender: delivery.NewSender("Herald/test", true),
 		Attempted: func(d *herald.Delivery) { attempts <- d },
 	})

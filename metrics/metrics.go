@@ -59,11 +59,12 @@ func New() *Metrics {
 	return m
 }
 
-// RegisterQueueDepth adds herald_queue_depth, the jobs waiting to run, read
+// RegisterQueueDepth adds herald_queue_depth, the jobs waiting to run (a
+// batch counting its deliveries), read
 // from depth at each scrape (bounded by a 2-second timeout).
 func (m *Metrics) RegisterQueueDepth(depth func(ctx context.Context) (int, error)) {
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "herald_queue_depth", Help: "Delivery jobs waiting to run (available, scheduled or retryable).",
+		Name: "herald_queue_depth", Help: "Delivery jobs waiting to run (available, scheduled or retryable); a batch counts its deliveries.",
 	}, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

@@ -332,12 +332,13 @@ func latestMigration() (int64, error) {
 	return latest, nil
 }
 
-// QueueDepth counts the River jobs waiting to run: available, scheduled or
-// retryable.
+// QueueDepth counts the work waiting to run in River's jobs (available,
+// scheduled or retryable): one for each job, or its deliveries for a batch.
 func (s *DB) QueueDepth(ctx context.Context) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx,
-		`SELECT count(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(CASE WHEN kind = $1 THEN jsonb_array_length(args -> 'delivery_ids')
+		ELSE 1 END), 0) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`,
+		delivery.BatchArgs{}.Kind()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count queued jobs: %w", err)
 	}

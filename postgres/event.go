@@ -127,7 +127,8 @@ func fanOut(ctx context.Context, tx pgx.Tx, ev *herald.Event, webhookID, exclude
 	return ds, nil
 }
 
-// queueDeliveries inserts one River job per delivery in tx, in one call.
+// queueDeliveries inserts the River jobs of deliveries in tx, in one call:
+// batch jobs for those due now (see delivery.Batch).
 func (s *DB) queueDeliveries(ctx context.Context, tx pgx.Tx, ds []*herald.Delivery) error {
 	if len(ds) == 0 {
 		return nil
@@ -136,7 +137,7 @@ func (s *DB) queueDeliveries(ctx context.Context, tx pgx.Tx, ds []*herald.Delive
 	for i, d := range ds {
 		jobs[i] = delivery.TracedJobParams(ctx, d.ID)
 	}
-	if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
+	if _, err := s.river.InsertManyTx(ctx, tx, delivery.Batch(jobs)); err != nil {
 		return fmt.Errorf("queue deliveries: %w", err)
 	}
 	return nil

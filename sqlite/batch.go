@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 
 	"github.com/riverqueue/river"
+
+	"github.com/heraldhq/herald/delivery"
 )
 
 // maxGroup bounds how many writes one group transaction takes, so that the
@@ -205,7 +207,7 @@ func (g *groupWriter) run(tx *sql.Tx, group []*write) {
 	}
 	err := applyTouches(ctx, tx, all.touches)
 	if err == nil && len(all.jobs) > 0 {
-		if _, err = g.river.InsertManyFastTx(ctx, tx, all.jobs); err != nil {
+		if _, err = g.river.InsertManyFastTx(ctx, tx, delivery.Batch(all.jobs)); err != nil {
 			err = fmt.Errorf("queue deliveries: %w", err)
 		}
 	}

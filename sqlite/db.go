@@ -252,11 +252,13 @@ func latestMigration() (int64, error) {
 	return latest, nil
 }
 
-// QueueDepth counts jobs waiting to run.
+// QueueDepth counts the work waiting to run in River's jobs (available,
+// scheduled or retryable): one for each job, or its deliveries for a batch.
 func (s *DB) QueueDepth(ctx context.Context) (int, error) {
 	var n int
-	err := s.rdb.QueryRowContext(ctx,
-		`SELECT count(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`).Scan(&n)
+	err := s.rdb.QueryRowContext(ctx, `SELECT coalesce(sum(CASE WHEN kind = ? THEN json_array_length(args, '$.delivery_ids')
+		ELSE 1 END), 0) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`,
+		delivery.BatchArgs{}.Kind()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count queued jobs: %w", err)
 	}

@@ -243,7 +243,7 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Logger.Warn("queued again the jobs a stopped server left running", "jobs", n)
 		}
 	}
-	river.AddWorker(workers, &delivery.Worker{
+	delivery.AddWorkers(workers, &delivery.Worker{
 		Store:       m.Store,
 		Sender:      delivery.NewSender("Herald/"+Version, cfg.AllowPrivateTargets),
 		Metrics:     m.Metrics,

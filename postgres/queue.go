@@ -1,0 +1,58 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/delivery"
+)
+
+// QueueDeliveries queues a job of its own for each of p.Deliveries still
+// pending, in one transaction; a delivery with a delivery job waiting or
+// running gets none (delivery.UniqueJobParams).
+func (s *DB) QueueDeliveries(ctx context.Context, p herald.QueueParams) error {
+	if len(p.Deliveries) == 0 {
+		return nil
+	}
+	ids := make([]string, len(p.Deliveries))
+	for i, d := range p.Deliveries {
+		ids[i] = d.ID
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin queue deliveries: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+	rows, err := tx.Query(ctx, `SELECT id FROM deliveries WHERE id = ANY($1) AND status = 'pending'`, ids)
+	if err != nil {
+		return fmt.Errorf("select deliveries: %w", err)
+	}
+	pending := map[string]bool{}
+	var id string
+	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error {
+		pending[id] = true
+		return nil
+	}); err != nil {
+		return fmt.Errorf("select deliveries: %w", err)
+	}
+	var jobs []river.InsertManyParams
+	for _, d := range p.Deliveries {
+		if pending[d.ID] {
+			jobs = append(jobs, delivery.UniqueJobParams(d.ID, d.At))
+			delete(pending, d.ID)
+		}
+	}
+	if len(jobs) > 0 {
+		if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
+			return fmt.Errorf("queue deliveries: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit queue deliveries: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,54 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/riverqueue/river"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/delivery"
+)
+
+// QueueDeliveries queues a job of its own for each of p.Deliveries still
+// pending, in a group transaction (see groupWriter); a delivery with a
+// delivery job waiting or running gets none (delivery.UniqueJobParams).
+func (s *DB) QueueDeliveries(ctx context.Context, p herald.QueueParams) error {
+	if len(p.Deliveries) == 0 {
+		return nil
+	}
+	ids := make([]string, len(p.Deliveries))
+	for i, d := range p.Deliveries {
+		ids[i] = d.ID
+	}
+	list, _ := json.Marshal(ids)
+	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM deliveries WHERE id IN (SELECT value FROM json_each(?))
+			AND status = 'pending'`, string(list))
+		if err != nil {
+			return effects{}, fmt.Errorf("select deliveries: %w", err)
+		}
+		defer rows.Close()
+		pending := map[string]bool{}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return effects{}, fmt.Errorf("scan delivery: %w", err)
+			}
+			pending[id] = true
+		}
+		if err := rows.Err(); err != nil {
+			return effects{}, fmt.Errorf("select deliveries: %w", err)
+		}
+		var jobs []river.InsertManyParams
+		for _, d := range p.Deliveries {
+			if pending[d.ID] {
+				jobs = append(jobs, delivery.UniqueJobParams(d.ID, d.At))
+				delete(pending, d.ID)
+			}
+		}
+		return effects{jobs: jobs}, nil
+	})
+}

@@ -91,6 +91,12 @@ type DeliveryTask struct {
 	Turn *TurnParams
 }
 
+// TasksParams names the deliveries DeliveryTasks loads.
+type TasksParams struct {
+	Tenancy Tenancy
+	IDs     []string
+}
+
 // AttemptResult is the outcome of one attempt, to be recorded with
 // Store.RecordAttempt.
 type AttemptResult struct {
@@ -145,6 +151,12 @@ type DeliveryStore interface {
 	// DeliveryTask loads what a worker needs to attempt a delivery; a
 	// delivery deleted meanwhile (with its webhook or tenant) is ENOTFOUND.
 	DeliveryTask(ctx context.Context, ref Ref) (*DeliveryTask, error)
+	// DeliveryTasks loads the tasks of several deliveries at once, each
+	// webhook and event read once however many of the deliveries share
+	// it (their tasks share it too, to be read only). A delivery missing,
+	// or outside p.Tenancy, has no task in the answer, which keeps the
+	// order of p.IDs.
+	DeliveryTasks(ctx context.Context, p TasksParams) ([]*DeliveryTask, error)
 	// RecordAttempt stores an attempt, the delivery's new status, and the
 	// webhook's last_* timestamps, in one transaction.
 	RecordAttempt(ctx context.Context, r AttemptResult) (*Delivery, error)

@@ -102,7 +102,8 @@ func inBatch(ctx context.Context) bool { return ctx.Value(batchKey{}) != nil }
 // Timeout is the Worker's.
 func (b *BatchWorker) Timeout(*river.Job[BatchArgs]) time.Duration { return b.Worker.Timeout(nil) }
 
-// Work attempts each delivery of the batch, concurrently.
+// Work loads the batch's deliveries together and attempts each,
+// concurrently. Those deleted meanwhile are skipped.
 func (b *BatchWorker) Work(ctx context.Context, job *river.Job[BatchArgs]) error {
 	ids := job.Args.DeliveryIDs
 	if job.Attempt > 1 {
@@ -112,18 +113,23 @@ func (b *BatchWorker) Work(ctx context.Context, job *river.Job[BatchArgs]) error
 		}
 		return b.Worker.Store.QueueDeliveries(ctx, herald.QueueParams{Deliveries: later})
 	}
+	tasks, err := b.Worker.Store.DeliveryTasks(ctx, herald.TasksParams{Tenancy: herald.AnyTenant(), IDs: ids})
+	if err != nil {
+		return err // the run again hands the deliveries on
+	}
 	var (
 		mu    sync.Mutex
 		later []herald.QueuedDelivery
 		wg    sync.WaitGroup
 	)
 	attemptCtx := context.WithValue(ctx, batchKey{}, true)
-	for _, id := range ids {
+	for _, task := range tasks {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			id := task.Delivery.ID
 			one := &river.Job[Args]{JobRow: &rivertype.JobRow{ID: job.ID, Attempt: 1, CreatedAt: job.CreatedAt}, Args: Args{DeliveryID: id}}
-			err := b.Worker.Work(attemptCtx, one)
+			err := b.Worker.workTask(attemptCtx, one, task)
 			var snooze *river.JobSnoozeError
 			switch {
 			case err == nil:

@@ -72,8 +72,8 @@ type Worker struct {
 	gates map[string]*gate
 }
 
-// reloadAfter is how long after loading its task a job that waited for a
-// slot reloads it before sending.
+// reloadAfter is how long a job may wait for a send slot (its rate limit's
+// or its webhook's cap) before it reloads its task before sending.
 const reloadAfter = 10 * time.Millisecond
 
 // DefaultMaxWait is Worker.MaxWait's default.
@@ -82,7 +82,6 @@ const DefaultMaxWait = 250 * time.Millisecond
 // Work makes one attempt of the job's delivery.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	ref := herald.Ref{Tenancy: herald.AnyTenant(), ID: job.Args.DeliveryID}
-	loaded := time.Now()
 	task, err := w.Store.DeliveryTask(ctx, ref)
 	if herald.ErrorCode(err) == herald.ENOTFOUND {
 		// The delivery was deleted, with its webhook or its tenant:
@@ -92,6 +91,12 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	} else if err != nil {
 		return err
 	}
+	return w.workTask(ctx, job, task)
+}
+
+// workTask makes one attempt of the job's delivery, whose task is loaded.
+func (w *Worker) workTask(ctx context.Context, job *river.Job[Args], task *herald.DeliveryTask) error {
+	ref := herald.Ref{Tenancy: herald.AnyTenant(), ID: job.Args.DeliveryID}
 	if task.Delivery.Status != herald.DeliveryPending {
 		return nil // done already, by an earlier run of a duplicate job
 	}
@@ -111,6 +116,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if !wh.IsActive {
 		res = &Result{Err: errors.New(herald.DisabledErrorMessage)}
 	} else {
+		waitFrom := time.Now()
 		if ok, retryIn, err := w.rateSlot(ctx, job, task); err != nil {
 			return err
 		} else if !ok {
@@ -121,9 +127,10 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 			// The webhook is at its cap: come back later, uncounted.
 			return river.JobSnooze(retryIn)
 		}
-		if time.Since(loaded) > reloadAfter {
+		if time.Since(waitFrom) > reloadAfter {
 			// It waited for a slot: its delivery, webhook or tenant may
 			// have been deleted or changed meanwhile.
+			var err error
 			if task, err = w.Store.DeliveryTask(ctx, ref); err != nil || task.Delivery.Status != herald.DeliveryPending || !task.Webhook.IsActive {
 				w.release(wh.ID, -1)
 				if err != nil && herald.ErrorCode(err) != herald.ENOTFOUND {

@@ -81,22 +81,37 @@ func (s *DB) publish(ctx context.Context, tx *sql.Tx, p herald.PublishParams, no
 	}
 	res := &herald.PublishResult{Event: ev, Created: true, Deliveries: make([]*herald.Delivery, 0, len(targets))}
 	jobs := make([]river.InsertManyParams, 0, len(targets))
-	for _, t := range targets {
-		d := &herald.Delivery{
-			ID: herald.NewID(herald.PrefixDelivery, now), TenantID: herald.TenantID(t.tenant), WebhookID: t.id,
-			EventID: ev.ID, Event: ev.Type, Status: herald.DeliveryPending, CreatedAt: now, NextAttemptAt: &now,
+	for chunk := range slices.Chunk(targets, maxInsertRows) {
+		var (
+			sql  strings.Builder
+			args = make([]any, 0, len(chunk)*11)
+		)
+		sql.WriteString(`INSERT INTO deliveries (id, tenant_id, webhook_id, event_tenant_id, event_id, event_type,
+			webhook_name, status, created_at, next_attempt_at, ordering_key) VALUES `)
+		for i, t := range chunk {
+			d := &herald.Delivery{
+				ID: herald.NewID(herald.PrefixDelivery, now), TenantID: herald.TenantID(t.tenant), WebhookID: t.id,
+				EventID: ev.ID, Event: ev.Type, Status: herald.DeliveryPending, CreatedAt: now, NextAttemptAt: &now,
+			}
+			if i > 0 {
+				sql.WriteString(", ")
+			}
+			sql.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, d.ID, t.tenant, d.WebhookID, p.TenantID, d.EventID, d.Event, t.name, d.Status,
+				micros(now), micros(now), herald.LineKey(t.ordering, ev.OrderingKey))
+			res.Deliveries = append(res.Deliveries, d)
+			jobs = append(jobs, delivery.TracedJobParams(ctx, d.ID))
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, tenant_id, webhook_id, event_tenant_id, event_id,
-			event_type, webhook_name, status, created_at, next_attempt_at, ordering_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, t.tenant, d.WebhookID, p.TenantID, d.EventID, d.Event, t.name, d.Status, micros(now), micros(now),
-			herald.LineKey(t.ordering, ev.OrderingKey)); err != nil {
-			return nil, nil, fmt.Errorf("insert delivery: %w", err)
+		if _, err := tx.ExecContext(ctx, sql.String(), args...); err != nil {
+			return nil, nil, fmt.Errorf("insert deliveries: %w", err)
 		}
-		res.Deliveries = append(res.Deliveries, d)
-		jobs = append(jobs, delivery.TracedJobParams(ctx, d.ID))
 	}
 	return res, jobs, nil
 }
+
+// maxInsertRows bounds the rows of one multi-row INSERT: 11 parameters
+// each stay well under SQLite's limit of 32,766.
+const maxInsertRows = 500
 
 // target is a webhook an event goes to, with its ordering.
 type target struct{ id, name, tenant, ordering string }

@@ -79,6 +79,9 @@ func Run(t *testing.T, open Open) {
 	for name, fn := range orderingTests {
 		tests[name] = fn
 	}
+	for name, fn := range taskTests {
+		tests[name] = fn
+	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

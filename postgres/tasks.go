@@ -1,0 +1,114 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/heraldhq/herald"
+)
+
+// DeliveryTasks loads the tasks of p.IDs with three queries, on
+// deliveries, webhooks and events, however many deliveries share a
+// webhook or an event (see herald.DeliveryStore).
+func (s *DB) DeliveryTasks(ctx context.Context, p herald.TasksParams) ([]*herald.DeliveryTask, error) {
+	if len(p.IDs) == 0 {
+		return nil, nil
+	}
+	var c conds
+	c.add("id = ANY(" + c.arg(p.IDs) + ")")
+	c.tenancy("tenant_id", p.Tenancy)
+	rows, err := s.pool.Query(ctx, `SELECT id, tenant_id, webhook_id, event_tenant_id, event_id, webhook_name,
+		status, attempts, seq, ordering_key FROM deliveries `+c.where(), c.args...)
+	if err != nil {
+		return nil, fmt.Errorf("select deliveries: %w", err)
+	}
+	type eventKey struct{ tenant, id string }
+	var (
+		byID           = map[string]*herald.DeliveryTask{}
+		events         = map[eventKey]*herald.Event{}
+		hooks          = map[string]*herald.Webhook{}
+		eventTenants   []string
+		eventIDs       []string
+		hookIDs        []string
+		t              *herald.DeliveryTask
+		ek             eventKey
+		seq            int64
+		line           *string
+		tenant, status string
+	)
+	newTask := func() { t = &herald.DeliveryTask{Delivery: &herald.Delivery{}} }
+	newTask()
+	if _, err := pgx.ForEachRow(rows, []any{&t.Delivery.ID, &tenant, &t.Delivery.WebhookID, &ek.tenant, &ek.id,
+		&t.WebhookName, &status, &t.Delivery.Attempts, &seq, &line}, func() error {
+		d := *t.Delivery
+		d.TenantID, d.Status, d.EventID = herald.TenantID(tenant), status, ek.id
+		task := &herald.DeliveryTask{Delivery: &d, WebhookName: t.WebhookName,
+			Event: &herald.Event{TenantID: herald.TenantID(ek.tenant), ID: ek.id}}
+		if line != nil {
+			task.Turn = &herald.TurnParams{Tenancy: p.Tenancy, DeliveryID: d.ID, Seq: seq,
+				Line: herald.Line{WebhookID: d.WebhookID, Key: *line}}
+		}
+		if _, ok := events[ek]; !ok {
+			events[ek] = nil
+			eventTenants, eventIDs = append(eventTenants, ek.tenant), append(eventIDs, ek.id)
+		}
+		if _, ok := hooks[d.WebhookID]; !ok {
+			hooks[d.WebhookID], hookIDs = nil, append(hookIDs, d.WebhookID)
+		}
+		byID[d.ID] = task
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("select deliveries: %w", err)
+	}
+
+	rows, err = s.pool.Query(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ANY($1)`, hookIDs)
+	if err != nil {
+		return nil, fmt.Errorf("select webhooks: %w", err)
+	}
+	for rows.Next() {
+		w, err := scanWebhook(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan webhook: %w", err)
+		}
+		hooks[w.ID] = w
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select webhooks: %w", err)
+	}
+	rows, err = s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, eventTenants, eventIDs)
+	if err != nil {
+		return nil, fmt.Errorf("select events: %w", err)
+	}
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan event: %w", err)
+		}
+		events[eventKey{string(ev.TenantID), ev.ID}] = ev
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select events: %w", err)
+	}
+
+	out := make([]*herald.DeliveryTask, 0, len(byID))
+	for _, id := range p.IDs {
+		task := byID[id]
+		if task == nil {
+			continue
+		}
+		w, ev := hooks[task.Delivery.WebhookID], events[eventKey{string(task.Event.TenantID), task.Event.ID}]
+		if w == nil || ev == nil {
+			continue // deleted meanwhile
+		}
+		task.Webhook, task.Event = w, ev
+		task.Delivery.Event = ev.Type
+		out = append(out, task)
+		delete(byID, id)
+	}
+	return out, nil
+}

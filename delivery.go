@@ -97,6 +97,29 @@ type TasksParams struct {
 	IDs     []string
 }
 
+// JoinTasks is the last step of a store's DeliveryTasks: it gives each
+// task of byID (holding its Delivery, and its Event's TenantID and ID) its
+// webhook from hooks and its event from events, in the order of ids, and
+// leaves out those whose delivery, webhook or event is missing.
+func JoinTasks(ids []string, byID map[string]*DeliveryTask, hooks map[string]*Webhook, events map[EventKey]*Event) []*DeliveryTask {
+	out := make([]*DeliveryTask, 0, len(byID))
+	for _, id := range ids {
+		t := byID[id]
+		if t == nil {
+			continue
+		}
+		delete(byID, id) // an id asked twice is answered once
+		w, ev := hooks[t.Delivery.WebhookID], events[t.Event.Key()]
+		if w == nil || ev == nil {
+			continue // deleted meanwhile
+		}
+		t.Webhook, t.Event = w, ev
+		t.Delivery.Event = ev.Type
+		out = append(out, t)
+	}
+	return out
+}
+
 // AttemptResult is the outcome of one attempt, to be recorded with
 // Store.RecordAttempt.
 type AttemptResult struct {

@@ -24,35 +24,35 @@ func (s *DB) DeliveryTasks(ctx context.Context, p herald.TasksParams) ([]*herald
 	if err != nil {
 		return nil, fmt.Errorf("select deliveries: %w", err)
 	}
-	type eventKey struct{ tenant, id string }
 	var (
 		byID           = map[string]*herald.DeliveryTask{}
-		events         = map[eventKey]*herald.Event{}
+		events         = map[herald.EventKey]*herald.Event{}
 		hooks          = map[string]*herald.Webhook{}
 		eventTenants   []string
 		eventIDs       []string
 		hookIDs        []string
 		t              *herald.DeliveryTask
-		ek             eventKey
+		evTenant, evID string
 		seq            int64
 		line           *string
 		tenant, status string
 	)
 	newTask := func() { t = &herald.DeliveryTask{Delivery: &herald.Delivery{}} }
 	newTask()
-	if _, err := pgx.ForEachRow(rows, []any{&t.Delivery.ID, &tenant, &t.Delivery.WebhookID, &ek.tenant, &ek.id,
+	if _, err := pgx.ForEachRow(rows, []any{&t.Delivery.ID, &tenant, &t.Delivery.WebhookID, &evTenant, &evID,
 		&t.WebhookName, &status, &t.Delivery.Attempts, &seq, &line}, func() error {
 		d := *t.Delivery
-		d.TenantID, d.Status, d.EventID = herald.TenantID(tenant), status, ek.id
+		d.TenantID, d.Status, d.EventID = herald.TenantID(tenant), status, evID
 		task := &herald.DeliveryTask{Delivery: &d, WebhookName: t.WebhookName,
-			Event: &herald.Event{TenantID: herald.TenantID(ek.tenant), ID: ek.id}}
+			Event: &herald.Event{TenantID: herald.TenantID(evTenant), ID: evID}}
+		ek := task.Event.Key()
 		if line != nil {
 			task.Turn = &herald.TurnParams{Tenancy: p.Tenancy, DeliveryID: d.ID, Seq: seq,
 				Line: herald.Line{WebhookID: d.WebhookID, Key: *line}}
 		}
 		if _, ok := events[ek]; !ok {
 			events[ek] = nil
-			eventTenants, eventIDs = append(eventTenants, ek.tenant), append(eventIDs, ek.id)
+			eventTenants, eventIDs = append(eventTenants, evTenant), append(eventIDs, evID)
 		}
 		if _, ok := hooks[d.WebhookID]; !ok {
 			hooks[d.WebhookID], hookIDs = nil, append(hookIDs, d.WebhookID)
@@ -89,26 +89,11 @@ func (s *DB) DeliveryTasks(ctx context.Context, p herald.TasksParams) ([]*herald
 			rows.Close()
 			return nil, fmt.Errorf("scan event: %w", err)
 		}
-		events[eventKey{string(ev.TenantID), ev.ID}] = ev
+		events[ev.Key()] = ev
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("select events: %w", err)
 	}
 
-	out := make([]*herald.DeliveryTask, 0, len(byID))
-	for _, id := range p.IDs {
-		task := byID[id]
-		if task == nil {
-			continue
-		}
-		w, ev := hooks[task.Delivery.WebhookID], events[eventKey{string(task.Event.TenantID), task.Event.ID}]
-		if w == nil || ev == nil {
-			continue // deleted meanwhile
-		}
-		task.Webhook, task.Event = w, ev
-		task.Delivery.Event = ev.Type
-		out = append(out, task)
-		delete(byID, id)
-	}
-	return out, nil
+	return herald.JoinTasks(p.IDs, byID, hooks, events), nil
 }

@@ -24,38 +24,36 @@ func (s *DB) DeliveryTasks(ctx context.Context, p herald.TasksParams) ([]*herald
 		return nil, fmt.Errorf("select deliveries: %w", err)
 	}
 	defer rows.Close()
-	type eventKey struct{ tenant, id string }
 	var (
 		byID     = map[string]*herald.DeliveryTask{}
-		events   = map[eventKey]*herald.Event{}
+		events   = map[herald.EventKey]*herald.Event{}
 		hooks    = map[string]*herald.Webhook{}
 		eventIDs []string
 		hookIDs  []string
 	)
 	for rows.Next() {
 		var (
-			t    = &herald.DeliveryTask{Delivery: &herald.Delivery{}}
-			ek   eventKey
+			t    = &herald.DeliveryTask{Delivery: &herald.Delivery{}, Event: &herald.Event{}}
 			seq  int64
 			line sql.NullString
 		)
 		d := t.Delivery
-		if err := rows.Scan(&d.ID, &d.TenantID, &d.WebhookID, &ek.tenant, &ek.id, &t.WebhookName, &d.Status, &d.Attempts,
-			&seq, &line); err != nil {
+		if err := rows.Scan(&d.ID, &d.TenantID, &d.WebhookID, &t.Event.TenantID, &t.Event.ID, &t.WebhookName, &d.Status,
+			&d.Attempts, &seq, &line); err != nil {
 			return nil, fmt.Errorf("scan delivery: %w", err)
 		}
-		d.EventID = ek.id
+		d.EventID = t.Event.ID
+		ek := t.Event.Key()
 		if line.Valid {
 			t.Turn = &herald.TurnParams{Tenancy: p.Tenancy, DeliveryID: d.ID, Seq: seq,
 				Line: herald.Line{WebhookID: d.WebhookID, Key: line.String}}
 		}
 		if _, ok := events[ek]; !ok {
-			events[ek], eventIDs = nil, append(eventIDs, ek.id)
+			events[ek], eventIDs = nil, append(eventIDs, ek.ID)
 		}
 		if _, ok := hooks[d.WebhookID]; !ok {
 			hooks[d.WebhookID], hookIDs = nil, append(hookIDs, d.WebhookID)
 		}
-		t.Event = &herald.Event{TenantID: herald.TenantID(ek.tenant), ID: ek.id}
 		byID[d.ID] = t
 	}
 	if err := rows.Err(); err != nil {
@@ -81,32 +79,15 @@ func (s *DB) DeliveryTasks(ctx context.Context, p herald.TasksParams) ([]*herald
 			if err != nil {
 				return err
 			}
-			if k := (eventKey{string(ev.TenantID), ev.ID}); events[k] == nil {
-				if _, wanted := events[k]; wanted {
-					events[k] = ev
-				}
+			if _, wanted := events[ev.Key()]; wanted {
+				events[ev.Key()] = ev
 			}
 			return nil
 		}); err != nil {
 		return nil, fmt.Errorf("select events: %w", err)
 	}
 
-	out := make([]*herald.DeliveryTask, 0, len(byID))
-	for _, id := range p.IDs {
-		t := byID[id]
-		if t == nil {
-			continue
-		}
-		w, ev := hooks[t.Delivery.WebhookID], events[eventKey{string(t.Event.TenantID), t.Event.ID}]
-		if w == nil || ev == nil {
-			continue // deleted meanwhile
-		}
-		t.Webhook, t.Event = w, ev
-		t.Delivery.Event = ev.Type
-		out = append(out, t)
-		delete(byID, id)
-	}
-	return out, nil
+	return herald.JoinTasks(p.IDs, byID, hooks, events), nil
 }
 
 // eachRow runs query with args on q and calls fn for each row.

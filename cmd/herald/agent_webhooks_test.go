@@ -24,14 +24,7 @@ func TestSeed003AgentWebhooks(t *testing.T) {
 		ts := startServer(t, db, monitorConfig)
 		const secret = "swiftclaw-seed003-secret"
 		rc := receivertest.StartSwiftClaw(t, secret)
-		run := func(args ...string) string {
-			t.Helper()
-			out, err := ts.cli(args...)
-			if err != nil {
-				t.Fatalf("herald %s: %v\n%s", strings.Join(args, " "), err, out)
-			}
-			return out
-		}
+		run := ts.mustCLI
 		hookOf := func(out string) *herald.Webhook { return decodeAs[herald.Webhook](t, out) }
 		signed := []string{"--signature-header", "X-SwiftClaw-Signature", "--signature-format", "hex", "--secret", secret}
 
@@ -242,6 +235,17 @@ func (ts *testServer) cli(args ...string) (string, error) {
 	cmd.SetArgs(append([]string{"--server", ts.URL(), "--api-key", ts.key}, args...))
 	err := cmd.ExecuteContext(context.Background())
 	return out.String(), err
+}
+
+// mustCLI runs a herald subcommand against ts, failing the test when it
+// fails, and returns its output.
+func (ts *testServer) mustCLI(args ...string) string {
+	ts.t.Helper()
+	out, err := ts.cli(args...)
+	if err != nil {
+		ts.t.Fatalf("herald %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
 }
 
 // decodeAs decodes a command's JSON output.

@@ -5,8 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -70,15 +68,7 @@ func TestClusterSurvivesKilledNode(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 
 	flags := []string{"--database", dbURL, "--retry-schedule", "1s"}
-	var nodes []*process
-	for i := 0; i < 3; i++ {
-		nodes = append(nodes, startProcess(t, dataDir, freeAddr(t), flags...))
-	}
-	keyBytes, err := os.ReadFile(filepath.Join(dataDir, "admin.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := strings.TrimSpace(string(keyBytes))
+	nodes, key := startCluster(t, dataDir, 3, flags...)
 	if status, body := apiCall(t, key, "POST", "http://"+nodes[0].addr+"/v1/webhooks", map[string]any{
 		"url": "http://" + l.Addr().String() + "/hook", "events": []string{"*"}, "max_retries": 10,
 	}); status != 201 {

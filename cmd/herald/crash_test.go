@@ -131,6 +131,22 @@ func startProcess(t *testing.T, dataDir, addr string, extra ...string) *process 
 	}
 }
 
+// startCluster starts n "herald serve" processes sharing dataDir (for the
+// admin key) with flags (a --database among them), and returns them and
+// the admin key the first wrote.
+func startCluster(t *testing.T, dataDir string, n int, flags ...string) ([]*process, string) {
+	t.Helper()
+	var nodes []*process
+	for i := 0; i < n; i++ {
+		nodes = append(nodes, startProcess(t, dataDir, freeAddr(t), flags...))
+	}
+	keyBytes, err := os.ReadFile(filepath.Join(dataDir, "admin.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nodes, strings.TrimSpace(string(keyBytes))
+}
+
 func apiCall(t *testing.T, key, method, url string, body any) (int, []byte) {
 	t.Helper()
 	b, _ := json.Marshal(body)

@@ -8,8 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -237,15 +235,7 @@ func TestOrderedFIFOThreeNodesOneKilled(t *testing.T) {
 	dataDir := t.TempDir()
 	rc := newOrderedReceiver(t, events, 0.2)
 	flags := []string{"--database", dbURL, "--node-heartbeat", "500ms", "--node-dead-after", "3s"}
-	var nodes []*process
-	for i := 0; i < 3; i++ {
-		nodes = append(nodes, startProcess(t, dataDir, freeAddr(t), flags...))
-	}
-	keyBytes, err := os.ReadFile(filepath.Join(dataDir, "admin.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := strings.TrimSpace(string(keyBytes))
+	nodes, key := startCluster(t, dataDir, 3, flags...)
 	if status, body := apiCall(t, key, "POST", "http://"+nodes[0].addr+"/v1/webhooks", fifoWebhook(rc.url, "fifo")); status != 201 {
 		t.Fatalf("create webhook: %d %s", status, body)
 	}
@@ -291,14 +281,7 @@ func TestOrderedFIFOThreeNodesOneKilled(t *testing.T) {
 // with the SDK, and checks that bad values are 400s naming the field.
 func TestOrderingCLIAndSDK(t *testing.T) {
 	ts := startServer(t)
-	run := func(args ...string) string {
-		t.Helper()
-		out, err := ts.cli(args...)
-		if err != nil {
-			t.Fatalf("herald %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	run := ts.mustCLI
 	wh := decodeAs[herald.Webhook](t, run("webhooks", "create", "--url", "http://127.0.0.1:9/hook", "--events", "*",
 		"--ordering", "fifo", "-o", "json"))
 	if wh.Ordering != herald.OrderingFIFO {

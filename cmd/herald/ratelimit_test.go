@@ -265,14 +265,7 @@ func (ts *testServer) oneHeld(webhookID string, rc *arrivals) (sent, held *heral
 // limit with "herald webhooks" and with the Go SDK.
 func TestRateLimitCLIAndSDK(t *testing.T) {
 	ts := startServer(t)
-	run := func(args ...string) string {
-		t.Helper()
-		out, err := ts.cli(args...)
-		if err != nil {
-			t.Fatalf("herald %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	run := ts.mustCLI
 	wh := decodeAs[herald.Webhook](t, run("webhooks", "create", "--url", "http://127.0.0.1:9/hook", "--events", "*",
 		"--rate-limit", "20/1s", "-o", "json"))
 	if wh.RateLimit == nil || wh.RateLimit.Requests != 20 || time.Duration(wh.RateLimit.Per) != time.Second {

@@ -64,14 +64,15 @@ type write struct {
 type groupWriter struct {
 	db    *sql.DB
 	river *river.Client[*sql.Tx]
+	wake  func([]river.InsertManyParams) // after a commit that queued jobs
 	queue chan *write
 	quit  chan struct{}
 	wg    sync.WaitGroup
 	once  sync.Once
 }
 
-func newGroupWriter(db *sql.DB, rc *river.Client[*sql.Tx]) *groupWriter {
-	g := &groupWriter{db: db, river: rc, queue: make(chan *write, maxGroup), quit: make(chan struct{})}
+func newGroupWriter(db *sql.DB, rc *river.Client[*sql.Tx], wake func([]river.InsertManyParams)) *groupWriter {
+	g := &groupWriter{db: db, river: rc, wake: wake, queue: make(chan *write, maxGroup), quit: make(chan struct{})}
 	g.wg.Add(1)
 	go g.loop()
 	return g
@@ -212,6 +213,8 @@ func (g *groupWriter) run(tx *sql.Tx, group []*write) {
 	if err == nil {
 		if err = tx.Commit(); err != nil {
 			err = fmt.Errorf("commit writes: %w", err)
+		} else {
+			g.wake(all.jobs)
 		}
 	}
 	finish(ok, err)

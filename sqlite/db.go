@@ -39,7 +39,9 @@ type DB struct {
 	db    *sql.DB // the one writer, shared with River
 	rdb   *sql.DB // readers
 	river *river.Client[*sql.Tx]
-	clock herald.Clock
+	// driver wakes this node's workers after commits that queue jobs.
+	driver *wakeDriver
+	clock  herald.Clock
 	// writer runs publishes and recorded attempts in group transactions.
 	writer *groupWriter
 }
@@ -118,12 +120,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	cfg := delivery.RiverConfig(opts.Queue)
 	cfg.PollOnly = true
-	s.river, err = river.NewClient(riversqlite.New(db), cfg)
+	s.driver = newWakeDriver(db)
+	s.river, err = river.NewClient[*sql.Tx](s.driver, cfg)
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("create queue client: %w", err)
 	}
-	s.writer = newGroupWriter(db, s.river)
+	s.writer = newGroupWriter(db, s.river, s.driver.wake)
 	return s, nil
 }
 

@@ -282,5 +282,6 @@ func (s *DB) RetryDelivery(ctx context.Context, p herald.RetryParams) (*herald.D
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit retry: %w", err)
 	}
+	s.driver.wake([]river.InsertManyParams{delivery.JobParams(p.DeliveryID, time.Time{})})
 	return d, nil
 }

@@ -114,6 +114,7 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 	if err := tx.Commit(); err != nil {
 		return herald.ImportResult{}, fmt.Errorf("commit import: %w", err)
 	}
+	s.driver.wake(jobs)
 	return result, nil
 }
 

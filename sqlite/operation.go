@@ -101,6 +101,7 @@ func (s *DB) CreateOperation(ctx context.Context, p herald.CreateOperationParams
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit create operation: %w", err)
 	}
+	s.driver.wake([]river.InsertManyParams{{Args: p.Job(o.ID)}})
 	return o, nil
 }
 
@@ -379,6 +380,7 @@ func (s *DB) RunOperationBatch(ctx context.Context, p herald.OperationBatchParam
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit operation batch: %w", err)
 	}
+	s.driver.wake(jobs)
 	return o, nil
 }
 

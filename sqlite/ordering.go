@@ -31,6 +31,7 @@ func (s *DB) TakeTurn(ctx context.Context, p herald.TurnParams) (bool, error) {
 	}
 	held := false
 	err = s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		var err error
 		if held, err = lineAhead(ctx, tx, p); err != nil || !held {
 			return effects{}, err
 		}

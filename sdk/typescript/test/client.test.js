@@ -124,6 +124,18 @@ describe('events', () => {
     assert.deepEqual(list.items[0].data, { n: 1 });
     assert.equal((await herald.events.get(id)).type, type);
   });
+
+  test('ordering on a webhook, ordering_key on an event', async () => {
+    const type = 'ts' + uniq() + '.ordered';
+    const wh = await herald.webhooks.create({ url: 'http://127.0.0.1:9/hook', events: [type], ordering: 'fifo' });
+    assert.equal(wh.ordering, 'fifo');
+    assert.equal((await herald.webhooks.update(wh.id, { ordering: 'key' })).ordering, 'key');
+    const sent = await herald.events.send({ type, data: { agent_id: 'a1' }, ordering_key: 'a1' });
+    assert.equal(sent.deliveries, 1);
+    assert.equal((await herald.events.get(sent.id)).ordering_key, 'a1');
+    await assert.rejects(herald.webhooks.update(wh.id, { ordering: 'lifo' }), /ordering/);
+    await herald.webhooks.delete(wh.id);
+  });
 });
 
 describe('event types', () => {

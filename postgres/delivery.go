@@ -205,6 +205,15 @@ func (o *attemptOp) plan([]*herald.Webhook) []herald.Line {
 // settles reports whether the attempt settles an ordered delivery.
 func (o *attemptOp) settles() bool { return o.r.Line != nil && o.r.Status != herald.DeliveryPending }
 
+// attemptID returns the ID of the attempt, made when the caller gave none.
+func (o *attemptOp) attemptID() string {
+	a := o.r.Attempt
+	if a.ID == "" {
+		a.ID = herald.NewID(herald.PrefixAttempt, a.StartedAt.UTC().Truncate(time.Microsecond))
+	}
+	return a.ID
+}
+
 func (o *attemptOp) queue(b *pgx.Batch) {
 	r, a := o.r, o.r.Attempt
 	o.at = a.StartedAt.UTC().Truncate(time.Microsecond)
@@ -215,9 +224,7 @@ func (o *attemptOp) queue(b *pgx.Batch) {
 	if r.NextAttemptAt != nil && r.Status == herald.DeliveryPending {
 		next = r.NextAttemptAt
 	}
-	if a.ID == "" {
-		a.ID = herald.NewID(herald.PrefixAttempt, o.at)
-	}
+	a.ID = o.attemptID()
 	headers := a.ResponseHeaders
 	if headers == nil {
 		headers = http.Header{}

@@ -30,11 +30,12 @@ var errClosed = errors.New("database is closed")
 // (publishOp) or a recorded attempt (attemptOp). A group runs its ops in
 // stages, each stage one round trip for the whole group:
 //
-//  1. the webhooks of the publishes' tenants are read once (tenant);
+//  1. the webhooks of the publishes' tenants are read once (tenant, plan);
 //  2. the lines of the ordered writes are locked, and every op's statements
-//     are sent in one pipeline (queue, read);
-//  3. follow-up reads (after), the webhooks' timestamps, the River jobs and
-//     the commit.
+//     are sent in one pipeline (queue, read), the publishes' merged into
+//     one statement (publishSetOp);
+//  3. follow-up reads (after), the River jobs, the webhooks' timestamps
+//     and the commit.
 //
 // An op's statements make all its changes or, when one fails, are rolled
 // back alone; any outcome decided in Go (a missing tenant, delivery or
@@ -99,7 +100,9 @@ type write struct {
 // alone and its caller gets its error; the others commit. The River jobs of
 // all the writes are inserted with one statement at the end. Under no
 // contention a write runs alone, as soon as it comes. One group runs at a
-// time per store; writes that come meanwhile wait for the next.
+// time per store, and writes that come meanwhile wait for the next: groups
+// that overlapped would hold the tenants' rows FOR KEY SHARE without a
+// break, and DeleteTenant, which waits for FOR UPDATE, would starve.
 //
 // Locks. A group holds every lock its writes take until it commits, so it
 // takes them in one global order, the same in every group on every node:
@@ -224,7 +227,7 @@ func (g *groupWriter) run(tx pgx.Tx, group []*write) {
 		finish(group, err)
 		return
 	}
-	ok, failed, err := runPipelined(ctx, tx, group, lines)
+	ok, failed, err := runWrites(ctx, tx, group, lines)
 	if err != nil {
 		finish(group, err)
 		return
@@ -244,11 +247,15 @@ func (g *groupWriter) run(tx pgx.Tx, group []*write) {
 		all.jobs, all.touches = append(all.jobs, e.jobs...), append(all.touches, e.touches...)
 		committed = append(committed, w)
 	}
-	err = applyTouches(ctx, tx, all.touches)
-	if err == nil && len(all.jobs) > 0 {
+	if len(all.jobs) > 0 {
 		if _, err = g.river.InsertManyFastTx(ctx, tx, all.jobs); err != nil {
 			err = fmt.Errorf("queue deliveries: %w", err)
 		}
+	}
+	// Last before the commit, as every group of every node locks the
+	// webhooks it touches until it commits.
+	if err == nil {
+		err = applyTouches(ctx, tx, all.touches)
 	}
 	if err == nil {
 		if err = tx.Commit(ctx); err != nil {
@@ -314,16 +321,53 @@ func planGroup(ctx context.Context, tx pgx.Tx, group []*write) ([]string, error)
 // lockLines make it.
 func lineName(l herald.Line) string { return l.WebhookID + "/" + l.Key }
 
+// runWrites runs the statements of a sorted group, its publishes together
+// (see publishSetOp) when it has several, and returns the writes that ran
+// and those that failed, with their error set; err fails the whole group.
+// When the publishes fail together, they run again one by one.
+func runWrites(ctx context.Context, tx pgx.Tx, group []*write, lines []string) (ok, failed []*write, err error) {
+	savepoints := len(group) > 1
+	set, units := publishSet(group)
+	if set == nil {
+		return runPipelined(ctx, tx, group, lines, savepoints)
+	}
+	setWrite := &write{ctx: ctx, op: set}
+	units = append(units, setWrite)
+	slices.SortStableFunc(units, func(a, b *write) int { return cmp.Compare(a.op.order(), b.op.order()) })
+	var members []*write
+	for _, w := range group {
+		if o, isPublish := w.op.(*publishOp); isPublish && slices.Contains(set.ops, o) {
+			members = append(members, w)
+		}
+	}
+	ok, failed, err = runPipelined(ctx, tx, units, lines, savepoints)
+	if err != nil {
+		return nil, nil, err
+	}
+	if i := slices.Index(ok, setWrite); i >= 0 {
+		return append(slices.Delete(ok, i, i+1), members...), failed, nil
+	}
+	failed = slices.DeleteFunc(failed, func(w *write) bool { return w == setWrite })
+	ok2, failed2, err := runPipelined(ctx, tx, members, nil, true) // the lines are locked
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(ok, ok2...), append(failed, failed2...), nil
+}
+
 // runPipelined locks lines and runs the statements of the group's writes,
-// each in a savepoint when there are several, in one pipeline. When a
+// each in a savepoint when there are several, in one pipeline, followed by
+// the webhooks' timestamps of the attempts recorded (touchSQL). When a
 // write's statement fails, PostgreSQL skips the rest of the pipeline; that
 // write is rolled back to its savepoint, and the writes after it are sent
 // again. It returns the writes that ran and those that failed (with their
 // error set); err fails the whole group.
-func runPipelined(ctx context.Context, tx pgx.Tx, group []*write, lines []string) (ok, failed []*write, err error) {
-	savepoints := len(group) > 1
+func runPipelined(ctx context.Context, tx pgx.Tx, group []*write, lines []string, savepoints bool) (ok, failed []*write, err error) {
 	pending := group
-	for len(pending) > 0 {
+	for {
+		if len(pending) == 0 {
+			return ok, failed, nil
+		}
 		b := &pgx.Batch{}
 		if len(lines) > 0 {
 			b.Queue(`SELECT count(pg_advisory_xact_lock(hashtextextended(l, 0)))
@@ -361,7 +405,6 @@ func runPipelined(ctx context.Context, tx pgx.Tx, group []*write, lines []string
 		ok, failed = append(ok, pending[:k]...), append(failed, pending[k])
 		pending, lines = pending[k+1:], nil // the lines are locked
 	}
-	return ok, failed, nil
 }
 
 // readPipelined reads the results of a pipeline that runPipelined sent. It

@@ -11,7 +11,7 @@
 //	postgres://herald:secret@db.example.com:5432/herald?sslmode=verify-full
 //
 // Besides libpq's own parameters it accepts pgxpool's (pool_max_conns,
-// default defaultMaxConns, 16; pool_min_conns; pool_max_conn_lifetime, …), and any
+// default max(4, CPUs); pool_min_conns; pool_max_conn_lifetime, …), and any
 // other parameter is sent to the server as a run-time setting of every
 // connection. That is how Herald is put in a schema other than the default
 // ("$user", public): add search_path, as in
@@ -157,21 +157,12 @@ func Migrate(ctx context.Context, url string) error {
 	return migrate(ctx, pool, delivery.QueueConfig{})
 }
 
-// defaultMaxConns is the pool's size when the URL sets no pool_max_conns.
-// pgxpool's own default, max(4, CPUs), starves a node: up to 100 delivery
-// workers read their tasks while the group writer (see groupWriter) and
-// River's fetches, completions and LISTEN each hold one.
-const defaultMaxConns = 16
-
 // connect makes the pool. Connections scan timestamptz values in UTC, as
 // the SQLite store returns them, rather than in the local time zone.
 func connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database URL: %w", err) // pgx masks the password
-	}
-	if !strings.Contains(url, "pool_max_conns") {
-		cfg.MaxConns = defaultMaxConns
 	}
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		c.TypeMap().RegisterType(&pgtype.Type{

@@ -80,6 +80,8 @@ type DB struct {
 	pool  *pgxpool.Pool
 	river *river.Client[pgx.Tx]
 	clock herald.Clock
+	// writer runs publishes and recorded attempts in group transactions.
+	writer *groupWriter
 
 	// Node liveness, on nodes that work jobs (see node.go).
 	works         bool
@@ -139,6 +141,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("create queue client: %w", err)
 	}
+	s.writer = newGroupWriter(pool, s.river)
 	return s, nil
 }
 
@@ -280,9 +283,11 @@ func (s *DB) Stop(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the connection pool, waiting for borrowed connections to be
-// returned. Stop the queue first.
+// Close finishes the writes already queued, then closes the connection
+// pool, waiting for borrowed connections to be returned. Stop the queue
+// first.
 func (s *DB) Close() error {
+	s.writer.close()
 	s.pool.Close()
 	return nil
 }

@@ -164,70 +164,121 @@ func qualify(alias, cols string) string {
 }
 
 // RecordAttempt stores an attempt, the delivery's new status and the
-// webhook's last_* timestamps in one transaction. The attempt's Number is
-// the delivery's attempt count after this one.
+// webhook's last_* timestamps in one transaction, shared with concurrent
+// writes (see groupWriter). The attempt's Number is the delivery's attempt
+// count after this one.
 //
 // The UPDATE ... RETURNING increments attempts under the delivery's row
 // lock, so concurrent records of one delivery number their attempts apart.
-// The webhook's timestamps only move forward (GREATEST, which ignores
-// NULL), so attempts recorded out of order by several nodes keep the latest.
+// The webhook's timestamps only move forward (see applyTouches).
 func (s *DB) RecordAttempt(ctx context.Context, r herald.AttemptResult) (*herald.Delivery, error) {
-	a := r.Attempt
-	at := a.StartedAt.UTC().Truncate(time.Microsecond)
+	op := &attemptOp{r: r}
+	if err := s.writer.do(ctx, op); err != nil {
+		return nil, err
+	}
+	return op.d, nil
+}
+
+// attemptOp is RecordAttempt's write in a group (see groupOp): one
+// statement updates the delivery and inserts the attempt numbered from it;
+// when an ordered delivery settles, a second one releases the first
+// delivery held behind it (see releaseNext), under the line's lock, which
+// the group takes.
+type attemptOp struct {
+	r        herald.AttemptResult
+	at       time.Time
+	released string // the delivery released, if any
+	d        *herald.Delivery
+}
+
+func (o *attemptOp) order() string { return "a" + o.r.DeliveryID }
+
+func (o *attemptOp) tenant() (string, bool) { return "", false }
+
+func (o *attemptOp) plan([]*herald.Webhook) []herald.Line {
+	if o.settles() {
+		return []herald.Line{*o.r.Line}
+	}
+	return nil
+}
+
+// settles reports whether the attempt settles an ordered delivery.
+func (o *attemptOp) settles() bool { return o.r.Line != nil && o.r.Status != herald.DeliveryPending }
+
+// attemptID returns the ID of the attempt, made when the caller gave none.
+func (o *attemptOp) attemptID() string {
+	a := o.r.Attempt
+	if a.ID == "" {
+		a.ID = herald.NewID(herald.PrefixAttempt, a.StartedAt.UTC().Truncate(time.Microsecond))
+	}
+	return a.ID
+}
+
+func (o *attemptOp) queue(b *pgx.Batch) {
+	r, a := o.r, o.r.Attempt
+	o.at = a.StartedAt.UTC().Truncate(time.Microsecond)
 	var delivered, next *time.Time
 	if r.Status == herald.DeliverySuccess {
-		delivered = &at
+		delivered = &o.at
 	}
 	if r.NextAttemptAt != nil && r.Status == herald.DeliveryPending {
 		next = r.NextAttemptAt
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("begin record attempt: %w", err)
-	}
-	defer tx.Rollback(context.Background())
-
-	d, err := scanDelivery(tx.QueryRow(ctx, `UPDATE deliveries SET attempts = attempts + 1, status = $1,
-		response_status_code = $2, error_message = $3, last_attempt_at = $4, next_attempt_at = $5,
-		delivered_at = coalesce($6, delivered_at)
-		WHERE id = $7 RETURNING `+deliveryColumns,
-		r.Status, a.StatusCode, escapeText(a.Error), at, next, delivered, r.DeliveryID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", r.DeliveryID)
-	} else if err != nil {
-		return nil, fmt.Errorf("update delivery: %w", err)
-	}
-	if a.ID == "" {
-		a.ID = herald.NewID(herald.PrefixAttempt, at)
-	}
-	a.DeliveryID, a.Number = r.DeliveryID, d.Attempts
+	a.ID = o.attemptID()
 	headers := a.ResponseHeaders
 	if headers == nil {
 		headers = http.Header{}
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO attempts (id, tenant_id, delivery_id, number, started_at, duration_ms,
-		status_code, response_headers, response_body, error, success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		a.ID, string(d.TenantID), a.DeliveryID, a.Number, at, a.DurationMS, a.StatusCode, headers, escapeText(a.ResponseBody),
-		escapeText(a.Error), a.Success); err != nil {
-		return nil, fmt.Errorf("insert attempt: %w", err)
+	b.Queue(`WITH d AS (
+			UPDATE deliveries SET attempts = attempts + 1, status = $1,
+				response_status_code = $2, error_message = $3, last_attempt_at = $4, next_attempt_at = $5,
+				delivered_at = coalesce($6, delivered_at)
+			WHERE id = $7 RETURNING `+deliveryColumns+`
+		), a AS (
+			INSERT INTO attempts (id, tenant_id, delivery_id, number, started_at, duration_ms,
+				status_code, response_headers, response_body, error, success)
+			SELECT $8, d.tenant_id, d.id, d.attempts, $4, $9, $2, $10, $11, $3, $12 FROM d
+		)
+		SELECT `+deliveryColumns+` FROM d`,
+		r.Status, a.StatusCode, escapeText(a.Error), o.at, next, delivered, r.DeliveryID,
+		a.ID, a.DurationMS, headers, escapeText(a.ResponseBody), a.Success)
+	if o.settles() {
+		// The delivery's new status is visible to this later statement, so
+		// the first pending delivery of the line is the one behind it.
+		b.Queue(`UPDATE deliveries SET held = false WHERE id = (
+				SELECT id FROM deliveries WHERE webhook_id = $1 AND ordering_key = $2 AND status = 'pending'
+				ORDER BY seq LIMIT 1
+			) AND held AND EXISTS (SELECT 1 FROM deliveries WHERE id = $3 AND status <> 'pending')
+			RETURNING id`, r.Line.WebhookID, r.Line.Key, r.DeliveryID)
 	}
-	column := "last_failure_at"
-	if a.Success {
-		column = "last_success_at"
+}
+
+func (o *attemptOp) read(br pgx.BatchResults) error {
+	d, err := scanDelivery(br.QueryRow())
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("update delivery: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE webhooks SET last_triggered_at = GREATEST(last_triggered_at, $1), `+
-		column+` = GREATEST(`+column+`, $1) WHERE id = $2`, at, d.WebhookID); err != nil {
-		return nil, fmt.Errorf("update webhook: %w", err)
-	}
-	if r.Line != nil && d.Status != herald.DeliveryPending {
-		if err := s.releaseNext(ctx, tx, *r.Line); err != nil {
-			return nil, err
+	o.d = d
+	if o.settles() {
+		err := br.QueryRow().Scan(&o.released)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("release delivery: %w", err)
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("commit attempt: %w", err)
+	return nil
+}
+
+func (o *attemptOp) after(context.Context, pgx.Tx) (effects, error, error) {
+	if o.d == nil {
+		return effects{}, herald.Errorf(herald.ENOTFOUND, "delivery %q not found", o.r.DeliveryID), nil
 	}
-	return d, nil
+	a := o.r.Attempt
+	a.DeliveryID, a.Number = o.r.DeliveryID, o.d.Attempts
+	e := effects{touches: []touch{{webhookID: o.d.WebhookID, at: o.at, success: a.Success}}}
+	if o.released != "" {
+		e.jobs = []river.InsertManyParams{delivery.JobParams(o.released, time.Time{})}
+	}
+	return e, nil, nil
 }
 
 // RetryDelivery makes a delivery of webhook p.WebhookID within p.Tenancy

@@ -18,16 +18,17 @@ import (
 const eventColumns = `tenant_id, id, type, data, created_at, ordering_key`
 
 // PublishEvent stores the event for p.TenantID, which must exist (see
-// checkTenant), its deliveries and their River jobs in one transaction.
-// Empty Data is stored as {}. An ID the tenant published before returns
-// the first event and its deliveries with Created false, and fans out
-// nothing.
+// checkTenant), its deliveries and their River jobs in one transaction,
+// shared with concurrent writes (see groupWriter). Empty Data is stored as
+// {}. An ID the tenant published before returns the first event and its
+// deliveries with Created false, and fans out nothing.
 //
 // The event is inserted with ON CONFLICT (tenant_id, id) DO NOTHING: when
 // another transaction is inserting the same ID for the tenant, PostgreSQL
 // waits for it, so two concurrent publishes of one ID make one event, and
 // the loser reads the winner's event and deliveries, which committed
-// together.
+// together. Two publishes of one ID in one group are the same case within
+// one transaction: the second reads the first's rows.
 func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.PublishResult, error) {
 	now := p.Now
 	if now.IsZero() {
@@ -42,46 +43,153 @@ func (s *DB) PublishEvent(ctx context.Context, p herald.PublishParams) (*herald.
 	if ev.ID == "" {
 		ev.ID = herald.NewID(herald.PrefixEvent, now)
 	}
-
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("begin publish: %w", err)
-	}
-	defer tx.Rollback(context.Background())
-	if err := checkTenant(ctx, tx, p.TenantID); err != nil {
+	op := &publishOp{ev: ev, webhookID: p.WebhookID, exclude: p.ExcludeWebhookID}
+	if err := s.writer.do(ctx, op); err != nil {
 		return nil, err
 	}
+	return op.res, nil
+}
 
-	var inserted bool
-	err = tx.QueryRow(ctx, `INSERT INTO events (`+eventColumns+`, agent_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (tenant_id, id) DO NOTHING RETURNING true`,
-		p.TenantID, ev.ID, ev.Type, ev.Data, ev.Created, ev.OrderingKey, ev.AgentID()).Scan(&inserted)
-	if errors.Is(err, pgx.ErrNoRows) {
+// publishOp is PublishEvent's write in a group (see groupOp). One statement
+// checks the tenant (FOR KEY SHARE, as checkTenant), inserts the event and,
+// when it was new, its deliveries to the webhooks planned from the group's
+// read (see insertDeliveries, whose locking it shares).
+type publishOp struct {
+	ev                 *herald.Event
+	webhookID, exclude string
+
+	hooks, ids []string // planned deliveries: webhook and delivery IDs
+	tenantOK   bool
+	inserted   bool
+	made       map[string]herald.TenantID // delivery ID to its tenant
+	res        *herald.PublishResult
+}
+
+func (o *publishOp) order() string { return "p" + string(o.ev.TenantID) + "\x00" + o.ev.ID }
+
+func (o *publishOp) tenant() (string, bool) { return string(o.ev.TenantID), true }
+
+// plan picks the webhooks of the fan-out, as fanOut and matchingWebhooks
+// do: the one named, whatever its state (the statement checks that the
+// event may reach it), or every matching active one but exclude.
+func (o *publishOp) plan(hooks []*herald.Webhook) []herald.Line {
+	var lines []herald.Line
+	add := func(h *herald.Webhook) {
+		if l := herald.DeliveryLine(h.ID, h.Ordering, o.ev.OrderingKey); l != nil {
+			lines = append(lines, *l)
+		}
+	}
+	if o.webhookID != "" {
+		o.hooks = []string{o.webhookID}
+		for _, h := range hooks {
+			if h.ID == o.webhookID {
+				add(h)
+			}
+		}
+	} else {
+		var (
+			agentID     string
+			agentParsed bool
+		)
+		for _, h := range hooks {
+			if !h.IsActive || h.ID == o.exclude {
+				continue
+			}
+			if h.AgentID != "" && !agentParsed {
+				agentID, agentParsed = o.ev.AgentID(), true
+			}
+			if h.Matches(o.ev.Type, agentID) {
+				o.hooks = append(o.hooks, h.ID)
+				add(h)
+			}
+		}
+	}
+	o.ids = make([]string, len(o.hooks))
+	for i := range o.hooks {
+		o.ids[i] = herald.NewID(herald.PrefixDelivery, o.ev.Created)
+	}
+	return lines
+}
+
+func (o *publishOp) queue(b *pgx.Batch) {
+	ev := o.ev
+	b.Queue(`WITH t AS (
+			SELECT 1 FROM tenants WHERE id = $1 FOR KEY SHARE
+		), w AS (
+			SELECT id, name, tenant_id, ordering FROM webhooks WHERE id = ANY($9) AND `+reachesEvent("$1")+` FOR KEY SHARE
+		), ev AS (
+			INSERT INTO events (`+eventColumns+`, agent_id)
+			SELECT $1, $2, $3, $4, $5, $6, $7
+			WHERE ($1 = '' OR EXISTS (SELECT 1 FROM t)) AND ($10 = '' OR EXISTS (SELECT 1 FROM w))
+			ON CONFLICT (tenant_id, id) DO NOTHING RETURNING true
+		), d AS (
+			INSERT INTO deliveries (id, tenant_id, webhook_id, event_tenant_id, event_id, event_type, webhook_name,
+				status, created_at, next_attempt_at, ordering_key)
+			SELECT n.id, w.tenant_id, w.id, $1, $2, $3, w.name, 'pending', $5, $5,
+				CASE w.ordering WHEN 'fifo' THEN '' WHEN 'key' THEN NULLIF($6, '') END
+			FROM unnest($8::text[], $9::text[]) WITH ORDINALITY AS n (id, webhook_id, i)
+			JOIN w ON w.id = n.webhook_id
+			WHERE EXISTS (SELECT 1 FROM ev)
+			ORDER BY n.i
+			RETURNING id, tenant_id
+		)
+		SELECT $1 = '' OR EXISTS (SELECT 1 FROM t), EXISTS (SELECT 1 FROM ev),
+			array(SELECT id FROM d), array(SELECT tenant_id FROM d)`,
+		string(ev.TenantID), ev.ID, ev.Type, ev.Data, ev.Created, ev.OrderingKey, ev.AgentID(), o.ids, o.hooks, o.webhookID)
+}
+
+func (o *publishOp) read(br pgx.BatchResults) error {
+	var ids, tenants []string
+	if err := br.QueryRow().Scan(&o.tenantOK, &o.inserted, &ids, &tenants); err != nil {
+		return fmt.Errorf("insert event: %w", err)
+	}
+	o.made = make(map[string]herald.TenantID, len(ids))
+	for i, id := range ids {
+		o.made[id] = herald.TenantID(tenants[i])
+	}
+	return nil
+}
+
+// after returns the deliveries' jobs of a new event; for one not inserted,
+// the first event of that ID, or the error of a missing tenant or webhook.
+func (o *publishOp) after(ctx context.Context, tx pgx.Tx) (effects, error, error) {
+	ev := o.ev
+	switch {
+	case !o.tenantOK:
+		return effects{}, herald.Errorf(herald.EINVALID, "tenant_id: no tenant %q", ev.TenantID), nil
+	case !o.inserted:
 		first, err := scanEvent(tx.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE tenant_id = $1 AND id = $2`,
-			p.TenantID, ev.ID))
-		if err != nil {
-			return nil, fmt.Errorf("select event: %w", err)
+			string(ev.TenantID), ev.ID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Not a repeat: the event may not reach the webhook named, so
+			// the statement inserted nothing (see queue).
+			return effects{}, herald.Errorf(herald.ENOTFOUND, "webhook %q not found", o.webhookID), nil
+		} else if err != nil {
+			return effects{}, nil, fmt.Errorf("select event: %w", err)
 		}
-		ds, err := queryDeliveries(ctx, tx, `WHERE event_tenant_id = $1 AND event_id = $2 ORDER BY seq`, p.TenantID, ev.ID)
+		ds, err := queryDeliveries(ctx, tx, `WHERE event_tenant_id = $1 AND event_id = $2 ORDER BY seq`,
+			string(ev.TenantID), ev.ID)
 		if err != nil {
-			return nil, err
+			return effects{}, nil, err
 		}
-		return &herald.PublishResult{Event: first, Deliveries: ds}, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("insert event: %w", err)
+		o.res = &herald.PublishResult{Event: first, Deliveries: ds}
+		return effects{}, nil, nil
 	}
-
-	res := &herald.PublishResult{Event: ev, Created: true}
-	if res.Deliveries, err = fanOut(ctx, tx, ev, p.WebhookID, p.ExcludeWebhookID); err != nil {
-		return nil, err
+	o.res = &herald.PublishResult{Event: ev, Created: true, Deliveries: []*herald.Delivery{}}
+	var e effects
+	for i, id := range o.ids {
+		tenant, ok := o.made[id]
+		if !ok {
+			continue
+		}
+		next := ev.Created
+		o.res.Deliveries = append(o.res.Deliveries, &herald.Delivery{
+			ID: id, TenantID: tenant, WebhookID: o.hooks[i], EventID: ev.ID, Event: ev.Type, Status: herald.DeliveryPending,
+			CreatedAt: ev.Created, NextAttemptAt: &next,
+		})
+		e.jobs = append(e.jobs, delivery.TracedJobParams(ctx, id))
 	}
-	if err := s.queueDeliveries(ctx, tx, res.Deliveries); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("commit publish: %w", err)
-	}
-	return res, nil
+	return e, nil, nil
 }
 
 // publishNew stores a new event of ev.TenantID (its ID unused) and its

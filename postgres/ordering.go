@@ -2,15 +2,11 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
 )
 
 // lineLockSQL takes the transaction-level advisory lock of the line of
@@ -76,27 +72,4 @@ func (s *DB) TakeTurn(ctx context.Context, p herald.TurnParams) (bool, error) {
 		return false, fmt.Errorf("commit turn: %w", err)
 	}
 	return false, nil
-}
-
-// releaseNext releases the first pending delivery of line when it is held,
-// in tx, where the delivery ahead of it has just settled, and queues its
-// job. When the first is not held, its job is still queued: it needs none.
-func (s *DB) releaseNext(ctx context.Context, tx pgx.Tx, line herald.Line) error {
-	if _, err := tx.Exec(ctx, lineLockSQL, line.WebhookID, line.Key); err != nil {
-		return fmt.Errorf("lock line: %w", err)
-	}
-	var id string
-	err := tx.QueryRow(ctx, `UPDATE deliveries SET held = false WHERE id = (
-			SELECT id FROM deliveries WHERE webhook_id = $1 AND ordering_key = $2 AND status = 'pending'
-			ORDER BY seq LIMIT 1
-		) AND held RETURNING id`, line.WebhookID, line.Key).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("release delivery: %w", err)
-	}
-	if _, err := s.river.InsertManyTx(ctx, tx, []river.InsertManyParams{delivery.JobParams(id, time.Time{})}); err != nil {
-		return fmt.Errorf("queue delivery: %w", err)
-	}
-	return nil
 }

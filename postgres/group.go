@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/delivery"
 )
 
 // maxGroup bounds how many writes one group transaction takes. Each write
@@ -248,7 +249,7 @@ func (g *groupWriter) run(tx pgx.Tx, group []*write) {
 		committed = append(committed, w)
 	}
 	if len(all.jobs) > 0 {
-		if _, err = g.river.InsertManyFastTx(ctx, tx, all.jobs); err != nil {
+		if _, err = g.river.InsertManyFastTx(ctx, tx, delivery.Batch(all.jobs)); err != nil {
 			err = fmt.Errorf("queue deliveries: %w", err)
 		}
 	}

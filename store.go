@@ -17,9 +17,10 @@ import (
 // a filter), or by the TenantID of the row it creates or updates: a row
 // outside it is ENOTFOUND, the same as a missing one, and the zero Tenancy
 // reaches nothing. The methods the workers call with a job's globally
-// unique id (DeliveryTask with AnyTenant, RecordAttempt, StartInvocation,
-// FinishInvocation, RecordReply, SetAlertState, MarkUnresponsive) act for
-// the row's own tenant.
+// unique id (DeliveryTask, DeliveryTasks and TakeTurn with AnyTenant,
+// RecordAttempt, QueueDeliveries, StartInvocation, FinishInvocation,
+// RecordReply, SetAlertState, MarkUnresponsive) act for the row's own
+// tenant.
 type Store interface {
 	TenantStore
 	WebhookStore

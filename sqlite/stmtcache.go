@@ -5,12 +5,29 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"regexp"
+	"slices"
+	"strconv"
 
 	msqlite "modernc.org/sqlite"
 )
 
 // maxCachedStmts bounds the prepared statements kept per connection.
 const maxCachedStmts = 256
+
+// maxLimitVariants bounds the statements kept per query text for a query
+// whose LIMIT is a parameter (see limitParam); the least recently used
+// gives way.
+const maxLimitVariants = 16
+
+// limitParam finds a LIMIT bound to a parameter. SQLite (3.54 and later)
+// plans such a statement for the value bound: binding another value expires
+// it, and its next step parses and plans it again. River's fetch query,
+// whose LIMIT is the worker slots free at that moment, is several
+// kilobytes of SQL, and planning it again on each fetch took an eighth of
+// the server's CPU under load. Such a query is cached once per set of
+// integer arguments (see variantKey).
+var limitParam = regexp.MustCompile(`(?i)\bLIMIT\s+\?`)
 
 // openDB opens dsn through a connector whose connections keep their
 // prepared statements. Parsing SQL is most of SQLite's work for the small,
@@ -30,7 +47,8 @@ func (c *cachingConnector) Connect(context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cachingConn{conn: conn.(sqliteConn), stmts: map[string]*cachedStmt{}}, nil
+	return &cachingConn{conn: conn.(sqliteConn), stmts: map[string]*cachedStmt{},
+		variants: map[string][]string{}, limited: map[string]bool{}}, nil
 }
 
 func (c *cachingConnector) Driver() driver.Driver { return c.driver }
@@ -58,14 +76,52 @@ type cachedStmt struct {
 type cachingConn struct {
 	conn  sqliteConn
 	stmts map[string]*cachedStmt
+	// variants lists, for each query with a LIMIT parameter, the keys of
+	// its cached statements, least recently used first.
+	variants map[string][]string
+	limited  map[string]bool // whether a query has a LIMIT parameter
 }
 
-func (c *cachingConn) stmt(ctx context.Context, query string) (*cachedStmt, error) {
-	if s, ok := c.stmts[query]; ok {
+// variantKey returns the cache key of query run with args: the query
+// itself, or for a query with a LIMIT parameter the query and its integer
+// arguments.
+func (c *cachingConn) variantKey(query string, args []driver.NamedValue) (string, bool) {
+	limited, ok := c.limited[query]
+	if !ok {
+		if len(c.limited) >= maxCachedStmts {
+			clear(c.limited)
+		}
+		limited = limitParam.MatchString(query)
+		c.limited[query] = limited
+	}
+	if !limited {
+		return query, false
+	}
+	key := []byte(query)
+	for _, a := range args {
+		switch n := a.Value.(type) {
+		case int64:
+			key = strconv.AppendInt(append(key, 0), n, 10)
+		case int:
+			key = strconv.AppendInt(append(key, 0), int64(n), 10)
+		}
+	}
+	return string(key), true
+}
+
+func (c *cachingConn) stmt(ctx context.Context, query string, args []driver.NamedValue) (*cachedStmt, error) {
+	key, limited := c.variantKey(query, args)
+	if s, ok := c.stmts[key]; ok {
 		if s.busy {
 			return nil, nil
 		}
+		if limited {
+			c.used(query, key)
+		}
 		return s, nil
+	}
+	if limited && len(c.variants[query]) >= maxLimitVariants {
+		c.evict(query)
 	}
 	if len(c.stmts) >= maxCachedStmts {
 		return nil, nil
@@ -75,12 +131,37 @@ func (c *cachingConn) stmt(ctx context.Context, query string) (*cachedStmt, erro
 		return nil, err
 	}
 	s := &cachedStmt{stmt: st}
-	c.stmts[query] = s
+	c.stmts[key] = s
+	if limited {
+		c.variants[query] = append(c.variants[query], key)
+	}
 	return s, nil
 }
 
+// used moves key to the end of query's variants: the most recently used.
+func (c *cachingConn) used(query, key string) {
+	v := c.variants[query]
+	if i := slices.Index(v, key); i >= 0 && i < len(v)-1 {
+		c.variants[query] = append(slices.Delete(v, i, i+1), key)
+	}
+}
+
+// evict closes the least recently used variant of query whose rows are
+// not open.
+func (c *cachingConn) evict(query string) {
+	v := c.variants[query]
+	for i, key := range v {
+		if s := c.stmts[key]; s != nil && !s.busy {
+			s.stmt.Close()
+			delete(c.stmts, key)
+			c.variants[query] = slices.Delete(v, i, i+1)
+			return
+		}
+	}
+}
+
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	s, err := c.stmt(ctx, query)
+	s, err := c.stmt(ctx, query, args)
 	if err != nil {
 		return nil, err
 	} else if s == nil {
@@ -95,7 +176,7 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	s, err := c.stmt(ctx, query)
+	s, err := c.stmt(ctx, query, args)
 	if err != nil {
 		return nil, err
 	} else if s == nil {

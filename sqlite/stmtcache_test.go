@@ -1,0 +1,77 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+)
+
+// TestLimitVariantsCached shows that a query whose LIMIT is a parameter is
+// cached once per LIMIT value, so that binding another value never makes
+// SQLite plan the statement again, and that its variants are bounded, the
+// least recently used giving way.
+func TestLimitVariantsCached(t *testing.T) {
+	ctx := context.Background()
+	db := openDB("file:" + filepath.Join(t.TempDir(), "cache.db"))
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if _, err := db.ExecContext(ctx, `INSERT INTO t (v) VALUES (?)`, fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const limited = `SELECT v FROM t WHERE v <> ? ORDER BY id LIMIT ?`
+	count := func(limit int) int {
+		t.Helper()
+		rows, err := db.QueryContext(ctx, limited, "x", limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		return n
+	}
+	var c *cachingConn
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Raw(func(dc any) error { c = dc.(*cachingConn); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+
+	for _, limit := range []int{1, 2, 1, 2, 3} {
+		if got, want := count(limit), min(limit, 5); got != want {
+			t.Fatalf("LIMIT %d: %d rows, want %d", limit, got, want)
+		}
+	}
+	if got := len(c.variants[limited]); got != 3 {
+		t.Fatalf("cached variants = %d, want one per LIMIT value: 3", got)
+	}
+	for limit := range maxLimitVariants + 4 {
+		count(limit)
+	}
+	if got := len(c.variants[limited]); got != maxLimitVariants {
+		t.Fatalf("cached variants = %d, want at most %d", got, maxLimitVariants)
+	}
+	if _, ok := c.stmts[string(append([]byte(limited), "\x003"...))]; ok {
+		t.Fatal("the least recently used variant (LIMIT 3) is still cached")
+	}
+	// A query without a LIMIT parameter is cached once, whatever it binds.
+	for i := range 3 {
+		if _, err := db.ExecContext(ctx, `UPDATE t SET v = v WHERE id = ?`, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := c.stmts[`UPDATE t SET v = v WHERE id = ?`]; !ok {
+		t.Fatal("a query without a LIMIT parameter is not cached under its own text")
+	}
+}

@@ -82,6 +82,9 @@ type DB struct {
 	clock herald.Clock
 	// writer runs publishes and recorded attempts in group transactions.
 	writer *groupWriter
+	// eventTypes keeps the catalogue entries read, while notified of
+	// changes.
+	eventTypes *eventTypeCache
 
 	// Node liveness, on nodes that work jobs (see node.go).
 	works         bool
@@ -142,6 +145,8 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("create queue client: %w", err)
 	}
 	s.writer = newGroupWriter(pool, s.river)
+	s.eventTypes = newEventTypeCache()
+	go s.eventTypes.listen(pool.Config().ConnConfig.Copy())
 	return s, nil
 }
 
@@ -288,6 +293,7 @@ func (s *DB) Stop(ctx context.Context) error {
 // first.
 func (s *DB) Close() error {
 	s.writer.close()
+	s.eventTypes.close()
 	s.pool.Close()
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/sqlite"
@@ -60,6 +61,43 @@ func BenchmarkReportAgentStatus(b *testing.B) {
 				AgentID: agent, Status: "running", Logs: []herald.LogEntry{{Message: "tick"}},
 			}); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkDeliveryWrites measures the store's writes behind one delivery
+// to one webhook, from 16 goroutines as under load: the publish (event,
+// delivery, job) and the recorded successful attempt, each shared with
+// concurrent writes by group commit.
+func BenchmarkDeliveryWrites(b *testing.B) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "herald.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	w := herald.NewWebhookDefaults()
+	w.URL, w.Events, w.Secret = "https://example.com", []string{"*"}, herald.GenerateSecret()
+	if err := db.CreateWebhook(ctx, w); err != nil {
+		b.Fatal(err)
+	}
+	data := json.RawMessage(`{"agent_id":"a1","new_status":"running"}`)
+	code := 200
+	b.SetParallelism(8) // 16 goroutines on 2 CPUs
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			res, err := db.PublishEvent(ctx, herald.PublishParams{Type: "agent.status", Data: data})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			at := time.Now()
+			if _, err := db.RecordAttempt(ctx, herald.AttemptResult{DeliveryID: res.Deliveries[0].ID, Status: herald.DeliverySuccess,
+				Attempt: &herald.Attempt{StartedAt: at, DurationMS: 1, StatusCode: &code, Success: true}}); err != nil {
+				b.Error(err)
+				return
 			}
 		}
 	})

@@ -260,8 +260,10 @@ func TestEmittedEventsMatchCatalogue(t *testing.T) {
 }
 
 // TestEventTypeChangeReachesEveryNode: two nodes share a PostgreSQL
-// database; a schema changed through one is checked by the other from its
-// next publish on, although the other had the old version compiled.
+// database; a schema changed through one is checked by that one from its
+// next publish on, and by the other once the database's notification of
+// the change reaches it, although the other had the old version compiled
+// and cached.
 func TestEventTypeChangeReachesEveryNode(t *testing.T) {
 	_, url := pgtest.Schema(t)
 	db := func(c *Config) { c.Database = url }
@@ -271,10 +273,32 @@ func TestEventTypeChangeReachesEveryNode(t *testing.T) {
 	a.must(201, "PUT", "/v1/event-types/order.created", map[string]any{"schema": map[string]any{"type": "object", "required": []string{"order_id"}}}, nil)
 	b.publish("order.created", map[string]any{"order_id": "o1"})
 	a.must(200, "PUT", "/v1/event-types/order.created", map[string]any{"schema": map[string]any{"type": "object", "required": []string{"order_id", "total"}}}, nil)
-	status, body := b.do("POST", "/v1/events", map[string]any{"type": "order.created", "data": map[string]any{"order_id": "o2"}})
+	missingTotal := map[string]any{"type": "order.created", "data": map[string]any{"order_id": "o2"}}
+	status, body := a.do("POST", "/v1/events", missingTotal)
+	if _, msg := errorOf(t, body); status != 400 || msg != "data: required: missing property 'total'" {
+		t.Fatalf("the node written through, after the change: %d %s", status, body)
+	}
+	// The other node: from its notification on. Until then it may accept
+	// the event under the version before.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, body = b.do("POST", "/v1/events", missingTotal)
+		if status != 202 || time.Now().After(deadline) {
+			break
+		}
+	}
 	if _, msg := errorOf(t, body); status != 400 || msg != "data: required: missing property 'total'" {
 		t.Fatalf("the other node after the change: %d %s", status, body)
 	}
 	a.must(204, "DELETE", "/v1/event-types/order.created", nil, nil)
-	b.publish("order.created", map[string]any{"order_id": "o3"})
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		status, body = b.do("POST", "/v1/events", map[string]any{"type": "order.created", "data": map[string]any{"order_id": "o3"}})
+		if status != 400 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if status != 202 {
+		t.Fatalf("the other node after the type's deletion: %d %s", status, body)
+	}
 }

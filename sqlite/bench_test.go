@@ -66,21 +66,34 @@ func BenchmarkReportAgentStatus(b *testing.B) {
 	})
 }
 
-// BenchmarkDeliveryWrites measures the store's writes behind one delivery
-// to one webhook, from 16 goroutines as under load: the publish (event,
-// delivery, job) and the recorded successful attempt, each shared with
-// concurrent writes by group commit.
+// BenchmarkDeliveryWrites measures the store's writes behind the
+// deliveries of one event, from 16 goroutines as under load: the publish
+// (event, deliveries, jobs) and each delivery's recorded successful attempt,
+// all shared with concurrent writes by group commit. With "fanout", the
+// event goes to ten webhooks.
 func BenchmarkDeliveryWrites(b *testing.B) {
+	for _, webhooks := range []int{1, 10} {
+		name := "single"
+		if webhooks > 1 {
+			name = "fanout"
+		}
+		b.Run(name, func(b *testing.B) { benchmarkDeliveryWrites(b, webhooks) })
+	}
+}
+
+func benchmarkDeliveryWrites(b *testing.B, webhooks int) {
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "herald.db"), sqlite.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	w := herald.NewWebhookDefaults()
-	w.URL, w.Events, w.Secret = "https://example.com", []string{"*"}, herald.GenerateSecret()
-	if err := db.CreateWebhook(ctx, w); err != nil {
-		b.Fatal(err)
+	for range webhooks {
+		w := herald.NewWebhookDefaults()
+		w.URL, w.Events, w.Secret = "https://example.com", []string{"*"}, herald.GenerateSecret()
+		if err := db.CreateWebhook(ctx, w); err != nil {
+			b.Fatal(err)
+		}
 	}
 	data := json.RawMessage(`{"agent_id":"a1","new_status":"running"}`)
 	code := 200
@@ -93,11 +106,13 @@ func BenchmarkDeliveryWrites(b *testing.B) {
 				b.Error(err)
 				return
 			}
-			at := time.Now()
-			if _, err := db.RecordAttempt(ctx, herald.AttemptResult{DeliveryID: res.Deliveries[0].ID, Status: herald.DeliverySuccess,
-				Attempt: &herald.Attempt{StartedAt: at, DurationMS: 1, StatusCode: &code, Success: true}}); err != nil {
-				b.Error(err)
-				return
+			for _, d := range res.Deliveries {
+				at := time.Now()
+				if _, err := db.RecordAttempt(ctx, herald.AttemptResult{DeliveryID: d.ID, Status: herald.DeliverySuccess,
+					Attempt: &herald.Attempt{StartedAt: at, DurationMS: 1, StatusCode: &code, Success: true}}); err != nil {
+					b.Error(err)
+					return
+				}
 			}
 		}
 	})

@@ -75,3 +75,11 @@ func TestLimitVariantsCached(t *testing.T) {
 		t.Fatal("a query without a LIMIT parameter is not cached under its own text")
 	}
 }
+
+// SQLite took the statement journal's spill threshold: the package set it
+// before any connection opened.
+func TestStmtJournalSpillSet(t *testing.T) {
+	if stmtJournalErr != nil {
+		t.Fatal(stmtJournalErr)
+	}
+}

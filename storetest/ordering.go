@@ -14,6 +14,7 @@ var orderingTests = map[string]func(t *testing.T, s herald.Store){
 	"OrderingKey":      testOrderingKey,
 	"OrderingReplays":  testOrderingReplays,
 	"OrderingAgentKey": testOrderingAgentKey,
+	"OrderingTenancy":  testOrderingTenancy,
 }
 
 // testOrderingStored checks that a webhook's ordering and an event's
@@ -228,4 +229,41 @@ func testOrderingAgentKey(t *testing.T, s herald.Store) {
 			t.Fatalf("%s: delivery in line %+v, want key a9", ev.Type, turn.Line)
 		}
 	}
+}
+
+// testOrderingTenancy checks that TakeTurn holds a delivery only within its
+// Tenancy. Called with another tenant's, the platform's or the zero
+// Tenancy for a delivery of tenant A with one ahead of it, it answers
+// false, as for any delivery not let go, and holds nothing: settling the
+// one ahead then queues no release. Called with tenant A's own Tenancy, it
+// holds the delivery, and settling the one ahead releases it.
+func testOrderingTenancy(t *testing.T, s herald.Store) {
+	ctx := context.Background()
+	putTenants(t, s)
+	newWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.TenantID, w.Ordering = tenantA, herald.OrderingFIFO })
+	pub := func() string {
+		return publish(t, s, herald.PublishParams{TenantID: tenantA, Type: "order.paid"}).Deliveries[0].ID
+	}
+	first, second, third := pub(), pub(), pub()
+	turnAs := func(deliveryID string, v herald.Tenancy) (bool, error) {
+		turn := turnOf(t, s, deliveryID)
+		turn.Tenancy = v
+		return s.TakeTurn(ctx, turn)
+	}
+	takeTurn(t, s, first, true)
+	for _, v := range []herald.Tenancy{only(tenantB), herald.Platform(), {}} {
+		if ok, err := turnAs(second, v); ok || err != nil {
+			t.Fatalf("TakeTurn of tenant %s's second delivery as %s = %v, %v; want false, nil", tenantA, v, ok, err)
+		}
+	}
+	if n := settle(t, s, first, herald.DeliverySuccess); n != 0 {
+		t.Fatalf("settling the first queued %d jobs, want 0: TakeTurn held the second outside its Tenancy", n)
+	}
+	if ok, err := turnAs(third, only(tenantA)); ok || err != nil {
+		t.Fatalf("TakeTurn of the third as %s = %v, %v; want false, nil", tenantA, ok, err)
+	}
+	if n := settle(t, s, second, herald.DeliverySuccess); n != 1 {
+		t.Fatalf("settling the second queued %d jobs, want 1 (the third's, held within its Tenancy)", n)
+	}
+	takeTurn(t, s, third, true)
 }

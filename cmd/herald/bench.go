@@ -273,6 +273,35 @@ type benchReceiver struct {
 	close    func()
 }
 
+// wait waits for the publishers of wg to finish, then for the expected
+// requests to arrive at rc, and returns how long after start each of the
+// two came. It fails with the first error a publisher sent on errs, when
+// ctx is done, or, if timeout is positive, when the requests have not all
+// arrived timeout after the publishers finished.
+func (rc *benchReceiver) wait(ctx context.Context, wg *sync.WaitGroup, errs <-chan error, start time.Time, timeout time.Duration) (published, elapsed time.Duration, err error) {
+	wg.Wait()
+	published = time.Since(start)
+	select {
+	case err := <-errs:
+		return 0, 0, err
+	default:
+	}
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case <-rc.done:
+	case <-ctx.Done():
+		return 0, 0, ctx.Err()
+	case <-expired:
+		return 0, 0, fmt.Errorf("only %d of %d deliveries arrived", rc.count.Load(), rc.expected)
+	}
+	return published, time.Since(start), nil
+}
+
 // benchShape is what a case of benchCase registers and publishes: hooks
 // webhooks (slow of them at the slow endpoint) and events at rate per
 // second (0: as fast as the publishers go). With tenants, each of that many
@@ -373,19 +402,10 @@ func benchCase(ctx context.Context, exe string, o benchOptions, name string, sha
 			}
 		}()
 	}
-	wg.Wait()
-	published := time.Since(start)
-	select {
-	case err := <-errs:
+	published, elapsed, err := rc.wait(ctx, &wg, errs, start, 5*time.Minute+o.slowDelay)
+	if err != nil {
 		return nil, err
-	default:
 	}
-	select {
-	case <-rc.done:
-	case <-time.After(5*time.Minute + o.slowDelay):
-		return nil, fmt.Errorf("only %d of %d deliveries arrived", rc.count.Load(), rc.expected)
-	}
-	elapsed := time.Since(start)
 	var rss int64
 	for _, c := range nodes.cmds {
 		rss += peakRSS(c.Process.Pid)

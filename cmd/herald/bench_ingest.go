@@ -79,19 +79,10 @@ func benchIngest(ctx context.Context, exe string, o benchOptions) (*benchResult,
 			}
 		}()
 	}
-	wg.Wait()
-	ingested := time.Since(start)
-	select {
-	case err := <-errs:
+	ingested, elapsed, err := rc.wait(ctx, &wg, errs, start, 5*time.Minute)
+	if err != nil {
 		return nil, err
-	default:
 	}
-	select {
-	case <-rc.done:
-	case <-time.After(5 * time.Minute):
-		return nil, fmt.Errorf("only %d of %d deliveries arrived", rc.count.Load(), rc.expected)
-	}
-	elapsed := time.Since(start)
 	var rss int64
 	for _, c := range nodes.cmds {
 		rss += peakRSS(c.Process.Pid)

@@ -67,19 +67,10 @@ func benchLimit(ctx context.Context, o benchOptions) (*benchResult, error) {
 			}
 		}()
 	}
-	wg.Wait()
-	published := time.Since(start)
-	select {
-	case err := <-errs:
+	published, elapsed, err := rc.wait(ctx, &wg, errs, start, 0)
+	if err != nil {
 		return nil, err
-	default:
 	}
-	select {
-	case <-rc.done:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	elapsed := time.Since(start)
 	lat := make([]time.Duration, 0, o.events)
 	rc.mu.Lock()
 	for i := range o.events {

@@ -42,6 +42,32 @@ func traceReceiver(t *testing.T, codes ...int) (*httptest.Server, <-chan string)
 	return rc, seen
 }
 
+// tracedServer is a test server with tracing on, its spans kept in memory,
+// and a receiver for its deliveries (see traceReceiver).
+type tracedServer struct {
+	*testServer
+	tp   *sdktrace.TracerProvider
+	exp  *tracetest.InMemoryExporter
+	rc   *httptest.Server
+	seen <-chan string
+}
+
+// startTraced starts a server on the engine of db whose tracer provider
+// exports to an in-memory exporter, and a receiver that answers codes in
+// turn (see traceReceiver).
+func startTraced(t *testing.T, db func(*Config), codes ...int) *tracedServer {
+	t.Helper()
+	exp := tracetest.NewInMemoryExporter()
+	tp, err := tracing.NewProvider(context.Background(), sdktrace.WithSyncer(exp), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tp.Shutdown(context.Background()) })
+	ts := startServerWith(t, func(m *Main) { m.TracerProvider = tp }, db)
+	rc, seen := traceReceiver(t, codes...)
+	return &tracedServer{testServer: ts, tp: tp, exp: exp, rc: rc, seen: seen}
+}
+
 // publishTraced publishes an event with a traceparent header and returns
 // the event's id.
 func publishTraced(t *testing.T, ts *testServer, traceparent string) string {
@@ -91,37 +117,30 @@ func spanAttr(s sdktrace.ReadOnlySpan, k attribute.Key) attribute.Value {
 // receiver gets a traceparent of that trace each time.
 func TestTracesPublishToAttempts(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db func(*Config)) {
-		exp := tracetest.NewInMemoryExporter()
-		tp, err := tracing.NewProvider(context.Background(), sdktrace.WithSyncer(exp), "test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { tp.Shutdown(context.Background()) })
-		ts := startServerWith(t, func(m *Main) { m.TracerProvider = tp }, db)
-		rc, seen := traceReceiver(t, http.StatusInternalServerError)
-		wh := ts.createWebhook(map[string]any{"url": rc.URL, "events": []string{"*"}, "max_retries": 2})
+		ts := startTraced(t, db, http.StatusInternalServerError)
+		wh := ts.createWebhook(map[string]any{"url": ts.rc.URL, "events": []string{"*"}, "max_retries": 2})
 
 		const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
 		incoming := "00-" + traceID + "-00f067aa0ba902b7-01"
-		eventID := publishTraced(t, ts, incoming)
+		eventID := publishTraced(t, ts.testServer, incoming)
 		d := ts.waitDelivery(wh.ID, ts.deliveryOf(eventID).ID, 30*time.Second)
 		if d.Status != herald.DeliverySuccess || d.Attempts != 2 {
 			t.Fatalf("delivery %s after %d attempts, want success after 2", d.Status, d.Attempts)
 		}
 		for i := range 2 {
-			got := recv(t, seen, fmt.Sprintf("request %d", i+1))
+			got := recv(t, ts.seen, fmt.Sprintf("request %d", i+1))
 			sc := trace.SpanContextFromContext(extract(got))
 			if sc.TraceID().String() != traceID {
 				t.Fatalf("attempt %d sent traceparent %q, want one of trace %s", i+1, got, traceID)
 			}
 		}
-		if err := tp.ForceFlush(context.Background()); err != nil {
+		if err := ts.tp.ForceFlush(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 
 		var server, queue, client int
 		var attempts []sdktrace.ReadOnlySpan
-		for _, s := range exp.GetSpans().Snapshots() {
+		for _, s := range ts.exp.GetSpans().Snapshots() {
 			if s.SpanContext().TraceID().String() != traceID {
 				continue
 			}
@@ -188,19 +207,12 @@ func TestTracesOffSendNoTraceparent(t *testing.T) {
 // deliveries: the receiver gets a traceparent of the report's trace.
 func TestTracesIngestReport(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db func(*Config)) {
-		exp := tracetest.NewInMemoryExporter()
-		tp, err := tracing.NewProvider(context.Background(), sdktrace.WithSyncer(exp), "test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { tp.Shutdown(context.Background()) })
-		ts := startServerWith(t, func(m *Main) { m.TracerProvider = tp }, db)
-		rc, seen := traceReceiver(t)
-		ts.createWebhook(map[string]any{"url": rc.URL, "events": []string{"agent.status"}})
+		ts := startTraced(t, db)
+		ts.createWebhook(map[string]any{"url": ts.rc.URL, "events": []string{"agent.status"}})
 		const traceID = "0af7651916cd43dd8448eb211c80319c"
-		postTraced(t, ts, "/ingest/agent-status", "00-"+traceID+"-b7ad6b7169203331-01",
+		postTraced(t, ts.testServer, "/ingest/agent-status", "00-"+traceID+"-b7ad6b7169203331-01",
 			map[string]any{"agent_id": "a1", "status": "running"})
-		got := recv(t, seen, "the delivery of agent.status")
+		got := recv(t, ts.seen, "the delivery of agent.status")
 		if sc := trace.SpanContextFromContext(extract(got)); sc.TraceID().String() != traceID {
 			t.Fatalf("the receiver got traceparent %q, want one of trace %s", got, traceID)
 		}

@@ -107,7 +107,9 @@ type TurnParams struct {
 type OrderingStore interface {
 	// TakeTurn reports whether the delivery may be attempted now: true
 	// when no earlier delivery of its line is pending. Otherwise it marks
-	// the delivery held and returns false.
+	// the delivery held and returns false. A delivery that is not pending
+	// within p.Tenancy (settled, deleted, or another tenant's) gets an
+	// ENOTFOUND error, and nothing is held.
 	TakeTurn(ctx context.Context, p TurnParams) (bool, error)
 }
 

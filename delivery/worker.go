@@ -102,7 +102,9 @@ func (w *Worker) workTask(ctx context.Context, job *river.Job[Args], task *heral
 	}
 	if task.Turn != nil {
 		// An ordered delivery waits for the ones ahead of it in its line.
-		if ok, err := w.Store.TakeTurn(ctx, *task.Turn); err != nil {
+		if ok, err := w.Store.TakeTurn(ctx, *task.Turn); herald.ErrorCode(err) == herald.ENOTFOUND {
+			return nil // settled meanwhile, by an earlier run of a duplicate job, or deleted
+		} else if err != nil {
 			return err
 		} else if !ok {
 			// Held: the delivery ahead releases it, with a new job, once

@@ -16,11 +16,6 @@ import (
 // is missed, whichever nodes they run on.
 const lineLockSQL = `SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))`
 
-// aheadSQL finds a pending delivery of a line ahead of a place in it, on
-// the deliveries_line index.
-const aheadSQL = `SELECT EXISTS (SELECT 1 FROM deliveries WHERE webhook_id = $1 AND ordering_key = $2
-	AND status = 'pending' AND seq < $3)`
-
 // lockLines takes the locks of the lines the deliveries of ev to hooks join,
 // in one statement, in a fixed order so that two publishes never wait on
 // each other's.
@@ -41,12 +36,9 @@ func lockLines(ctx context.Context, tx pgx.Tx, ev *herald.Event, hooks []string)
 // transaction under the line's lock, which the settling of the delivery
 // ahead (RecordAttempt) takes too.
 func (s *DB) TakeTurn(ctx context.Context, p herald.TurnParams) (bool, error) {
-	var ahead bool
-	if err := s.pool.QueryRow(ctx, aheadSQL, p.Line.WebhookID, p.Line.Key, p.Seq).Scan(&ahead); err != nil {
-		return false, fmt.Errorf("select line: %w", err)
-	}
-	if !ahead {
-		return true, nil
+	ahead, err := lineAhead(ctx, s.pool, p)
+	if err != nil || !ahead {
+		return err == nil, err
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -56,20 +48,52 @@ func (s *DB) TakeTurn(ctx context.Context, p herald.TurnParams) (bool, error) {
 	if _, err := tx.Exec(ctx, lineLockSQL, p.Line.WebhookID, p.Line.Key); err != nil {
 		return false, fmt.Errorf("lock line: %w", err)
 	}
-	if err := tx.QueryRow(ctx, aheadSQL, p.Line.WebhookID, p.Line.Key, p.Seq).Scan(&ahead); err != nil {
-		return false, fmt.Errorf("select line: %w", err)
-	}
-	if !ahead {
-		return true, nil
+	if ahead, err = lineAhead(ctx, tx, p); err != nil || !ahead {
+		return err == nil, err
 	}
 	var c conds
 	c.eq("id", p.DeliveryID)
 	c.tenancy("tenant_id", p.Tenancy)
-	if _, err := tx.Exec(ctx, `UPDATE deliveries SET held = true `+c.where()+` AND status = 'pending'`, c.args...); err != nil {
+	tag, err := tx.Exec(ctx, `UPDATE deliveries SET held = true `+c.where()+` AND status = 'pending'`, c.args...)
+	if err != nil {
 		return false, fmt.Errorf("hold delivery: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return false, pendingNotFound(p.DeliveryID) // settled meanwhile
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return false, fmt.Errorf("commit turn: %w", err)
 	}
 	return false, nil
+}
+
+// pendingNotFound is TakeTurn's error for a delivery that is not pending
+// within the tenancy.
+func pendingNotFound(id string) error {
+	return herald.Errorf(herald.ENOTFOUND, "pending delivery %q not found", id)
+}
+
+// lineAhead reports whether a delivery of p's line before p's is pending,
+// and fails with ENOTFOUND when p's delivery is not pending within
+// p.Tenancy.
+func lineAhead(ctx context.Context, q interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}, p herald.TurnParams) (bool, error) {
+	var c conds
+	c.eq("id", p.DeliveryID)
+	c.tenancy("tenant_id", p.Tenancy)
+	own := c.where()
+	// The line's pending deliveries ahead, on the deliveries_line index.
+	ahead := `webhook_id = ` + c.arg(p.Line.WebhookID) + ` AND ordering_key = ` + c.arg(p.Line.Key) +
+		` AND status = 'pending' AND seq < ` + c.arg(p.Seq)
+	var pending, isAhead bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries `+own+` AND status = 'pending'),
+		EXISTS (SELECT 1 FROM deliveries WHERE `+ahead+`)`, c.args...).Scan(&pending, &isAhead)
+	if err != nil {
+		return false, fmt.Errorf("select line: %w", err)
+	}
+	if !pending {
+		return false, pendingNotFound(p.DeliveryID)
+	}
+	return isAhead, nil
 }

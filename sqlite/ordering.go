@@ -36,9 +36,12 @@ func (s *DB) TakeTurn(ctx context.Context, p herald.TurnParams) (bool, error) {
 			return effects{}, err
 		}
 		q := confined("tenant_id", p.Tenancy).and("id = ?", p.DeliveryID)
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET held = 1 `+q.String()+` AND status = 'pending'`,
-			q.args...); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET held = 1 `+q.String()+` AND status = 'pending'`, q.args...)
+		if err != nil {
 			return effects{}, fmt.Errorf("hold delivery: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return effects{}, pendingNotFound(p.DeliveryID) // settled meanwhile
 		}
 		return effects{}, nil
 	})
@@ -48,16 +51,27 @@ func (s *DB) TakeTurn(ctx context.Context, p herald.TurnParams) (bool, error) {
 	return !held, nil
 }
 
-// lineAhead reports whether a delivery of p's line before p's is pending.
+// pendingNotFound is TakeTurn's error for a delivery that is not pending
+// within the tenancy.
+func pendingNotFound(id string) error {
+	return herald.Errorf(herald.ENOTFOUND, "pending delivery %q not found", id)
+}
+
+// lineAhead reports whether a delivery of p's line before p's is pending,
+// and fails with ENOTFOUND when p's delivery is not pending within
+// p.Tenancy.
 func lineAhead(ctx context.Context, q querier, p herald.TurnParams) (bool, error) {
-	var one int
-	err := q.QueryRowContext(ctx, aheadSQL, p.Line.WebhookID, p.Line.Key, p.Seq).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	} else if err != nil {
+	own := confined("tenant_id", p.Tenancy).and("id = ?", p.DeliveryID).and("status = 'pending'")
+	var pending, ahead bool
+	err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries `+own.String()+`), EXISTS (`+aheadSQL+`)`,
+		append(own.args, p.Line.WebhookID, p.Line.Key, p.Seq)...).Scan(&pending, &ahead)
+	if err != nil {
 		return false, fmt.Errorf("select line: %w", err)
 	}
-	return true, nil
+	if !pending {
+		return false, pendingNotFound(p.DeliveryID)
+	}
+	return ahead, nil
 }
 
 // releaseNext releases the first pending delivery of line when it is held,

@@ -233,10 +233,11 @@ func testOrderingAgentKey(t *testing.T, s herald.Store) {
 
 // testOrderingTenancy checks that TakeTurn holds a delivery only within its
 // Tenancy. Called with another tenant's, the platform's or the zero
-// Tenancy for a delivery of tenant A with one ahead of it, it answers
-// false, as for any delivery not let go, and holds nothing: settling the
-// one ahead then queues no release. Called with tenant A's own Tenancy, it
-// holds the delivery, and settling the one ahead releases it.
+// Tenancy for a delivery of tenant A, it answers ENOTFOUND, with one ahead
+// of it or not, and holds nothing: settling the one ahead then queues no
+// release. Called with tenant A's own Tenancy, it holds the delivery, and
+// settling the one ahead releases it. A settled delivery is not found
+// either.
 func testOrderingTenancy(t *testing.T, s herald.Store) {
 	ctx := context.Background()
 	putTenants(t, s)
@@ -250,10 +251,16 @@ func testOrderingTenancy(t *testing.T, s herald.Store) {
 		turn.Tenancy = v
 		return s.TakeTurn(ctx, turn)
 	}
+	foreign := []herald.Tenancy{only(tenantB), herald.Platform(), {}}
+	for _, v := range foreign {
+		if ok, err := turnAs(first, v); ok || herald.ErrorCode(err) != herald.ENOTFOUND {
+			t.Fatalf("TakeTurn of tenant %s's first delivery (none ahead) as %s = %v, %v; want not found", tenantA, v, ok, err)
+		}
+	}
 	takeTurn(t, s, first, true)
-	for _, v := range []herald.Tenancy{only(tenantB), herald.Platform(), {}} {
-		if ok, err := turnAs(second, v); ok || err != nil {
-			t.Fatalf("TakeTurn of tenant %s's second delivery as %s = %v, %v; want false, nil", tenantA, v, ok, err)
+	for _, v := range foreign {
+		if ok, err := turnAs(second, v); ok || herald.ErrorCode(err) != herald.ENOTFOUND {
+			t.Fatalf("TakeTurn of tenant %s's second delivery as %s = %v, %v; want not found", tenantA, v, ok, err)
 		}
 	}
 	if n := settle(t, s, first, herald.DeliverySuccess); n != 0 {
@@ -266,4 +273,7 @@ func testOrderingTenancy(t *testing.T, s herald.Store) {
 		t.Fatalf("settling the second queued %d jobs, want 1 (the third's, held within its Tenancy)", n)
 	}
 	takeTurn(t, s, third, true)
+	if ok, err := turnAs(first, only(tenantA)); ok || herald.ErrorCode(err) != herald.ENOTFOUND {
+		t.Fatalf("TakeTurn of the settled first delivery = %v, %v; want not found", ok, err)
+	}
 }

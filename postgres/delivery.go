@@ -214,10 +214,12 @@ func (o *attemptOp) attemptID() string {
 	return a.ID
 }
 
-func (o *attemptOp) queue(b *pgx.Batch) {
+// values sets the attempt's time and ID, and returns when the delivery
+// is delivered and next due (nil: unchanged, or none), and the response
+// headers to store.
+func (o *attemptOp) values() (delivered, next *time.Time, headers http.Header) {
 	r, a := o.r, o.r.Attempt
 	o.at = a.StartedAt.UTC().Truncate(time.Microsecond)
-	var delivered, next *time.Time
 	if r.Status == herald.DeliverySuccess {
 		delivered = &o.at
 	}
@@ -225,10 +227,16 @@ func (o *attemptOp) queue(b *pgx.Batch) {
 		next = r.NextAttemptAt
 	}
 	a.ID = o.attemptID()
-	headers := a.ResponseHeaders
+	headers = a.ResponseHeaders
 	if headers == nil {
 		headers = http.Header{}
 	}
+	return delivered, next, headers
+}
+
+func (o *attemptOp) queue(b *pgx.Batch) {
+	r, a := o.r, o.r.Attempt
+	delivered, next, headers := o.values()
 	b.Queue(`WITH d AS (
 			UPDATE deliveries SET attempts = attempts + 1, status = $1,
 				response_status_code = $2, error_message = $3, last_attempt_at = $4, next_attempt_at = $5,

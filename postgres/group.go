@@ -323,37 +323,69 @@ func planGroup(ctx context.Context, tx pgx.Tx, group []*write) ([]string, error)
 func lineName(l herald.Line) string { return l.WebhookID + "/" + l.Key }
 
 // runWrites runs the statements of a sorted group, its publishes together
-// (see publishSetOp) when it has several, and returns the writes that ran
-// and those that failed, with their error set; err fails the whole group.
-// When the publishes fail together, they run again one by one.
+// (see publishSetOp) and its attempts together (see attemptSetOp) when it
+// has several of either, and returns the writes that ran and those that
+// failed, with their error set; err fails the whole group. When the
+// writes of a set fail together, they run again one by one.
 func runWrites(ctx context.Context, tx pgx.Tx, group []*write, lines []string) (ok, failed []*write, err error) {
 	savepoints := len(group) > 1
-	set, units := publishSet(group)
-	if set == nil {
+	units, sets := groupSets(ctx, group)
+	if len(sets) == 0 {
 		return runPipelined(ctx, tx, group, lines, savepoints)
 	}
-	setWrite := &write{ctx: ctx, op: set}
-	units = append(units, setWrite)
 	slices.SortStableFunc(units, func(a, b *write) int { return cmp.Compare(a.op.order(), b.op.order()) })
-	var members []*write
-	for _, w := range group {
-		if o, isPublish := w.op.(*publishOp); isPublish && slices.Contains(set.ops, o) {
-			members = append(members, w)
-		}
-	}
 	ok, failed, err = runPipelined(ctx, tx, units, lines, savepoints)
 	if err != nil {
 		return nil, nil, err
 	}
-	if i := slices.Index(ok, setWrite); i >= 0 {
-		return append(slices.Delete(ok, i, i+1), members...), failed, nil
+	for _, set := range sets {
+		if i := slices.Index(ok, set.write); i >= 0 {
+			ok = append(slices.Delete(ok, i, i+1), set.members...)
+			continue
+		}
+		failed = slices.DeleteFunc(failed, func(w *write) bool { return w == set.write })
+		ok2, failed2, err := runPipelined(ctx, tx, set.members, nil, true) // the lines are locked
+		if err != nil {
+			return nil, nil, err
+		}
+		ok, failed = append(ok, ok2...), append(failed, failed2...)
 	}
-	failed = slices.DeleteFunc(failed, func(w *write) bool { return w == setWrite })
-	ok2, failed2, err := runPipelined(ctx, tx, members, nil, true) // the lines are locked
-	if err != nil {
-		return nil, nil, err
+	return ok, failed, nil
+}
+
+// writeSet is the write of a set of ops that run together, and the writes
+// of its members.
+type writeSet struct {
+	write   *write
+	members []*write
+}
+
+// groupSets returns the writes of group to run, with the attempts and the
+// publishes that run together each replaced by one write of their set, and
+// those sets, in the order their writes sort.
+func groupSets(ctx context.Context, group []*write) ([]*write, []writeSet) {
+	var sets []writeSet
+	units := group
+	add := func(op groupOp, inSet func(groupOp) bool) {
+		setWrite := &write{ctx: ctx, op: op}
+		var members []*write
+		for _, w := range group {
+			if inSet(w.op) {
+				members = append(members, w)
+			}
+		}
+		sets = append(sets, writeSet{write: setWrite, members: members})
+		units = append(units, setWrite)
 	}
-	return append(ok, ok2...), append(failed, failed2...), nil
+	if set, rest := attemptSet(units); set != nil {
+		units = rest
+		add(set, func(op groupOp) bool { o, ok := op.(*attemptOp); return ok && slices.Contains(set.ops, o) })
+	}
+	if set, rest := publishSet(units); set != nil {
+		units = rest
+		add(set, func(op groupOp) bool { o, ok := op.(*publishOp); return ok && slices.Contains(set.ops, o) })
+	}
+	return units, sets
 }
 
 // runPipelined locks lines and runs the statements of the group's writes,

@@ -41,8 +41,9 @@ func newPublishOp(id, data string) *publishOp {
 }
 
 // One write of a group that fails in the database is rolled back alone:
-// the others commit, with their deliveries and jobs. Publishes that run
-// together fail together first, then run again one by one.
+// the others commit, with their deliveries and jobs. Publishes, and
+// attempts, that run together fail together first, then run again one by
+// one.
 func TestGroupFailureIsolation(t *testing.T) {
 	_, u := pgtest.Schema(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -109,6 +110,37 @@ func TestGroupFailureIsolation(t *testing.T) {
 	}
 	if _, err := s.Event(ctx, herald.Ref{ID: "ev-d", Tenancy: herald.AnyTenant()}); err != nil {
 		t.Fatalf("event of the group: %v", err)
+	}
+
+	// Attempts that all succeed are recorded together, each with its
+	// outcome: a retry due later, and a final failure.
+	next := at.Add(time.Minute)
+	code := 503
+	retry := &attemptOp{r: herald.AttemptResult{DeliveryID: second, Status: herald.DeliveryPending, NextAttemptAt: &next,
+		Attempt: &herald.Attempt{StartedAt: at, StatusCode: &code, Error: "HTTP 503", DurationMS: 7}}}
+	final := &attemptOp{r: herald.AttemptResult{DeliveryID: pd.res.Deliveries[0].ID, Status: herald.DeliveryFailed,
+		Attempt: &herald.Attempt{StartedAt: at, StatusCode: &code, Error: "HTTP 503"}}}
+	if set, _ := attemptSet([]*write{{op: retry}, {op: final}}); set == nil || len(set.ops) != 2 {
+		t.Fatal("two attempts do not make a set")
+	}
+	if errs := runGroup(t, s, retry, final); errs[0] != nil || errs[1] != nil {
+		t.Fatalf("outcomes %v, want both recorded", errs)
+	}
+	for _, c := range []struct {
+		op     *attemptOp
+		status string
+		next   bool
+	}{{retry, herald.DeliveryPending, true}, {final, herald.DeliveryFailed, false}} {
+		d, err := s.Delivery(ctx, herald.Ref{ID: c.op.r.DeliveryID, Tenancy: herald.AnyTenant()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := d.AttemptList[len(d.AttemptList)-1]
+		if d.Status != c.status || (d.NextAttemptAt != nil) != c.next || d.ResponseStatusCode == nil ||
+			*d.ResponseStatusCode != 503 || last.Error != "HTTP 503" || last.Number != d.Attempts || c.op.d == nil ||
+			c.op.d.Attempts != d.Attempts {
+			t.Fatalf("delivery %s after a set: %+v, last attempt %+v; want %s", d.ID, d, last, c.status)
+		}
 	}
 	got, err := s.Webhook(ctx, herald.Ref{ID: w.ID, Tenancy: herald.AnyTenant()})
 	if err != nil || got.LastSuccessAt == nil || got.LastTriggeredAt == nil {

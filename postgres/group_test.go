@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/groupcommit"
 	"github.com/heraldhq/herald/internal/pgtest"
 )
 
@@ -16,7 +17,7 @@ func runGroup(t *testing.T, s *DB, ops ...groupOp) []error {
 	t.Helper()
 	group := make([]*write, len(ops))
 	for i, op := range ops {
-		group[i] = &write{ctx: context.Background(), op: op, done: make(chan struct{})}
+		group[i] = groupcommit.NewWrite(context.Background(), op)
 	}
 	tx, err := s.pool.Begin(context.Background())
 	if err != nil {
@@ -25,10 +26,10 @@ func runGroup(t *testing.T, s *DB, ops ...groupOp) []error {
 	s.writer.run(tx, group)
 	errs := make([]error, len(ops))
 	for _, w := range group {
-		<-w.done
+		<-w.Done()
 		for i, op := range ops {
-			if op == w.op {
-				errs[i] = w.err
+			if op == w.Op {
+				errs[i] = w.Err
 			}
 		}
 	}

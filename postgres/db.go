@@ -288,9 +288,9 @@ func (s *DB) Stop(ctx context.Context) error {
 	return nil
 }
 
-// Close finishes the writes already queued, then closes the connection
-// pool, waiting for borrowed connections to be returned. Stop the queue
-// first.
+// Close waits for the group of writes running, if any (the writes still
+// queued fail), then closes the connection pool, waiting for borrowed
+// connections to be returned. Stop the queue first.
 func (s *DB) Close() error {
 	s.writer.close()
 	s.eventTypes.close()

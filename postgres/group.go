@@ -3,11 +3,8 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/internal/groupcommit"
 )
 
 // maxGroup bounds how many writes one group transaction takes. Each write
@@ -23,9 +21,6 @@ import (
 // PostgreSQL keeps up to 64 of those per transaction in shared memory;
 // beyond that every other session's snapshot has to look them up on disk.
 const maxGroup = 64
-
-// errClosed is what writes get once the store is closed.
-var errClosed = errors.New("database is closed")
 
 // groupOp is one caller's write in a group transaction: a publish
 // (publishOp) or a recorded attempt (attemptOp). A group runs its ops in
@@ -74,21 +69,8 @@ type touch struct {
 	success   bool
 }
 
-// Write states: a queued write may still be abandoned by its caller; a
-// taken one runs, and its caller waits for the outcome.
-const (
-	writeQueued int32 = iota
-	writeTaken
-	writeAbandoned
-)
-
-type write struct {
-	ctx   context.Context
-	op    groupOp
-	state atomic.Int32
-	err   error
-	done  chan struct{}
-}
+// write is one caller's write, queued or in a group.
+type write = groupcommit.Write[groupOp]
 
 // groupWriter runs concurrent publishes and recorded attempts in shared
 // transactions: group commit. A small write's cost is mostly its round
@@ -116,133 +98,55 @@ type write struct {
 // (with a deletion cascading the other way, say) fails one statement,
 // which rolls back its own write alone.
 type groupWriter struct {
-	pool  *pgxpool.Pool
-	river *river.Client[pgx.Tx]
-	queue chan *write
-	quit  chan struct{}
-	wg    sync.WaitGroup
-	once  sync.Once
+	pool   *pgxpool.Pool
+	river  *river.Client[pgx.Tx]
+	writes *groupcommit.Queue[groupOp]
 }
 
 func newGroupWriter(pool *pgxpool.Pool, rc *river.Client[pgx.Tx]) *groupWriter {
-	g := &groupWriter{pool: pool, river: rc, queue: make(chan *write, maxGroup), quit: make(chan struct{})}
-	g.wg.Add(1)
-	go g.loop()
+	g := &groupWriter{pool: pool, river: rc}
+	begin := func() (pgx.Tx, error) { return pool.Begin(context.Background()) }
+	g.writes = groupcommit.New(maxGroup, begin, g.run)
 	return g
 }
 
 // do runs op in a group transaction and returns once that has committed or
-// failed. When ctx ends before a group takes the write, it is dropped;
-// after that, the caller waits for the outcome so that it never reports a
-// failure for a write that commits.
+// failed (see groupcommit.Queue.Do).
 func (g *groupWriter) do(ctx context.Context, op groupOp) error {
-	w := &write{ctx: ctx, op: op, done: make(chan struct{})}
-	select {
-	case g.queue <- w:
-	case <-g.quit:
-		return errClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case <-w.done:
-		return w.err
-	case <-ctx.Done():
-		if w.state.CompareAndSwap(writeQueued, writeAbandoned) {
-			return ctx.Err()
-		}
-		<-w.done
-		return w.err
-	}
+	return g.writes.Do(ctx, op)
 }
 
-// close stops the loop once the writes already queued are done; later
-// writes get errClosed.
-func (g *groupWriter) close() {
-	g.once.Do(func() { close(g.quit) })
-	g.wg.Wait()
-}
-
-func (g *groupWriter) loop() {
-	defer g.wg.Done()
-	for {
-		var first *write
-		select {
-		case first = <-g.queue:
-		case <-g.quit:
-			g.drain()
-			return
-		}
-		if !first.state.CompareAndSwap(writeQueued, writeTaken) {
-			continue
-		}
-		// Wait for the connection first: writes that come meanwhile join.
-		tx, err := g.pool.Begin(context.Background())
-		group := g.take([]*write{first})
-		if err != nil {
-			finish(group, fmt.Errorf("begin write: %w", err))
-			continue
-		}
-		g.run(tx, group)
-	}
-}
-
-// take adds the queued writes, up to maxGroup.
-func (g *groupWriter) take(group []*write) []*write {
-	for len(group) < maxGroup {
-		select {
-		case w := <-g.queue:
-			if w.state.CompareAndSwap(writeQueued, writeTaken) {
-				group = append(group, w)
-			}
-		default:
-			return group
-		}
-	}
-	return group
-}
-
-// drain fails the writes left in the queue at close.
-func (g *groupWriter) drain() {
-	for {
-		select {
-		case w := <-g.queue:
-			if w.state.CompareAndSwap(writeQueued, writeTaken) {
-				finish([]*write{w}, errClosed)
-			}
-		default:
-			return
-		}
-	}
-}
+// close stops the writer once the group running, if any, is done; the
+// writes still queued, and later ones, get groupcommit.ErrClosed.
+func (g *groupWriter) close() { g.writes.Close() }
 
 // run runs a group in tx and commits it. Any failure outside a write's own
 // statements fails the whole group, which then commits nothing.
 func (g *groupWriter) run(tx pgx.Tx, group []*write) {
 	ctx := context.Background()
 	defer tx.Rollback(ctx)
-	slices.SortStableFunc(group, func(a, b *write) int { return cmp.Compare(a.op.order(), b.op.order()) })
+	slices.SortStableFunc(group, func(a, b *write) int { return cmp.Compare(a.Op.order(), b.Op.order()) })
 
 	lines, err := planGroup(ctx, tx, group)
 	if err != nil {
-		finish(group, err)
+		groupcommit.Finish(group, err)
 		return
 	}
 	ok, failed, err := runWrites(ctx, tx, group, lines)
 	if err != nil {
-		finish(group, err)
+		groupcommit.Finish(group, err)
 		return
 	}
 	var all effects
 	committed := ok[:0:0]
 	for _, w := range ok {
-		e, outcome, err := w.op.after(context.WithoutCancel(w.ctx), tx)
+		e, outcome, err := w.Op.after(context.WithoutCancel(w.Ctx), tx)
 		if err != nil {
-			finish(group, err)
+			groupcommit.Finish(group, err)
 			return
 		}
 		if outcome != nil {
-			w.err, failed = outcome, append(failed, w)
+			w.Err, failed = outcome, append(failed, w)
 			continue
 		}
 		all.jobs, all.touches = append(all.jobs, e.jobs...), append(all.touches, e.touches...)
@@ -263,8 +167,8 @@ func (g *groupWriter) run(tx pgx.Tx, group []*write) {
 			err = fmt.Errorf("commit writes: %w", err)
 		}
 	}
-	finish(committed, err)
-	finish(failed, nil)
+	groupcommit.Finish(committed, err)
+	groupcommit.Finish(failed, nil)
 }
 
 // planGroup reads, with one query, the webhooks the group's publishes may
@@ -273,7 +177,7 @@ func (g *groupWriter) run(tx pgx.Tx, group []*write) {
 func planGroup(ctx context.Context, tx pgx.Tx, group []*write) ([]string, error) {
 	var tenants []string
 	for _, w := range group {
-		if t, ok := w.op.tenant(); ok && !slices.Contains(tenants, t) {
+		if t, ok := w.Op.tenant(); ok && !slices.Contains(tenants, t) {
 			tenants = append(tenants, t)
 		}
 	}
@@ -309,8 +213,8 @@ func planGroup(ctx context.Context, tx pgx.Tx, group []*write) ([]string, error)
 	}
 	var lines []string
 	for _, w := range group {
-		t, _ := w.op.tenant()
-		for _, l := range w.op.plan(byTenant[t]) {
+		t, _ := w.Op.tenant()
+		for _, l := range w.Op.plan(byTenant[t]) {
 			lines = append(lines, lineName(l))
 		}
 	}
@@ -333,7 +237,7 @@ func runWrites(ctx context.Context, tx pgx.Tx, group []*write, lines []string) (
 	if len(sets) == 0 {
 		return runPipelined(ctx, tx, group, lines, savepoints)
 	}
-	slices.SortStableFunc(units, func(a, b *write) int { return cmp.Compare(a.op.order(), b.op.order()) })
+	slices.SortStableFunc(units, func(a, b *write) int { return cmp.Compare(a.Op.order(), b.Op.order()) })
 	ok, failed, err = runPipelined(ctx, tx, units, lines, savepoints)
 	if err != nil {
 		return nil, nil, err
@@ -367,10 +271,10 @@ func groupSets(ctx context.Context, group []*write) ([]*write, []writeSet) {
 	var sets []writeSet
 	units := group
 	add := func(op groupOp, inSet func(groupOp) bool) {
-		setWrite := &write{ctx: ctx, op: op}
+		setWrite := &write{Ctx: ctx, Op: op}
 		var members []*write
 		for _, w := range group {
-			if inSet(w.op) {
+			if inSet(w.Op) {
 				members = append(members, w)
 			}
 		}
@@ -410,7 +314,7 @@ func runPipelined(ctx context.Context, tx pgx.Tx, group []*write, lines []string
 			if savepoints {
 				b.Queue(`SAVEPOINT write`)
 			}
-			w.op.queue(b)
+			w.Op.queue(b)
 			if savepoints {
 				b.Queue(`RELEASE write`)
 			}
@@ -428,13 +332,13 @@ func runPipelined(ctx context.Context, tx pgx.Tx, group []*write, lines []string
 			return append(ok, pending...), failed, nil
 		}
 		if !savepoints {
-			pending[k].err = werr
+			pending[k].Err = werr
 			return ok, append(failed, pending[k]), nil
 		}
 		if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT write; RELEASE write`); err != nil {
 			return nil, nil, fmt.Errorf("roll back savepoint: %w", err)
 		}
-		pending[k].err = werr
+		pending[k].Err = werr
 		ok, failed = append(ok, pending[:k]...), append(failed, pending[k])
 		pending, lines = pending[k+1:], nil // the lines are locked
 	}
@@ -455,7 +359,7 @@ func readPipelined(br pgx.BatchResults, pending []*write, locked, savepoints boo
 				return -1, nil, fmt.Errorf("begin savepoint: %w", err)
 			}
 		}
-		if err := w.op.read(br); err != nil {
+		if err := w.Op.read(br); err != nil {
 			return i, err, nil
 		}
 		if savepoints {
@@ -465,16 +369,6 @@ func readPipelined(br pgx.BatchResults, pending []*write, locked, savepoints boo
 		}
 	}
 	return -1, nil, nil
-}
-
-// finish gives each write of group the outcome err (nil: its own).
-func finish(group []*write, err error) {
-	for _, w := range group {
-		if err != nil {
-			w.err = err
-		}
-		close(w.done)
-	}
 }
 
 // applyTouches moves each touched webhook's timestamps forward once,

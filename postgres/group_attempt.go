@@ -31,7 +31,7 @@ func attemptSet(group []*write) (*attemptSetOp, []*write) {
 	var rest []*write
 	seen := map[string]bool{}
 	for _, w := range group {
-		if o, ok := w.op.(*attemptOp); ok && !o.settles() && !seen[o.r.DeliveryID] {
+		if o, ok := w.Op.(*attemptOp); ok && !o.settles() && !seen[o.r.DeliveryID] {
 			seen[o.r.DeliveryID] = true
 			set.ops = append(set.ops, o)
 			continue

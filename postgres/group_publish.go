@@ -29,7 +29,7 @@ func publishSet(group []*write) (*publishSetOp, []*write) {
 	var rest []*write
 	seen := map[string]bool{}
 	for _, w := range group {
-		if o, ok := w.op.(*publishOp); ok && !seen[o.order()] {
+		if o, ok := w.Op.(*publishOp); ok && !seen[o.order()] {
 			seen[o.order()] = true
 			set.ops = append(set.ops, o)
 			continue

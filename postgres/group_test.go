@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/groupcommit"
 	"github.com/heraldhq/herald/internal/pgtest"
 )
 
@@ -16,7 +17,7 @@ func runGroup(t *testing.T, s *DB, ops ...groupOp) []error {
 	t.Helper()
 	group := make([]*write, len(ops))
 	for i, op := range ops {
-		group[i] = &write{ctx: context.Background(), op: op, done: make(chan struct{})}
+		group[i] = groupcommit.NewWrite(context.Background(), op)
 	}
 	tx, err := s.pool.Begin(context.Background())
 	if err != nil {
@@ -25,10 +26,10 @@ func runGroup(t *testing.T, s *DB, ops ...groupOp) []error {
 	s.writer.run(tx, group)
 	errs := make([]error, len(ops))
 	for _, w := range group {
-		<-w.done
+		<-w.Done()
 		for i, op := range ops {
-			if op == w.op {
-				errs[i] = w.err
+			if op == w.Op {
+				errs[i] = w.Err
 			}
 		}
 	}
@@ -120,7 +121,7 @@ func TestGroupFailureIsolation(t *testing.T) {
 		Attempt: &herald.Attempt{StartedAt: at, StatusCode: &code, Error: "HTTP 503", DurationMS: 7}}}
 	final := &attemptOp{r: herald.AttemptResult{DeliveryID: pd.res.Deliveries[0].ID, Status: herald.DeliveryFailed,
 		Attempt: &herald.Attempt{StartedAt: at, StatusCode: &code, Error: "HTTP 503"}}}
-	if set, _ := attemptSet([]*write{{op: retry}, {op: final}}); set == nil || len(set.ops) != 2 {
+	if set, _ := attemptSet([]*write{{Op: retry}, {Op: final}}); set == nil || len(set.ops) != 2 {
 		t.Fatal("two attempts do not make a set")
 	}
 	if errs := runGroup(t, s, retry, final); errs[0] != nil || errs[1] != nil {

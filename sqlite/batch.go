@@ -3,22 +3,17 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/internal/groupcommit"
 )
 
 // maxGroup bounds how many writes one group transaction takes, so that the
 // queue's own statements never wait long behind one.
 const maxGroup = 64
-
-// errClosed is what writes get once the store is closed.
-var errClosed = errors.New("database is closed")
 
 // writeFunc is one caller's part of a group transaction: it runs its
 // statements and leaves the rest to the end of the group. It may run twice
@@ -41,21 +36,8 @@ type touch struct {
 	success   bool
 }
 
-// Write states: a queued write may still be abandoned by its caller; a
-// taken one runs, and its caller waits for the outcome.
-const (
-	writeQueued int32 = iota
-	writeTaken
-	writeAbandoned
-)
-
-type write struct {
-	ctx   context.Context
-	fn    writeFunc
-	state atomic.Int32
-	err   error
-	done  chan struct{}
-}
+// write is one caller's write, queued or in a group.
+type write = groupcommit.Write[writeFunc]
 
 // groupWriter runs concurrent writes (publishes and recorded attempts) in
 // shared transactions: group commit. SQLite takes one writer at a time and
@@ -66,106 +48,28 @@ type write struct {
 // are inserted with one statement at the end.
 // Under no contention a write runs alone, as soon as it comes.
 type groupWriter struct {
-	db    *sql.DB
-	river *river.Client[*sql.Tx]
-	wake  func([]river.InsertManyParams) // after a commit that queued jobs
-	queue chan *write
-	quit  chan struct{}
-	wg    sync.WaitGroup
-	once  sync.Once
+	db     *sql.DB
+	river  *river.Client[*sql.Tx]
+	wake   func([]river.InsertManyParams) // after a commit that queued jobs
+	writes *groupcommit.Queue[writeFunc]
 }
 
 func newGroupWriter(db *sql.DB, rc *river.Client[*sql.Tx], wake func([]river.InsertManyParams)) *groupWriter {
-	g := &groupWriter{db: db, river: rc, wake: wake, queue: make(chan *write, maxGroup), quit: make(chan struct{})}
-	g.wg.Add(1)
-	go g.loop()
+	g := &groupWriter{db: db, river: rc, wake: wake}
+	begin := func() (*sql.Tx, error) { return db.BeginTx(context.Background(), nil) }
+	g.writes = groupcommit.New(maxGroup, begin, g.run)
 	return g
 }
 
 // do runs fn in a group transaction and returns once that has committed or
-// failed. When ctx ends before a group takes the write, it is dropped;
-// after that, the caller waits for the outcome so that it never reports a
-// failure for a write that commits.
+// failed (see groupcommit.Queue.Do).
 func (g *groupWriter) do(ctx context.Context, fn writeFunc) error {
-	w := &write{ctx: ctx, fn: fn, done: make(chan struct{})}
-	select {
-	case g.queue <- w:
-	case <-g.quit:
-		return errClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case <-w.done:
-		return w.err
-	case <-ctx.Done():
-		if w.state.CompareAndSwap(writeQueued, writeAbandoned) {
-			return ctx.Err()
-		}
-		<-w.done
-		return w.err
-	}
+	return g.writes.Do(ctx, fn)
 }
 
-// close stops the loop once the writes already queued are done; later
-// writes get errClosed.
-func (g *groupWriter) close() {
-	g.once.Do(func() { close(g.quit) })
-	g.wg.Wait()
-}
-
-func (g *groupWriter) loop() {
-	defer g.wg.Done()
-	for {
-		var first *write
-		select {
-		case first = <-g.queue:
-		case <-g.quit:
-			g.drain()
-			return
-		}
-		if !first.state.CompareAndSwap(writeQueued, writeTaken) {
-			continue
-		}
-		// Wait for the connection first: writes that come meanwhile join.
-		tx, err := g.db.BeginTx(context.Background(), nil)
-		group := g.take([]*write{first})
-		if err != nil {
-			finish(group, fmt.Errorf("begin write: %w", err))
-			continue
-		}
-		g.run(tx, group)
-	}
-}
-
-// take adds the queued writes, up to maxGroup.
-func (g *groupWriter) take(group []*write) []*write {
-	for len(group) < maxGroup {
-		select {
-		case w := <-g.queue:
-			if w.state.CompareAndSwap(writeQueued, writeTaken) {
-				group = append(group, w)
-			}
-		default:
-			return group
-		}
-	}
-	return group
-}
-
-// drain fails the writes left in the queue at close.
-func (g *groupWriter) drain() {
-	for {
-		select {
-		case w := <-g.queue:
-			if w.state.CompareAndSwap(writeQueued, writeTaken) {
-				finish([]*write{w}, errClosed)
-			}
-		default:
-			return
-		}
-	}
-}
+// close stops the writer once the group running, if any, is done; the
+// writes still queued, and later ones, get groupcommit.ErrClosed.
+func (g *groupWriter) close() { g.writes.Close() }
 
 // run runs a group in tx and commits it. The writes run one after the
 // other with no savepoint first: a savepoint costs two statements, and
@@ -179,15 +83,15 @@ func (g *groupWriter) run(tx *sql.Tx, group []*write) {
 	ctx := context.Background()
 	var all effects
 	for _, w := range group {
-		e, err := w.fn(context.WithoutCancel(w.ctx), tx)
+		e, err := w.Op(context.WithoutCancel(w.Ctx), tx)
 		if err != nil {
 			tx.Rollback()
 			if len(group) == 1 {
-				finish(group, err)
+				groupcommit.Finish(group, err)
 				return
 			}
 			if tx, err = g.db.BeginTx(ctx, nil); err != nil {
-				finish(group, fmt.Errorf("begin write: %w", err))
+				groupcommit.Finish(group, fmt.Errorf("begin write: %w", err))
 				return
 			}
 			g.runIsolated(tx, group)
@@ -210,14 +114,14 @@ func (g *groupWriter) runIsolated(tx *sql.Tx, group []*write) {
 	)
 	for _, w := range group {
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT write`); err != nil {
-			finish(group, fmt.Errorf("begin savepoint: %w", err))
+			groupcommit.Finish(group, fmt.Errorf("begin savepoint: %w", err))
 			return
 		}
-		e, err := w.fn(context.WithoutCancel(w.ctx), tx)
+		e, err := w.Op(context.WithoutCancel(w.Ctx), tx)
 		if err != nil {
-			w.err, failed = err, append(failed, w)
+			w.Err, failed = err, append(failed, w)
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO write`); err != nil {
-				finish(group, fmt.Errorf("roll back savepoint: %w", err))
+				groupcommit.Finish(group, fmt.Errorf("roll back savepoint: %w", err))
 				return
 			}
 		} else {
@@ -225,7 +129,7 @@ func (g *groupWriter) runIsolated(tx *sql.Tx, group []*write) {
 			ok = append(ok, w)
 		}
 		if _, err := tx.ExecContext(ctx, `RELEASE write`); err != nil {
-			finish(group, fmt.Errorf("release savepoint: %w", err))
+			groupcommit.Finish(group, fmt.Errorf("release savepoint: %w", err))
 			return
 		}
 	}
@@ -250,18 +154,8 @@ func (g *groupWriter) commit(tx *sql.Tx, all effects, ok, failed []*write) {
 			g.wake(all.jobs)
 		}
 	}
-	finish(ok, err)
-	finish(failed, nil)
-}
-
-// finish gives each write of group the outcome err (nil: committed).
-func finish(group []*write, err error) {
-	for _, w := range group {
-		if err != nil {
-			w.err = err
-		}
-		close(w.done)
-	}
+	groupcommit.Finish(ok, err)
+	groupcommit.Finish(failed, nil)
 }
 
 // applyTouches moves each touched webhook's timestamps forward with one

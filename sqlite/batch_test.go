@@ -6,6 +6,8 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+
+	"github.com/heraldhq/herald/internal/groupcommit"
 )
 
 // TestGroupWriteFailsAlone runs a group of three writes whose second
@@ -25,7 +27,7 @@ func TestGroupWriteFailsAlone(t *testing.T) {
 	boom := errors.New("boom")
 	runs := map[string]int{}
 	insert := func(x string, fail bool) *write {
-		return &write{ctx: ctx, done: make(chan struct{}), fn: func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		return groupcommit.NewWrite(ctx, writeFunc(func(ctx context.Context, tx *sql.Tx) (effects, error) {
 			runs[x]++
 			if _, err := tx.ExecContext(ctx, `INSERT INTO group_test (x) VALUES (?)`, x); err != nil {
 				return effects{}, err
@@ -34,7 +36,7 @@ func TestGroupWriteFailsAlone(t *testing.T) {
 				return effects{}, boom
 			}
 			return effects{}, nil
-		}}
+		}))
 	}
 	group := []*write{insert("a", false), insert("b", true), insert("c", false)}
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -43,9 +45,9 @@ func TestGroupWriteFailsAlone(t *testing.T) {
 	}
 	s.writer.run(tx, group)
 	for i, want := range []error{nil, boom, nil} {
-		<-group[i].done
-		if !errors.Is(group[i].err, want) {
-			t.Fatalf("write %d: error %v, want %v", i, group[i].err, want)
+		<-group[i].Done()
+		if !errors.Is(group[i].Err, want) {
+			t.Fatalf("write %d: error %v, want %v", i, group[i].Err, want)
 		}
 	}
 	var got []string

@@ -213,8 +213,8 @@ func (s *DB) Stop(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools, once the writes already queued are done. Stop
-// the queue first.
+// Close closes both pools, once the group of writes running, if any, is
+// done (the writes still queued fail). Stop the queue first.
 func (s *DB) Close() error {
 	if s.writer != nil {
 		s.writer.close()

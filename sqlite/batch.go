@@ -36,8 +36,17 @@ type touch struct {
 	success   bool
 }
 
+// writeOp is a write of a group: fn, which it runs alone; and for a
+// recorded attempt that settles no ordered delivery, attempt, which the
+// group records together with the others of its kind (see
+// recordAttempts), falling back to fn when that fails.
+type writeOp struct {
+	fn      writeFunc
+	attempt *attemptWrite
+}
+
 // write is one caller's write, queued or in a group.
-type write = groupcommit.Write[writeFunc]
+type write = groupcommit.Write[*writeOp]
 
 // groupWriter runs concurrent writes (publishes and recorded attempts) in
 // shared transactions: group commit. SQLite takes one writer at a time and
@@ -51,7 +60,7 @@ type groupWriter struct {
 	db     *sql.DB
 	river  *river.Client[*sql.Tx]
 	wake   func([]river.InsertManyParams) // after a commit that queued jobs
-	writes *groupcommit.Queue[writeFunc]
+	writes *groupcommit.Queue[*writeOp]
 }
 
 func newGroupWriter(db *sql.DB, rc *river.Client[*sql.Tx], wake func([]river.InsertManyParams)) *groupWriter {
@@ -64,42 +73,95 @@ func newGroupWriter(db *sql.DB, rc *river.Client[*sql.Tx], wake func([]river.Ins
 // do runs fn in a group transaction and returns once that has committed or
 // failed (see groupcommit.Queue.Do).
 func (g *groupWriter) do(ctx context.Context, fn writeFunc) error {
-	return g.writes.Do(ctx, fn)
+	return g.writes.Do(ctx, &writeOp{fn: fn})
 }
 
 // close stops the writer once the group running, if any, is done; the
 // writes still queued, and later ones, get groupcommit.ErrClosed.
 func (g *groupWriter) close() { g.writes.Close() }
 
-// run runs a group in tx and commits it. The writes run one after the
-// other with no savepoint first: a savepoint costs two statements, and
-// while one is open SQLite copies each page a write changes to its
-// sub-journal before changing it, which under load was a fifth of the
-// server's CPU. When a write fails, the group is rolled back and runs again
-// in a new transaction, each write in a savepoint of its own, so that the
-// failing ones are dropped alone. A writeFunc may thus run twice: it sets
-// its results afresh on each run and has no effect outside tx.
+// run runs a group in tx and commits it. Its attempts are recorded
+// together first, when there are several (see attemptSet); then the other
+// writes run one after the other with no savepoint: a savepoint costs two
+// statements, and while one is open SQLite copies each page a write
+// changes to its sub-journal before changing it, which under load was a
+// fifth of the server's CPU. When a write fails, the group is rolled back
+// and runs again in a new transaction, each write alone in a savepoint of
+// its own, so that the failing ones are dropped alone. A writeFunc may thus
+// run twice: it sets its results afresh on each run and has no effect
+// outside tx.
 func (g *groupWriter) run(tx *sql.Tx, group []*write) {
 	ctx := context.Background()
 	var all effects
-	for _, w := range group {
-		e, err := w.Op(context.WithoutCancel(w.Ctx), tx)
+	set, rest := attemptSet(group)
+	var ok, gone []*write
+	if len(set) > 0 {
+		ws := make([]*attemptWrite, len(set))
+		for i, w := range set {
+			ws[i] = w.Op.attempt
+		}
+		touches, err := recordAttempts(ctx, tx, ws)
 		if err != nil {
-			tx.Rollback()
+			g.rerun(tx, group)
+			return
+		}
+		all.touches = touches
+		for _, w := range set {
+			if w.Op.attempt.d == nil {
+				w.Err, gone = notFound(w.Op.attempt.r.DeliveryID), append(gone, w)
+			} else {
+				ok = append(ok, w)
+			}
+		}
+	}
+	for _, w := range rest {
+		e, err := w.Op.fn(context.WithoutCancel(w.Ctx), tx)
+		if err != nil {
 			if len(group) == 1 {
+				tx.Rollback()
 				groupcommit.Finish(group, err)
 				return
 			}
-			if tx, err = g.db.BeginTx(ctx, nil); err != nil {
-				groupcommit.Finish(group, fmt.Errorf("begin write: %w", err))
-				return
-			}
-			g.runIsolated(tx, group)
+			g.rerun(tx, group)
 			return
 		}
 		all.jobs, all.touches = append(all.jobs, e.jobs...), append(all.touches, e.touches...)
+		ok = append(ok, w)
 	}
-	g.commit(tx, all, group, nil)
+	g.commit(tx, all, ok, gone)
+}
+
+// rerun rolls tx back and runs group again in a new transaction, each
+// write in a savepoint of its own (see runIsolated).
+func (g *groupWriter) rerun(tx *sql.Tx, group []*write) {
+	tx.Rollback()
+	for _, w := range group {
+		w.Err = nil
+	}
+	tx, err := g.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		groupcommit.Finish(group, fmt.Errorf("begin write: %w", err))
+		return
+	}
+	g.runIsolated(tx, group)
+}
+
+// attemptSet splits a group into the attempts to record together, when
+// there are two or more with distinct deliveries, and the other writes.
+func attemptSet(group []*write) (set, rest []*write) {
+	seen := map[string]bool{}
+	for _, w := range group {
+		if a := w.Op.attempt; a != nil && !seen[a.r.DeliveryID] {
+			seen[a.r.DeliveryID] = true
+			set = append(set, w)
+			continue
+		}
+		rest = append(rest, w)
+	}
+	if len(set) < 2 {
+		return nil, group
+	}
+	return set, rest
 }
 
 // runIsolated runs a group in tx with each write in a savepoint of its
@@ -117,7 +179,7 @@ func (g *groupWriter) runIsolated(tx *sql.Tx, group []*write) {
 			groupcommit.Finish(group, fmt.Errorf("begin savepoint: %w", err))
 			return
 		}
-		e, err := w.Op(context.WithoutCancel(w.Ctx), tx)
+		e, err := w.Op.fn(context.WithoutCancel(w.Ctx), tx)
 		if err != nil {
 			w.Err, failed = err, append(failed, w)
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO write`); err != nil {

@@ -3,10 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/groupcommit"
 )
 
@@ -27,7 +30,7 @@ func TestGroupWriteFailsAlone(t *testing.T) {
 	boom := errors.New("boom")
 	runs := map[string]int{}
 	insert := func(x string, fail bool) *write {
-		return groupcommit.NewWrite(ctx, writeFunc(func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		return groupcommit.NewWrite(ctx, &writeOp{fn: func(ctx context.Context, tx *sql.Tx) (effects, error) {
 			runs[x]++
 			if _, err := tx.ExecContext(ctx, `INSERT INTO group_test (x) VALUES (?)`, x); err != nil {
 				return effects{}, err
@@ -36,7 +39,7 @@ func TestGroupWriteFailsAlone(t *testing.T) {
 				return effects{}, boom
 			}
 			return effects{}, nil
-		}))
+		}})
 	}
 	group := []*write{insert("a", false), insert("b", true), insert("c", false)}
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -68,5 +71,105 @@ func TestGroupWriteFailsAlone(t *testing.T) {
 	}
 	if runs["a"] != 2 || runs["b"] != 2 || runs["c"] != 1 {
 		t.Fatalf("runs %v: want a and b run twice (the first run stops at b), c once", runs)
+	}
+}
+
+// TestGroupAttemptSet records the attempts of a group together: each gets
+// its delivery and outcome, one whose delivery is gone gets ENOTFOUND
+// alone, and when the set fails in the database (two attempts with one ID)
+// the group runs again write by write, so that only the bad one fails.
+func TestGroupAttemptSet(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "herald.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	w := herald.NewWebhookDefaults()
+	w.URL, w.Events, w.Secret = "https://example.com/hook", []string{"*"}, herald.GenerateSecret()
+	if err := s.CreateWebhook(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 4 {
+		res, err := s.PublishEvent(ctx, herald.PublishParams{Type: "order.paid", Data: json.RawMessage(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.Deliveries[0].ID)
+	}
+	at := time.Now()
+	code := 503
+	next := at.Add(time.Minute)
+	attempt := func(deliveryID, attemptID, status string) *attemptWrite {
+		r := herald.AttemptResult{DeliveryID: deliveryID, Status: status,
+			Attempt: &herald.Attempt{ID: attemptID, StartedAt: at, StatusCode: &code, Error: "HTTP 503", DurationMS: 3}}
+		if status == herald.DeliveryPending {
+			r.NextAttemptAt = &next
+		}
+		return &attemptWrite{r: r}
+	}
+	runSet := func(aws ...*attemptWrite) []error {
+		t.Helper()
+		group := make([]*write, len(aws))
+		for i, aw := range aws {
+			group[i] = groupcommit.NewWrite(ctx, &writeOp{attempt: aw, fn: func(ctx context.Context, tx *sql.Tx) (effects, error) {
+				d, tc, err := recordAttempt(ctx, tx, aw.r)
+				aw.d = d
+				return effects{touches: []touch{tc}}, err
+			}})
+		}
+		if set, _ := attemptSet(group); len(set) != len(group) {
+			t.Fatalf("%d of %d attempts in the set", len(set), len(group))
+		}
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.writer.run(tx, group)
+		errs := make([]error, len(group))
+		for i, w := range group {
+			<-w.Done()
+			errs[i] = w.Err
+		}
+		return errs
+	}
+
+	retry, final, gone := attempt(ids[0], "", herald.DeliveryPending), attempt(ids[1], "", herald.DeliveryFailed),
+		attempt("dlv_gone", "", herald.DeliveryFailed)
+	errs := runSet(retry, final, gone)
+	if errs[0] != nil || errs[1] != nil || herald.ErrorCode(errs[2]) != herald.ENOTFOUND {
+		t.Fatalf("outcomes %v, want two recorded and the gone delivery not found", errs)
+	}
+	for _, c := range []struct {
+		aw     *attemptWrite
+		status string
+	}{{retry, herald.DeliveryPending}, {final, herald.DeliveryFailed}} {
+		d, err := s.Delivery(ctx, herald.Ref{ID: c.aw.r.DeliveryID, Tenancy: herald.AnyTenant()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != c.status || d.Attempts != 1 || len(d.AttemptList) != 1 || d.AttemptList[0].Error != "HTTP 503" ||
+			d.AttemptList[0].Number != 1 || (d.NextAttemptAt != nil) != (c.status == herald.DeliveryPending) ||
+			c.aw.d == nil || c.aw.d.Status != c.status {
+			t.Fatalf("delivery %s: %+v; want %s with its one attempt", d.ID, d, c.status)
+		}
+	}
+
+	// One attempt ID twice: the set fails, and the writes run again alone.
+	first, second := attempt(ids[2], "att_same", herald.DeliveryFailed), attempt(ids[3], "att_same", herald.DeliveryFailed)
+	errs = runSet(first, second)
+	if errs[0] != nil || errs[1] == nil {
+		t.Fatalf("outcomes %v, want the first recorded and the repeated ID refused", errs)
+	}
+	for id, want := range map[string]int{ids[2]: 1, ids[3]: 0} {
+		d, err := s.Delivery(ctx, herald.Ref{ID: id, Tenancy: herald.AnyTenant()})
+		if err != nil || d.Attempts != want || len(d.AttemptList) != want {
+			t.Fatalf("delivery %s: %+v, %v; want %d attempts", id, d, err, want)
+		}
+	}
+	got, err := s.Webhook(ctx, herald.Ref{ID: w.ID, Tenancy: herald.AnyTenant()})
+	if err != nil || got.LastFailureAt == nil || got.LastTriggeredAt == nil {
+		t.Fatalf("webhook %+v, %v; want its last failure recorded", got, err)
 	}
 }

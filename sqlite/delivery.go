@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -183,27 +184,123 @@ func (s *DB) DeliveryTask(ctx context.Context, ref herald.Ref) (*herald.Delivery
 }
 
 // RecordAttempt stores an attempt and its outcome in one transaction,
-// shared with concurrent writes (see groupWriter).
+// shared with concurrent writes (see groupWriter). Attempts that settle no
+// ordered delivery are recorded together with the others of their group.
 func (s *DB) RecordAttempt(ctx context.Context, r herald.AttemptResult) (*herald.Delivery, error) {
-	var d *herald.Delivery
-	err := s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
-		var (
-			t   touch
-			err error
-		)
-		if d, t, err = recordAttempt(ctx, tx, r); err != nil {
+	aw := &attemptWrite{r: r}
+	op := &writeOp{fn: func(ctx context.Context, tx *sql.Tx) (effects, error) {
+		aw.d = nil
+		d, t, err := recordAttempt(ctx, tx, r)
+		if err != nil {
 			return effects{}, err
 		}
+		aw.d = d
 		e := effects{touches: []touch{t}}
 		if r.Line != nil && d.Status != herald.DeliveryPending {
 			e.jobs, err = releaseNext(ctx, tx, *r.Line)
 		}
 		return e, err
-	})
-	if err != nil {
+	}}
+	if r.Line == nil || r.Status == herald.DeliveryPending {
+		op.attempt = aw
+	}
+	if err := s.writer.writes.Do(ctx, op); err != nil {
 		return nil, err
 	}
-	return d, nil
+	return aw.d, nil
+}
+
+// attemptWrite is a recorded attempt in a group, and once it has run the
+// delivery it updated (nil when gone).
+type attemptWrite struct {
+	r herald.AttemptResult
+	d *herald.Delivery
+}
+
+// notFound is the error of an attempt whose delivery is gone.
+func notFound(deliveryID string) error {
+	return herald.Errorf(herald.ENOTFOUND, "delivery %q not found", deliveryID)
+}
+
+// recordAttempts records the attempts ws, of distinct deliveries, in tx
+// with two statements for all: one UPDATE of their deliveries and one
+// INSERT of the attempts. It sets each one's delivery (nil when gone: that
+// one changes nothing) and returns how the webhooks' timestamps move.
+func recordAttempts(ctx context.Context, tx *sql.Tx, ws []*attemptWrite) ([]touch, error) {
+	var (
+		values strings.Builder
+		args   = make([]any, 0, 7*len(ws))
+		byID   = make(map[string]*attemptWrite, len(ws))
+	)
+	for i, w := range ws {
+		w.d = nil
+		r, a := w.r, w.r.Attempt
+		at := micros(a.StartedAt)
+		var delivered, next any
+		if r.Status == herald.DeliverySuccess {
+			delivered = at
+		}
+		if r.NextAttemptAt != nil && r.Status == herald.DeliveryPending {
+			next = micros(*r.NextAttemptAt)
+		}
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		values.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, r.DeliveryID, r.Status, a.StatusCode, a.Error, at, next, delivered)
+		byID[r.DeliveryID] = w
+	}
+	// VALUES names its columns column1 to column7, in the order above.
+	rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, status = v.column2,
+		response_status_code = v.column3, error_message = v.column4, last_attempt_at = v.column5,
+		next_attempt_at = v.column6, delivered_at = coalesce(v.column7, delivered_at)
+		FROM (VALUES `+values.String()+`) AS v WHERE deliveries.id = v.column1 RETURNING `+deliveryColumns, args...)
+	if err != nil {
+		return nil, fmt.Errorf("update deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan delivery: %w", err)
+		}
+		byID[d.ID].d = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("update deliveries: %w", err)
+	}
+	rows.Close()
+
+	values.Reset()
+	args = args[:0]
+	touches := make([]touch, 0, len(ws))
+	for _, w := range ws {
+		if w.d == nil {
+			continue
+		}
+		a := w.r.Attempt
+		a.Number, a.DeliveryID = w.d.Attempts, w.r.DeliveryID
+		if a.ID == "" {
+			a.ID = herald.NewID(herald.PrefixAttempt, a.StartedAt)
+		}
+		headers, _ := json.Marshal(nonNilHeader(a.ResponseHeaders))
+		if len(args) > 0 {
+			values.WriteString(", ")
+		}
+		values.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		at := micros(a.StartedAt)
+		args = append(args, a.ID, string(w.d.TenantID), a.DeliveryID, a.Number, at, a.DurationMS, a.StatusCode,
+			string(headers), a.ResponseBody, a.Error, a.Success)
+		touches = append(touches, touch{webhookID: w.d.WebhookID, at: at, success: a.Success})
+	}
+	if len(args) == 0 {
+		return touches, nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (id, tenant_id, delivery_id, number, started_at, duration_ms,
+		status_code, response_headers, response_body, error, success) VALUES `+values.String(), args...); err != nil {
+		return nil, fmt.Errorf("insert attempts: %w", err)
+	}
+	return touches, nil
 }
 
 // recordAttempt updates the delivery and inserts the attempt in tx, and

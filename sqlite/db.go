@@ -44,6 +44,8 @@ type DB struct {
 	clock  herald.Clock
 	// writer runs publishes and recorded attempts in group transactions.
 	writer *groupWriter
+	// reach keeps the webhooks each tenant's events may reach.
+	reach reachCache
 }
 
 // Options configures Open.

@@ -125,7 +125,7 @@ const reaches = `tenant_id IN (?1, '') AND (tenant_id = ?1 OR all_tenants = 1)`
 
 // targets returns the webhooks an event goes to: the one named by
 // webhookID (a test event), or every active one that matches, of those
-// its tenant reaches.
+// its tenant reaches (read through s.reach).
 func (s *DB) targets(ctx context.Context, tx *sql.Tx, webhookID string, ev *herald.Event) ([]target, error) {
 	if webhookID != "" {
 		var t target
@@ -138,27 +138,14 @@ func (s *DB) targets(ctx context.Context, tx *sql.Tx, webhookID string, ev *hera
 		}
 		return []target{t}, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, name, events, agent_id, tenant_id, ordering FROM webhooks
-		WHERE `+reaches+` AND is_active = 1`, string(ev.TenantID))
+	hooks, err := s.reach.hooks(ctx, tx, string(ev.TenantID))
 	if err != nil {
-		return nil, fmt.Errorf("select webhooks: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
 	var out []target
 	agentID := ""
 	agentParsed := false
-	for rows.Next() {
-		var (
-			w      herald.Webhook
-			events string
-		)
-		if err := rows.Scan(&w.ID, &w.Name, &events, &w.AgentID, &w.TenantID, &w.Ordering); err != nil {
-			return nil, fmt.Errorf("scan webhook: %w", err)
-		}
-		if err := json.Unmarshal([]byte(events), &w.Events); err != nil {
-			return nil, fmt.Errorf("decode events: %w", err)
-		}
-		w.IsActive = true
+	for _, w := range hooks {
 		if w.AgentID != "" && !agentParsed {
 			agentID, agentParsed = ev.AgentID(), true
 		}
@@ -166,7 +153,7 @@ func (s *DB) targets(ctx context.Context, tx *sql.Tx, webhookID string, ev *hera
 			out = append(out, target{w.ID, w.Name, string(w.TenantID), w.Ordering})
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Event returns one event within ref.Tenancy, with its deliveries within

@@ -270,26 +270,40 @@ type writeSet struct {
 func groupSets(ctx context.Context, group []*write) ([]*write, []writeSet) {
 	var sets []writeSet
 	units := group
-	add := func(op groupOp, inSet func(groupOp) bool) {
+	add := func(op groupOp, members, rest []*write) {
 		setWrite := &write{Ctx: ctx, Op: op}
-		var members []*write
-		for _, w := range group {
-			if inSet(w.Op) {
-				members = append(members, w)
-			}
-		}
 		sets = append(sets, writeSet{write: setWrite, members: members})
-		units = append(units, setWrite)
+		units = append(rest, setWrite)
 	}
-	if set, rest := attemptSet(units); set != nil {
-		units = rest
-		add(set, func(op groupOp) bool { o, ok := op.(*attemptOp); return ok && slices.Contains(set.ops, o) })
+	if ops, members, rest := splitSet(units, attemptMember); ops != nil {
+		add(&attemptSetOp{ops: ops}, members, rest)
 	}
-	if set, rest := publishSet(units); set != nil {
-		units = rest
-		add(set, func(op groupOp) bool { o, ok := op.(*publishOp); return ok && slices.Contains(set.ops, o) })
+	if ops, members, rest := splitSet(units, publishMember); ops != nil {
+		add(&publishSetOp{ops: ops}, members, rest)
 	}
 	return units, sets
+}
+
+// splitSet splits the writes of a sorted group into the ops of kind O that
+// run together, when there are two or more, with their writes, and the
+// other writes. member says whether an op may join, and its key: the first
+// op of each key joins, and the others run on their own.
+func splitSet[O groupOp](group []*write, member func(O) (string, bool)) (ops []O, members, rest []*write) {
+	seen := map[string]bool{}
+	for _, w := range group {
+		if o, ok := w.Op.(O); ok {
+			if key, may := member(o); may && !seen[key] {
+				seen[key] = true
+				ops, members = append(ops, o), append(members, w)
+				continue
+			}
+		}
+		rest = append(rest, w)
+	}
+	if len(ops) < 2 {
+		return nil, nil, group
+	}
+	return ops, members, rest
 }
 
 // runPipelined locks lines and runs the statements of the group's writes,

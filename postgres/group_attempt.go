@@ -23,26 +23,10 @@ type attemptSetOp struct {
 	ops []*attemptOp
 }
 
-// attemptSet splits the writes of a sorted group into the set of its
-// attempts, when there are two or more to record together, and the other
-// writes.
-func attemptSet(group []*write) (*attemptSetOp, []*write) {
-	set := &attemptSetOp{}
-	var rest []*write
-	seen := map[string]bool{}
-	for _, w := range group {
-		if o, ok := w.Op.(*attemptOp); ok && !o.settles() && !seen[o.r.DeliveryID] {
-			seen[o.r.DeliveryID] = true
-			set.ops = append(set.ops, o)
-			continue
-		}
-		rest = append(rest, w)
-	}
-	if len(set.ops) < 2 {
-		return nil, group
-	}
-	return set, rest
-}
+// attemptMember says whether an attempt joins its group's set, and its
+// key there: one attempt per delivery, and none that settles an ordered
+// delivery.
+func attemptMember(o *attemptOp) (string, bool) { return o.r.DeliveryID, !o.settles() }
 
 // order puts the set where its attempts sort, before any repeats of them.
 func (s *attemptSetOp) order() string { return "a" }

@@ -21,26 +21,9 @@ type publishSetOp struct {
 	ops []*publishOp
 }
 
-// publishSet splits the writes of a sorted group into the set of its
-// publishes, when there are two or more to run together, and the other
-// writes.
-func publishSet(group []*write) (*publishSetOp, []*write) {
-	set := &publishSetOp{}
-	var rest []*write
-	seen := map[string]bool{}
-	for _, w := range group {
-		if o, ok := w.Op.(*publishOp); ok && !seen[o.order()] {
-			seen[o.order()] = true
-			set.ops = append(set.ops, o)
-			continue
-		}
-		rest = append(rest, w)
-	}
-	if len(set.ops) < 2 {
-		return nil, group
-	}
-	return set, rest
-}
+// publishMember says whether a publish joins its group's set, and its key
+// there: a repeat of an event (tenant and ID) runs on its own, after it.
+func publishMember(o *publishOp) (string, bool) { return o.order(), true }
 
 // order puts the set where its publishes sort, before any repeats of them.
 func (s *publishSetOp) order() string { return "p" }

@@ -121,7 +121,7 @@ func TestGroupFailureIsolation(t *testing.T) {
 		Attempt: &herald.Attempt{StartedAt: at, StatusCode: &code, Error: "HTTP 503", DurationMS: 7}}}
 	final := &attemptOp{r: herald.AttemptResult{DeliveryID: pd.res.Deliveries[0].ID, Status: herald.DeliveryFailed,
 		Attempt: &herald.Attempt{StartedAt: at, StatusCode: &code, Error: "HTTP 503"}}}
-	if set, _ := attemptSet([]*write{{Op: retry}, {Op: final}}); set == nil || len(set.ops) != 2 {
+	if ops, _, _ := splitSet([]*write{{Op: retry}, {Op: final}}, attemptMember); len(ops) != 2 {
 		t.Fatal("two attempts do not make a set")
 	}
 	if errs := runGroup(t, s, retry, final); errs[0] != nil || errs[1] != nil {

@@ -140,6 +140,15 @@ type QueueParams struct {
 	Deliveries []QueuedDelivery
 }
 
+// IDs returns the IDs of p.Deliveries, in order.
+func (p QueueParams) IDs() []string {
+	ids := make([]string, len(p.Deliveries))
+	for i, d := range p.Deliveries {
+		ids[i] = d.ID
+	}
+	return ids
+}
+
 // QueuedDelivery is one delivery of QueueParams.
 type QueuedDelivery struct {
 	ID string

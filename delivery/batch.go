@@ -75,6 +75,20 @@ func UniqueJobParams(deliveryID string, runAt time.Time) river.InsertManyParams 
 	return p
 }
 
+// QueueJobs returns the jobs that QueueDeliveries inserts for p: one of
+// its own (UniqueJobParams) for each delivery of p that pending holds,
+// once each.
+func QueueJobs(p herald.QueueParams, pending map[string]bool) []river.InsertManyParams {
+	var jobs []river.InsertManyParams
+	for _, d := range p.Deliveries {
+		if pending[d.ID] {
+			jobs = append(jobs, UniqueJobParams(d.ID, d.At))
+			delete(pending, d.ID)
+		}
+	}
+	return jobs
+}
+
 // BatchWorker makes the first attempt of each delivery of a batch job, at
 // once, each as the Worker makes one (see Worker.Work). A delivery that is
 // to be tried again later (a retry, a webhook at its cap, a rate limit, a

@@ -126,7 +126,7 @@ func (o *publishOp) queue(b *pgx.Batch) {
 			INSERT INTO deliveries (id, tenant_id, webhook_id, event_tenant_id, event_id, event_type, webhook_name,
 				status, created_at, next_attempt_at, ordering_key)
 			SELECT n.id, w.tenant_id, w.id, $1, $2, $3, w.name, 'pending', $5, $5,
-				CASE w.ordering WHEN 'fifo' THEN '' WHEN 'key' THEN NULLIF($6, '') END
+				`+lineKeySQL("$6")+`
 			FROM unnest($8::text[], $9::text[]) WITH ORDINALITY AS n (id, webhook_id, i)
 			JOIN w ON w.id = n.webhook_id
 			WHERE EXISTS (SELECT 1 FROM ev)
@@ -316,7 +316,7 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, ev *herald.Event, hooks []
 		INSERT INTO deliveries (id, tenant_id, webhook_id, event_tenant_id, event_id, event_type, webhook_name,
 			status, created_at, next_attempt_at, ordering_key)
 		SELECT t.id, w.tenant_id, w.id, $3, $4, $5, w.name, 'pending', $6, $6,
-			CASE w.ordering WHEN 'fifo' THEN '' WHEN 'key' THEN NULLIF($7, '') END
+			`+lineKeySQL("$7")+`
 		FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t (id, webhook_id, n)
 		JOIN w ON w.id = t.webhook_id
 		ORDER BY t.n

@@ -73,7 +73,7 @@ func (s *publishSetOp) queue(b *pgx.Batch) {
 			INSERT INTO deliveries (id, tenant_id, webhook_id, event_tenant_id, event_id, event_type, webhook_name,
 				status, created_at, next_attempt_at, ordering_key)
 			SELECT n.id, w.tenant_id, w.id, e.tenant_id, e.id, e.type, w.name, 'pending', e.created_at, e.created_at,
-				CASE w.ordering WHEN 'fifo' THEN '' WHEN 'key' THEN NULLIF(e.ordering_key, '') END
+				`+lineKeySQL("e.ordering_key")+`
 			FROM unnest($9::text[], $10::text[], $11::bigint[]) WITH ORDINALITY AS n (id, webhook_id, ev, i)
 			JOIN e ON e.i = n.ev
 			JOIN ev ON ev.tenant_id = e.tenant_id AND ev.id = e.id

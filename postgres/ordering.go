@@ -16,6 +16,14 @@ import (
 // is missed, whichever nodes they run on.
 const lineLockSQL = `SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))`
 
+// lineKeySQL is the SQL of a new delivery's line key (see herald.LineKey)
+// to webhook w, for an event of ordering key key (an SQL expression): ”
+// for a fifo webhook, the key under key (NULL when it is ”), and NULL for
+// an unordered webhook.
+func lineKeySQL(key string) string {
+	return `CASE w.ordering WHEN 'fifo' THEN '' WHEN 'key' THEN NULLIF(` + key + `, '') END`
+}
+
 // lockLines takes the locks of the lines the deliveries of ev to hooks join,
 // in one statement, in a fixed order so that two publishes never wait on
 // each other's.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/delivery"
@@ -18,10 +17,7 @@ func (s *DB) QueueDeliveries(ctx context.Context, p herald.QueueParams) error {
 	if len(p.Deliveries) == 0 {
 		return nil
 	}
-	ids := make([]string, len(p.Deliveries))
-	for i, d := range p.Deliveries {
-		ids[i] = d.ID
-	}
+	ids := p.IDs()
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin queue deliveries: %w", err)
@@ -39,13 +35,7 @@ func (s *DB) QueueDeliveries(ctx context.Context, p herald.QueueParams) error {
 	}); err != nil {
 		return fmt.Errorf("select deliveries: %w", err)
 	}
-	var jobs []river.InsertManyParams
-	for _, d := range p.Deliveries {
-		if pending[d.ID] {
-			jobs = append(jobs, delivery.UniqueJobParams(d.ID, d.At))
-			delete(pending, d.ID)
-		}
-	}
+	jobs := delivery.QueueJobs(p, pending)
 	if len(jobs) > 0 {
 		if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
 			return fmt.Errorf("queue deliveries: %w", err)

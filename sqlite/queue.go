@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/riverqueue/river"
-
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/delivery"
 )
@@ -19,10 +17,7 @@ func (s *DB) QueueDeliveries(ctx context.Context, p herald.QueueParams) error {
 	if len(p.Deliveries) == 0 {
 		return nil
 	}
-	ids := make([]string, len(p.Deliveries))
-	for i, d := range p.Deliveries {
-		ids[i] = d.ID
-	}
+	ids := p.IDs()
 	list, _ := json.Marshal(ids)
 	return s.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) (effects, error) {
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM deliveries WHERE id IN (SELECT value FROM json_each(?))
@@ -42,13 +37,6 @@ func (s *DB) QueueDeliveries(ctx context.Context, p herald.QueueParams) error {
 		if err := rows.Err(); err != nil {
 			return effects{}, fmt.Errorf("select deliveries: %w", err)
 		}
-		var jobs []river.InsertManyParams
-		for _, d := range p.Deliveries {
-			if pending[d.ID] {
-				jobs = append(jobs, delivery.UniqueJobParams(d.ID, d.At))
-				delete(pending, d.ID)
-			}
-		}
-		return effects{jobs: jobs}, nil
+		return effects{jobs: delivery.QueueJobs(p, pending)}, nil
 	})
 }

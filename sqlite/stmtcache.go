@@ -110,6 +110,12 @@ func (c *cachingConn) variantKey(query string, args []driver.NamedValue) (string
 }
 
 func (c *cachingConn) stmt(ctx context.Context, query string, args []driver.NamedValue) (*cachedStmt, error) {
+	if s, ok := c.stmts[query]; ok { // a query without a LIMIT parameter, cached
+		if s.busy {
+			return nil, nil
+		}
+		return s, nil
+	}
 	key, limited := c.variantKey(query, args)
 	if s, ok := c.stmts[key]; ok {
 		if s.busy {

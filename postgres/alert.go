@@ -136,14 +136,11 @@ func (s *DB) AlertValue(ctx context.Context, q herald.AlertQuery) (*float64, err
 		c.add("a.started_at >= " + c.arg(q.Since))
 		c.add("a.started_at < " + c.arg(q.Now))
 		join := ""
-		if r.WebhookID != "" || r.AgentID != "" {
-			join = ` JOIN deliveries d ON d.id = a.delivery_id`
-		}
 		if r.WebhookID != "" {
-			c.eq("d.webhook_id", r.WebhookID)
+			c.eq("a.webhook_id", r.WebhookID)
 		}
 		if r.AgentID != "" {
-			join += ` JOIN webhooks w ON w.id = d.webhook_id`
+			join = ` JOIN webhooks w ON w.id = a.webhook_id`
 			c.eq("w.agent_id", r.AgentID)
 		}
 		var all, failed float64

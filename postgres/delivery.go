@@ -243,9 +243,9 @@ func (o *attemptOp) queue(b *pgx.Batch) {
 				delivered_at = coalesce($6, delivered_at)
 			WHERE id = $7 RETURNING `+deliveryColumns+`
 		), a AS (
-			INSERT INTO attempts (id, tenant_id, delivery_id, number, started_at, duration_ms,
+			INSERT INTO attempts (id, tenant_id, webhook_id, delivery_id, number, started_at, duration_ms,
 				status_code, response_headers, response_body, error, success)
-			SELECT $8, d.tenant_id, d.id, d.attempts, $4, $9, $2, $10, $11, $3, $12 FROM d
+			SELECT $8, d.tenant_id, d.webhook_id, d.id, d.attempts, $4, $9, $2, $10, $11, $3, $12 FROM d
 		)
 		SELECT `+deliveryColumns+` FROM d`,
 		r.Status, a.StatusCode, escapeText(a.Error), o.at, next, delivered, r.DeliveryID,

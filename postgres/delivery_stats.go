@@ -54,17 +54,12 @@ func (s *DB) DeliveryStats(ctx context.Context, p herald.DeliveryStatsParams) (*
 	a.tenancy("a.tenant_id", p.Tenancy)
 	a.add("a.started_at >= " + a.arg(st.Since))
 	a.add("a.started_at < " + a.arg(st.Until))
-	join := ""
 	if p.WebhookID != "" {
-		// A delivery's last attempt is its latest: the deliveries
-		// attempted since p.Since hold every attempt of the span.
-		join = ` JOIN deliveries d ON d.id = a.delivery_id`
-		a.eq("d.webhook_id", p.WebhookID)
-		a.add("d.last_attempt_at >= " + a.arg(st.Since))
+		a.eq("a.webhook_id", p.WebhookID)
 	}
 	rows, err = s.pool.Query(ctx, `SELECT `+fmt.Sprintf(bin, "a.started_at")+`,
 		percentile_disc(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY a.duration_ms)
-		FROM attempts a`+join+` `+a.where()+` GROUP BY 1`, a.args...)
+		FROM attempts a `+a.where()+` GROUP BY 1`, a.args...)
 	if err != nil {
 		return nil, fmt.Errorf("select attempt percentiles: %w", err)
 	}

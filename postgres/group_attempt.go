@@ -71,9 +71,9 @@ func (s *attemptSetOp) queue(b *pgx.Batch) {
 			FROM v WHERE id = v_id
 			RETURNING `+deliveryColumns+`, v_attempt, v_at, v_duration, v_code, v_headers, v_body, v_error, v_success
 		), a AS (
-			INSERT INTO attempts (id, tenant_id, delivery_id, number, started_at, duration_ms,
+			INSERT INTO attempts (id, tenant_id, webhook_id, delivery_id, number, started_at, duration_ms,
 				status_code, response_headers, response_body, error, success)
-			SELECT v_attempt, tenant_id, id, attempts, v_at, v_duration, v_code, v_headers::json, v_body, v_error, v_success
+			SELECT v_attempt, tenant_id, webhook_id, id, attempts, v_at, v_duration, v_code, v_headers::json, v_body, v_error, v_success
 			FROM d
 		)
 		SELECT `+deliveryColumns+` FROM d`,

@@ -151,10 +151,10 @@ func importDelivery(ctx context.Context, tx pgx.Tx, d *herald.ExportedDelivery) 
 		if headers == nil {
 			headers = http.Header{}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO attempts (id, tenant_id, delivery_id, number, started_at, duration_ms,
-			status_code, response_headers, response_body, error, success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-			ON CONFLICT DO NOTHING`,
-			a.ID, string(d.TenantID), d.ID, a.Number, a.StartedAt, a.DurationMS, a.StatusCode, headers, escapeText(a.ResponseBody), escapeText(a.Error), a.Success); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO attempts (id, tenant_id, webhook_id, delivery_id, number, started_at, duration_ms,
+			status_code, response_headers, response_body, error, success)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
+			a.ID, string(d.TenantID), d.WebhookID, d.ID, a.Number, a.StartedAt, a.DurationMS, a.StatusCode, headers, escapeText(a.ResponseBody), escapeText(a.Error), a.Success); err != nil {
 			return false, err
 		}
 	}

@@ -286,3 +286,47 @@ func TestTenantNameEscaped(t *testing.T) {
 		t.Fatalf("tenant %+v, %v; want name %q and the metadata as given", got, err, in.Name)
 	}
 }
+
+// Migration 00019 gives each existing attempt its delivery's webhook, so
+// that the webhook's health, which reads attempts by webhook, still counts
+// the attempts made before it; going back and up again works.
+func TestAttemptsWebhookMigration(t *testing.T) {
+	ctx := context.Background()
+	_, u := freshSchema(t)
+	m := migrator(t, u)
+	if _, err := m.UpTo(ctx, 18); err != nil {
+		t.Fatal(err)
+	}
+	conn := connect(t, u)
+	for _, q := range []string{
+		`INSERT INTO webhooks (id, url, events, is_active, secret, timeout_seconds, max_retries, verify_ssl,
+			signature_header, signature_format, created_at, updated_at)
+			VALUES ('wh_1', 'https://example.com', '{*}', true, 'secret-1', 30, 3, true, 'X-Sig', 'hex', now(), now())`,
+		`INSERT INTO events (id, type, data, created_at) VALUES ('ev_1', 'agent.status', '{}', now())`,
+		`INSERT INTO deliveries (id, webhook_id, event_id, event_type, webhook_name, status, created_at, last_attempt_at)
+			VALUES ('dl_1', 'wh_1', 'ev_1', 'agent.status', '', 'failed', now(), now())`,
+		`INSERT INTO attempts (id, delivery_id, number, started_at, duration_ms, response_body, error, success)
+			VALUES ('at_1', 'dl_1', 1, now() - interval '1 minute', 5, '', 'boom', false)`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := m.UpTo(ctx, 19); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, conn, "attempts", `webhook_id = 'wh_1'`); n != 1 {
+		t.Fatalf("%d attempts of wh_1 after the migration, want 1", n)
+	}
+	db := openURL(t, u, postgres.Options{})
+	h, err := db.WebhookHealth(ctx, herald.HealthParams{Ref: herald.Ref{Tenancy: herald.Platform(), ID: "wh_1"}, Now: time.Now()})
+	if err != nil || h.Windows[0].Failed != 1 || h.FailedDeliveries != 1 || h.FailingSince == nil {
+		t.Fatalf("health after the migration: %+v, %v", h, err)
+	}
+	if _, err := m.DownTo(ctx, 18); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.UpTo(ctx, 19); err != nil {
+		t.Fatal(err)
+	}
+}

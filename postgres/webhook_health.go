@@ -53,8 +53,7 @@ func (s *DB) WebhookHealth(ctx context.Context, p herald.HealthParams) (*herald.
 		}
 	}
 	if err := s.pool.QueryRow(ctx, `SELECT min(a.started_at), count(DISTINCT a.delivery_id)
-		FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-		WHERE d.webhook_id = $1 AND d.last_attempt_at > $2 AND a.started_at > $2 AND NOT a.success`,
+		FROM attempts a WHERE a.webhook_id = $1 AND a.started_at > $2 AND NOT a.success`,
 		w.ID, streakFrom).Scan(&h.FailingSince, &h.FailedDeliveries); err != nil {
 		return nil, fmt.Errorf("select failing streak: %w", err)
 	}
@@ -63,8 +62,7 @@ func (s *DB) WebhookHealth(ctx context.Context, p herald.HealthParams) (*herald.
 
 // healthWindows sets the windows and the latency of h at now.
 func (s *DB) healthWindows(ctx context.Context, h *herald.WebhookHealth, now time.Time) error {
-	const from = ` FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-		WHERE d.webhook_id = $1 AND d.last_attempt_at >= $2 AND a.started_at >= $2`
+	const from = ` FROM attempts a WHERE a.webhook_id = $1 AND a.started_at >= $2`
 	for _, win := range herald.HealthWindows {
 		since := now.Add(-win)
 		hw := herald.HealthWindow{Window: herald.WindowName(win)}

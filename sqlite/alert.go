@@ -129,18 +129,15 @@ func (s *DB) AlertValue(ctx context.Context, q herald.AlertQuery) (*float64, err
 		// With an agent, only the attempts of that agent's webhooks count.
 		// An attempt's tenant is its webhook's.
 		query, args := `SELECT count(*), coalesce(sum(a.success = 0), 0) FROM attempts a`, []any{}
-		if r.WebhookID != "" {
-			query, args = query+` JOIN deliveries d ON d.id = a.delivery_id AND d.webhook_id = ?`, append(args, r.WebhookID)
-		}
 		if r.AgentID != "" {
-			query += ` JOIN deliveries ad ON ad.id = a.delivery_id
-				JOIN webhooks aw ON aw.id = ad.webhook_id AND aw.agent_id = ?`
-			args = append(args, r.AgentID)
+			query, args = query+` JOIN webhooks aw ON aw.id = a.webhook_id AND aw.agent_id = ?`, append(args, r.AgentID)
 		}
-		args = append(args, tenant, since, until)
+		query, args = query+` WHERE a.tenant_id = ? AND a.started_at >= ? AND a.started_at < ?`, append(args, tenant, since, until)
+		if r.WebhookID != "" {
+			query, args = query+` AND a.webhook_id = ?`, append(args, r.WebhookID)
+		}
 		var all, failed float64
-		err := s.rdb.QueryRowContext(ctx, query+` WHERE a.tenant_id = ? AND a.started_at >= ? AND a.started_at < ?`,
-			args...).Scan(&all, &failed)
+		err := s.rdb.QueryRowContext(ctx, query, args...).Scan(&all, &failed)
 		if err != nil {
 			return nil, fmt.Errorf("count attempts: %w", err)
 		}

@@ -287,17 +287,17 @@ func recordAttempts(ctx context.Context, tx *sql.Tx, ws []*attemptWrite) ([]touc
 		if len(args) > 0 {
 			values.WriteString(", ")
 		}
-		values.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		values.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		at := micros(a.StartedAt)
-		args = append(args, a.ID, string(w.d.TenantID), a.DeliveryID, a.Number, at, a.DurationMS, a.StatusCode,
+		args = append(args, a.ID, string(w.d.TenantID), w.d.WebhookID, a.DeliveryID, a.Number, at, a.DurationMS, a.StatusCode,
 			string(headers), a.ResponseBody, a.Error, a.Success)
 		touches = append(touches, touch{webhookID: w.d.WebhookID, at: at, success: a.Success})
 	}
 	if len(args) == 0 {
 		return touches, nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (id, tenant_id, delivery_id, number, started_at, duration_ms,
-		status_code, response_headers, response_body, error, success) VALUES `+values.String(), args...); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (id, tenant_id, webhook_id, delivery_id, number, started_at,
+		duration_ms, status_code, response_headers, response_body, error, success) VALUES `+values.String(), args...); err != nil {
 		return nil, fmt.Errorf("insert attempts: %w", err)
 	}
 	return touches, nil
@@ -333,9 +333,9 @@ func recordAttempt(ctx context.Context, tx *sql.Tx, r herald.AttemptResult) (*he
 	}
 	a.DeliveryID = r.DeliveryID
 	headers, _ := json.Marshal(nonNilHeader(a.ResponseHeaders))
-	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (id, tenant_id, delivery_id, number, started_at, duration_ms,
-		status_code, response_headers, response_body, error, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, string(d.TenantID), a.DeliveryID, a.Number, at, a.DurationMS, a.StatusCode, string(headers), a.ResponseBody, a.Error, a.Success); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (id, tenant_id, webhook_id, delivery_id, number, started_at,
+		duration_ms, status_code, response_headers, response_body, error, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, string(d.TenantID), d.WebhookID, a.DeliveryID, a.Number, at, a.DurationMS, a.StatusCode, string(headers), a.ResponseBody, a.Error, a.Success); err != nil {
 		return nil, touch{}, fmt.Errorf("insert attempt: %w", err)
 	}
 	return d, touch{webhookID: d.WebhookID, at: at, success: a.Success}, nil

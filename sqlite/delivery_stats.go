@@ -44,14 +44,10 @@ func (s *DB) DeliveryStats(ctx context.Context, p herald.DeliveryStatsParams) (*
 	rows.Close()
 
 	a := confined("a.tenant_id", p.Tenancy).and("a.started_at >= ?", since).and("a.started_at < ?", until)
-	join := ""
 	if p.WebhookID != "" {
-		// A delivery's last attempt is its latest: the deliveries
-		// attempted since p.Since hold every attempt of the span.
-		join = ` JOIN deliveries d ON d.id = a.delivery_id`
-		a.and("d.webhook_id = ?", p.WebhookID).and("d.last_attempt_at >= ?", since)
+		a.and("a.webhook_id = ?", p.WebhookID)
 	}
-	rows, err = s.rdb.QueryContext(ctx, `SELECT (a.started_at - ?) / ?, a.duration_ms FROM attempts a`+join+` `+a.String(),
+	rows, err = s.rdb.QueryContext(ctx, `SELECT (a.started_at - ?) / ?, a.duration_ms FROM attempts a `+a.String(),
 		append([]any{since, width}, a.args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("select attempt durations: %w", err)

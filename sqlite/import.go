@@ -151,9 +151,10 @@ func importDelivery(ctx context.Context, tx *sql.Tx, d *herald.ExportedDelivery)
 	}
 	for _, a := range d.AttemptList {
 		headers, _ := json.Marshal(nonNilHeader(a.ResponseHeaders))
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO attempts (id, tenant_id, delivery_id, number, started_at,
-			duration_ms, status_code, response_headers, response_body, error, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			a.ID, string(d.TenantID), d.ID, a.Number, micros(a.StartedAt), a.DurationMS, a.StatusCode, string(headers), a.ResponseBody, a.Error, a.Success); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO attempts (id, tenant_id, webhook_id, delivery_id, number,
+			started_at, duration_ms, status_code, response_headers, response_body, error, success)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.ID, string(d.TenantID), d.WebhookID, d.ID, a.Number, micros(a.StartedAt), a.DurationMS, a.StatusCode, string(headers), a.ResponseBody, a.Error, a.Success); err != nil {
 			return false, err
 		}
 	}

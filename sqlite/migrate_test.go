@@ -3,8 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald"
 )
@@ -185,5 +188,80 @@ func checkSchema(t *testing.T, db *sql.DB) {
 	var left int
 	if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name LIKE '%\_new' ESCAPE '\' OR name LIKE '%\_old' ESCAPE '\'`).Scan(&left); err != nil || left != 0 {
 		t.Fatalf("%d tables left from a rebuild (%v)", left, err)
+	}
+}
+
+// TestMigrateAttemptsWebhook: migration 00019 gives each existing attempt
+// its delivery's webhook, so that the webhook's health, which reads
+// attempts by webhook, still counts the attempts made before it; the
+// health queries read attempts_webhook; going back and up again works.
+func TestMigrateAttemptsWebhook(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "herald.db")
+	raw := openDB("file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
+	raw.SetMaxOpenConns(1)
+	defer raw.Close()
+	p, err := (&DB{db: raw}).goose()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 18); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	exec(t, raw, v7Rows[0], v7Rows[1],
+		fmt.Sprintf(`INSERT INTO deliveries (id, webhook_id, event_id, event_type, webhook_name, status, created_at, last_attempt_at)
+			VALUES ('dlv_1', 'wh_1', 'evt_1', 'agent.status', 'hook', 'failed', %d, %d)`, micros(now), micros(now)),
+		fmt.Sprintf(`INSERT INTO attempts (id, delivery_id, number, started_at, duration_ms, response_headers, response_body, error, success)
+			VALUES ('att_1', 'dlv_1', 1, %d, 5, '{}', '', 'refused', 0)`, micros(now.Add(-time.Minute))))
+	if _, err := p.UpTo(ctx, 19); err != nil {
+		t.Fatal(err)
+	}
+	var webhookID string
+	if err := raw.QueryRow(`SELECT webhook_id FROM attempts WHERE id = 'att_1'`).Scan(&webhookID); err != nil || webhookID != "wh_1" {
+		t.Fatalf("attempt's webhook after the migration: %q %v, want wh_1", webhookID, err)
+	}
+	var plan strings.Builder
+	rows, err := raw.Query(`EXPLAIN QUERY PLAN SELECT count(*) FROM attempts a WHERE a.webhook_id = ? AND a.started_at >= ?`, "wh_1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(detail + "\n")
+	}
+	rows.Close()
+	if !strings.Contains(plan.String(), "attempts_webhook") {
+		t.Fatalf("a webhook's attempts are read without attempts_webhook:\n%s", plan.String())
+	}
+	raw.Close()
+
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.WebhookHealth(ctx, herald.HealthParams{Ref: herald.Ref{Tenancy: herald.Platform(), ID: "wh_1"}, Now: now})
+	if err != nil || h.Windows[0].Failed != 1 || h.FailedDeliveries != 1 || h.FailingSince == nil {
+		t.Fatalf("health after the migration: %+v, %v", h, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	raw = openDB("file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
+	raw.SetMaxOpenConns(1)
+	defer raw.Close()
+	if p, err = (&DB{db: raw}).goose(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 18); err != nil {
+		t.Fatalf("migrate down: %v", err)
+	}
+	if _, err := p.UpTo(ctx, 19); err != nil {
+		t.Fatalf("migrate up again: %v", err)
 	}
 }

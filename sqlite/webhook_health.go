@@ -51,9 +51,8 @@ func (s *DB) WebhookHealth(ctx context.Context, p herald.HealthParams) (*herald.
 	}
 	var first sql.NullInt64
 	if err := s.rdb.QueryRowContext(ctx, `SELECT min(a.started_at), count(DISTINCT a.delivery_id)
-		FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-		WHERE d.webhook_id = ? AND d.last_attempt_at > ? AND a.started_at > ? AND NOT a.success`,
-		w.ID, streakFrom, streakFrom).Scan(&first, &h.FailedDeliveries); err != nil {
+		FROM attempts a WHERE a.webhook_id = ? AND a.started_at > ? AND NOT a.success`,
+		w.ID, streakFrom).Scan(&first, &h.FailedDeliveries); err != nil {
 		return nil, fmt.Errorf("select failing streak: %w", err)
 	}
 	h.FailingSince = fromNull(first)
@@ -62,13 +61,12 @@ func (s *DB) WebhookHealth(ctx context.Context, p herald.HealthParams) (*herald.
 
 // healthWindows sets the windows and the latency of h at now.
 func (s *DB) healthWindows(ctx context.Context, h *herald.WebhookHealth, now time.Time) error {
-	const from = ` FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-		WHERE d.webhook_id = ? AND d.last_attempt_at >= ? AND a.started_at >= ?`
+	const from = ` FROM attempts a WHERE a.webhook_id = ? AND a.started_at >= ?`
 	for _, win := range herald.HealthWindows {
 		since := micros(now.Add(-win))
 		hw := herald.HealthWindow{Window: herald.WindowName(win)}
 		if err := s.rdb.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(a.success), 0)`+from,
-			h.WebhookID, since, since).Scan(&hw.Attempts, &hw.Succeeded); err != nil {
+			h.WebhookID, since).Scan(&hw.Attempts, &hw.Succeeded); err != nil {
 			return fmt.Errorf("count attempts: %w", err)
 		}
 		hw.Failed = hw.Attempts - hw.Succeeded
@@ -87,7 +85,7 @@ func (s *DB) healthWindows(ctx context.Context, h *herald.WebhookHealth, now tim
 			rank := herald.PercentileRank(n, pct.p)
 			var v int64
 			if err := s.rdb.QueryRowContext(ctx, `SELECT a.duration_ms`+from+` ORDER BY a.duration_ms LIMIT 1 OFFSET ?`,
-				h.WebhookID, day, day, rank).Scan(&v); err != nil {
+				h.WebhookID, day, rank).Scan(&v); err != nil {
 				return fmt.Errorf("select latency: %w", err)
 			}
 			*pct.out = &v

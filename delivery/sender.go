@@ -53,6 +53,13 @@ func NewSender(userAgent string, allowPrivate bool) *Sender {
 // error. The reply worker and HTTP runtimes send with it.
 func NewHTTPClient(allowPrivate bool) *http.Client { return newHTTPClient(allowPrivate, false) }
 
+// maxIdleConns is how many idle connections a client keeps, to one host
+// as to all: many webhooks may share one host (an API gateway, a chat
+// service), and each may have DefaultMaxInFlightPerWebhook requests in
+// flight, so a smaller cap per host would close and open connections, and
+// repeat TLS handshakes, under load. Idle connections close after 90 s.
+const maxIdleConns = 512
+
 func newHTTPClient(allowPrivate, skipVerify bool) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if !allowPrivate {
@@ -63,8 +70,8 @@ func newHTTPClient(allowPrivate, skipVerify bool) *http.Client {
 		DialContext:            dialer.DialContext,
 		TLSClientConfig:        &tls.Config{InsecureSkipVerify: skipVerify, MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:    10 * time.Second,
-		MaxIdleConns:           512,
-		MaxIdleConnsPerHost:    64,
+		MaxIdleConns:           maxIdleConns,
+		MaxIdleConnsPerHost:    maxIdleConns,
 		IdleConnTimeout:        90 * time.Second,
 		ResponseHeaderTimeout:  0, // the request context carries the webhook's timeout
 		MaxResponseHeaderBytes: herald.MaxResponseHeaderBytes,

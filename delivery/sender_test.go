@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,5 +170,62 @@ func TestSenderSignsWithPreviousSecrets(t *testing.T) {
 	h = <-got
 	if len(strings.Fields(h.Get("webhook-signature"))) != 1 || h.Get("X-Sig-Previous") != "" {
 		t.Fatalf("after the overlap: %v", h)
+	}
+}
+
+// Many webhooks on one host share its connections: after a round of
+// sends that had 100 requests in flight to the host at once, the next
+// round opens no new connection.
+func TestSenderKeepsConnectionsToOneHost(t *testing.T) {
+	const inFlight = 100
+	var (
+		mu     sync.Mutex
+		opened int
+		round  sync.WaitGroup
+	)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every request of a round waits for all the others: the round
+		// holds inFlight connections at once.
+		round.Done()
+		round.Wait()
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			opened++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	s := NewSender("test", true)
+	send := func() {
+		round.Add(inFlight)
+		var sent sync.WaitGroup
+		for i := range inFlight {
+			sent.Add(1)
+			go func() {
+				defer sent.Done()
+				tk := task(srv.URL)
+				tk.Webhook.ID = fmt.Sprintf("wh_%d", i)
+				if res := s.Send(context.Background(), tk, time.Now()); !res.Success() {
+					t.Errorf("send: %+v", res)
+				}
+			}()
+		}
+		sent.Wait()
+	}
+	send()
+	mu.Lock()
+	first := opened
+	mu.Unlock()
+	if first != inFlight {
+		t.Fatalf("%d connections for %d requests in flight, want %d", first, inFlight, inFlight)
+	}
+	send()
+	mu.Lock()
+	defer mu.Unlock()
+	if opened != first {
+		t.Fatalf("the second round opened %d new connections, want none: idle ones were closed", opened-first)
 	}
 }

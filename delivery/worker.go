@@ -73,8 +73,11 @@ type Worker struct {
 }
 
 // reloadAfter is how long a job may wait for a send slot (its rate limit's
-// or its webhook's cap) before it reloads its task before sending.
-const reloadAfter = 10 * time.Millisecond
+// or its webhook's cap) before it reloads its task before sending: a
+// change to the webhook (disabled, deleted, a new URL or secret) reaches
+// the sends queued behind its cap within about that long. Shorter waits,
+// common under load, send with the task as read.
+const reloadAfter = 100 * time.Millisecond
 
 // DefaultMaxWait is Worker.MaxWait's default.
 const DefaultMaxWait = 250 * time.Millisecond

@@ -208,3 +208,99 @@ func TestTenantDeliveries(t *testing.T) {
 		t.Fatalf("the firehose got %v", bodies["/firehose"])
 	}
 }
+
+// TestWaitingDeliveryRereadsWebhook: a delivery that waits for its
+// webhook's one send slot while the webhook is disabled is not sent once
+// the slot frees: it reads its webhook again after the wait, and records
+// the disabled webhook instead.
+func TestWaitingDeliveryRereadsWebhook(t *testing.T) {
+	ctx := context.Background()
+	arrived, release := make(chan struct{}, 2), make(chan struct{})
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		arrived <- struct{}{}
+		<-release
+	}))
+	t.Cleanup(srv.Close)
+
+	workers := river.NewWorkers()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Queue: delivery.QueueConfig{
+		Workers: workers, PollInterval: 20 * time.Millisecond,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attempts := make(chan *herald.Delivery, 10)
+	worker := &delivery.Worker{
+		Store:       db,
+		Sender:      delivery.NewSender("Herald/test", true),
+		MaxInFlight: 1,
+		MaxWait:     30 * time.Second,
+		Attempted:   func(d *herald.Delivery) { attempts <- d },
+	}
+	delivery.AddWorkers(workers, worker)
+	wh := herald.NewWebhookDefaults()
+	wh.Name, wh.URL, wh.Events, wh.Secret = "one-slot", srv.URL, []string{"*"}, herald.GenerateSecret()
+	wh.MaxRetries = 0
+	if err := db.CreateWebhook(ctx, wh); err != nil {
+		t.Fatal(err)
+	}
+	publish := func() {
+		if _, err := db.PublishEvent(ctx, herald.PublishParams{Type: "agent.status", Data: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish()
+	if err := db.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		db.Stop(stopCtx)
+		db.Close()
+	})
+
+	select {
+	case <-arrived: // the first delivery holds the slot
+	case <-time.After(20 * time.Second):
+		t.Fatal("no request arrived")
+	}
+	publish() // the second waits for the slot, its webhook active
+	for deadline := time.Now().Add(20 * time.Second); worker.Waiting(wh.ID) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second delivery does not wait for the slot")
+		}
+	}
+	ref := herald.Ref{Tenancy: herald.Platform(), ID: wh.ID}
+	if _, _, err := db.DisableWebhook(ctx, herald.DisableParams{Ref: ref, Reason: herald.DisabledManual, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	// Hold the slot well past the wait after which a delivery reads its
+	// webhook again.
+	time.Sleep(300 * time.Millisecond)
+	close(release)
+
+	var got []*herald.Delivery
+	for len(got) < 2 {
+		select {
+		case d := <-attempts:
+			got = append(got, d)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%d attempts recorded, want 2", len(got))
+		}
+	}
+	if n := requests.Load(); n != 1 {
+		t.Fatalf("the endpoint got %d requests, want 1: the waiting delivery was sent to the disabled webhook", n)
+	}
+	var disabled int
+	for _, d := range got {
+		if d.ErrorMessage == herald.DisabledErrorMessage {
+			disabled++
+		}
+	}
+	if disabled != 1 {
+		t.Fatalf("%d deliveries recorded the disabled webhook, want 1: %+v %+v", disabled, got[0], got[1])
+	}
+}

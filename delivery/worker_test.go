@@ -43,16 +43,8 @@ func TestJobTimeoutCountsAsAttempt(t *testing.T) {
 		}
 	}()
 
-	workers := river.NewWorkers()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Queue: delivery.QueueConfig{
-		Workers: workers, PollInterval: 20 * time.Millisecond,
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	attempts := make(chan *herald.Delivery, 10)
-	delivery.AddWorkers(workers, &delivery.Worker{
-		Store:      db,
+	db := openQueue(t, &delivery.Worker{
 		Sender:     delivery.NewSender("Herald/test", true),
 		JobTimeout: 300 * time.Millisecond, // fires before the webhook's 1s
 		Attempted:  func(d *herald.Delivery) { attempts <- d },
@@ -67,15 +59,7 @@ func TestJobTimeoutCountsAsAttempt(t *testing.T) {
 	if err != nil || len(res.Deliveries) != 1 {
 		t.Fatalf("publish: %v %+v", err, res)
 	}
-	if err := db.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		db.Stop(stopCtx)
-		db.Close()
-	})
+	startQueue(t, db)
 
 	var d *herald.Delivery
 	select {
@@ -119,16 +103,9 @@ func TestTenantDeliveries(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 
-	workers := river.NewWorkers()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Queue: delivery.QueueConfig{
-		Workers: workers, PollInterval: 20 * time.Millisecond,
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	attempts := make(chan *herald.Delivery, 20)
-	delivery.AddWorkers(workers, &delivery.Worker{
-		Store: db, Sender: delivery.NewSender("Herald/test", true),
+	db := openQueue(t, &delivery.Worker{
+		Sender:    delivery.NewSender("Herald/test", true),
 		Attempted: func(d *herald.Delivery) { attempts <- d },
 	})
 	for _, id := range []string{"acme", "beta"} {
@@ -152,15 +129,7 @@ func TestTenantDeliveries(t *testing.T) {
 	if err := db.DeleteTenant(ctx, "acme"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		db.Stop(stopCtx)
-		db.Close()
-	})
+	startQueue(t, db)
 
 	// beta's event to beta's webhook and the firehose; the platform's to
 	// the platform's webhook and the firehose.
@@ -224,22 +193,14 @@ func TestWaitingDeliveryRereadsWebhook(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 
-	workers := river.NewWorkers()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Queue: delivery.QueueConfig{
-		Workers: workers, PollInterval: 20 * time.Millisecond,
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	attempts := make(chan *herald.Delivery, 10)
 	worker := &delivery.Worker{
-		Store:       db,
 		Sender:      delivery.NewSender("Herald/test", true),
 		MaxInFlight: 1,
 		MaxWait:     30 * time.Second,
 		Attempted:   func(d *herald.Delivery) { attempts <- d },
 	}
-	delivery.AddWorkers(workers, worker)
+	db := openQueue(t, worker)
 	wh := herald.NewWebhookDefaults()
 	wh.Name, wh.URL, wh.Events, wh.Secret = "one-slot", srv.URL, []string{"*"}, herald.GenerateSecret()
 	wh.MaxRetries = 0
@@ -252,15 +213,7 @@ func TestWaitingDeliveryRereadsWebhook(t *testing.T) {
 		}
 	}
 	publish()
-	if err := db.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		db.Stop(stopCtx)
-		db.Close()
-	})
+	startQueue(t, db)
 
 	select {
 	case <-arrived: // the first delivery holds the slot
@@ -303,4 +256,34 @@ func TestWaitingDeliveryRereadsWebhook(t *testing.T) {
 	if disabled != 1 {
 		t.Fatalf("%d deliveries recorded the disabled webhook, want 1: %+v %+v", disabled, got[0], got[1])
 	}
+}
+
+// openQueue opens a SQLite store whose queue runs w, polling every 20 ms,
+// with w.Store set to it; the store is closed when the test ends.
+func openQueue(t *testing.T, w *delivery.Worker) *sqlite.DB {
+	t.Helper()
+	workers := river.NewWorkers()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Queue: delivery.QueueConfig{
+		Workers: workers, PollInterval: 20 * time.Millisecond,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	w.Store = db
+	delivery.AddWorkers(workers, w)
+	return db
+}
+
+// startQueue starts db's queue, which stops when the test ends.
+func startQueue(t *testing.T, db *sqlite.DB) {
+	t.Helper()
+	if err := db.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		db.Stop(ctx)
+	})
 }

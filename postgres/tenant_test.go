@@ -49,6 +49,28 @@ func connect(t *testing.T, u string) *pgx.Conn {
 	return conn
 }
 
+// schemaAt returns a new schema's URL migrated to version, its migrator
+// and a plain connection to it.
+func schemaAt(t *testing.T, version int64) (string, *goose.Provider, *pgx.Conn) {
+	t.Helper()
+	_, u := freshSchema(t)
+	m := migrator(t, u)
+	if _, err := m.UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return u, m, connect(t, u)
+}
+
+// execAll runs each statement on conn.
+func execAll(t *testing.T, conn *pgx.Conn, stmts ...string) {
+	t.Helper()
+	for _, q := range stmts {
+		if _, err := conn.Exec(context.Background(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
 // countRows counts the rows of table that cond keeps.
 func countRows(t *testing.T, conn *pgx.Conn, table, cond string, args ...any) int {
 	t.Helper()
@@ -64,13 +86,8 @@ func countRows(t *testing.T, conn *pgx.Conn, table, cond string, args ...any) in
 // platform's, and going up again works.
 func TestTenantsMigration(t *testing.T) {
 	ctx := context.Background()
-	_, u := freshSchema(t)
-	m := migrator(t, u)
-	if _, err := m.UpTo(ctx, 9); err != nil {
-		t.Fatal(err)
-	}
-	conn := connect(t, u)
-	for _, q := range []string{
+	u, m, conn := schemaAt(t, 9)
+	execAll(t, conn,
 		`INSERT INTO webhooks (id, url, events, is_active, secret, timeout_seconds, max_retries, verify_ssl,
 			signature_header, signature_format, created_at, updated_at)
 			VALUES ('wh_1', 'https://example.com', '{*}', true, 'secret-1', 30, 3, true, 'X-Sig', 'hex', now(), now())`,
@@ -93,11 +110,7 @@ func TestTenantsMigration(t *testing.T) {
 		`INSERT INTO inbound_webhooks (name, agent, enabled, provider, response_mode, created_at, updated_at)
 			VALUES ('github', 'a1', true, 'github', 'sync', now(), now())`,
 		`INSERT INTO inbound_requests (id, webhook, at, verdict, status) VALUES ('req_1', 'github', now(), 'accepted', 200)`,
-	} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	if _, err := m.UpTo(ctx, 10); err != nil {
 		t.Fatal(err)
 	}
@@ -292,13 +305,8 @@ func TestTenantNameEscaped(t *testing.T) {
 // the attempts made before it; going back and up again works.
 func TestAttemptsWebhookMigration(t *testing.T) {
 	ctx := context.Background()
-	_, u := freshSchema(t)
-	m := migrator(t, u)
-	if _, err := m.UpTo(ctx, 18); err != nil {
-		t.Fatal(err)
-	}
-	conn := connect(t, u)
-	for _, q := range []string{
+	u, m, conn := schemaAt(t, 18)
+	execAll(t, conn,
 		`INSERT INTO webhooks (id, url, events, is_active, secret, timeout_seconds, max_retries, verify_ssl,
 			signature_header, signature_format, created_at, updated_at)
 			VALUES ('wh_1', 'https://example.com', '{*}', true, 'secret-1', 30, 3, true, 'X-Sig', 'hex', now(), now())`,
@@ -307,11 +315,7 @@ func TestAttemptsWebhookMigration(t *testing.T) {
 			VALUES ('dl_1', 'wh_1', 'ev_1', 'agent.status', '', 'failed', now(), now())`,
 		`INSERT INTO attempts (id, delivery_id, number, started_at, duration_ms, response_body, error, success)
 			VALUES ('at_1', 'dl_1', 1, now() - interval '1 minute', 5, '', 'boom', false)`,
-	} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	if _, err := m.UpTo(ctx, 19); err != nil {
 		t.Fatal(err)
 	}

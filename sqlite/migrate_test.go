@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/heraldhq/herald"
 )
 
@@ -50,13 +52,7 @@ var ownedTables = []string{"webhooks", "events", "deliveries", "attempts", "api_
 func TestMigrateTenants(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "herald.db")
-	raw := openDB("file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
-	raw.SetMaxOpenConns(1)
-	defer raw.Close()
-	p, err := (&DB{db: raw}).goose()
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, p := openMigrator(t, path)
 	if _, err := p.UpTo(ctx, 7); err != nil {
 		t.Fatal(err)
 	}
@@ -107,12 +103,7 @@ func TestMigrateTenants(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	raw = openDB("file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
-	raw.SetMaxOpenConns(1)
-	defer raw.Close()
-	if p, err = (&DB{db: raw}).goose(); err != nil {
-		t.Fatal(err)
-	}
+	raw, p = openMigrator(t, path)
 	if _, err := p.DownTo(ctx, 7); err != nil {
 		t.Fatalf("migrate down: %v", err)
 	}
@@ -198,13 +189,7 @@ func checkSchema(t *testing.T, db *sql.DB) {
 func TestMigrateAttemptsWebhook(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "herald.db")
-	raw := openDB("file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
-	raw.SetMaxOpenConns(1)
-	defer raw.Close()
-	p, err := (&DB{db: raw}).goose()
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, p := openMigrator(t, path)
 	if _, err := p.UpTo(ctx, 18); err != nil {
 		t.Fatal(err)
 	}
@@ -252,16 +237,25 @@ func TestMigrateAttemptsWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	raw = openDB("file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
-	raw.SetMaxOpenConns(1)
-	defer raw.Close()
-	if p, err = (&DB{db: raw}).goose(); err != nil {
-		t.Fatal(err)
-	}
+	raw, p = openMigrator(t, path)
 	if _, err := p.DownTo(ctx, 18); err != nil {
 		t.Fatalf("migrate down: %v", err)
 	}
 	if _, err := p.UpTo(ctx, 19); err != nil {
 		t.Fatalf("migrate up again: %v", err)
 	}
+}
+
+// openMigrator opens the SQLite file at path on one raw connection, closed
+// when the test ends, and returns it with the store's migrations on it.
+func openMigrator(t *testing.T, path string) (*sql.DB, *goose.Provider) {
+	t.Helper()
+	raw := openDB("file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
+	raw.SetMaxOpenConns(1)
+	t.Cleanup(func() { raw.Close() })
+	p, err := (&DB{db: raw}).goose()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw, p
 }

@@ -19,7 +19,7 @@ const eventTypeColumns = `name, description, schema, example, deprecated, versio
 // type make two versions one after the other; two creates of a new type
 // meet on the primary key and the loser runs again as an update.
 func (s *DB) PutEventType(ctx context.Context, p herald.PutEventTypeParams) (herald.PutEventTypeResult, error) {
-	defer s.eventTypes.dropOwn() // after the commit: this node reads what it wrote
+	defer s.eventTypes.Drop() // after the commit: this node reads what it wrote
 	t := *p.Type
 	t.Versions = nil
 	if err := t.Validate(); err != nil {
@@ -90,28 +90,21 @@ func insertEventTypeVersion(ctx context.Context, tx pgx.Tx, t *herald.EventType,
 // first, when ref.Versions is set. Without versions it comes from the
 // node's cache when it can (see eventTypeCache).
 func (s *DB) EventType(ctx context.Context, ref herald.EventTypeRef) (*herald.EventType, error) {
-	var gen uint64
-	if !ref.Versions {
-		t, cached, g := s.eventTypes.get(ref.Name)
-		if cached && t == nil {
+	read := func() (*herald.EventType, error) {
+		t, err := scanEventType(s.pool.QueryRow(ctx, `SELECT `+eventTypeColumns+` FROM event_types WHERE name = $1`, ref.Name))
+		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, herald.Errorf(herald.ENOTFOUND, "event type %q not found", ref.Name)
-		} else if cached {
-			return t, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("select event type: %w", err)
 		}
-		gen = g
-	}
-	t, err := scanEventType(s.pool.QueryRow(ctx, `SELECT `+eventTypeColumns+` FROM event_types WHERE name = $1`, ref.Name))
-	if errors.Is(err, pgx.ErrNoRows) {
-		if !ref.Versions {
-			s.eventTypes.put(ref.Name, nil, gen)
-		}
-		return nil, herald.Errorf(herald.ENOTFOUND, "event type %q not found", ref.Name)
-	} else if err != nil {
-		return nil, fmt.Errorf("select event type: %w", err)
+		return t, nil
 	}
 	if !ref.Versions {
-		s.eventTypes.put(ref.Name, t, gen)
-		return t, nil
+		return s.eventTypes.Get(ref.Name, read)
+	}
+	t, err := read()
+	if err != nil {
+		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT version, description, schema, example, deprecated, created_at
 		FROM event_type_versions WHERE name = $1 ORDER BY version`, ref.Name)
@@ -156,7 +149,7 @@ func (s *DB) ListEventTypes(ctx context.Context, f herald.EventTypeFilter) ([]*h
 
 // DeleteEventType removes a type and, by cascade, its versions.
 func (s *DB) DeleteEventType(ctx context.Context, ref herald.EventTypeRef) error {
-	defer s.eventTypes.dropOwn() // after the commit: this node reads what it wrote
+	defer s.eventTypes.Drop() // after the commit: this node reads what it wrote
 	tag, err := s.pool.Exec(ctx, `DELETE FROM event_types WHERE name = $1`, ref.Name)
 	if err != nil {
 		return fmt.Errorf("delete event type: %w", err)
@@ -170,7 +163,7 @@ func (s *DB) DeleteEventType(ctx context.Context, ref herald.EventTypeRef) error
 // EnsureEventTypes adds, at version 1, each type of p.Types whose name is
 // not stored, in one transaction; nodes starting together add each once.
 func (s *DB) EnsureEventTypes(ctx context.Context, p herald.EnsureEventTypesParams) (int, error) {
-	defer s.eventTypes.dropOwn() // after the commit: this node reads what it wrote
+	defer s.eventTypes.Drop() // after the commit: this node reads what it wrote
 	now := p.Now
 	if now.IsZero() {
 		now = s.now()

@@ -96,27 +96,3 @@ func TestEventTypeCacheAcrossNodes(t *testing.T) {
 		t.Fatalf("after the delete: %v, want not found", err)
 	}
 }
-
-// A result read before a drop is not stored after it, and nothing is
-// cached while the listener is down.
-func TestEventTypeCacheGenerations(t *testing.T) {
-	c := newEventTypeCache()
-	c.invalidate(true)
-	_, _, gen := c.get("a.b")
-	c.dropOwn()
-	c.put("a.b", &herald.EventType{Name: "a.b"}, gen)
-	if _, cached, _ := c.get("a.b"); cached {
-		t.Fatal("a result read before a drop was cached")
-	}
-	_, _, gen = c.get("a.b")
-	c.put("a.b", &herald.EventType{Name: "a.b"}, gen)
-	if et, cached, _ := c.get("a.b"); !cached || et.Name != "a.b" {
-		t.Fatal("a result read since the last drop was not cached")
-	}
-	c.invalidate(false)
-	_, _, gen = c.get("a.b")
-	c.put("a.b", &herald.EventType{Name: "a.b"}, gen)
-	if _, cached, _ := c.get("a.b"); cached {
-		t.Fatal("cached while not listening")
-	}
-}

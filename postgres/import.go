@@ -28,7 +28,7 @@ import (
 // with a pending reply gets a queued job. It counts the records stored and
 // those present already.
 func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportResult, error) {
-	defer s.eventTypes.dropOwn() // after the commit: this node reads the catalogue it imported
+	defer s.eventTypes.Drop() // after the commit: this node reads the catalogue it imported
 	var result herald.ImportResult
 	ptx, err := s.pool.Begin(ctx)
 	if err != nil {

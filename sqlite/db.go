@@ -24,6 +24,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/internal/typecache"
 )
 
 //go:embed migrations/*.sql
@@ -46,6 +47,8 @@ type DB struct {
 	writer *groupWriter
 	// reach keeps the webhooks each tenant's events may reach.
 	reach reachCache
+	// eventTypes keeps the catalogue entries read (see EventType).
+	eventTypes *typecache.Cache
 }
 
 // Options configures Open.
@@ -114,7 +117,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	rdb := openDB(dsn("&_pragma=query_only(1)"))
 	rdb.SetMaxOpenConns(4)
 	rdb.SetMaxIdleConns(4) // keep connections, and their cached statements
-	s := &DB{path: path, db: db, rdb: rdb, clock: opts.Clock}
+	s := &DB{path: path, db: db, rdb: rdb, clock: opts.Clock, eventTypes: typecache.New(eventTypeTTL, true)}
 	var err error
 	if err = s.migrate(ctx); err != nil {
 		s.Close()

@@ -24,6 +24,7 @@ import (
 // which must be stored already (its tenant record comes first). It counts
 // the records stored and those present already.
 func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportResult, error) {
+	defer s.eventTypes.Drop() // after the commit: reads see the catalogue imported
 	var result herald.ImportResult
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

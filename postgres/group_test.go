@@ -9,6 +9,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/groupcommit"
 	"github.com/heraldhq/herald/internal/pgtest"
+	"github.com/heraldhq/herald/storetest"
 )
 
 // runGroup runs ops as one group of s's writer, as its loop would, and
@@ -54,11 +55,7 @@ func TestGroupFailureIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	w := herald.NewWebhookDefaults()
-	w.URL, w.Events, w.Secret = "https://example.com/hook", []string{"*"}, herald.GenerateSecret()
-	if err := s.CreateWebhook(ctx, w); err != nil {
-		t.Fatal(err)
-	}
+	w := storetest.NewWebhook(t, s, []string{"*"})
 
 	// Three publishes together; the middle one's data is not JSON.
 	pubs := []*publishOp{newPublishOp("ev-a", `{}`), newPublishOp("ev-b", `{not json`), newPublishOp("ev-c", `{"n":1}`)}

@@ -157,11 +157,7 @@ func TestConcurrentPublishSameID(t *testing.T) {
 	_, u := freshSchema(t)
 	nodes := []*postgres.DB{openURL(t, u, postgres.Options{}), openURL(t, u, postgres.Options{})}
 	ctx := context.Background()
-	w := herald.NewWebhookDefaults()
-	w.URL, w.Events, w.Secret = "https://example.com/hook", []string{"*"}, herald.GenerateSecret()
-	if err := nodes[0].CreateWebhook(ctx, w); err != nil {
-		t.Fatal(err)
-	}
+	storetest.NewWebhook(t, nodes[0], []string{"*"})
 	const tries = 8
 	var (
 		wg    sync.WaitGroup
@@ -206,11 +202,7 @@ func TestEventDataKeptExactly(t *testing.T) {
 	_, u := freshSchema(t)
 	db := openURL(t, u, postgres.Options{})
 	ctx := context.Background()
-	w := herald.NewWebhookDefaults()
-	w.URL, w.Events, w.Secret = "https://example.com/hook", []string{"*"}, herald.GenerateSecret()
-	if err := db.CreateWebhook(ctx, w); err != nil {
-		t.Fatal(err)
-	}
+	storetest.NewWebhook(t, db, []string{"*"})
 	data := `{"zeta":1,"a":[1.50,2e3,-0],"nested":{"b":null,"a":"\u00e9\u0000"},"dup":1,"dup":2}`
 	now := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.FixedZone("X", 3600))
 	res, err := db.PublishEvent(ctx, herald.PublishParams{Type: "agent.status", Data: json.RawMessage(data), Now: now})
@@ -283,11 +275,7 @@ func TestWorkerWokenByNotify(t *testing.T) {
 			t.Errorf("stop: %v", err)
 		}
 	}()
-	w := herald.NewWebhookDefaults()
-	w.URL, w.Events, w.Secret = "https://example.com/hook", []string{"*"}, herald.GenerateSecret()
-	if err := db.CreateWebhook(ctx, w); err != nil {
-		t.Fatal(err)
-	}
+	storetest.NewWebhook(t, db, []string{"*"})
 	// Let the producer make its first fetch, so that only a notification
 	// can bring the job in time.
 	time.Sleep(500 * time.Millisecond)

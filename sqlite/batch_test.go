@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/groupcommit"
+	"github.com/heraldhq/herald/storetest"
 )
 
 // TestGroupWriteFailsAlone runs a group of three writes whose second
@@ -19,11 +20,7 @@ import (
 // other two commit, once each.
 func TestGroupWriteFailsAlone(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "herald.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openFile(t, filepath.Join(t.TempDir(), "herald.db"))
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE group_test (x TEXT PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
 	}
@@ -80,16 +77,8 @@ func TestGroupWriteFailsAlone(t *testing.T) {
 // the group runs again write by write, so that only the bad one fails.
 func TestGroupAttemptSet(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "herald.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	w := herald.NewWebhookDefaults()
-	w.URL, w.Events, w.Secret = "https://example.com/hook", []string{"*"}, herald.GenerateSecret()
-	if err := s.CreateWebhook(ctx, w); err != nil {
-		t.Fatal(err)
-	}
+	s := openFile(t, filepath.Join(t.TempDir(), "herald.db"))
+	w := storetest.NewWebhook(t, s, []string{"*"})
 	var ids []string
 	for range 4 {
 		res, err := s.PublishEvent(ctx, herald.PublishParams{Type: "order.paid", Data: json.RawMessage(`{}`)})
@@ -172,4 +161,15 @@ func TestGroupAttemptSet(t *testing.T) {
 	if err != nil || got.LastFailureAt == nil || got.LastTriggeredAt == nil {
 		t.Fatalf("webhook %+v, %v; want its last failure recorded", got, err)
 	}
+}
+
+// openFile opens a store on a new file at path, closed when the test ends.
+func openFile(t *testing.T, path string) *DB {
+	t.Helper()
+	s, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/sqlite"
+	"github.com/heraldhq/herald/storetest"
 )
 
 // BenchmarkPublishEvent measures storing an event with one delivery and
@@ -22,11 +23,7 @@ func BenchmarkPublishEvent(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	w := herald.NewWebhookDefaults()
-	w.URL, w.Events, w.Secret = "https://example.com", []string{"*"}, herald.GenerateSecret()
-	if err := db.CreateWebhook(ctx, w); err != nil {
-		b.Fatal(err)
-	}
+	storetest.NewWebhook(b, db, []string{"*"})
 	data := json.RawMessage(`{"agent_id":"a1","new_status":"running"}`)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -46,11 +43,7 @@ func BenchmarkReportAgentStatus(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	w := herald.NewWebhookDefaults()
-	w.URL, w.Events, w.Secret = "https://example.com", []string{"agent.heartbeat"}, herald.GenerateSecret()
-	if err := db.CreateWebhook(ctx, w); err != nil {
-		b.Fatal(err)
-	}
+	storetest.NewWebhook(b, db, []string{"agent.heartbeat"})
 	var next atomic.Int64
 	b.SetParallelism(50) // 100 reporting agents on 2 cores
 	b.ResetTimer()
@@ -89,11 +82,7 @@ func benchmarkDeliveryWrites(b *testing.B, webhooks int) {
 	}
 	defer db.Close()
 	for range webhooks {
-		w := herald.NewWebhookDefaults()
-		w.URL, w.Events, w.Secret = "https://example.com", []string{"*"}, herald.GenerateSecret()
-		if err := db.CreateWebhook(ctx, w); err != nil {
-			b.Fatal(err)
-		}
+		storetest.NewWebhook(b, db, []string{"*"})
 	}
 	data := json.RawMessage(`{"agent_id":"a1","new_status":"running"}`)
 	code := 200

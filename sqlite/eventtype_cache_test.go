@@ -18,11 +18,7 @@ import (
 func TestEventTypeCache(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "herald.db")
-	s, err := Open(ctx, path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openFile(t, path)
 	var (
 		mu  sync.Mutex
 		now = time.Now()

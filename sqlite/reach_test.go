@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/storetest"
 )
 
 // The webhooks a publish reaches follow every change to where events go,
@@ -14,11 +15,7 @@ import (
 // every attempt moves, leave the cached webhooks alone.
 func TestReachFollowsWebhookChanges(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "herald.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openFile(t, filepath.Join(t.TempDir(), "herald.db"))
 	for _, name := range reachTriggers {
 		var n int
 		if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?`,
@@ -26,11 +23,7 @@ func TestReachFollowsWebhookChanges(t *testing.T) {
 			t.Fatalf("trigger %s: %d, %v; a migration dropped it", name, n, err)
 		}
 	}
-	w := herald.NewWebhookDefaults()
-	w.URL, w.Events, w.Secret = "https://example.com/hook", []string{"order.*"}, herald.GenerateSecret()
-	if err := s.CreateWebhook(ctx, w); err != nil {
-		t.Fatal(err)
-	}
+	w := storetest.NewWebhook(t, s, []string{"order.*"})
 	reached := func(typ string) int {
 		t.Helper()
 		res, err := s.PublishEvent(ctx, herald.PublishParams{Type: typ, Data: json.RawMessage(`{}`)})

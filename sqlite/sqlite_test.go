@@ -54,11 +54,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := herald.NewWebhookDefaults()
-	w.URL, w.Events, w.Secret = "https://example.com", []string{"*"}, herald.GenerateSecret()
-	if err := db.CreateWebhook(ctx, w); err != nil {
-		t.Fatal(err)
-	}
+	w := storetest.NewWebhook(t, db, []string{"*"})
 	db.Close()
 	db, err = sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
@@ -81,11 +77,7 @@ func TestRequeueRunningJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	w := herald.NewWebhookDefaults()
-	w.Name, w.URL, w.Events, w.Secret = "hook", "https://example.com/hook", []string{"*"}, herald.GenerateSecret()
-	if err := db.CreateWebhook(ctx, w); err != nil {
-		t.Fatal(err)
-	}
+	storetest.NewWebhook(t, db, []string{"*"})
 	for range 2 {
 		if _, err := db.PublishEvent(ctx, herald.PublishParams{Type: "agent.status", Data: json.RawMessage(`{}`)}); err != nil {
 			t.Fatal(err)

@@ -34,9 +34,9 @@ var agentShapes = []struct {
 }
 
 func testAgentEventFanOut(t *testing.T, s herald.Store) {
-	mine := newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.AgentID = "a1" })
-	other := newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.AgentID = "a2" })
-	all := newWebhook(t, s, []string{"*"})
+	mine := NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.AgentID = "a1" })
+	other := NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.AgentID = "a2" })
+	all := NewWebhook(t, s, []string{"*"})
 	for _, c := range agentShapes {
 		res := publish(t, s, herald.PublishParams{Type: "agent.completed", Data: json.RawMessage(c.data)})
 		got := map[string]bool{}
@@ -99,9 +99,9 @@ func testAgentWebhookAlerts(t *testing.T, s herald.Store) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
 	since := now.Add(-time.Minute)
-	mine := newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.AgentID = "a1" })
-	other := newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.AgentID = "a2" })
-	global := newWebhook(t, s, []string{"*"})
+	mine := NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.AgentID = "a1" })
+	other := NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.AgentID = "a2" })
+	global := NewWebhook(t, s, []string{"*"})
 	// One a1 event and one a2 event: a1's goes to mine and global, a2's to
 	// other and global.
 	fail := func(hook *herald.Webhook, data string, n int, ok bool) {

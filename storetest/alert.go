@@ -180,9 +180,9 @@ func testAlertValueWebhooks(t *testing.T, s herald.Store) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
 	since := now.Add(-time.Minute)
-	a := newWebhook(t, s, []string{"*"})
-	b := newWebhook(t, s, []string{"*"})
-	quiet := newWebhook(t, s, []string{"nothing.*"})
+	a := NewWebhook(t, s, []string{"*"})
+	b := NewWebhook(t, s, []string{"*"})
+	quiet := NewWebhook(t, s, []string{"nothing.*"})
 	// Three events, each to a and b: six pending deliveries.
 	var da, db []*herald.Delivery
 	for range 3 {
@@ -326,8 +326,8 @@ func testAlertValueMetrics(t *testing.T, s herald.Store) {
 
 func testAlertStateTransitions(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	alertHook := newWebhook(t, s, []string{"alert.*"})
-	newWebhook(t, s, []string{"agent.*"})
+	alertHook := NewWebhook(t, s, []string{"alert.*"})
+	NewWebhook(t, s, []string{"agent.*"})
 	r := newAlert(t, s, herald.AlertInput{Name: ref("failing hook"), Metric: ref(herald.MetricWebhookFailures), Threshold: ref(1.0),
 		Window: ref(herald.Duration(time.Minute)), WebhookID: ref(alertHook.ID), AgentID: ref("a1")})
 	t0 := time.Now().UTC().Truncate(time.Millisecond)

@@ -24,7 +24,7 @@ var badInputTests = map[string]func(t *testing.T, s herald.Store){
 
 func testFreeTextKeepsNUL(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	newWebhook(t, s, []string{"*"})
+	NewWebhook(t, s, []string{"*"})
 
 	// An agent report: its error, reason, log lines and metadata.
 	res := reportStatus(t, s, herald.AgentReport{AgentID: "a1", Status: "crashed", Error: oddText, Reason: oddText,

@@ -12,7 +12,7 @@ import (
 // filters of ListDeliveries, alone and together.
 func testListDeliveriesStatusAndTime(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	w := newWebhook(t, s, []string{"*"})
+	w := NewWebhook(t, s, []string{"*"})
 	base := time.Now().UTC().Truncate(time.Millisecond)
 	var ids []string
 	for _, at := range []time.Time{base.Add(-2 * time.Hour), base.Add(-30 * time.Minute), base} {

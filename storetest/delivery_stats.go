@@ -54,7 +54,7 @@ func testDeliveryStats(t *testing.T, s herald.Store) {
 		}
 	}
 	hook := func(tenant string) *herald.Webhook {
-		return newWebhook(t, s, []string{"*"}, func(h *herald.Webhook) { h.TenantID = herald.TenantID(tenant) })
+		return NewWebhook(t, s, []string{"*"}, func(h *herald.Webhook) { h.TenantID = herald.TenantID(tenant) })
 	}
 	a1, a2, b := hook(tenantA), hook(tenantA), hook(tenantB)
 	t0 := time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC)

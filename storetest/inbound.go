@@ -133,8 +133,8 @@ func newInvocation(agent, status string, at time.Time) *herald.Invocation {
 
 func testInvocationLifecycle(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	hook := newWebhook(t, s, []string{"agent.*"})
-	newWebhook(t, s, []string{"deployment.*"})
+	hook := NewWebhook(t, s, []string{"agent.*"})
+	NewWebhook(t, s, []string{"deployment.*"})
 	saveAgent(t, s, herald.SaveAgentParams{Tenancy: herald.Platform(), ID: "bot", Create: true, Now: inboundT0,
 		Input: herald.AgentInput{Runtime: echoRuntime()}})
 

@@ -82,7 +82,7 @@ func reportDeployment(t *testing.T, s herald.Store, r herald.DeploymentReport) *
 
 func testAgentStatusEvents(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	hook := newWebhook(t, s, []string{"agent.*"})
+	hook := NewWebhook(t, s, []string{"agent.*"})
 	t0 := ingestT0
 	before, _ := s.QueueDepth(ctx)
 	res := reportStatus(t, s, herald.AgentReport{AgentID: "a1", Status: "running", NodeID: "n1",
@@ -208,7 +208,7 @@ func testAgentLogs(t *testing.T, s herald.Store) {
 
 func testAgentMetrics(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	hook := newWebhook(t, s, []string{"metrics.report"})
+	hook := NewWebhook(t, s, []string{"metrics.report"})
 	t0 := ingestT0
 	recv := t0.Add(time.Second)
 	res, err := s.ReportMetrics(ctx, &herald.MetricsReport{AgentID: "m1", Metrics: map[string]float64{"cpu": 0.5, "mem": 100},
@@ -303,7 +303,7 @@ func testAgentMetrics(t *testing.T, s herald.Store) {
 
 func testDeploymentLifecycle(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	hook := newWebhook(t, s, []string{"deployment.*"})
+	hook := NewWebhook(t, s, []string{"deployment.*"})
 	t0 := ingestT0
 	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
 
@@ -422,7 +422,7 @@ func testDeploymentFailures(t *testing.T, s herald.Store) {
 
 func testMarkUnresponsive(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	newWebhook(t, s, []string{"agent.status"})
+	NewWebhook(t, s, []string{"agent.status"})
 	t0 := ingestT0
 	reportStatus(t, s, herald.AgentReport{AgentID: "silent", Status: "running", NodeID: "n1", Now: t0})
 	reportStatus(t, s, herald.AgentReport{AgentID: "recent", Status: "running", Now: t0.Add(2 * time.Minute)})

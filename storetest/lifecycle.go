@@ -17,7 +17,7 @@ var lifecycleTests = map[string]func(t *testing.T, s herald.Store){
 
 func testRotateWebhookSecret(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	w := newWebhook(t, s, []string{"*"})
+	w := NewWebhook(t, s, []string{"*"})
 	first := w.Secret
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	got, err := s.RotateWebhookSecret(ctx, herald.RotateSecretParams{Ref: anyRef(w.ID), Secret: "whsec_bmV3LXNlY3JldA==", Grace: 24 * time.Hour, Now: t0})
@@ -103,7 +103,7 @@ func testRotateWebhookSecretConfined(t *testing.T, s herald.Store) {
 	if _, err := s.PutTenant(ctx, &herald.Tenant{ID: "acme"}); err != nil {
 		t.Fatal(err)
 	}
-	w := newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = "acme" })
+	w := NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = "acme" })
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for name, tenancy := range map[string]herald.Tenancy{
 		"zero": {}, "platform": herald.Platform(), "other tenant": herald.OnlyTenant("globex"),

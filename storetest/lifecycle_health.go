@@ -28,8 +28,8 @@ func attempt(t *testing.T, s herald.Store, id string, at time.Time, ms int64, ok
 
 func testWebhookHealth(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	w := newWebhook(t, s, []string{"*"})
-	other := newWebhook(t, s, []string{"nothing.*"})
+	w := NewWebhook(t, s, []string{"*"})
+	other := NewWebhook(t, s, []string{"nothing.*"})
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	var ids []string
 	for range 4 {
@@ -102,7 +102,7 @@ func testWebhookHealth(t *testing.T, s herald.Store) {
 
 func testDisableWebhook(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	w := newWebhook(t, s, []string{"*"})
+	w := NewWebhook(t, s, []string{"*"})
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for name, tenancy := range map[string]herald.Tenancy{"zero": {}, "other tenant": herald.OnlyTenant("acme")} {
 		if _, _, err := s.DisableWebhook(ctx, herald.DisableParams{Ref: herald.Ref{Tenancy: tenancy, ID: w.ID}, Reason: herald.DisabledGone, Now: t0}); herald.ErrorCode(err) != herald.ENOTFOUND {
@@ -137,8 +137,8 @@ func init() { lifecycleTests["PublishExcludeWebhook"] = testPublishExcludeWebhoo
 
 // testPublishExcludeWebhook: an event never goes to its ExcludeWebhookID.
 func testPublishExcludeWebhook(t *testing.T, s herald.Store) {
-	a := newWebhook(t, s, []string{"webhook.*"})
-	b := newWebhook(t, s, []string{"*"})
+	a := NewWebhook(t, s, []string{"webhook.*"})
+	b := NewWebhook(t, s, []string{"*"})
 	res := publish(t, s, herald.PublishParams{Type: "webhook.disabled", ExcludeWebhookID: b.ID})
 	if len(res.Deliveries) != 1 || res.Deliveries[0].WebhookID != a.ID {
 		t.Fatalf("deliveries: %+v", res.Deliveries)

@@ -70,7 +70,7 @@ func createOperation(t *testing.T, s herald.Store, p herald.CreateOperationParam
 
 func testOperationRecover(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	w := newWebhook(t, s, []string{"*"})
+	w := NewWebhook(t, s, []string{"*"})
 	var failed []*herald.Delivery
 	for i := range 4 {
 		res := publish(t, s, herald.PublishParams{Type: "agent.status", Now: opT0})
@@ -144,12 +144,12 @@ func testOperationReplay(t *testing.T, s herald.Store) {
 	if len(res.Deliveries) != 0 {
 		t.Fatalf("deliveries before any webhook: %d", len(res.Deliveries))
 	}
-	a := newWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.TenantID = tenantA })
-	other := newWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) { w.TenantID = tenantA })
-	fire := newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.AllTenants = true })
-	newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = tenantB })
-	newWebhook(t, s, []string{"*"}) // the platform's own, not a firehose
-	off := newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID, w.IsActive = tenantA, false })
+	a := NewWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.TenantID = tenantA })
+	other := NewWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) { w.TenantID = tenantA })
+	fire := NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.AllTenants = true })
+	NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = tenantB })
+	NewWebhook(t, s, []string{"*"}) // the platform's own, not a firehose
+	off := NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID, w.IsActive = tenantA, false })
 	_ = off
 
 	o := createOperation(t, s, herald.CreateOperationParams{TenantID: tenantA, Kind: herald.OperationReplay, EventID: res.Event.ID})
@@ -200,7 +200,7 @@ func testOperationReplayMissing(t *testing.T, s herald.Store) {
 	early := publish(t, s, herald.PublishParams{Type: "order.created", Now: opT0})
 	publish(t, s, herald.PublishParams{Type: "agent.status", Now: opT0})                         // matches no pattern
 	before := publish(t, s, herald.PublishParams{Type: "order.paid", Now: opT0.Add(-time.Hour)}) // outside the window
-	w := newWebhook(t, s, []string{"order.*"})
+	w := NewWebhook(t, s, []string{"order.*"})
 	late := publish(t, s, herald.PublishParams{Type: "order.shipped", Now: opT0.Add(time.Minute)}) // delivered already
 	if len(late.Deliveries) != 1 {
 		t.Fatalf("late event deliveries: %d", len(late.Deliveries))
@@ -237,7 +237,7 @@ func testOperationConfined(t *testing.T, s herald.Store) {
 	if _, err := s.PutTenant(ctx, &herald.Tenant{ID: tenantA}); err != nil {
 		t.Fatal(err)
 	}
-	w := newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = tenantA })
+	w := NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = tenantA })
 	// Created for another tenant than the webhook's: not found.
 	_, err := s.CreateOperation(ctx, herald.CreateOperationParams{TenantID: "", Kind: herald.OperationRecover, WebhookID: w.ID,
 		Since: opT0, Until: opT0.Add(time.Hour), Job: delivery.OperationJob})

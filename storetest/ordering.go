@@ -21,8 +21,8 @@ var orderingTests = map[string]func(t *testing.T, s herald.Store){
 // ordering_key are kept, and that only ordered deliveries have a turn.
 func testOrderingStored(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	fifo := newWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.Ordering = herald.OrderingFIFO })
-	plain := newWebhook(t, s, []string{"order.*"})
+	fifo := NewWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.Ordering = herald.OrderingFIFO })
+	plain := NewWebhook(t, s, []string{"order.*"})
 	if got, err := s.Webhook(ctx, anyRef(fifo.ID)); err != nil || got.Ordering != herald.OrderingFIFO {
 		t.Fatalf("ordering after create = %+v, %v; want fifo", got, err)
 	}
@@ -114,7 +114,7 @@ func settle(t *testing.T, s herald.Store, deliveryID, status string) int {
 // behind it are held, a retry keeps them held, and each settle (a success
 // or a final failure) releases the next one with one job.
 func testOrderingFIFO(t *testing.T, s herald.Store) {
-	w := newWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.Ordering = herald.OrderingFIFO })
+	w := NewWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.Ordering = herald.OrderingFIFO })
 	var ids []string
 	for range 3 {
 		ids = append(ids, publish(t, s, herald.PublishParams{Type: "order.paid"}).Deliveries[0].ID)
@@ -155,7 +155,7 @@ func testOrderingFIFO(t *testing.T, s herald.Store) {
 // own, and that an event without a key is not ordered.
 func testOrderingKey(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	newWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) { w.Ordering = herald.OrderingKey })
+	NewWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) { w.Ordering = herald.OrderingKey })
 	pub := func(key string) string {
 		return publish(t, s, herald.PublishParams{Type: "agent.status", OrderingKey: key}).Deliveries[0].ID
 	}
@@ -185,7 +185,7 @@ func testOrderingKey(t *testing.T, s herald.Store) {
 // line, with its ordering key.
 func testOrderingReplays(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	w := newWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) { w.Ordering = herald.OrderingKey })
+	w := NewWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) { w.Ordering = herald.OrderingKey })
 	first := publish(t, s, herald.PublishParams{Type: "agent.status", OrderingKey: "a"})
 	second := publish(t, s, herald.PublishParams{Type: "agent.status", OrderingKey: "a"}).Deliveries[0].ID
 	takeTurn(t, s, first.Deliveries[0].ID, true)
@@ -212,7 +212,7 @@ func testOrderingReplays(t *testing.T, s herald.Store) {
 // gets each agent's events in order.
 func testOrderingAgentKey(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	newWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) { w.Ordering = herald.OrderingKey })
+	NewWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) { w.Ordering = herald.OrderingKey })
 	res := reportStatus(t, s, herald.AgentReport{AgentID: "a9", Status: "running"})
 	if len(res.Events) == 0 {
 		t.Fatal("the report published no event")
@@ -241,7 +241,7 @@ func testOrderingAgentKey(t *testing.T, s herald.Store) {
 func testOrderingTenancy(t *testing.T, s herald.Store) {
 	ctx := context.Background()
 	putTenants(t, s)
-	newWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.TenantID, w.Ordering = tenantA, herald.OrderingFIFO })
+	NewWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.TenantID, w.Ordering = tenantA, herald.OrderingFIFO })
 	pub := func() string {
 		return publish(t, s, herald.PublishParams{TenantID: tenantA, Type: "order.paid"}).Deliveries[0].ID
 	}

@@ -18,7 +18,7 @@ var rateLimitTests = map[string]func(t *testing.T, s herald.Store){
 func testRateLimitStored(t *testing.T, s herald.Store) {
 	ctx := context.Background()
 	limit := &herald.RateLimit{Requests: 20, Per: herald.Duration(time.Second)}
-	w := newWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.RateLimit = limit })
+	w := NewWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.RateLimit = limit })
 	got, err := s.Webhook(ctx, anyRef(w.ID))
 	if err != nil {
 		t.Fatal(err)
@@ -54,10 +54,10 @@ func testRateLimitStored(t *testing.T, s herald.Store) {
 // (one every 250ms) with explicit times.
 func testTakeRateSlot(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	w := newWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) {
+	w := NewWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) {
 		w.RateLimit = &herald.RateLimit{Requests: 4, Per: herald.Duration(time.Second)}
 	})
-	other := newWebhook(t, s, []string{"order.*"})
+	other := NewWebhook(t, s, []string{"order.*"})
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	const iv = 250 * time.Millisecond
 	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }

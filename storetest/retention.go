@@ -34,7 +34,7 @@ type history struct {
 func makeHistory(t *testing.T, s herald.Store, owner string) history {
 	t.Helper()
 	ctx := context.Background()
-	newWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.TenantID = herald.TenantID(owner) })
+	NewWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.TenantID = herald.TenantID(owner) })
 	pub := func(id, typ string) *herald.PublishResult {
 		return publish(t, s, herald.PublishParams{TenantID: owner, ID: id, Type: typ, Now: retentionT0})
 	}

@@ -104,7 +104,9 @@ var anyTenant = herald.AnyTenant()
 // inbound webhooks, the platform's).
 func anyRef(id string) herald.Ref { return herald.Ref{Tenancy: anyTenant, ID: id} }
 
-func newWebhook(t *testing.T, s herald.Store, events []string, mutate ...func(*herald.Webhook)) *herald.Webhook {
+// NewWebhook creates a webhook named "hook" to https://example.com/hook for
+// events, with a new secret and the defaults, changed by mutate first.
+func NewWebhook(t testing.TB, s herald.WebhookStore, events []string, mutate ...func(*herald.Webhook)) *herald.Webhook {
 	t.Helper()
 	w := herald.NewWebhookDefaults()
 	w.Name, w.URL, w.Events, w.Secret = "hook", "https://example.com/hook", events, herald.GenerateSecret()
@@ -131,7 +133,7 @@ func publish(t *testing.T, s herald.Store, p herald.PublishParams) *herald.Publi
 
 func testWebhookCRUD(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	w := newWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) {
+	w := NewWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) {
 		w.Headers = map[string]string{"X-Team": "ops"}
 		w.RetrySchedule = herald.Durations{time.Second, 2 * time.Second}
 		w.AgentID = "a1"
@@ -172,7 +174,7 @@ func testWebhookCRUD(t *testing.T, s herald.Store) {
 
 func testWebhookList(t *testing.T, s herald.Store) {
 	for i := 0; i < 5; i++ {
-		newWebhook(t, s, []string{"*"})
+		NewWebhook(t, s, []string{"*"})
 	}
 	page, total, err := s.ListWebhooks(context.Background(), herald.WebhookFilter{Tenancy: anyTenant, Skip: 1, Limit: 2})
 	if err != nil {
@@ -189,12 +191,12 @@ func testWebhookList(t *testing.T, s herald.Store) {
 
 func testPublishFanOut(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	agentHook := newWebhook(t, s, []string{"agent.*"})
-	newWebhook(t, s, []string{"deployment.*"})
-	allHook := newWebhook(t, s, []string{"*"})
-	newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.IsActive = false })
-	mineHook := newWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) { w.AgentID = "a1" })
-	otherHook := newWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) { w.AgentID = "a2" })
+	agentHook := NewWebhook(t, s, []string{"agent.*"})
+	NewWebhook(t, s, []string{"deployment.*"})
+	allHook := NewWebhook(t, s, []string{"*"})
+	NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.IsActive = false })
+	mineHook := NewWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) { w.AgentID = "a1" })
+	otherHook := NewWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) { w.AgentID = "a2" })
 
 	before, _ := s.QueueDepth(ctx)
 	res := publish(t, s, herald.PublishParams{Type: "agent.status", Data: json.RawMessage(`{"agent_id":"a1","new_status":"running"}`)})
@@ -222,7 +224,7 @@ func testPublishFanOut(t *testing.T, s herald.Store) {
 }
 
 func testPublishIdempotent(t *testing.T, s herald.Store) {
-	newWebhook(t, s, []string{"*"})
+	NewWebhook(t, s, []string{"*"})
 	first := publish(t, s, herald.PublishParams{ID: "order-42", Type: "agent.started"})
 	second := publish(t, s, herald.PublishParams{ID: "order-42", Type: "agent.started"})
 	if !first.Created || second.Created {
@@ -238,8 +240,8 @@ func testPublishIdempotent(t *testing.T, s herald.Store) {
 }
 
 func testPublishTestWebhook(t *testing.T, s herald.Store) {
-	target := newWebhook(t, s, []string{"deployment.failed"}, func(w *herald.Webhook) { w.IsActive = false })
-	newWebhook(t, s, []string{"*"})
+	target := NewWebhook(t, s, []string{"deployment.failed"}, func(w *herald.Webhook) { w.IsActive = false })
+	NewWebhook(t, s, []string{"*"})
 	res := publish(t, s, herald.PublishParams{Type: "webhook.test", WebhookID: target.ID})
 	if len(res.Deliveries) != 1 || res.Deliveries[0].WebhookID != target.ID {
 		t.Fatalf("test event went to %+v", res.Deliveries)
@@ -252,7 +254,7 @@ func testPublishTestWebhook(t *testing.T, s herald.Store) {
 
 func testRecordAttempt(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	w := newWebhook(t, s, []string{"*"})
+	w := NewWebhook(t, s, []string{"*"})
 	res := publish(t, s, herald.PublishParams{Type: "agent.status"})
 	d := res.Deliveries[0]
 	task, err := s.DeliveryTask(ctx, anyRef(d.ID))
@@ -309,7 +311,7 @@ func testRecordAttempt(t *testing.T, s herald.Store) {
 
 func testRetryDelivery(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	w := newWebhook(t, s, []string{"*"})
+	w := NewWebhook(t, s, []string{"*"})
 	d := publish(t, s, herald.PublishParams{Type: "agent.status"}).Deliveries[0]
 	if _, err := s.RecordAttempt(ctx, herald.AttemptResult{DeliveryID: d.ID, Status: herald.DeliveryFailed,
 		Attempt: &herald.Attempt{StartedAt: time.Now(), Error: "refused"}}); err != nil {
@@ -331,7 +333,7 @@ func testRetryDelivery(t *testing.T, s herald.Store) {
 
 func testListDeliveriesFilters(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	w := newWebhook(t, s, []string{"*"})
+	w := NewWebhook(t, s, []string{"*"})
 	var ids []string
 	for _, typ := range []string{"agent.status", "agent.status", "deployment.failed"} {
 		ids = append(ids, publish(t, s, herald.PublishParams{Type: typ}).Deliveries[0].ID)
@@ -359,7 +361,7 @@ func testListDeliveriesFilters(t *testing.T, s herald.Store) {
 
 func testDeleteCascades(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	w := newWebhook(t, s, []string{"*"})
+	w := NewWebhook(t, s, []string{"*"})
 	d := publish(t, s, herald.PublishParams{Type: "agent.status"}).Deliveries[0]
 	if err := s.DeleteWebhook(ctx, anyRef(w.ID)); err != nil {
 		t.Fatal(err)

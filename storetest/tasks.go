@@ -23,11 +23,11 @@ func testDeliveryTasks(t *testing.T, s herald.Store) {
 			t.Fatal(err)
 		}
 	}
-	newWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.TenantID = tenantA })
-	newWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.TenantID, w.Ordering = tenantA, herald.OrderingFIFO })
-	newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.AllTenants = true })
+	NewWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.TenantID = tenantA })
+	NewWebhook(t, s, []string{"order.*"}, func(w *herald.Webhook) { w.TenantID, w.Ordering = tenantA, herald.OrderingFIFO })
+	NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.AllTenants = true })
 	a := publish(t, s, herald.PublishParams{TenantID: tenantA, Type: "order.paid", Data: []byte(`{"n":1}`)})
-	newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = tenantB })
+	NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = tenantB })
 	b := publish(t, s, herald.PublishParams{TenantID: tenantB, Type: "order.paid"})
 	if len(a.Deliveries) != 3 || len(b.Deliveries) != 2 {
 		t.Fatalf("deliveries: %d and %d, want 3 and 2", len(a.Deliveries), len(b.Deliveries))
@@ -86,7 +86,7 @@ func testDeliveryTasks(t *testing.T, s herald.Store) {
 // delivery no longer pending gets no job.
 func testQueueDeliveries(t *testing.T, s herald.Store) {
 	ctx := context.Background()
-	newWebhook(t, s, []string{"order.*"})
+	NewWebhook(t, s, []string{"order.*"})
 	var ids []string
 	for range 3 {
 		ids = append(ids, publish(t, s, herald.PublishParams{Type: "order.paid"}).Deliveries[0].ID)

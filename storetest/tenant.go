@@ -104,12 +104,12 @@ func newWorld(t *testing.T, s herald.Store) *world {
 		}
 	}
 	w := &world{by: map[string]*ownerRows{}}
-	w.firehose = newWebhook(t, s, []string{"*"}, func(h *herald.Webhook) { h.Name, h.AllTenants = "firehose", true })
+	w.firehose = NewWebhook(t, s, []string{"*"}, func(h *herald.Webhook) { h.Name, h.AllTenants = "firehose", true })
 	for _, o := range owners {
 		r := &ownerRows{tenant: o}
 		w.by[o] = r
 		tid := herald.TenantID(o)
-		r.hook = newWebhook(t, s, []string{"*"}, func(h *herald.Webhook) { h.TenantID, h.Name = tid, "hook of "+label(o) })
+		r.hook = NewWebhook(t, s, []string{"*"}, func(h *herald.Webhook) { h.TenantID, h.Name = tid, "hook of "+label(o) })
 		r.key = herald.NewAPIKey("key of "+label(o), herald.ScopeAdmin, tenantT0)
 		r.key.TenantID = tid
 		if err := s.CreateAPIKey(ctx, r.key); err != nil {
@@ -308,9 +308,9 @@ func testTenantCRUD(t *testing.T, s herald.Store) {
 	wantCode(t, "delete the platform", s.DeleteTenant(ctx, ""), herald.ENOTFOUND)
 
 	// Counts: the tenant's own webhooks and agents.
-	newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = herald.TenantID(a.ID) })
-	newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = herald.TenantID(a.ID) })
-	newWebhook(t, s, []string{"*"})
+	NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = herald.TenantID(a.ID) })
+	NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = herald.TenantID(a.ID) })
+	NewWebhook(t, s, []string{"*"})
 	reportStatus(t, s, herald.AgentReport{TenantID: herald.TenantID(a.ID), AgentID: "default", Status: "running"})
 	reportStatus(t, s, herald.AgentReport{AgentID: "default", Status: "running"})
 	if got, err := s.Tenant(ctx, a.ID); err != nil || got.Counts == nil || *got.Counts != (herald.TenantCounts{Webhooks: 2, Agents: 1}) {

@@ -34,19 +34,19 @@ func testTenantFanOut(t *testing.T, s herald.Store) {
 	ctx := context.Background()
 	putTenants(t, s)
 	tenantHook := func(tenant string, mutate ...func(*herald.Webhook)) *herald.Webhook {
-		return newWebhook(t, s, []string{"*"}, append([]func(*herald.Webhook){func(w *herald.Webhook) {
+		return NewWebhook(t, s, []string{"*"}, append([]func(*herald.Webhook){func(w *herald.Webhook) {
 			w.TenantID = herald.TenantID(tenant)
 		}}, mutate...)...)
 	}
 	aHook := tenantHook(tenantA)
-	aAgent := newWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) { w.TenantID, w.AgentID = tenantA, "a1" })
+	aAgent := NewWebhook(t, s, []string{"agent.*"}, func(w *herald.Webhook) { w.TenantID, w.AgentID = tenantA, "a1" })
 	// all_tenants makes a firehose of the platform's webhooks only.
 	aAll := tenantHook(tenantA, func(w *herald.Webhook) { w.AllTenants = true })
 	bHook := tenantHook(tenantB)
 	plain := tenantHook("")
 	firehose := tenantHook("", func(w *herald.Webhook) { w.AllTenants = true })
 	tenantHook("", func(w *herald.Webhook) { w.AllTenants, w.IsActive = true, false })
-	deployHose := newWebhook(t, s, []string{"deployment.*"}, func(w *herald.Webhook) { w.AllTenants = true })
+	deployHose := NewWebhook(t, s, []string{"deployment.*"}, func(w *herald.Webhook) { w.AllTenants = true })
 
 	data := json.RawMessage(`{"agent_id":"a1","new_status":"running"}`)
 	cases := []struct {
@@ -176,9 +176,9 @@ func testTenantReportEvents(t *testing.T, s herald.Store) {
 	putTenants(t, s)
 	hooks := map[string]*herald.Webhook{}
 	for _, o := range owners {
-		hooks[o] = newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = herald.TenantID(o) })
+		hooks[o] = NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = herald.TenantID(o) })
 	}
-	firehose := newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.AllTenants = true })
+	firehose := NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.AllTenants = true })
 	for _, o := range owners {
 		tid := herald.TenantID(o)
 		reach := []string{hooks[o].ID, firehose.ID}

@@ -238,7 +238,7 @@ func testTenantUniqueNames(t *testing.T, s herald.Store) {
 	firsts := map[string]*herald.PublishResult{}
 	for _, o := range owners {
 		tid := herald.TenantID(o)
-		newWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = tid })
+		NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = tid })
 		reportStatus(t, s, herald.AgentReport{TenantID: tid, AgentID: "default", Status: "running", NodeID: "node-" + o})
 		saveAgent(t, s, herald.SaveAgentParams{Tenancy: only(o), ID: "bot", Create: true, Input: herald.AgentInput{Name: ref("bot of " + o)}})
 		reportDeployment(t, s, herald.DeploymentReport{TenantID: tid, DeploymentID: "dep-1", AgentID: "default",
@@ -310,7 +310,7 @@ func testTenantUnknown(t *testing.T, s herald.Store) {
 	ctx := context.Background()
 	const ghost = "ghost"
 	tid := herald.TenantID(ghost)
-	newWebhook(t, s, []string{"*"}) // a platform webhook, which no ghost's event reaches
+	NewWebhook(t, s, []string{"*"}) // a platform webhook, which no ghost's event reaches
 	wantInvalid := func(what string, err error) {
 		t.Helper()
 		if herald.ErrorCode(err) != herald.EINVALID || !strings.Contains(herald.ErrorMessage(err), "tenant_id") {

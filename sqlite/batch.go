@@ -59,7 +59,7 @@ type write = groupcommit.Write[*writeOp]
 type groupWriter struct {
 	db     *sql.DB
 	river  *river.Client[*sql.Tx]
-	wake   func([]river.InsertManyParams) // after a commit that queued jobs
+	wake   func([]river.InsertManyParams) // after each commit, with the jobs it queued
 	writes *groupcommit.Queue[*writeOp]
 }
 

@@ -45,6 +45,9 @@ type DB struct {
 	clock  herald.Clock
 	// writer runs publishes and recorded attempts in group transactions.
 	writer *groupWriter
+	// checkpoints copies the WAL into the file beside the writer (see
+	// checkpoint.go).
+	checkpoints *checkpointer
 	// reach keeps the webhooks each tenant's events may reach.
 	reach reachCache
 	// eventTypes keeps the catalogue entries read (see EventType).
@@ -111,7 +114,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return "file:" + uriPath.Replace(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 			"&_pragma=synchronous(" + sync + ")&_txlock=immediate" + extra
 	}
-	db := openDB(dsn(""))
+	db := openDB(dsn(fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", WriterCheckpointPages)))
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	rdb := openDB(dsn("&_pragma=query_only(1)"))
@@ -131,7 +134,14 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		s.Close()
 		return nil, fmt.Errorf("create queue client: %w", err)
 	}
-	s.writer = newGroupWriter(db, s.river, s.driver.wake)
+	cdb := openDB(dsn("&_pragma=query_only(1)"))
+	cdb.SetMaxOpenConns(1)
+	cdb.SetMaxIdleConns(1)
+	s.checkpoints = startCheckpointer(cdb)
+	s.writer = newGroupWriter(db, s.river, func(jobs []river.InsertManyParams) {
+		s.checkpoints.committed()
+		s.driver.wake(jobs)
+	})
 	return s, nil
 }
 
@@ -224,7 +234,11 @@ func (s *DB) Close() error {
 	if s.writer != nil {
 		s.writer.close()
 	}
-	return errors.Join(s.rdb.Close(), s.db.Close())
+	var cerr error
+	if s.checkpoints != nil {
+		cerr = s.checkpoints.close()
+	}
+	return errors.Join(cerr, s.rdb.Close(), s.db.Close())
 }
 
 // Ready returns nil when the file answers and no migration is pending. It

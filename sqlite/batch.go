@@ -57,14 +57,16 @@ type write = groupcommit.Write[*writeOp]
 // are inserted with one statement at the end.
 // Under no contention a write runs alone, as soon as it comes.
 type groupWriter struct {
-	db     *sql.DB
-	river  *river.Client[*sql.Tx]
-	wake   func([]river.InsertManyParams) // after each commit, with the jobs it queued
-	writes *groupcommit.Queue[*writeOp]
+	db    *sql.DB
+	river *river.Client[*sql.Tx]
+	// committed is called after each commit with the jobs it queued: it
+	// wakes this node's workers and the checkpointer (see Open).
+	committed func([]river.InsertManyParams)
+	writes    *groupcommit.Queue[*writeOp]
 }
 
-func newGroupWriter(db *sql.DB, rc *river.Client[*sql.Tx], wake func([]river.InsertManyParams)) *groupWriter {
-	g := &groupWriter{db: db, river: rc, wake: wake}
+func newGroupWriter(db *sql.DB, rc *river.Client[*sql.Tx], committed func([]river.InsertManyParams)) *groupWriter {
+	g := &groupWriter{db: db, river: rc, committed: committed}
 	begin := func() (*sql.Tx, error) { return db.BeginTx(context.Background(), nil) }
 	g.writes = groupcommit.New(maxGroup, begin, g.run)
 	return g
@@ -213,7 +215,7 @@ func (g *groupWriter) commit(tx *sql.Tx, all effects, ok, failed []*write) {
 		if err = tx.Commit(); err != nil {
 			err = fmt.Errorf("commit writes: %w", err)
 		} else {
-			g.wake(all.jobs)
+			g.committed(all.jobs)
 		}
 	}
 	groupcommit.Finish(ok, err)

@@ -42,12 +42,23 @@ func checkDatabaseURL(url string) error {
 	return nil
 }
 
-// openDatabase opens (and migrates) the configured database.
+// openDatabase opens (and migrates) the configured database. On error the
+// database is nil, not a nil store of either engine, which Close would
+// take for an open one.
 func openDatabase(ctx context.Context, cfg Config, queue delivery.QueueConfig) (database, error) {
 	if isPostgres(cfg.Database) {
-		return postgres.Open(ctx, cfg.Database, postgres.Options{Queue: queue, NodeHeartbeat: cfg.NodeHeartbeat, NodeDeadAfter: cfg.NodeDeadAfter})
+		db, err := postgres.Open(ctx, cfg.Database, postgres.Options{Queue: queue, NodeHeartbeat: cfg.NodeHeartbeat,
+			NodeDeadAfter: cfg.NodeDeadAfter})
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
 	}
-	return sqlite.Open(ctx, cfg.DatabasePath(), sqlite.Options{Synchronous: cfg.SQLiteSynchronous, Queue: queue})
+	db, err := sqlite.Open(ctx, cfg.DatabasePath(), sqlite.Options{Synchronous: cfg.SQLiteSynchronous, Queue: queue})
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
 
 // migrateDatabase applies the configured database's migrations.

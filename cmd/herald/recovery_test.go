@@ -93,3 +93,32 @@ func TestQueueLogLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestServerOnUnreachableDatabase starts a server on a PostgreSQL URL that
+// nothing answers and one on a SQLite file under a regular file: each
+// fails, and Close then returns rather than panicking.
+func TestServerOnUnreachableDatabase(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, url := range map[string]string{
+		"postgres": "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2",
+		"sqlite":   "sqlite://" + filepath.Join(file, "herald.db"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Addr, cfg.DataDir, cfg.Database = "127.0.0.1:0", t.TempDir(), url
+			m := NewMain(cfg)
+			m.Stdout, m.Logger = io.Discard, newLogger(cfg, io.Discard)
+			err := m.Run(context.Background())
+			if err == nil {
+				m.Close()
+				t.Fatal("a server started on a database it cannot open")
+			}
+			if cerr := m.Close(); cerr != nil {
+				t.Fatalf("close after a failed start: %v", cerr)
+			}
+		})
+	}
+}

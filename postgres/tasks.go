@@ -9,6 +9,16 @@ import (
 	"github.com/heraldhq/herald"
 )
 
+// taskEventsQuery reads the events of tasks by their keys ($1 the tenants,
+// $2 the IDs), with one lookup in events_pkey for each. Written as
+// `(tenant_id, id) IN (SELECT * FROM unnest(...))`, the same read is planned
+// as a hash join over every row of events while the table has no
+// statistics, as on a new database until autovacuum first analyzes it. The
+// LIMIT keeps each lookup a subquery of its own, which the planner does not
+// turn into a join.
+const taskEventsQuery = `SELECT e.* FROM unnest($1::text[], $2::text[]) AS k (tenant_id, id)
+	CROSS JOIN LATERAL (SELECT ` + eventColumns + ` FROM events WHERE tenant_id = k.tenant_id AND id = k.id LIMIT 1) e`
+
 // DeliveryTasks loads the tasks of p.IDs with three queries, on
 // deliveries, webhooks and events, however many deliveries share a
 // webhook or an event (see herald.DeliveryStore).
@@ -78,8 +88,7 @@ func (s *DB) DeliveryTasks(ctx context.Context, p herald.TasksParams) ([]*herald
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("select webhooks: %w", err)
 	}
-	rows, err = s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, eventTenants, eventIDs)
+	rows, err = s.pool.Query(ctx, taskEventsQuery, eventTenants, eventIDs)
 	if err != nil {
 		return nil, fmt.Errorf("select events: %w", err)
 	}

@@ -9,13 +9,22 @@ import (
 	"github.com/heraldhq/herald"
 )
 
+// taskDeliveriesQuery reads the deliveries of tasks by their IDs (the array
+// ids), with one lookup in deliveries_pkey for each that where (on k.id)
+// keeps. Written as `id = ANY(...)`, the same read is planned as a scan of
+// every row while the table has no statistics, as on a new database until
+// autovacuum first analyzes it, and a connection keeps using the plan it
+// made on the empty table as that grows. The LIMIT keeps each lookup a
+// subquery of its own, which the planner does not turn into a join.
+func taskDeliveriesQuery(ids, where string) string {
+	return `SELECT d.* FROM unnest(` + ids + `::text[]) AS k (id) CROSS JOIN LATERAL (SELECT id, tenant_id, webhook_id,
+		event_tenant_id, event_id, webhook_name, status, attempts, seq, ordering_key FROM deliveries ` + where + ` LIMIT 1) d`
+}
+
 // taskEventsQuery reads the events of tasks by their keys ($1 the tenants,
-// $2 the IDs), with one lookup in events_pkey for each. Written as
-// `(tenant_id, id) IN (SELECT * FROM unnest(...))`, the same read is planned
-// as a hash join over every row of events while the table has no
-// statistics, as on a new database until autovacuum first analyzes it. The
-// LIMIT keeps each lookup a subquery of its own, which the planner does not
-// turn into a join.
+// $2 the IDs), with one lookup in events_pkey for each, for the reasons
+// taskDeliveriesQuery gives: `(tenant_id, id) IN (SELECT * FROM unnest(...))`
+// is planned as a hash join over every row of events.
 const taskEventsQuery = `SELECT e.* FROM unnest($1::text[], $2::text[]) AS k (tenant_id, id)
 	CROSS JOIN LATERAL (SELECT ` + eventColumns + ` FROM events WHERE tenant_id = k.tenant_id AND id = k.id LIMIT 1) e`
 
@@ -27,10 +36,10 @@ func (s *DB) DeliveryTasks(ctx context.Context, p herald.TasksParams) ([]*herald
 		return nil, nil
 	}
 	var c conds
-	c.add("id = ANY(" + c.arg(p.IDs) + ")")
+	ids := c.arg(p.IDs)
+	c.add("id = k.id")
 	c.tenancy("tenant_id", p.Tenancy)
-	rows, err := s.pool.Query(ctx, `SELECT id, tenant_id, webhook_id, event_tenant_id, event_id, webhook_name,
-		status, attempts, seq, ordering_key FROM deliveries `+c.where(), c.args...)
+	rows, err := s.pool.Query(ctx, taskDeliveriesQuery(ids, c.where()), c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("select deliveries: %w", err)
 	}

@@ -11,11 +11,12 @@ import (
 	"github.com/heraldhq/herald/internal/pgtest"
 )
 
-// A batch's events are read with one index lookup each, on a table that
-// autovacuum has not analyzed yet: the plan PostgreSQL caches for a
-// connection's prepared statement then holds as the table grows, so a plan
-// that read every row would read more on every batch.
-func TestTaskEventsQueryUsesIndex(t *testing.T) {
+// A batch's deliveries and events are read with one index lookup each, by
+// plans made while the tables have no statistics (before autovacuum first
+// analyzes them): a connection keeps the plan of a prepared statement as
+// the table grows, so a plan that read every row would read more on every
+// batch.
+func TestTaskQueriesUseIndexes(t *testing.T) {
 	_, u := pgtest.Schema(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -33,9 +34,12 @@ func TestTaskEventsQueryUsesIndex(t *testing.T) {
 	simple := pgx.QueryExecModeSimpleProtocol
 	for _, stmt := range []string{
 		`ALTER TABLE events SET (autovacuum_enabled = false)`,
+		`ALTER TABLE deliveries SET (autovacuum_enabled = false)`,
+		`SET plan_cache_mode = force_generic_plan`,
+		// Planned on the empty table, as a new server's first batch is.
+		`PREPARE task_deliveries (text[]) AS ` + taskDeliveriesQuery("$1", "WHERE id = k.id AND TRUE"),
 		`INSERT INTO events (tenant_id, id, type, data, created_at)
 			SELECT '', 'evt_' || g, 'agent.status', '{}', now() FROM generate_series(1, 5000) g`,
-		`SET plan_cache_mode = force_generic_plan`,
 		`PREPARE task_events (text[], text[]) AS ` + taskEventsQuery,
 	} {
 		if _, err := conn.Exec(ctx, stmt, simple); err != nil {
@@ -43,28 +47,34 @@ func TestTaskEventsQueryUsesIndex(t *testing.T) {
 		}
 	}
 	var analyzed int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_user_tables WHERE relid = 'events'::regclass
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_user_tables
+		WHERE relid IN ('events'::regclass, 'deliveries'::regclass)
 		AND (last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL)`).Scan(&analyzed); err != nil {
 		t.Fatal(err)
 	}
 	if analyzed != 0 {
-		t.Fatal("events has been analyzed; the test needs a table without statistics")
+		t.Fatal("events or deliveries has been analyzed; the test needs tables without statistics")
 	}
-	rows, err := conn.Query(ctx, `EXPLAIN EXECUTE task_events ('{"", ""}', '{evt_1, evt_2}')`, simple)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := strings.Join(lines, "\n")
-	if !strings.Contains(plan, "Index Scan using events_pkey") || strings.Contains(plan, "Seq Scan") {
-		t.Fatalf("the events of tasks are not read through events_pkey:\n%s", plan)
+	for explain, index := range map[string]string{
+		`EXPLAIN EXECUTE task_deliveries ('{dlv_1, dlv_2}')`:         "deliveries_pkey",
+		`EXPLAIN EXECUTE task_events ('{"", ""}', '{evt_1, evt_2}')`: "events_pkey",
+	} {
+		rows, err := conn.Query(ctx, explain, simple)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := strings.Join(lines, "\n")
+		if !strings.Contains(plan, "Index Scan using "+index) || strings.Contains(plan, "Seq Scan") {
+			t.Fatalf("%s: not read through %s:\n%s", explain, index, plan)
+		}
 	}
 
-	// And the query reads what it should.
-	rows, err = conn.Query(ctx, taskEventsQuery, []string{"", "", "other"}, []string{"evt_7", "evt_9", "evt_7"})
+	// And the events query reads what it should.
+	rows, err := conn.Query(ctx, taskEventsQuery, []string{"", "", "other"}, []string{"evt_7", "evt_9", "evt_7"})
 	if err != nil {
 		t.Fatal(err)
 	}

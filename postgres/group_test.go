@@ -37,6 +37,19 @@ func runGroup(t *testing.T, s *DB, ops ...groupOp) []error {
 	return errs
 }
 
+// openFresh opens a store on a schema of its own, closed when the test
+// ends.
+func openFresh(ctx context.Context, t *testing.T) *DB {
+	t.Helper()
+	_, u := pgtest.Schema(t)
+	s, err := Open(ctx, u, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func newPublishOp(id, data string) *publishOp {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	return &publishOp{ev: &herald.Event{ID: id, Type: "agent.status", Data: json.RawMessage(data), Created: now}}
@@ -47,14 +60,9 @@ func newPublishOp(id, data string) *publishOp {
 // attempts, that run together fail together first, then run again one by
 // one.
 func TestGroupFailureIsolation(t *testing.T) {
-	_, u := pgtest.Schema(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	s, err := Open(ctx, u, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openFresh(ctx, t)
 	w := storetest.NewWebhook(t, s, []string{"*"})
 
 	// Three publishes together; the middle one's data is not JSON.

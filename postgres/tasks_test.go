@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/heraldhq/herald/internal/pgtest"
 )
 
 // A batch's deliveries and events are read with one index lookup each, by
@@ -17,14 +15,9 @@ import (
 // the table grows, so a plan that read every row would read more on every
 // batch.
 func TestTaskQueriesUseIndexes(t *testing.T) {
-	_, u := pgtest.Schema(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	s, err := Open(ctx, u, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openFresh(ctx, t)
 
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {

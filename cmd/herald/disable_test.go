@@ -83,15 +83,17 @@ func TestWebhookGoneDisables(t *testing.T) {
 		if d2.Status != herald.DeliveryFailed || d2.Attempts != 1 || deref(d2.ResponseStatusCode) != 410 {
 			t.Fatalf("the 410 delivery: %+v", d2)
 		}
-		var got herald.Webhook
-		ts.must(200, "GET", "/v1/webhooks/"+wh.ID, nil, &got)
-		if got.IsActive || got.DisabledReason != herald.DisabledGone || got.DisabledAt == nil {
-			t.Fatalf("after 410: %+v", got)
-		}
+		// The webhook is turned off after the attempt is recorded, and
+		// webhook.disabled goes out once it is.
 		ev := nextOps(t, ops, herald.EventWebhookDisabled)
 		if ev.Data.WebhookID != wh.ID || ev.Data.Reason != herald.DisabledGone || ev.Data.Name != "dying" ||
 			ev.Data.URL != gone.URL+"/hook" || !strings.Contains(ev.Data.LastError, "410") {
 			t.Fatalf("webhook.disabled: %+v", ev)
+		}
+		var got herald.Webhook
+		ts.must(200, "GET", "/v1/webhooks/"+wh.ID, nil, &got)
+		if got.IsActive || got.DisabledReason != herald.DisabledGone || got.DisabledAt == nil {
+			t.Fatalf("after 410: %+v", got)
 		}
 
 		// The first delivery waits for its retry in an hour; sent now,

@@ -173,3 +173,48 @@ func openFile(t *testing.T, path string) *DB {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// TestRecordAttemptsPadded: recordAttempts writes its statements with a
+// power of two of rows, whatever the group's size, and the rows it adds
+// change nothing: the set records each attempt once and none for a
+// delivery that is gone, without failing over to one write at a time.
+func TestRecordAttemptsPadded(t *testing.T) {
+	for n, want := range map[int]int{0: 1, 1: 1, 2: 2, 3: 4, 5: 8, 64: 64, 65: 128} {
+		if got := padRows(n); got != want {
+			t.Errorf("padRows(%d) = %d, want %d", n, got, want)
+		}
+	}
+	ctx := context.Background()
+	s := openFile(t, filepath.Join(t.TempDir(), "herald.db"))
+	storetest.NewWebhook(t, s, []string{"*"})
+	var ws []*attemptWrite
+	for range 4 {
+		res, err := s.PublishEvent(ctx, herald.PublishParams{Type: "order.paid", Data: json.RawMessage(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws = append(ws, &attemptWrite{r: herald.AttemptResult{DeliveryID: res.Deliveries[0].ID, Status: herald.DeliverySuccess,
+			Attempt: &herald.Attempt{StartedAt: time.Now(), Success: true}}})
+	}
+	// Five attempts, one of a delivery that is gone: eight rows updated,
+	// four inserted.
+	ws = append(ws, &attemptWrite{r: herald.AttemptResult{DeliveryID: "dlv_gone", Status: herald.DeliveryFailed,
+		Attempt: &herald.Attempt{StartedAt: time.Now()}}})
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	touches, err := recordAttempts(ctx, tx, ws)
+	if err != nil || len(touches) != 4 || ws[4].d != nil {
+		t.Fatalf("recordAttempts: %v, %d touches, gone delivery %+v", err, len(touches), ws[4].d)
+	}
+	var attempts, delivered int
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM attempts),
+		(SELECT count(*) FROM deliveries WHERE status = 'success' AND attempts = 1)`).Scan(&attempts, &delivered); err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 4 || delivered != 4 {
+		t.Fatalf("%d attempts and %d deliveries recorded, want 4 and 4", attempts, delivered)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/http"
 	"strings"
 	"time"
@@ -222,6 +223,12 @@ func notFound(deliveryID string) error {
 	return herald.Errorf(herald.ENOTFOUND, "delivery %q not found", deliveryID)
 }
 
+// padRows is the number of rows, n or more, that a multi-row statement of
+// n rows is written with: the next power of two. The rows added are all
+// NULL and match nothing, and the statements of groups of any size take a
+// handful of texts, each prepared once per connection (see cachingConn).
+func padRows(n int) int { return 1 << bits.Len(uint(max(n, 1)-1)) }
+
 // recordAttempts records the attempts ws, of distinct deliveries, in tx
 // with two statements for all: one UPDATE of their deliveries and one
 // INSERT of the attempts. It sets each one's delivery (nil when gone: that
@@ -249,6 +256,10 @@ func recordAttempts(ctx context.Context, tx *sql.Tx, ws []*attemptWrite) ([]touc
 		values.WriteString("(?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, r.DeliveryID, r.Status, a.StatusCode, a.Error, at, next, delivered)
 		byID[r.DeliveryID] = w
+	}
+	for range padRows(len(ws)) - len(ws) {
+		values.WriteString(", (?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, nil, nil, nil, nil, nil, nil, nil)
 	}
 	// VALUES names its columns column1 to column7, in the order above.
 	rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, status = v.column2,
@@ -296,8 +307,13 @@ func recordAttempts(ctx context.Context, tx *sql.Tx, ws []*attemptWrite) ([]touc
 	if len(args) == 0 {
 		return touches, nil
 	}
+	for range padRows(len(touches)) - len(touches) {
+		values.WriteString(", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (id, tenant_id, webhook_id, delivery_id, number, started_at,
-		duration_ms, status_code, response_headers, response_body, error, success) VALUES `+values.String(), args...); err != nil {
+		duration_ms, status_code, response_headers, response_body, error, success)
+		SELECT * FROM (VALUES `+values.String()+`) WHERE column1 IS NOT NULL`, args...); err != nil {
 		return nil, fmt.Errorf("insert attempts: %w", err)
 	}
 	return touches, nil

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"iter"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,7 +14,9 @@ import (
 	msqlite "modernc.org/sqlite"
 )
 
-// maxCachedStmts bounds the prepared statements kept per connection.
+// maxCachedStmts bounds the prepared statements kept per connection; the
+// least recently used gives way to a new one. Statements run once, such
+// as the migrations', thus leave the cache to the ones run all the time.
 const maxCachedStmts = 256
 
 // maxLimitVariants bounds the statements kept per query text for a query
@@ -68,6 +72,11 @@ type sqliteConn interface {
 type cachedStmt struct {
 	stmt driver.Stmt
 	busy bool // rows of it are open
+	// used is when it last ran, on its connection's clock.
+	used uint64
+	// query is the text of a variant of a query with a LIMIT parameter
+	// ("" for any other statement).
+	query string
 }
 
 // cachingConn runs queries through cached statements. database/sql uses a
@@ -77,9 +86,10 @@ type cachingConn struct {
 	conn  sqliteConn
 	stmts map[string]*cachedStmt
 	// variants lists, for each query with a LIMIT parameter, the keys of
-	// its cached statements, least recently used first.
+	// its cached statements.
 	variants map[string][]string
 	limited  map[string]bool // whether a query has a LIMIT parameter
+	clock    uint64          // counts the statements run
 }
 
 // variantKey returns the cache key of query run with args: the query
@@ -109,61 +119,72 @@ func (c *cachingConn) variantKey(query string, args []driver.NamedValue) (string
 	return string(key), true
 }
 
+// stmt returns the cached statement of query run with args, preparing and
+// caching it when it is not; nil when it is in use, or when every cached
+// statement is.
 func (c *cachingConn) stmt(ctx context.Context, query string, args []driver.NamedValue) (*cachedStmt, error) {
-	if s, ok := c.stmts[query]; ok { // a query without a LIMIT parameter, cached
-		if s.busy {
-			return nil, nil
+	c.clock++
+	s, ok := c.stmts[query] // a query without a LIMIT parameter, cached
+	if !ok {
+		key, limited := c.variantKey(query, args)
+		if s, ok = c.stmts[key]; !ok {
+			return c.prepare(ctx, query, key, limited)
 		}
-		return s, nil
 	}
-	key, limited := c.variantKey(query, args)
-	if s, ok := c.stmts[key]; ok {
-		if s.busy {
-			return nil, nil
-		}
-		if limited {
-			c.used(query, key)
-		}
-		return s, nil
+	if s.busy {
+		return nil, nil
 	}
-	if limited && len(c.variants[query]) >= maxLimitVariants {
-		c.evict(query)
+	s.used = c.clock
+	return s, nil
+}
+
+// prepare prepares query and caches it under key, first closing the least
+// recently used variant of query (when limited and it has its fill of
+// them) or statement (when the cache is full).
+func (c *cachingConn) prepare(ctx context.Context, query, key string, limited bool) (*cachedStmt, error) {
+	if limited && len(c.variants[query]) >= maxLimitVariants && !c.evict(slices.Values(c.variants[query])) {
+		return nil, nil
 	}
-	if len(c.stmts) >= maxCachedStmts {
+	if len(c.stmts) >= maxCachedStmts && !c.evict(maps.Keys(c.stmts)) {
 		return nil, nil
 	}
 	st, err := c.conn.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	s := &cachedStmt{stmt: st}
+	s := &cachedStmt{stmt: st, used: c.clock}
 	c.stmts[key] = s
 	if limited {
+		s.query = query
 		c.variants[query] = append(c.variants[query], key)
 	}
 	return s, nil
 }
 
-// used moves key to the end of query's variants: the most recently used.
-func (c *cachingConn) used(query, key string) {
-	v := c.variants[query]
-	if i := slices.Index(v, key); i >= 0 && i < len(v)-1 {
-		c.variants[query] = append(slices.Delete(v, i, i+1), key)
-	}
-}
-
-// evict closes the least recently used variant of query whose rows are
-// not open.
-func (c *cachingConn) evict(query string) {
-	v := c.variants[query]
-	for i, key := range v {
-		if s := c.stmts[key]; s != nil && !s.busy {
-			s.stmt.Close()
-			delete(c.stmts, key)
-			c.variants[query] = slices.Delete(v, i, i+1)
-			return
+// evict closes the least recently used of the statements under keys whose
+// rows are not open, and reports whether there was one.
+func (c *cachingConn) evict(keys iter.Seq[string]) bool {
+	var (
+		oldest string
+		o      *cachedStmt
+	)
+	for key := range keys {
+		if s := c.stmts[key]; !s.busy && (o == nil || s.used < o.used) {
+			oldest, o = key, s
 		}
 	}
+	if o == nil {
+		return false
+	}
+	o.stmt.Close()
+	delete(c.stmts, oldest)
+	if o.query != "" {
+		c.variants[o.query] = slices.DeleteFunc(c.variants[o.query], func(k string) bool { return k == oldest })
+		if len(c.variants[o.query]) == 0 {
+			delete(c.variants, o.query)
+		}
+	}
+	return true
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {

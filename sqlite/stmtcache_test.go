@@ -83,3 +83,48 @@ func TestStmtJournalSpillSet(t *testing.T) {
 		t.Fatal(stmtJournalErr)
 	}
 }
+
+// TestCacheEvictsLeastRecentlyUsed: when the cache is full, the statement
+// used least recently gives way, so that statements run once (such as the
+// migrations') never keep out the ones that run all the time.
+func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
+	ctx := context.Background()
+	db := openDB("file:" + filepath.Join(t.TempDir(), "cache.db"))
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	const hot = `SELECT count(*) FROM t WHERE id > ?`
+	if _, err := db.ExecContext(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	var c *cachingConn
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Raw(func(dc any) error { c = dc.(*cachingConn); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	once := func(i int) string { return fmt.Sprintf("SELECT %d FROM t", i) }
+	for i := range 2 * maxCachedStmts {
+		var n int
+		if err := db.QueryRowContext(ctx, hot, i).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, once(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(c.stmts) != maxCachedStmts {
+		t.Fatalf("%d statements cached, want the cache full: %d", len(c.stmts), maxCachedStmts)
+	}
+	if _, ok := c.stmts[hot]; !ok {
+		t.Fatal("the statement run all the time was evicted")
+	}
+	if _, ok := c.stmts[once(2*maxCachedStmts-1)]; !ok {
+		t.Fatal("the newest statement is not cached")
+	}
+	if _, ok := c.stmts[once(0)]; ok {
+		t.Fatal("the oldest statement run once is still cached")
+	}
+}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -38,15 +39,7 @@ func TestLimitVariantsCached(t *testing.T) {
 		}
 		return n
 	}
-	var c *cachingConn
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.Raw(func(dc any) error { c = dc.(*cachingConn); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close()
+	c := onlyConn(t, db)
 
 	for _, limit := range []int{1, 2, 1, 2, 3} {
 		if got, want := count(limit), min(limit, 5); got != want {
@@ -96,15 +89,7 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
 	}
-	var c *cachingConn
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.Raw(func(dc any) error { c = dc.(*cachingConn); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close()
+	c := onlyConn(t, db)
 	once := func(i int) string { return fmt.Sprintf("SELECT %d FROM t", i) }
 	for i := range 2 * maxCachedStmts {
 		var n int
@@ -127,4 +112,19 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	if _, ok := c.stmts[once(0)]; ok {
 		t.Fatal("the oldest statement run once is still cached")
 	}
+}
+
+// onlyConn returns the one connection of db, whose pool holds one.
+func onlyConn(t *testing.T, db *sql.DB) *cachingConn {
+	t.Helper()
+	var c *cachingConn
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Raw(func(dc any) error { c = dc.(*cachingConn); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

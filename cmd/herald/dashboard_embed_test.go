@@ -144,7 +144,9 @@ func TestPortalEmbeddedCrossSite(t *testing.T) {
 				fctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID))
 				defer cancel()
 				frame = chromedp.FromContext(fctx)
-				text, err = chromedp.Run(fctx, chromedp.Text(chromedp.CSS("main")))
+				// The target may show before its document has loaded.
+				text, err = chromedp.Run(fctx, chromedp.Poll[string](
+					`document.readyState === "complete" && document.querySelector("main")?.innerText`))
 				if err != nil {
 					t.Fatalf("read the embedded portal: %v", err)
 				}

@@ -229,6 +229,22 @@ func notFound(deliveryID string) error {
 // handful of texts, each prepared once per connection (see cachingConn).
 func padRows(n int) int { return 1 << bits.Len(uint(max(n, 1)-1)) }
 
+// padValues adds all-NULL rows shaped like row to values, a VALUES list of
+// n rows, up to padRows(n), and their arguments to args.
+func padValues(values *strings.Builder, args []any, n int, row string) []any {
+	extra := padRows(n) - n
+	for range extra {
+		values.WriteString(", " + row)
+	}
+	return append(args, make([]any, extra*strings.Count(row, "?"))...)
+}
+
+// The rows of recordAttempts' UPDATE and INSERT.
+const (
+	attemptUpdateRow = "(?, ?, ?, ?, ?, ?, ?)"
+	attemptInsertRow = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
 // recordAttempts records the attempts ws, of distinct deliveries, in tx
 // with two statements for all: one UPDATE of their deliveries and one
 // INSERT of the attempts. It sets each one's delivery (nil when gone: that
@@ -253,14 +269,11 @@ func recordAttempts(ctx context.Context, tx *sql.Tx, ws []*attemptWrite) ([]touc
 		if i > 0 {
 			values.WriteString(", ")
 		}
-		values.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+		values.WriteString(attemptUpdateRow)
 		args = append(args, r.DeliveryID, r.Status, a.StatusCode, a.Error, at, next, delivered)
 		byID[r.DeliveryID] = w
 	}
-	for range padRows(len(ws)) - len(ws) {
-		values.WriteString(", (?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, nil, nil, nil, nil, nil, nil, nil)
-	}
+	args = padValues(&values, args, len(ws), attemptUpdateRow)
 	// VALUES names its columns column1 to column7, in the order above.
 	rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, status = v.column2,
 		response_status_code = v.column3, error_message = v.column4, last_attempt_at = v.column5,
@@ -298,7 +311,7 @@ func recordAttempts(ctx context.Context, tx *sql.Tx, ws []*attemptWrite) ([]touc
 		if len(args) > 0 {
 			values.WriteString(", ")
 		}
-		values.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		values.WriteString(attemptInsertRow)
 		at := micros(a.StartedAt)
 		args = append(args, a.ID, string(w.d.TenantID), w.d.WebhookID, a.DeliveryID, a.Number, at, a.DurationMS, a.StatusCode,
 			string(headers), a.ResponseBody, a.Error, a.Success)
@@ -307,10 +320,7 @@ func recordAttempts(ctx context.Context, tx *sql.Tx, ws []*attemptWrite) ([]touc
 	if len(args) == 0 {
 		return touches, nil
 	}
-	for range padRows(len(touches)) - len(touches) {
-		values.WriteString(", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
-	}
+	args = padValues(&values, args, len(touches), attemptInsertRow)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (id, tenant_id, webhook_id, delivery_id, number, started_at,
 		duration_ms, status_code, response_headers, response_body, error, success)
 		SELECT * FROM (VALUES `+values.String()+`) WHERE column1 IS NOT NULL`, args...); err != nil {

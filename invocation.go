@@ -324,7 +324,7 @@ type InvocationStore interface {
 	// it; one no longer queued is an ECONFLICT (it ran already).
 	StartInvocation(ctx context.Context, id string, now time.Time) (*Invocation, error)
 	// FinishInvocation records an outcome and publishes its events in one
-	// transaction, with o.Reply queuing the reply job (delivery.ReplyArgs)
+	// transaction, with o.Reply queuing the reply job (queue.ReplyArgs)
 	// and setting reply_status pending.
 	FinishInvocation(ctx context.Context, o InvocationOutcome) (*Invocation, error)
 	// Invocation returns one invocation.

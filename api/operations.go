@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 )
 
 // recoverWebhook starts an operation that queues a new attempt of every
@@ -42,7 +42,7 @@ func (s *Server) startWindowOperation(w http.ResponseWriter, r *http.Request, ki
 	}
 	o, err := s.cfg.Store.CreateOperation(r.Context(), herald.CreateOperationParams{
 		TenantID: wh.TenantID, Kind: kind, WebhookID: wh.ID, Since: since, Until: until,
-		Max: s.cfg.MaxOperationRows, Job: delivery.OperationJob, Now: now,
+		Max: s.cfg.MaxOperationRows, Job: queue.OperationJob, Now: now,
 	})
 	if err != nil {
 		s.error(w, r, err)
@@ -95,7 +95,7 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.Clock.Now()
 	o, err := s.cfg.Store.CreateOperation(r.Context(), herald.CreateOperationParams{
 		TenantID: ev.TenantID, Kind: herald.OperationReplay, EventID: ev.ID, WebhookIDs: in.WebhookIDs,
-		Max: s.cfg.MaxOperationRows, Job: delivery.OperationJob, Now: now,
+		Max: s.cfg.MaxOperationRows, Job: queue.OperationJob, Now: now,
 	})
 	if err != nil {
 		s.error(w, r, err)

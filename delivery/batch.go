@@ -10,89 +10,13 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/queue"
 )
-
-// MaxBatch is the most deliveries one batch job carries: 100.
-const MaxBatch = 100
-
-// BatchArgs is the River job of the first attempts of several deliveries,
-// queued together by one transaction (an event's fan-out, or a group of
-// publishes committed together). One job for many deliveries spares the
-// queue a fetch and a completion for each: River's own cost per job is
-// the largest part of a delivery's.
-type BatchArgs struct {
-	DeliveryIDs []string `json:"delivery_ids"`
-}
-
-// Kind names the job in River.
-func (BatchArgs) Kind() string { return "herald.deliver_batch" }
-
-// InsertOpts puts batch jobs on QueueName, as Args.
-func (BatchArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueName, MaxAttempts: 25}
-}
-
-// Batch returns jobs with the delivery jobs that are due now and carry no
-// trace context merged into batch jobs of up to MaxBatch deliveries each,
-// in order; the other jobs are kept as they are. A lone delivery keeps its
-// own job.
-func Batch(jobs []river.InsertManyParams) []river.InsertManyParams {
-	var (
-		out = make([]river.InsertManyParams, 0, len(jobs))
-		ids []string
-	)
-	for _, j := range jobs {
-		if a, ok := j.Args.(Args); ok && j.InsertOpts == nil && a.Traceparent == "" {
-			ids = append(ids, a.DeliveryID)
-			continue
-		}
-		out = append(out, j)
-	}
-	for len(ids) > 0 {
-		n := min(len(ids), MaxBatch)
-		if n == 1 {
-			out = append(out, JobParams(ids[0], time.Time{}))
-		} else {
-			out = append(out, river.InsertManyParams{Args: BatchArgs{DeliveryIDs: ids[:n:n]}})
-		}
-		ids = ids[n:]
-	}
-	return out
-}
-
-// UniqueJobParams returns the River insert params of a delivery's own job,
-// due at runAt (the zero time for now), unique among the delivery jobs
-// waiting or running: inserting it while the delivery has such a job
-// already inserts nothing. A batch hands its deliveries on with it.
-func UniqueJobParams(deliveryID string, runAt time.Time) river.InsertManyParams {
-	p := river.InsertManyParams{Args: Args{DeliveryID: deliveryID}, InsertOpts: &river.InsertOpts{
-		ScheduledAt: runAt,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
-			rivertype.JobStateRunning, rivertype.JobStateScheduled,
-		}},
-	}}
-	return p
-}
-
-// QueueJobs returns the jobs that QueueDeliveries inserts for p: one of
-// its own (UniqueJobParams) for each delivery of p that pending holds,
-// once each.
-func QueueJobs(p herald.QueueParams, pending map[string]bool) []river.InsertManyParams {
-	var jobs []river.InsertManyParams
-	for _, d := range p.Deliveries {
-		if pending[d.ID] {
-			jobs = append(jobs, UniqueJobParams(d.ID, d.At))
-			delete(pending, d.ID)
-		}
-	}
-	return jobs
-}
 
 // BatchWorker makes the first attempt of each delivery of a batch job, at
 // once, each as the Worker makes one (see Worker.Work). A delivery that is
 // to be tried again later (a retry, a webhook at its cap, a rate limit, a
-// shutdown) is handed to a job of its own, due then, with UniqueJobParams;
+// shutdown) is handed to a job of its own, due then, with queue.UniqueDeliveryJob;
 // so is one whose attempt failed on an error of the store. Deliveries of a
 // rate-limited webhook go to their own jobs before any attempt, so that
 // their reserved send slots stay with them.
@@ -102,7 +26,7 @@ func QueueJobs(p herald.QueueParams, pending map[string]bool) []river.InsertMany
 // pending to a job of its own. Those that already have one, waiting or
 // running, get none, so that no delivery is attempted twice at once.
 type BatchWorker struct {
-	river.WorkerDefaults[BatchArgs]
+	river.WorkerDefaults[queue.BatchArgs]
 
 	Worker *Worker
 }
@@ -114,11 +38,13 @@ type batchKey struct{}
 func inBatch(ctx context.Context) bool { return ctx.Value(batchKey{}) != nil }
 
 // Timeout is the Worker's.
-func (b *BatchWorker) Timeout(*river.Job[BatchArgs]) time.Duration { return b.Worker.Timeout(nil) }
+func (b *BatchWorker) Timeout(*river.Job[queue.BatchArgs]) time.Duration {
+	return b.Worker.Timeout(nil)
+}
 
 // Work loads the batch's deliveries together and attempts each,
 // concurrently. Those deleted meanwhile are skipped.
-func (b *BatchWorker) Work(ctx context.Context, job *river.Job[BatchArgs]) error {
+func (b *BatchWorker) Work(ctx context.Context, job *river.Job[queue.BatchArgs]) error {
 	ids := job.Args.DeliveryIDs
 	if job.Attempt > 1 {
 		later := make([]herald.QueuedDelivery, len(ids))
@@ -142,7 +68,7 @@ func (b *BatchWorker) Work(ctx context.Context, job *river.Job[BatchArgs]) error
 		go func() {
 			defer wg.Done()
 			id := task.Delivery.ID
-			one := &river.Job[Args]{JobRow: &rivertype.JobRow{ID: job.ID, Attempt: 1, CreatedAt: job.CreatedAt}, Args: Args{DeliveryID: id}}
+			one := &river.Job[queue.DeliveryArgs]{JobRow: &rivertype.JobRow{ID: job.ID, Attempt: 1, CreatedAt: job.CreatedAt}, Args: queue.DeliveryArgs{DeliveryID: id}}
 			err := b.Worker.workTask(attemptCtx, one, task)
 			var snooze *river.JobSnoozeError
 			switch {

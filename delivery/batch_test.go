@@ -4,58 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
-	"slices"
 	"testing"
-	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/sqlite"
 )
-
-// TestBatch merges the delivery jobs due now without a trace context into
-// batches of at most MaxBatch, in order, and keeps every other job as it is.
-func TestBatch(t *testing.T) {
-	var jobs []river.InsertManyParams
-	var want []string
-	for i := range delivery.MaxBatch + 3 {
-		id := "dlv_" + string(rune('a'+i%26)) + string(rune('a'+i/26))
-		jobs = append(jobs, delivery.JobParams(id, time.Time{}))
-		want = append(want, id)
-	}
-	later := delivery.JobParams("dlv_later", time.Now().Add(time.Minute))
-	traced := river.InsertManyParams{Args: delivery.Args{DeliveryID: "dlv_traced", Traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}}
-	reply := delivery.ReplyJobParams("inv_1", time.Time{})
-	jobs = slices.Insert(jobs, 2, later, traced, reply)
-
-	out := delivery.Batch(jobs)
-	if len(out) != 5 {
-		t.Fatalf("%d jobs, want 5: the three kept and two batches", len(out))
-	}
-	for i, kept := range []river.InsertManyParams{later, traced, reply} {
-		if out[i].Args != kept.Args {
-			t.Fatalf("job %d = %+v, want %+v kept as it was", i, out[i].Args, kept.Args)
-		}
-	}
-	var got []string
-	for _, j := range out[3:] {
-		b, ok := j.Args.(delivery.BatchArgs)
-		if !ok {
-			t.Fatalf("job %+v is no batch", j.Args)
-		}
-		got = append(got, b.DeliveryIDs...)
-	}
-	if !slices.Equal(got, want) || len(out[3].Args.(delivery.BatchArgs).DeliveryIDs) != delivery.MaxBatch {
-		t.Fatalf("batched %v, want %v in batches of %d", got, want, delivery.MaxBatch)
-	}
-	// A lone delivery keeps its own job.
-	if one := delivery.Batch(jobs[:1]); len(one) != 1 || one[0].Args != jobs[0].Args {
-		t.Fatalf("a lone delivery became %+v", one)
-	}
-}
 
 // TestBatchRunAgainHandsOn runs a batch job as it runs again after a crash:
 // it attempts nothing, and hands each delivery still pending to a job of
@@ -63,7 +21,7 @@ func TestBatch(t *testing.T) {
 func TestBatchRunAgainHandsOn(t *testing.T) {
 	ctx := context.Background()
 	workers := river.NewWorkers()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Queue: delivery.QueueConfig{Workers: workers}})
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Queue: queue.Config{Workers: workers}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +45,7 @@ func TestBatchRunAgainHandsOn(t *testing.T) {
 		ids = append(ids, d.ID)
 	}
 	bw := &delivery.BatchWorker{Worker: w}
-	again := &river.Job[delivery.BatchArgs]{JobRow: &rivertype.JobRow{ID: 1, Attempt: 2}, Args: delivery.BatchArgs{DeliveryIDs: ids}}
+	again := &river.Job[queue.BatchArgs]{JobRow: &rivertype.JobRow{ID: 1, Attempt: 2}, Args: queue.BatchArgs{DeliveryIDs: ids}}
 	for run := 0; run < 2; run++ {
 		if err := bw.Work(ctx, again); err != nil {
 			t.Fatal(err)

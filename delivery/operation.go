@@ -8,43 +8,13 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/queue"
 )
-
-// OperationQueue is the River queue that holds operation jobs (recover,
-// replay, replay-missing); its few workers keep bulk re-sends from taking
-// the delivery workers.
-const OperationQueue = "operations"
-
-// OperationWorkers is how many operations run at once on one node: 2.
-const OperationWorkers = 2
-
-// OperationArgs is the River job that works through one operation.
-type OperationArgs struct {
-	OperationID string `json:"operation_id"`
-}
-
-// Kind names the job in River.
-func (OperationArgs) Kind() string { return "herald.operation" }
-
-// InsertOpts puts operation jobs on OperationQueue. MaxAttempts bounds
-// retries after infrastructure failures (a database error, a crash); each
-// run resumes after the last batch that committed.
-func (OperationArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: OperationQueue, MaxAttempts: 10}
-}
-
-// OperationJob is the job of the operation id, for
-// herald.CreateOperationParams.Job.
-func OperationJob(id string) herald.JobArgs { return OperationArgs{OperationID: id} }
-
-// OperationQueues returns the queue operations run on, with its workers,
-// for QueueConfig.Queues.
-func OperationQueues() map[string]int { return map[string]int{OperationQueue: OperationWorkers} }
 
 // OperationWorker runs an operation's batches, each in a transaction of
 // its own, until it has finished.
 type OperationWorker struct {
-	river.WorkerDefaults[OperationArgs]
+	river.WorkerDefaults[queue.OperationArgs]
 
 	Store herald.OperationStore
 	// BatchSize is how many rows each batch reads. Default
@@ -60,7 +30,7 @@ type OperationWorker struct {
 // Work runs the operation's batches until it has succeeded or failed. A
 // run that stops early (a crash, a shutdown) leaves the job to run again,
 // from the cursor the last committed batch left.
-func (w *OperationWorker) Work(ctx context.Context, job *river.Job[OperationArgs]) error {
+func (w *OperationWorker) Work(ctx context.Context, job *river.Job[queue.OperationArgs]) error {
 	ref := herald.Ref{Tenancy: herald.AnyTenant(), ID: job.Args.OperationID}
 	for {
 		if err := ctx.Err(); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 )
 
 // flakyOps is an OperationStore whose batches fail with a database error.
@@ -33,10 +34,10 @@ func (f *flakyOps) FailOperation(_ context.Context, p herald.FailOperationParams
 func TestOperationWorkerGivesUp(t *testing.T) {
 	store := &flakyOps{}
 	w := &delivery.OperationWorker{Store: store}
-	job := func(attempt int) *river.Job[delivery.OperationArgs] {
-		return &river.Job[delivery.OperationArgs]{
+	job := func(attempt int) *river.Job[queue.OperationArgs] {
+		return &river.Job[queue.OperationArgs]{
 			JobRow: &rivertype.JobRow{Attempt: attempt, MaxAttempts: 10},
-			Args:   delivery.OperationArgs{OperationID: "op_1"},
+			Args:   queue.OperationArgs{OperationID: "op_1"},
 		}
 	}
 	if err := w.Work(context.Background(), job(1)); err == nil || len(store.failed) != 0 {

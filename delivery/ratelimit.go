@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/queue"
 )
 
 // MaxRateSnooze is the longest a job held back by its webhook's rate
@@ -33,7 +34,7 @@ type rateHold struct {
 // MaxRateSnooze at a time), uncounted. It returns true when the attempt
 // may be made now, or false and how long to snooze. An unlimited webhook
 // passes at once.
-func (w *Worker) rateSlot(ctx context.Context, job *river.Job[Args], task *herald.DeliveryTask) (bool, time.Duration, error) {
+func (w *Worker) rateSlot(ctx context.Context, job *river.Job[queue.DeliveryArgs], task *herald.DeliveryTask) (bool, time.Duration, error) {
 	wh := task.Webhook
 	if wh.RateLimit == nil {
 		return true, 0, nil
@@ -82,7 +83,7 @@ func (w *Worker) rateSlot(ctx context.Context, job *river.Job[Args], task *heral
 }
 
 // holdOf reads the slot the job holds, if any.
-func holdOf(job *river.Job[Args]) (rateHold, bool) {
+func holdOf(job *river.Job[queue.DeliveryArgs]) (rateHold, bool) {
 	var h rateHold
 	if job == nil || job.JobRow == nil || len(job.Metadata) == 0 {
 		return h, false

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/riverqueue/river"
 	"go.opentelemetry.io/otel/attribute"
@@ -14,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/queue"
 )
 
 // scopeName is the instrumentation scope of the delivery spans.
@@ -31,25 +31,11 @@ const (
 
 var traceContext = propagation.TraceContext{}
 
-// TracedJobParams is JobParams for a delivery due now, with the trace
-// context of ctx in the job's args when ctx carries one (a request traced
-// by tracing.Handler); without one it is JobParams exactly.
-func TracedJobParams(ctx context.Context, deliveryID string) river.InsertManyParams {
-	p := JobParams(deliveryID, time.Time{})
-	if !trace.SpanContextFromContext(ctx).IsValid() {
-		return p
-	}
-	c := propagation.MapCarrier{}
-	traceContext.Inject(ctx, c)
-	p.Args = Args{DeliveryID: deliveryID, Traceparent: c["traceparent"], Tracestate: c["tracestate"]}
-	return p
-}
-
 // startAttempt starts the span of one attempt of job, a child of the trace
 // context stored with the job. Before the first attempt it also records the
 // time the job waited in the queue, as a span of its own. It returns ctx
 // and nil when tracing is off or the job carries no trace context.
-func (w *Worker) startAttempt(ctx context.Context, job *river.Job[Args], task *herald.DeliveryTask) (context.Context, trace.Span) {
+func (w *Worker) startAttempt(ctx context.Context, job *river.Job[queue.DeliveryArgs], task *herald.DeliveryTask) (context.Context, trace.Span) {
 	if w.Tracer == nil || job.Args.Traceparent == "" {
 		return ctx, nil
 	}

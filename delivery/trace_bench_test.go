@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/sqlite"
 )
 
@@ -39,7 +40,7 @@ func benchPublishToDelivery(b *testing.B, tp *sdktrace.TracerProvider) {
 	rc := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	b.Cleanup(rc.Close)
 	workers := river.NewWorkers()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "herald.db"), sqlite.Options{Queue: delivery.QueueConfig{
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "herald.db"), sqlite.Options{Queue: queue.Config{
 		Workers: workers, PollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
 	}})
 	if err != nil {
@@ -92,18 +93,18 @@ func benchPublishToDelivery(b *testing.B, tp *sdktrace.TracerProvider) {
 }
 
 // BenchmarkJobParams is what queueing a delivery's job costs its publish,
-// without trace context (tracing off: JobParams, and TracedJobParams on a
+// without trace context (tracing off: queue.DeliveryJob, and queue.TracedDeliveryJob on a
 // context with no span) and with one (tracing on).
 func BenchmarkJobParams(b *testing.B) {
 	ctx := context.Background()
 	b.Run("untraced", func(b *testing.B) {
 		for range b.N {
-			_ = delivery.JobParams("dlv_1", time.Time{})
+			_ = queue.DeliveryJob("dlv_1", time.Time{})
 		}
 	})
 	b.Run("off", func(b *testing.B) {
 		for range b.N {
-			_ = delivery.TracedJobParams(ctx, "dlv_1")
+			_ = queue.TracedDeliveryJob(ctx, "dlv_1")
 		}
 	})
 	b.Run("on", func(b *testing.B) {
@@ -113,7 +114,7 @@ func BenchmarkJobParams(b *testing.B) {
 		defer span.End()
 		b.ResetTimer()
 		for range b.N {
-			_ = delivery.TracedJobParams(sctx, "dlv_1")
+			_ = queue.TracedDeliveryJob(sctx, "dlv_1")
 		}
 	})
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/metrics"
+	"github.com/heraldhq/herald/queue"
 )
 
 // DefaultMaxInFlightPerWebhook caps the requests one webhook has in flight
@@ -28,7 +29,7 @@ const DefaultMaxInFlightPerWebhook = 8
 // snoozes the job until then; River does not count snoozes, Herald counts
 // attempts itself.
 type Worker struct {
-	river.WorkerDefaults[Args]
+	river.WorkerDefaults[queue.DeliveryArgs]
 
 	Store   herald.Store
 	Sender  *Sender
@@ -64,7 +65,7 @@ type Worker struct {
 	// Default DefaultMaxWait; negative never waits.
 	MaxWait time.Duration
 	// Tracer, when set, traces each attempt of a job that carries a trace
-	// context (see TracedJobParams): a span per attempt, with the HTTP
+	// context (see queue.TracedDeliveryJob): a span per attempt, with the HTTP
 	// client span of its request. Default nil: no spans, no traceparent.
 	Tracer trace.TracerProvider
 
@@ -83,7 +84,7 @@ const reloadAfter = 100 * time.Millisecond
 const DefaultMaxWait = 250 * time.Millisecond
 
 // Work makes one attempt of the job's delivery.
-func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
+func (w *Worker) Work(ctx context.Context, job *river.Job[queue.DeliveryArgs]) error {
 	ref := herald.Ref{Tenancy: herald.AnyTenant(), ID: job.Args.DeliveryID}
 	task, err := w.Store.DeliveryTask(ctx, ref)
 	if herald.ErrorCode(err) == herald.ENOTFOUND {
@@ -98,7 +99,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 }
 
 // workTask makes one attempt of the job's delivery, whose task is loaded.
-func (w *Worker) workTask(ctx context.Context, job *river.Job[Args], task *herald.DeliveryTask) error {
+func (w *Worker) workTask(ctx context.Context, job *river.Job[queue.DeliveryArgs], task *herald.DeliveryTask) error {
 	ref := herald.Ref{Tenancy: herald.AnyTenant(), ID: job.Args.DeliveryID}
 	if task.Delivery.Status != herald.DeliveryPending {
 		return nil // done already, by an earlier run of a duplicate job
@@ -266,7 +267,7 @@ const MinRescueAfter = DefaultJobTimeout + 15*time.Second
 
 // Timeout is JobTimeout: each attempt is bounded by its webhook's timeout
 // in the Sender, and this bounds the whole run.
-func (w *Worker) Timeout(*river.Job[Args]) time.Duration {
+func (w *Worker) Timeout(*river.Job[queue.DeliveryArgs]) time.Duration {
 	if w.JobTimeout <= 0 {
 		return DefaultJobTimeout
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/sqlite"
 )
 
@@ -263,7 +264,7 @@ func TestWaitingDeliveryRereadsWebhook(t *testing.T) {
 func openQueue(t *testing.T, w *delivery.Worker) *sqlite.DB {
 	t.Helper()
 	workers := river.NewWorkers()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Queue: delivery.QueueConfig{
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Queue: queue.Config{
 		Workers: workers, PollInterval: 20 * time.Millisecond,
 	}})
 	if err != nil {

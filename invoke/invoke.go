@@ -34,7 +34,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/runtime"
 )
 
@@ -360,7 +360,7 @@ func contextMap(raw json.RawMessage) map[string]any {
 	return m
 }
 
-// Worker runs the async invocations queued on delivery.InvokeQueue with
+// Worker runs the async invocations queued on queue.InvokeQueue with
 // Service.RunQueued. Register it with Register.
 //
 // An invocation runs at most once: StartInvocation moves it from queued to
@@ -368,7 +368,7 @@ func contextMap(raw json.RawMessage) map[string]any {
 // restart, or River rescuing a job that ran past RescueAfter) does
 // nothing. One whose node crashed mid-run stays running.
 type Worker struct {
-	river.WorkerDefaults[delivery.InvokeArgs]
+	river.WorkerDefaults[queue.InvokeArgs]
 
 	// Service runs the invocations. Required.
 	Service *Service
@@ -378,7 +378,7 @@ type Worker struct {
 }
 
 // Work runs one queued invocation.
-func (w *Worker) Work(ctx context.Context, job *river.Job[delivery.InvokeArgs]) error {
+func (w *Worker) Work(ctx context.Context, job *river.Job[queue.InvokeArgs]) error {
 	snooze := w.BusySnooze
 	if snooze <= 0 {
 		snooze = DefaultBusySnooze
@@ -478,14 +478,14 @@ type SweepArgs struct{}
 // Kind names the job in River.
 func (SweepArgs) Kind() string { return "herald.invocation_sweep" }
 
-// InsertOpts puts sweeps on delivery.InvokeQueue with one attempt: the next
+// InsertOpts puts sweeps on queue.InvokeQueue with one attempt: the next
 // one comes SweepInterval later.
 func (SweepArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: delivery.InvokeQueue, MaxAttempts: 1}
+	return river.InsertOpts{Queue: queue.InvokeQueue, MaxAttempts: 1}
 }
 
 // SweepJob is the River periodic job that sweeps every SweepInterval, for
-// delivery.QueueConfig.PeriodicJobs; River runs periodic jobs on the
+// queue.Config.PeriodicJobs; River runs periodic jobs on the
 // elected leader only.
 func SweepJob() *river.PeriodicJob {
 	return river.NewPeriodicJob(river.PeriodicInterval(SweepInterval),
@@ -505,9 +505,9 @@ func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 }
 
 // Queues returns the River queue the Worker needs on a node that works
-// jobs, for delivery.QueueConfig.Queues: delivery.InvokeQueue with
+// jobs, for queue.Config.Queues: queue.InvokeQueue with
 // DefaultQueueWorkers (100) workers.
-func Queues() map[string]int { return map[string]int{delivery.InvokeQueue: DefaultQueueWorkers} }
+func Queues() map[string]int { return map[string]int{queue.InvokeQueue: DefaultQueueWorkers} }
 
 // Register adds a Worker and a SweepWorker for s to workers.
 func Register(workers *river.Workers, s *Service) {

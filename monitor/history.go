@@ -23,7 +23,7 @@ const (
 )
 
 // HistoryPruneJob returns the River periodic job that prunes the history
-// every HistoryPruneInterval, for delivery.QueueConfig.PeriodicJobs; add
+// every HistoryPruneInterval, for queue.Config.PeriodicJobs; add
 // a HistoryPruneWorker to the workers.
 func HistoryPruneJob() *river.PeriodicJob {
 	return river.NewPeriodicJob(river.PeriodicInterval(HistoryPruneInterval),

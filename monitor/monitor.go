@@ -68,11 +68,11 @@ type Config struct {
 }
 
 // Queues returns the River queues the monitor's jobs need on a node that
-// works jobs, for delivery.QueueConfig.Queues.
+// works jobs, for queue.Config.Queues.
 func Queues() map[string]int { return map[string]int{QueueName: QueueWorkers} }
 
 // PeriodicJobs returns the River periodic jobs of the two checks, for
-// delivery.QueueConfig.PeriodicJobs. Register the workers with Register.
+// queue.Config.PeriodicJobs. Register the workers with Register.
 func PeriodicJobs(c Config) []*river.PeriodicJob {
 	alertEvery := c.AlertInterval
 	if alertEvery <= 0 {

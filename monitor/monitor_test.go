@@ -11,7 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/sqlite"
 )
 
@@ -33,9 +33,9 @@ func (c *clock) add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func openStore(t *testing.T, c herald.Clock, queue delivery.QueueConfig) *sqlite.DB {
+func openStore(t *testing.T, c herald.Clock, qc queue.Config) *sqlite.DB {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Clock: c, Queue: queue})
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Clock: c, Queue: qc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestHeartbeatInterval(t *testing.T) {
 func TestEvaluateAll(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
-	s := openStore(t, c, delivery.QueueConfig{})
+	s := openStore(t, c, queue.Config{})
 	alertHook := newWebhook(t, s, "alert.*")
 	agentHook := newWebhook(t, s, "agent.*")
 	failing := newAlert(t, s, func(r *herald.AlertRule) {
@@ -182,7 +182,7 @@ func TestEvaluateAllPages(t *testing.T) {
 	defer func(n int) { pageSize = n }(pageSize)
 	pageSize = 2
 	c := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
-	s := openStore(t, c, delivery.QueueConfig{})
+	s := openStore(t, c, queue.Config{})
 	for i := range 7 {
 		newAlert(t, s, func(r *herald.AlertRule) {
 			r.Metric, r.Threshold, r.IsActive = herald.MetricDeliveriesPending, 0, i%3 != 0
@@ -211,7 +211,7 @@ func TestEvaluateAllPages(t *testing.T) {
 func TestHeartbeatCheck(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
-	s := openStore(t, c, delivery.QueueConfig{})
+	s := openStore(t, c, queue.Config{})
 	newWebhook(t, s, "agent.status")
 	for id, ago := range map[string]time.Duration{"silent": 2 * time.Minute, "alive": 10 * time.Second} {
 		_, err := s.ReportAgentStatus(ctx, &herald.AgentReport{AgentID: id, Status: herald.AgentRunning, Now: c.Now().Add(-ago)})
@@ -248,7 +248,7 @@ func TestHeartbeatCheck(t *testing.T) {
 // leader enqueues them, and they run on the monitor queue.
 func TestPeriodicJobs(t *testing.T) {
 	workers := river.NewWorkers()
-	s := openStore(t, nil, delivery.QueueConfig{
+	s := openStore(t, nil, queue.Config{
 		Workers:      workers,
 		PollInterval: 10 * time.Millisecond,
 		Queues:       Queues(),
@@ -295,7 +295,7 @@ func publish(t *testing.T, s herald.Store, typ string) *herald.PublishResult {
 func TestChecksOfTenants(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
-	s := openStore(t, c, delivery.QueueConfig{})
+	s := openStore(t, c, queue.Config{})
 	for _, id := range []string{"acme", "beta"} {
 		if _, err := s.PutTenant(ctx, &herald.Tenant{ID: id, Metadata: json.RawMessage(`{}`)}); err != nil {
 			t.Fatal(err)

@@ -26,7 +26,7 @@ func PruneInterval(retention time.Duration) time.Duration {
 }
 
 // PruneJob returns the River periodic job that prunes the inbound request
-// log, for delivery.QueueConfig.PeriodicJobs; add a PruneWorker to the
+// log, for queue.Config.PeriodicJobs; add a PruneWorker to the
 // workers.
 func PruneJob(retention time.Duration) *river.PeriodicJob {
 	return river.NewPeriodicJob(river.PeriodicInterval(PruneInterval(retention)),

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 )
 
 func TestPruneInterval(t *testing.T) {
@@ -25,7 +25,7 @@ func TestPruneInterval(t *testing.T) {
 func TestPruneDeletesOldRequests(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)}
-	db := openStore(t, c, delivery.QueueConfig{})
+	db := openStore(t, c, queue.Config{})
 	wh := herald.NewInboundWebhook()
 	wh.Name, wh.Agent, wh.Secret = "hook", "default", "hook-secret"
 	wh.CreatedAt, wh.UpdatedAt = c.Now(), c.Now()
@@ -52,7 +52,7 @@ func TestPruneDeletesOldRequests(t *testing.T) {
 func TestPruneKeepsAtMostMaxRows(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)}
-	db := openStore(t, c, delivery.QueueConfig{})
+	db := openStore(t, c, queue.Config{})
 	var newest *herald.InboundRequest
 	for i := 3; i > 0; i-- {
 		newest = &herald.InboundRequest{Webhook: "hook", At: c.Now().Add(-time.Duration(i) * time.Minute), Headers: map[string]string{}, Verdict: herald.VerdictRejected, Status: 401}

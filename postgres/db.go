@@ -61,7 +61,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 )
 
 //go:embed migrations/*.sql
@@ -98,9 +98,9 @@ var _ herald.Store = (*DB)(nil)
 
 // Options configures Open.
 type Options struct {
-	// Queue configures River (see delivery.RiverConfig for its defaults).
+	// Queue configures River (see queue.RiverConfig for its defaults).
 	// Its Workers may be nil for an insert-only node.
-	Queue delivery.QueueConfig
+	Queue queue.Config
 	// Clock tells the time of new rows. Default herald.SystemClock.
 	Clock herald.Clock
 	// NodeHeartbeat is how often a node that works jobs writes its
@@ -132,7 +132,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	cfg := delivery.RiverConfig(opts.Queue)
+	cfg := queue.RiverConfig(opts.Queue)
 	if s.works {
 		river.AddWorker(opts.Queue.Workers, &nodeSweepWorker{db: s, logger: s.logger,
 			deadAfter: cmp.Or(opts.NodeDeadAfter, DefaultNodeDeadAfter)})
@@ -159,7 +159,7 @@ func Migrate(ctx context.Context, url string) error {
 		return err
 	}
 	defer pool.Close()
-	return migrate(ctx, pool, delivery.QueueConfig{})
+	return migrate(ctx, pool, queue.Config{})
 }
 
 // connect makes the pool. Connections scan timestamptz values in UTC, as
@@ -197,7 +197,7 @@ func connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
 // the simplest fix: it is taken on a connection of its own, outside the pool,
 // and closing that connection releases the lock even when the unlock cannot
 // be sent. The nodes that waited then find nothing pending.
-func migrate(ctx context.Context, pool *pgxpool.Pool, qc delivery.QueueConfig) error {
+func migrate(ctx context.Context, pool *pgxpool.Pool, qc queue.Config) error {
 	lock, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return fmt.Errorf("connect for migration lock: %w", err)
@@ -349,7 +349,7 @@ func (s *DB) QueueDepth(ctx context.Context) (int, error) {
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(CASE WHEN kind = $1 THEN jsonb_array_length(args -> 'delivery_ids')
 		ELSE 1 END), 0) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`,
-		delivery.BatchArgs{}.Kind()).Scan(&n)
+		queue.BatchArgs{}.Kind()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count queued jobs: %w", err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 )
 
 const deliveryColumns = `id, tenant_id, webhook_id, event_id, event_type, status, attempts, response_status_code,
@@ -284,7 +284,7 @@ func (o *attemptOp) after(context.Context, pgx.Tx) (effects, error, error) {
 	a.DeliveryID, a.Number = o.r.DeliveryID, o.d.Attempts
 	e := effects{touches: []touch{{webhookID: o.d.WebhookID, at: o.at, success: a.Success}}}
 	if o.released != "" {
-		e.jobs = []river.InsertManyParams{delivery.JobParams(o.released, time.Time{})}
+		e.jobs = []river.InsertManyParams{queue.DeliveryJob(o.released, time.Time{})}
 	}
 	return e, nil, nil
 }
@@ -313,7 +313,7 @@ func (s *DB) RetryDelivery(ctx context.Context, p herald.RetryParams) (*herald.D
 	} else if err != nil {
 		return nil, fmt.Errorf("update delivery: %w", err)
 	}
-	if _, err := s.river.InsertManyTx(ctx, tx, []river.InsertManyParams{delivery.JobParams(p.DeliveryID, time.Time{})}); err != nil {
+	if _, err := s.river.InsertManyTx(ctx, tx, []river.InsertManyParams{queue.DeliveryJob(p.DeliveryID, time.Time{})}); err != nil {
 		return nil, fmt.Errorf("queue delivery: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {

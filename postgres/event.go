@@ -12,7 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 )
 
 const eventColumns = `tenant_id, id, type, data, created_at, ordering_key`
@@ -187,7 +187,7 @@ func (o *publishOp) after(ctx context.Context, tx pgx.Tx) (effects, error, error
 			ID: id, TenantID: tenant, WebhookID: o.hooks[i], EventID: ev.ID, Event: ev.Type, Status: herald.DeliveryPending,
 			CreatedAt: ev.Created, NextAttemptAt: &next,
 		})
-		e.jobs = append(e.jobs, delivery.TracedJobParams(ctx, id))
+		e.jobs = append(e.jobs, queue.TracedDeliveryJob(ctx, id))
 	}
 	return e, nil, nil
 }
@@ -236,16 +236,16 @@ func fanOut(ctx context.Context, tx pgx.Tx, ev *herald.Event, webhookID, exclude
 }
 
 // queueDeliveries inserts the River jobs of deliveries in tx, in one call:
-// batch jobs for those due now (see delivery.Batch).
+// batch jobs for those due now (see queue.Batch).
 func (s *DB) queueDeliveries(ctx context.Context, tx pgx.Tx, ds []*herald.Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
 	jobs := make([]river.InsertManyParams, len(ds))
 	for i, d := range ds {
-		jobs[i] = delivery.TracedJobParams(ctx, d.ID)
+		jobs[i] = queue.TracedDeliveryJob(ctx, d.ID)
 	}
-	if _, err := s.river.InsertManyTx(ctx, tx, delivery.Batch(jobs)); err != nil {
+	if _, err := s.river.InsertManyTx(ctx, tx, queue.Batch(jobs)); err != nil {
 		return fmt.Errorf("queue deliveries: %w", err)
 	}
 	return nil

@@ -12,8 +12,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/internal/groupcommit"
+	"github.com/heraldhq/herald/queue"
 )
 
 // maxGroup bounds how many writes one group transaction takes. Each write
@@ -153,7 +153,7 @@ func (g *groupWriter) run(tx pgx.Tx, group []*write) {
 		committed = append(committed, w)
 	}
 	if len(all.jobs) > 0 {
-		if _, err = g.river.InsertManyFastTx(ctx, tx, delivery.Batch(all.jobs)); err != nil {
+		if _, err = g.river.InsertManyFastTx(ctx, tx, queue.Batch(all.jobs)); err != nil {
 			err = fmt.Errorf("queue deliveries: %w", err)
 		}
 	}

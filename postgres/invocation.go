@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/internal/sqlcol"
+	"github.com/heraldhq/herald/queue"
 )
 
 const invocationColumns = `id, tenant_id, agent, source, mode, status, message, context, "user", room, response, actions,
@@ -132,7 +132,7 @@ func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationPara
 			return err
 		}
 		if p.Queue {
-			if _, err := s.river.InsertTx(ctx, tx, delivery.InvokeArgs{InvocationID: inv.ID}, nil); err != nil {
+			if _, err := s.river.InsertTx(ctx, tx, queue.InvokeArgs{InvocationID: inv.ID}, nil); err != nil {
 				return fmt.Errorf("queue invocation: %w", err)
 			}
 		}
@@ -196,7 +196,7 @@ func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (
 				return fmt.Errorf("queue reply: %w", err)
 			}
 			inv.ReplyStatus, inv.ReplyError = herald.ReplyPending, ""
-			p := delivery.ReplyJobParams(o.ID, o.Reply.RunAt)
+			p := queue.ReplyJob(o.ID, o.Reply.RunAt)
 			if _, err := s.river.InsertTx(ctx, tx, p.Args, p.InsertOpts); err != nil {
 				return fmt.Errorf("queue reply: %w", err)
 			}

@@ -13,9 +13,9 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/internal/pgtest"
 	"github.com/heraldhq/herald/postgres"
+	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/storetest"
 )
 
@@ -259,11 +259,11 @@ func TestWorkerWokenByNotify(t *testing.T) {
 	_, u := freshSchema(t)
 	got := make(chan string, 1)
 	workers := river.NewWorkers()
-	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[delivery.Args]) error {
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[queue.DeliveryArgs]) error {
 		got <- job.Args.DeliveryID
 		return nil
 	}))
-	db := openURL(t, u, postgres.Options{Queue: delivery.QueueConfig{Workers: workers, PollInterval: time.Minute}})
+	db := openURL(t, u, postgres.Options{Queue: queue.Config{Workers: workers, PollInterval: time.Minute}})
 	ctx := context.Background()
 	if err := db.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -350,7 +350,7 @@ func TestNodeHeartbeatLifecycle(t *testing.T) {
 	ctx := context.Background()
 	_, u := freshSchema(t)
 	db := openURL(t, u, postgres.Options{NodeHeartbeat: 20 * time.Millisecond,
-		Queue: delivery.QueueConfig{Workers: river.NewWorkers()}})
+		Queue: queue.Config{Workers: river.NewWorkers()}})
 	conn, err := pgx.Connect(ctx, u)
 	if err != nil {
 		t.Fatal(err)

@@ -7,12 +7,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 )
 
 // QueueDeliveries queues a job of its own for each of p.Deliveries still
 // pending, in one transaction; a delivery with a delivery job waiting or
-// running gets none (delivery.UniqueJobParams).
+// running gets none (queue.UniqueDeliveryJob).
 func (s *DB) QueueDeliveries(ctx context.Context, p herald.QueueParams) error {
 	if len(p.Deliveries) == 0 {
 		return nil
@@ -35,7 +35,7 @@ func (s *DB) QueueDeliveries(ctx context.Context, p herald.QueueParams) error {
 	}); err != nil {
 		return fmt.Errorf("select deliveries: %w", err)
 	}
-	jobs := delivery.QueueJobs(p, pending)
+	jobs := queue.DeliveryJobs(p, pending)
 	if len(jobs) > 0 {
 		if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
 			return fmt.Errorf("queue deliveries: %w", err)

@@ -5,10 +5,10 @@
 // deferred interaction answer, PATCH /webhooks/{application_id}/{token}/
 // messages/@original).
 //
-// A reply is a River job (delivery.ReplyArgs) that FinishInvocation
+// A reply is a River job (queue.ReplyArgs) that FinishInvocation
 // queues with the invocation's outcome. Worker sends it; a failure is
 // recorded on the invocation (reply_status pending, reply_error) and
-// retried on the retry schedule, up to delivery.ReplyMaxAttempts, after
+// retried on the retry schedule, up to queue.ReplyMaxAttempts, after
 // which reply_status is failed.
 package reply
 
@@ -30,7 +30,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 )
 
 // Platform API defaults.
@@ -59,7 +59,7 @@ const (
 // Worker sends replies. Set Store and Client; the other fields have
 // defaults. Register it with Register.
 type Worker struct {
-	river.WorkerDefaults[delivery.ReplyArgs]
+	river.WorkerDefaults[queue.ReplyArgs]
 
 	// Store holds the invocations and webhooks. Required.
 	Store herald.Store
@@ -82,21 +82,21 @@ type Worker struct {
 func Register(workers *river.Workers, w *Worker) { river.AddWorker(workers, w) }
 
 // Queues returns the River queue Worker needs, for
-// delivery.QueueConfig.Queues: delivery.ReplyQueue with 20 workers.
-func Queues() map[string]int { return map[string]int{delivery.ReplyQueue: 20} }
+// queue.Config.Queues: queue.ReplyQueue with 20 workers.
+func Queues() map[string]int { return map[string]int{queue.ReplyQueue: 20} }
 
 // NextRetry schedules the next attempt on the retry schedule.
-func (w *Worker) NextRetry(job *river.Job[delivery.ReplyArgs]) time.Time {
+func (w *Worker) NextRetry(job *river.Job[queue.ReplyArgs]) time.Time {
 	return time.Now().Add(herald.NextRetryDelay(w.Schedule, job.Attempt, rand.Float64()*2-1, 0))
 }
 
 // Timeout bounds one attempt.
-func (w *Worker) Timeout(*river.Job[delivery.ReplyArgs]) time.Duration {
+func (w *Worker) Timeout(*river.Job[queue.ReplyArgs]) time.Duration {
 	return Timeout + 5*time.Second
 }
 
 // Work sends one invocation's reply and records how it went.
-func (w *Worker) Work(ctx context.Context, job *river.Job[delivery.ReplyArgs]) error {
+func (w *Worker) Work(ctx context.Context, job *river.Job[queue.ReplyArgs]) error {
 	id := job.Args.InvocationID
 	inv, err := w.Store.Invocation(ctx, herald.Ref{Tenancy: herald.AnyTenant(), ID: id})
 	if herald.ErrorCode(err) == herald.ENOTFOUND {

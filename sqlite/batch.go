@@ -7,8 +7,8 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/internal/groupcommit"
+	"github.com/heraldhq/herald/queue"
 )
 
 // maxGroup bounds how many writes one group transaction takes, so that the
@@ -207,7 +207,7 @@ func (g *groupWriter) commit(tx *sql.Tx, all effects, ok, failed []*write) {
 	ctx := context.Background()
 	err := applyTouches(ctx, tx, all.touches)
 	if err == nil && len(all.jobs) > 0 {
-		if _, err = g.river.InsertManyFastTx(ctx, tx, delivery.Batch(all.jobs)); err != nil {
+		if _, err = g.river.InsertManyFastTx(ctx, tx, queue.Batch(all.jobs)); err != nil {
 			err = fmt.Errorf("queue deliveries: %w", err)
 		}
 	}

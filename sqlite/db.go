@@ -23,8 +23,8 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/internal/typecache"
+	"github.com/heraldhq/herald/queue"
 )
 
 //go:embed migrations/*.sql
@@ -58,7 +58,7 @@ type DB struct {
 type Options struct {
 	// Queue configures River. Its Workers may be nil for an insert-only
 	// node.
-	Queue delivery.QueueConfig
+	Queue queue.Config
 	// Clock defaults to the system clock.
 	Clock herald.Clock
 	// Synchronous is SQLite's synchronous pragma: "normal" (the default:
@@ -126,7 +126,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		s.Close()
 		return nil, err
 	}
-	cfg := delivery.RiverConfig(opts.Queue)
+	cfg := queue.RiverConfig(opts.Queue)
 	cfg.PollOnly = true
 	s.driver = newWakeDriver(db)
 	s.river, err = river.NewClient[*sql.Tx](s.driver, cfg)
@@ -280,7 +280,7 @@ func (s *DB) QueueDepth(ctx context.Context) (int, error) {
 	var n int
 	err := s.rdb.QueryRowContext(ctx, `SELECT coalesce(sum(CASE WHEN kind = ? THEN json_array_length(args, '$.delivery_ids')
 		ELSE 1 END), 0) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`,
-		delivery.BatchArgs{}.Kind()).Scan(&n)
+		queue.BatchArgs{}.Kind()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count queued jobs: %w", err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 )
 
 const deliveryColumns = `id, tenant_id, webhook_id, event_id, event_type, status, attempts, response_status_code,
@@ -395,7 +395,7 @@ func (s *DB) RetryDelivery(ctx context.Context, p herald.RetryParams) (*herald.D
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, herald.Errorf(herald.ENOTFOUND, "delivery %q of webhook %q not found", p.DeliveryID, p.WebhookID)
 	}
-	if _, err := s.river.InsertManyTx(ctx, tx, []river.InsertManyParams{delivery.JobParams(p.DeliveryID, time.Time{})}); err != nil {
+	if _, err := s.river.InsertManyTx(ctx, tx, []river.InsertManyParams{queue.DeliveryJob(p.DeliveryID, time.Time{})}); err != nil {
 		return nil, fmt.Errorf("queue delivery: %w", err)
 	}
 	d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ?`, p.DeliveryID))
@@ -405,6 +405,6 @@ func (s *DB) RetryDelivery(ctx context.Context, p herald.RetryParams) (*herald.D
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit retry: %w", err)
 	}
-	s.driver.wake([]river.InsertManyParams{delivery.JobParams(p.DeliveryID, time.Time{})})
+	s.driver.wake([]river.InsertManyParams{queue.DeliveryJob(p.DeliveryID, time.Time{})})
 	return d, nil
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 )
 
 const eventColumns = `tenant_id, id, type, data, created_at, ordering_key`
@@ -100,7 +100,7 @@ func (s *DB) publish(ctx context.Context, tx *sql.Tx, p herald.PublishParams, no
 			args = append(args, d.ID, t.tenant, d.WebhookID, p.TenantID, d.EventID, d.Event, t.name, d.Status,
 				micros(now), micros(now), herald.LineKey(t.ordering, ev.OrderingKey))
 			res.Deliveries = append(res.Deliveries, d)
-			jobs = append(jobs, delivery.TracedJobParams(ctx, d.ID))
+			jobs = append(jobs, queue.TracedDeliveryJob(ctx, d.ID))
 		}
 		if _, err := tx.ExecContext(ctx, sql.String(), args...); err != nil {
 			return nil, nil, fmt.Errorf("insert deliveries: %w", err)

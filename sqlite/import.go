@@ -11,8 +11,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/internal/sqlcol"
+	"github.com/heraldhq/herald/queue"
 )
 
 // Import stores exported records as they are, in one transaction. Rows
@@ -74,7 +74,7 @@ func (s *DB) Import(ctx context.Context, p herald.ImportParams) (herald.ImportRe
 			var queued bool
 			queued, err = importDelivery(ctx, tx, r.Delivery)
 			if queued {
-				jobs = append(jobs, delivery.JobParams(r.Delivery.ID, time.Time{}))
+				jobs = append(jobs, queue.DeliveryJob(r.Delivery.ID, time.Time{}))
 			}
 		case r.Agent != nil:
 			err = importAgent(ctx, tx, r.Agent)
@@ -303,10 +303,10 @@ func importInbound(ctx context.Context, tx *sql.Tx, r *herald.Record) (*river.In
 			return nil, nil
 		}
 		if inv.Status == herald.InvocationQueued {
-			return &river.InsertManyParams{Args: delivery.InvokeArgs{InvocationID: inv.ID}}, nil
+			return &river.InsertManyParams{Args: queue.InvokeArgs{InvocationID: inv.ID}}, nil
 		}
 		if runAt, ok := r.Invocation.PendingReply(); ok {
-			job := delivery.ReplyJobParams(inv.ID, runAt)
+			job := queue.ReplyJob(inv.ID, runAt)
 			return &job, nil
 		}
 	case r.InboundRequest != nil:

@@ -12,8 +12,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/internal/sqlcol"
+	"github.com/heraldhq/herald/queue"
 )
 
 const invocationColumns = `id, tenant_id, agent, source, mode, status, message, context, user, room, response, actions,
@@ -125,7 +125,7 @@ func (s *DB) CreateInvocation(ctx context.Context, p herald.CreateInvocationPara
 			return effects{}, err
 		}
 		if p.Queue {
-			jobs = append(jobs, river.InsertManyParams{Args: delivery.InvokeArgs{InvocationID: inv.ID}})
+			jobs = append(jobs, river.InsertManyParams{Args: queue.InvokeArgs{InvocationID: inv.ID}})
 		}
 		return effects{jobs: jobs}, nil
 	})
@@ -202,7 +202,7 @@ func (s *DB) FinishInvocation(ctx context.Context, o herald.InvocationOutcome) (
 				return effects{}, fmt.Errorf("queue reply: %w", err)
 			}
 			inv.ReplyStatus, inv.ReplyError = herald.ReplyPending, ""
-			jobs = append(jobs, delivery.ReplyJobParams(o.ID, o.Reply.RunAt))
+			jobs = append(jobs, queue.ReplyJob(o.ID, o.Reply.RunAt))
 		}
 		out = inv
 		return effects{jobs: jobs}, nil

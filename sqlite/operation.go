@@ -13,7 +13,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 )
 
 const operationColumns = `id, tenant_id, kind, status, webhook_id, event_id, webhook_ids, since, until, total, done,
@@ -336,7 +336,7 @@ func (s *DB) RunOperationBatch(ctx context.Context, p herald.OperationBatchParam
 			if err = err2; err != nil {
 				break
 			}
-			jobs = append(jobs, delivery.JobParams(id, time.Time{}))
+			jobs = append(jobs, queue.DeliveryJob(id, time.Time{}))
 		}
 	case herald.OperationReplayMissing:
 		var w *herald.Webhook
@@ -352,7 +352,7 @@ func (s *DB) RunOperationBatch(ctx context.Context, p herald.OperationBatchParam
 			if err = err2; err != nil {
 				break
 			}
-			jobs = append(jobs, delivery.JobParams(id, time.Time{}))
+			jobs = append(jobs, queue.DeliveryJob(id, time.Time{}))
 		}
 	}
 	if err != nil {
@@ -435,7 +435,7 @@ func recoverBatch(ctx context.Context, tx *sql.Tx, o *herald.Operation, limit in
 	}
 	jobs := make([]river.InsertManyParams, len(ids))
 	for i, id := range ids {
-		jobs[i] = delivery.JobParams(id, time.Time{})
+		jobs[i] = queue.DeliveryJob(id, time.Time{})
 	}
 	return jobs, strconv.FormatInt(last, 10), len(ids), nil
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 )
 
 // aheadSQL finds a pending delivery of a line ahead of a place in it, on
@@ -92,5 +92,5 @@ func releaseNext(ctx context.Context, tx *sql.Tx, line herald.Line) ([]river.Ins
 	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET held = 0 WHERE id = ?`, id); err != nil {
 		return nil, fmt.Errorf("release delivery: %w", err)
 	}
-	return []river.InsertManyParams{delivery.JobParams(id, time.Time{})}, nil
+	return []river.InsertManyParams{queue.DeliveryJob(id, time.Time{})}, nil
 }

@@ -7,12 +7,12 @@ import (
 	"fmt"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 )
 
 // QueueDeliveries queues a job of its own for each of p.Deliveries still
 // pending, in a group transaction (see groupWriter); a delivery with a
-// delivery job waiting or running gets none (delivery.UniqueJobParams).
+// delivery job waiting or running gets none (queue.UniqueDeliveryJob).
 func (s *DB) QueueDeliveries(ctx context.Context, p herald.QueueParams) error {
 	if len(p.Deliveries) == 0 {
 		return nil
@@ -37,6 +37,6 @@ func (s *DB) QueueDeliveries(ctx context.Context, p herald.QueueParams) error {
 		if err := rows.Err(); err != nil {
 			return effects{}, fmt.Errorf("select deliveries: %w", err)
 		}
-		return effects{jobs: delivery.QueueJobs(p, pending)}, nil
+		return effects{jobs: queue.DeliveryJobs(p, pending)}, nil
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/sqlite"
 )
 
@@ -36,7 +37,7 @@ func TestWakeOnCommit(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	workers := river.NewWorkers()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Queue: delivery.QueueConfig{
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "herald.db"), sqlite.Options{Queue: queue.Config{
 		Workers: workers, PollInterval: poll,
 	}})
 	if err != nil {

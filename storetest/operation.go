@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
+	"github.com/heraldhq/herald/queue"
 )
 
 // operationTests cover recover, replay and replay-missing operations.
@@ -54,7 +54,7 @@ func runOperation(t *testing.T, s herald.Store, id string, limit int) (*herald.O
 
 func createOperation(t *testing.T, s herald.Store, p herald.CreateOperationParams) *herald.Operation {
 	t.Helper()
-	p.Job = delivery.OperationJob
+	p.Job = queue.OperationJob
 	if p.Now.IsZero() {
 		p.Now = opT0.Add(time.Hour)
 	}
@@ -88,10 +88,10 @@ func testOperationRecover(t *testing.T, s herald.Store) {
 	publish(t, s, herald.PublishParams{Type: "agent.status", Now: opT0}) // pending
 	// The cap is counted first.
 	_, err := s.CreateOperation(ctx, herald.CreateOperationParams{TenantID: "", Kind: herald.OperationRecover, WebhookID: w.ID,
-		Since: opT0, Until: opT0.Add(time.Hour), Max: 1, Job: delivery.OperationJob})
+		Since: opT0, Until: opT0.Add(time.Hour), Max: 1, Job: queue.OperationJob})
 	wantCode(t, "recover over the cap", err, herald.EINVALID)
 	_, err = s.CreateOperation(ctx, herald.CreateOperationParams{TenantID: "", Kind: herald.OperationRecover, WebhookID: "wh_missing",
-		Since: opT0, Until: opT0.Add(time.Hour), Job: delivery.OperationJob})
+		Since: opT0, Until: opT0.Add(time.Hour), Job: queue.OperationJob})
 	wantCode(t, "recover of a missing webhook", err, herald.ENOTFOUND)
 
 	o := createOperation(t, s, herald.CreateOperationParams{Kind: herald.OperationRecover, WebhookID: w.ID,
@@ -191,7 +191,7 @@ func testOperationReplay(t *testing.T, s herald.Store) {
 	}
 	// Another tenant's event is not found.
 	_, err = s.CreateOperation(ctx, herald.CreateOperationParams{TenantID: tenantB, Kind: herald.OperationReplay, EventID: res.Event.ID,
-		Job: delivery.OperationJob})
+		Job: queue.OperationJob})
 	wantCode(t, "replay of another tenant's event", err, herald.ENOTFOUND)
 }
 
@@ -240,7 +240,7 @@ func testOperationConfined(t *testing.T, s herald.Store) {
 	w := NewWebhook(t, s, []string{"*"}, func(w *herald.Webhook) { w.TenantID = tenantA })
 	// Created for another tenant than the webhook's: not found.
 	_, err := s.CreateOperation(ctx, herald.CreateOperationParams{TenantID: "", Kind: herald.OperationRecover, WebhookID: w.ID,
-		Since: opT0, Until: opT0.Add(time.Hour), Job: delivery.OperationJob})
+		Since: opT0, Until: opT0.Add(time.Hour), Job: queue.OperationJob})
 	wantCode(t, "recover of another tenant's webhook", err, herald.ENOTFOUND)
 	o := createOperation(t, s, herald.CreateOperationParams{TenantID: tenantA, Kind: herald.OperationRecover, WebhookID: w.ID,
 		Since: opT0, Until: opT0.Add(time.Hour)})

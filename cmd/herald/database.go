@@ -10,8 +10,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/postgres"
+	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/sqlite"
 )
 
@@ -45,16 +45,16 @@ func checkDatabaseURL(url string) error {
 // openDatabase opens (and migrates) the configured database. On error the
 // database is nil, not a nil store of either engine, which Close would
 // take for an open one.
-func openDatabase(ctx context.Context, cfg Config, queue delivery.QueueConfig) (database, error) {
+func openDatabase(ctx context.Context, cfg Config, qc queue.Config) (database, error) {
 	if isPostgres(cfg.Database) {
-		db, err := postgres.Open(ctx, cfg.Database, postgres.Options{Queue: queue, NodeHeartbeat: cfg.NodeHeartbeat,
+		db, err := postgres.Open(ctx, cfg.Database, postgres.Options{Queue: qc, NodeHeartbeat: cfg.NodeHeartbeat,
 			NodeDeadAfter: cfg.NodeDeadAfter})
 		if err != nil {
 			return nil, err
 		}
 		return db, nil
 	}
-	db, err := sqlite.Open(ctx, cfg.DatabasePath(), sqlite.Options{Synchronous: cfg.SQLiteSynchronous, Queue: queue})
+	db, err := sqlite.Open(ctx, cfg.DatabasePath(), sqlite.Options{Synchronous: cfg.SQLiteSynchronous, Queue: qc})
 	if err != nil {
 		return nil, err
 	}

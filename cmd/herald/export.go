@@ -12,8 +12,8 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
-	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/jsjson"
+	"github.com/heraldhq/herald/queue"
 )
 
 // An import transaction stores at most importBatch records, and stops
@@ -35,7 +35,7 @@ func newDatabaseCmd(use, short, long string, run func(ctx context.Context, cmd *
 			if err := cfg.load(cmd); err != nil {
 				return err
 			}
-			db, err := openDatabase(cmd.Context(), cfg, delivery.QueueConfig{})
+			db, err := openDatabase(cmd.Context(), cfg, queue.Config{})
 			if err != nil {
 				return fmt.Errorf("open database: %w", err)
 			}

@@ -25,6 +25,7 @@ import (
 	"github.com/heraldhq/herald/invoke"
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/monitor"
+	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/reply"
 	"github.com/heraldhq/herald/runtime"
 	"github.com/heraldhq/herald/sqlite"
@@ -215,7 +216,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.locks, err = lockDataDir(cfg); err != nil {
 		return err
 	}
-	m.Store, err = openDatabase(ctx, cfg, delivery.QueueConfig{
+	m.Store, err = openDatabase(ctx, cfg, queue.Config{
 		Workers:      workersFor(cfg.Role, workers),
 		MaxWorkers:   cfg.Workers,
 		PollInterval: cfg.PollInterval,
@@ -226,7 +227,7 @@ func (m *Main) Run(ctx context.Context) error {
 		// The queues of the monitor, invocations and replies, and the
 		// periodic jobs (heartbeat, alerts, log pruning, invocation
 		// sweep) the queue's leader enqueues; none on the api role.
-		Queues: mergeQueues(monitor.Queues(), invoke.Queues(), reply.Queues(), delivery.OperationQueues()),
+		Queues: mergeQueues(monitor.Queues(), invoke.Queues(), reply.Queues(), queue.OperationQueues()),
 		PeriodicJobs: append(monitor.PeriodicJobs(monitor.Config{HeartbeatTimeout: cfg.HeartbeatTimeout, AlertInterval: cfg.AlertInterval}),
 			monitor.PruneJob(cfg.InboundLogRetention), invoke.SweepJob(), monitor.HistoryPruneJob()),
 	})
@@ -324,7 +325,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Store: m.Store, Logger: m.Logger.With("component", "ui"), URLPolicy: herald.URLPolicy{AllowHTTP: cfg.AllowHTTP},
 			SessionTTL: cfg.UISessionTTL, FrameAncestors: cfg.UIFrameAncestors, Clock: m.UIClock,
 			PublicURL: cfg.PublicURL, KeysChanged: func() { handler.ForgetKeys() },
-			DisableAfter: cfg.DisableAfter, OperationJob: delivery.OperationJob,
+			DisableAfter: cfg.DisableAfter, OperationJob: queue.OperationJob,
 			Retention: cfg.Retention,
 		})
 	}
@@ -424,7 +425,7 @@ func (m *Main) ensureDefaultAgent(ctx context.Context) {
 }
 
 // mergeQueues returns the River queues of every map, for
-// delivery.QueueConfig.Queues.
+// queue.Config.Queues.
 func mergeQueues(all ...map[string]int) map[string]int {
 	out := map[string]int{}
 	for _, q := range all {

@@ -1,54 +1,52 @@
-// Package delivery sends events to webhooks: it builds and signs each
-// request, makes one attempt per queued job, records the outcome, and
-// schedules retries. Jobs live in River, the database-backed queue, so an
-// accepted delivery survives crashes and restarts.
-package delivery
+// Package queue holds Herald's River jobs: the kinds of job the stores
+// insert and the workers run, with the queues they go on, and the River
+// configuration every node shares. Storage and workers both import it, and
+// neither imports the other.
+package queue
 
 import (
-	"context"
 	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
-
-	"github.com/heraldhq/herald"
 )
 
-// QueueName is the River queue that holds delivery jobs.
-const QueueName = "deliveries"
+// DeliveryQueue is the River queue that holds delivery jobs.
+const DeliveryQueue = "deliveries"
 
-// Args is the River job of one delivery attempt.
-type Args struct {
+// DeliveryArgs is the River job of one delivery attempt.
+type DeliveryArgs struct {
 	DeliveryID string `json:"delivery_id"`
 	// Traceparent and Tracestate are the W3C trace context of the request
-	// that queued the delivery, when tracing is on (see TracedJobParams):
+	// that queued the delivery, when tracing is on (see TracedDeliveryJob):
 	// every attempt, on whichever node and however late, joins that trace.
 	Traceparent string `json:"traceparent,omitempty"`
 	Tracestate  string `json:"tracestate,omitempty"`
 }
 
 // Kind names the job in River.
-func (Args) Kind() string { return "herald.deliver" }
+func (DeliveryArgs) Kind() string { return "herald.deliver" }
 
-// InsertOpts puts delivery jobs on QueueName. MaxAttempts bounds retries of
-// infrastructure failures only (a database error); failed HTTP attempts are
-// counted by Herald and snooze the job, which River does not count.
-func (Args) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueName, MaxAttempts: 25}
+// InsertOpts puts delivery jobs on DeliveryQueue. MaxAttempts bounds
+// retries of infrastructure failures only (a database error); failed HTTP
+// attempts are counted by Herald and snooze the job, which River does not
+// count.
+func (DeliveryArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: DeliveryQueue, MaxAttempts: 25}
 }
 
-// JobParams returns the River insert params of a delivery, due at runAt
+// DeliveryJob returns the River insert params of a delivery, due at runAt
 // (the zero time for now).
-func JobParams(deliveryID string, runAt time.Time) river.InsertManyParams {
-	p := river.InsertManyParams{Args: Args{DeliveryID: deliveryID}}
+func DeliveryJob(deliveryID string, runAt time.Time) river.InsertManyParams {
+	p := river.InsertManyParams{Args: DeliveryArgs{DeliveryID: deliveryID}}
 	if !runAt.IsZero() {
 		p.InsertOpts = &river.InsertOpts{ScheduledAt: runAt}
 	}
 	return p
 }
 
-// QueueConfig tunes the River client that runs deliveries.
-type QueueConfig struct {
+// Config tunes the River client that runs deliveries.
+type Config struct {
 	// Workers holds the job workers; nil makes an insert-only client (the
 	// api role).
 	Workers *river.Workers
@@ -60,13 +58,13 @@ type QueueConfig struct {
 	PollInterval time.Duration
 	// RescueAfter is how long a job may stay running before it is taken to
 	// be stuck and run again: the last resort, behind SQLite's re-queue at
-	// start and PostgreSQL's node heartbeats. It must exceed MinRescueAfter,
+	// start and PostgreSQL's node heartbeats. It must exceed delivery.MinRescueAfter,
 	// so that no request still running is sent again. Default 6m.
 	RescueAfter time.Duration
 	// Logger receives River's logs. Default slog.Default().
 	Logger *slog.Logger
 	// Queues are more River queues for this node to work besides
-	// QueueName, with the workers of each (such as monitor.QueueName).
+	// DeliveryQueue, with the workers of each (such as monitor.DeliveryQueue).
 	// Ignored without Workers.
 	Queues map[string]int
 	// PeriodicJobs are River periodic jobs (such as the monitor's). River
@@ -88,7 +86,7 @@ type QueueConfig struct {
 const FetchCooldown = 2 * time.Millisecond
 
 // RiverConfig returns the River configuration for qc, with defaults filled.
-func RiverConfig(qc QueueConfig) *river.Config {
+func RiverConfig(qc Config) *river.Config {
 	if qc.MaxWorkers <= 0 {
 		qc.MaxWorkers = 100
 	}
@@ -112,7 +110,7 @@ func RiverConfig(qc QueueConfig) *river.Config {
 		Workers:                     qc.Workers,
 	}
 	if qc.Workers != nil {
-		cfg.Queues = map[string]river.QueueConfig{QueueName: {MaxWorkers: qc.MaxWorkers}}
+		cfg.Queues = map[string]river.QueueConfig{DeliveryQueue: {MaxWorkers: qc.MaxWorkers}}
 		for name, n := range qc.Queues {
 			cfg.Queues[name] = river.QueueConfig{MaxWorkers: max(n, 1)}
 		}
@@ -162,40 +160,12 @@ func (ReplyArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: ReplyQueue, MaxAttempts: ReplyMaxAttempts}
 }
 
-// ReplyJobParams returns the River insert params of an invocation's
+// ReplyJob returns the River insert params of an invocation's
 // reply, due at runAt (the zero time for now).
-func ReplyJobParams(invocationID string, runAt time.Time) river.InsertManyParams {
+func ReplyJob(invocationID string, runAt time.Time) river.InsertManyParams {
 	p := river.InsertManyParams{Args: ReplyArgs{InvocationID: invocationID}}
 	if !runAt.IsZero() {
 		p.InsertOpts = &river.InsertOpts{ScheduledAt: runAt}
 	}
 	return p
-}
-
-// WaitFirstAttempt polls a delivery until it has an attempt or wait ends,
-// and returns it then (a Delivery with only its ID when it could not be
-// read before wait ended). Polling works whichever node of a cluster makes
-// the attempt.
-func WaitFirstAttempt(ctx context.Context, store herald.DeliveryStore, ref herald.Ref, wait time.Duration) (*herald.Delivery, error) {
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		d, err := store.Delivery(ctx, ref)
-		if err != nil && ctx.Err() == nil {
-			return nil, err
-		}
-		if err == nil && len(d.AttemptList) > 0 {
-			return d, nil
-		}
-		select {
-		case <-ctx.Done():
-			if d == nil {
-				d = &herald.Delivery{ID: ref.ID}
-			}
-			return d, nil
-		case <-tick.C:
-		}
-	}
 }

@@ -24,6 +24,17 @@ import (
 // on one node, so that a slow endpoint cannot take the whole worker pool.
 const DefaultMaxInFlightPerWebhook = 8
 
+// Store is what the delivery workers need of herald.Store: deliveries and
+// their lines, rate limits, and the webhooks they turn off, with the
+// events that say so.
+type Store interface {
+	herald.DeliveryStore
+	herald.OrderingStore
+	herald.RateLimitStore
+	herald.WebhookStore
+	herald.EventStore
+}
+
 // Worker is the River worker that makes one delivery attempt per job run.
 // A failed attempt with retries left records the next attempt time and
 // snoozes the job until then; River does not count snoozes, Herald counts
@@ -31,7 +42,7 @@ const DefaultMaxInFlightPerWebhook = 8
 type Worker struct {
 	river.WorkerDefaults[queue.DeliveryArgs]
 
-	Store   herald.Store
+	Store   Store
 	Sender  *Sender
 	Metrics *metrics.Metrics // may be nil
 	Logger  *slog.Logger     // default slog.Default()

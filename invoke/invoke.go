@@ -46,12 +46,19 @@ const DefaultQueueWorkers = 100
 // invocation waits before it tries again when its agent is at its cap.
 const DefaultBusySnooze = time.Second
 
+// Store is what the Service needs of herald.Store: the invocations and the
+// agents they call.
+type Store interface {
+	herald.InvocationStore
+	herald.AgentStore
+}
+
 // Service implements herald.Invoker. Set Store; the other fields have
 // defaults. It is safe for concurrent use once in use; it must not be
 // copied then.
 type Service struct {
 	// Store records invocations and publishes their events. Required.
-	Store herald.Store
+	Store Store
 	// Runtime calls the agents' runtimes. Default: a zero runtime.Invoker
 	// (which refuses private addresses).
 	Runtime *runtime.Invoker

@@ -46,7 +46,7 @@ func (HistoryPruneArgs) InsertOpts() river.InsertOpts { return insertOpts() }
 type HistoryPruneWorker struct {
 	river.WorkerDefaults[HistoryPruneArgs]
 
-	Store herald.Store
+	Store herald.HistoryStore
 	// Retention is the server's retention (--retention), which the
 	// platform's rows and the tenants without their own follow; 0 keeps
 	// them all. Default 0: set it.

@@ -119,7 +119,7 @@ func (AlertArgs) InsertOpts() river.InsertOpts { return insertOpts() }
 type HeartbeatWorker struct {
 	river.WorkerDefaults[HeartbeatArgs]
 
-	Store herald.Store
+	Store herald.AgentStore
 	// HeartbeatTimeout is how long a running agent may stay silent.
 	// Default herald.DefaultHeartbeatTimeout (90s).
 	HeartbeatTimeout time.Duration
@@ -171,7 +171,7 @@ func (w *HeartbeatWorker) Timeout(*river.Job[HeartbeatArgs]) time.Duration { ret
 type AlertWorker struct {
 	river.WorkerDefaults[AlertArgs]
 
-	Store herald.Store
+	Store herald.AlertStore
 	// Clock tells the time. Default herald.SystemClock.
 	Clock herald.Clock
 	// Logger receives a line per state change and per failed rule.

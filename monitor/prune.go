@@ -48,7 +48,7 @@ func (PruneArgs) InsertOpts() river.InsertOpts { return insertOpts() }
 type PruneWorker struct {
 	river.WorkerDefaults[PruneArgs]
 
-	Store herald.Store
+	Store herald.InboundStore
 	// Retention is how long logged requests are kept. Default
 	// herald.DefaultInboundLogRetention (168h).
 	Retention time.Duration

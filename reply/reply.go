@@ -56,13 +56,20 @@ const (
 	slackMaxText      = 40000
 )
 
+// Store is what the Worker needs of herald.Store: the invocations and the
+// inbound webhooks they came through.
+type Store interface {
+	herald.InvocationStore
+	herald.InboundStore
+}
+
 // Worker sends replies. Set Store and Client; the other fields have
 // defaults. Register it with Register.
 type Worker struct {
 	river.WorkerDefaults[queue.ReplyArgs]
 
 	// Store holds the invocations and webhooks. Required.
-	Store herald.Store
+	Store Store
 	// Client sends the replies; use delivery.NewHTTPClient. Required.
 	Client *http.Client
 	// DiscordAPI, SlackAPI and TelegramAPI are the platforms' API base

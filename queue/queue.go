@@ -85,20 +85,37 @@ type Config struct {
 // the free worker slots anyway.
 const FetchCooldown = 2 * time.Millisecond
 
-// RiverConfig returns the River configuration for qc, with defaults filled.
+// Defaults of Config.
+const (
+	// DefaultMaxWorkers is Config.MaxWorkers' default: 100.
+	DefaultMaxWorkers = 100
+	// DefaultPollInterval is Config.PollInterval's default: 50ms.
+	DefaultPollInterval = 50 * time.Millisecond
+	// DefaultRescueAfter is Config.RescueAfter's default: 6m.
+	DefaultRescueAfter = 6 * time.Minute
+)
+
+// WithDefaults returns c with each unset field at its default.
+func (c Config) WithDefaults() Config {
+	if c.MaxWorkers <= 0 {
+		c.MaxWorkers = DefaultMaxWorkers
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.RescueAfter <= 0 {
+		c.RescueAfter = DefaultRescueAfter
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// RiverConfig returns the River configuration for qc, with defaults filled
+// (see Config.WithDefaults).
 func RiverConfig(qc Config) *river.Config {
-	if qc.MaxWorkers <= 0 {
-		qc.MaxWorkers = 100
-	}
-	if qc.PollInterval <= 0 {
-		qc.PollInterval = 50 * time.Millisecond
-	}
-	if qc.RescueAfter <= 0 {
-		qc.RescueAfter = 6 * time.Minute
-	}
-	if qc.Logger == nil {
-		qc.Logger = slog.Default()
-	}
+	qc = qc.WithDefaults()
 	cfg := &river.Config{
 		Logger:               qc.Logger,
 		FetchCooldown:        min(qc.PollInterval, FetchCooldown),

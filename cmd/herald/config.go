@@ -21,6 +21,7 @@ import (
 	"github.com/heraldhq/herald/delivery"
 	"github.com/heraldhq/herald/monitor"
 	"github.com/heraldhq/herald/postgres"
+	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/reply"
 	"github.com/heraldhq/herald/sqlite"
 	"github.com/heraldhq/herald/tracing"
@@ -188,15 +189,15 @@ func DefaultConfig() Config {
 		Role:                  "all",
 		LogFormat:             "text",
 		LogLevel:              "info",
-		MaxInFlightPerWebhook: 8,
+		MaxInFlightPerWebhook: delivery.DefaultMaxInFlightPerWebhook,
 		DisableAfter:          herald.DefaultDisableAfter,
 		DiscordAPIURL:         reply.DefaultDiscordAPI,
 		SlackAPIURL:           reply.DefaultSlackAPI,
 		TelegramAPIURL:        reply.DefaultTelegramAPI,
-		Workers:               100,
+		Workers:               queue.DefaultMaxWorkers,
 		MaxBodyBytes:          1 << 20,
-		PollInterval:          50 * time.Millisecond,
-		RescueAfter:           6 * time.Minute,
+		PollInterval:          queue.DefaultPollInterval,
+		RescueAfter:           queue.DefaultRescueAfter,
 		NodeHeartbeat:         postgres.DefaultNodeHeartbeat,
 		NodeDeadAfter:         postgres.DefaultNodeDeadAfter,
 		ShutdownTimeout:       30 * time.Second,

@@ -16,10 +16,10 @@ import (
 // BatchWorker makes the first attempt of each delivery of a batch job, at
 // once, each as the Worker makes one (see Worker.Work). A delivery that is
 // to be tried again later (a retry, a webhook at its cap, a rate limit, a
-// shutdown) is handed to a job of its own, due then, with queue.UniqueDeliveryJob;
-// so is one whose attempt failed on an error of the store. Deliveries of a
-// rate-limited webhook go to their own jobs before any attempt, so that
-// their reserved send slots stay with them.
+// shutdown) is handed to a job of its own, due then, with
+// queue.UniqueDeliveryJob; so is one whose attempt failed on an error of
+// the store. Deliveries of a rate-limited webhook go to their own jobs
+// before any attempt, so that their reserved send slots stay with them.
 //
 // A batch job that runs again (after a crash, or when handing on failed)
 // makes no attempt: it hands every delivery of the batch that is still

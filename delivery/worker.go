@@ -76,8 +76,9 @@ type Worker struct {
 	// Default DefaultMaxWait; negative never waits.
 	MaxWait time.Duration
 	// Tracer, when set, traces each attempt of a job that carries a trace
-	// context (see queue.TracedDeliveryJob): a span per attempt, with the HTTP
-	// client span of its request. Default nil: no spans, no traceparent.
+	// context (see queue.TracedDeliveryJob): a span per attempt, with the
+	// HTTP client span of its request. Default nil: no spans, no
+	// traceparent.
 	Tracer trace.TracerProvider
 
 	mu    sync.Mutex

@@ -51,15 +51,16 @@ type Config struct {
 	// api role).
 	Workers *river.Workers
 	// MaxWorkers is the global worker pool: deliveries run at once on this
-	// node. Default 100.
+	// node. Default DefaultMaxWorkers (100).
 	MaxWorkers int
 	// PollInterval is how often the queue looks for due jobs when nothing
-	// woke it. Default 50ms.
+	// woke it. Default DefaultPollInterval (50ms).
 	PollInterval time.Duration
 	// RescueAfter is how long a job may stay running before it is taken to
 	// be stuck and run again: the last resort, behind SQLite's re-queue at
-	// start and PostgreSQL's node heartbeats. It must exceed delivery.MinRescueAfter,
-	// so that no request still running is sent again. Default 6m.
+	// start and PostgreSQL's node heartbeats. It must exceed
+	// delivery.MinRescueAfter, so that no request still running is sent
+	// again. Default DefaultRescueAfter (6m).
 	RescueAfter time.Duration
 	// Logger receives River's logs. Default slog.Default().
 	Logger *slog.Logger
